@@ -1,0 +1,42 @@
+# ClinBridge: `make run` serves the platform with demo data; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+FLASK := $(BIN)/flask --app wsgi
+
+.PHONY: install translations run test test-postgres bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+translations: $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -d app/translations
+
+install: $(STAMP) translations
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) demo load
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+# SQLite pass (whole suite); then, when TEST_DATABASE_URL names a PostgreSQL database,
+# the same suite without the browser tests against it.
+test: install
+	env -u TEST_DATABASE_URL $(BIN)/python -m pytest
+	@if [ -n "$$TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
+	 else echo "TEST_DATABASE_URL not set: PostgreSQL pass skipped (.ci/run sets it up)."; fi
+
+test-postgres: install
+	$(BIN)/python -m pytest -m "not browser" -p no:cacheprovider
+
+bench: install
+	$(BIN)/python bench/matching_quality.py
+	$(BIN)/python bench/classify_quality.py
+	$(BIN)/python bench/matching_speed.py
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache tests/artifacts

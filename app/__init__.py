@@ -1,0 +1,107 @@
+"""ClinBridge 临床研究成果转化对接平台: the application factory."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, has_request_context, render_template, request, session
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from app import config as config_module
+from app.extensions import babel, bootstrap, csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the Flask application; test_config overrides everything (INSTANCE_PATH moves the instance)."""
+    test_config = dict(test_config or {})
+    instance_path = (test_config.pop("INSTANCE_PATH", None) or os.environ.get("CLINBRIDGE_INSTANCE_PATH")
+                     or str(ROOT / "instance"))
+    instance_path = str(Path(instance_path).resolve())
+    Path(instance_path).mkdir(parents=True, exist_ok=True)
+
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True,
+                template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    app.config.update(config_module.from_environment(instance_path))
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.update(test_config)
+    for folder in (app.config["UPLOAD_FOLDER"], app.config["SEARCH_INDEX_DIR"]):
+        Path(folder).mkdir(parents=True, exist_ok=True)
+
+    app.config.setdefault("BOOTSTRAP_SERVE_LOCAL", True)  # government intranets have no CDN
+    app.config["BOOTSTRAP_SERVE_LOCAL"] = True
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "app" / "translations"))
+
+    db.init_app(app)
+    from app.models.base import render_migration_item
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True,
+                     render_item=render_migration_item)
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "Asia/Shanghai")
+    _init_login(app)
+
+    from app import templating
+    templating.init_app(app)
+    from app.views import register_blueprints
+    register_blueprints(app)
+    from app import cli
+    cli.init_app(app)
+    _register_error_pages(app)
+    return app
+
+
+def _select_locale() -> str:
+    if not has_request_context():  # CLI and background work speak the default language
+        return "zh"
+    lang = request.args.get("lang") or session.get("lang")
+    return lang if lang in ("zh", "en") else "zh"
+
+
+def _init_login(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from app.models import User
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("请先登录")
+    login_manager.login_message_category = "warning"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        user = db.session.get(User, int(user_id))
+        return user if user and user.active else None
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """WAL and a busy timeout keep SQLite usable under several workers (FIELD-NOTES)."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def _register_error_pages(app: Flask) -> None:
+    from flask_babel import gettext as _
+
+    messages = {
+        400: lambda: _("请求无效"),
+        403: lambda: _("您没有权限访问此页面"),
+        404: lambda: _("页面不存在或已删除"),
+        413: lambda: _("上传的文件过大"),
+        500: lambda: _("服务器出错了，请稍后再试"),
+    }
+
+    def handler(error):
+        code = getattr(error, "code", 500) or 500
+        return render_template("error.html", code=code, message=messages.get(code, messages[500])()), code
+
+    for code in messages:
+        app.register_error_handler(code, handler)

@@ -1,0 +1,75 @@
+"""Command-line tools: `flask --app wsgi demo load`, `projects import`, `users create-staff`."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from app.extensions import db
+
+demo_cli = AppGroup("demo", help="Demo data.")
+projects_cli = AppGroup("projects", help="Projects (附件1).")
+users_cli = AppGroup("users", help="Accounts.")
+
+
+@demo_cli.command("load")
+@click.option("--force", is_flag=True, help="Load even if the database already has users.")
+def demo_load(force):
+    """Load demo accounts and projects (skipped when the database already has data)."""
+    from app.services import demo
+    if demo.has_data() and not force:
+        click.echo("Database already has data; demo not loaded (use --force to add it anyway).")
+        return
+    summary = demo.load_demo()
+    db.session.commit()
+    click.echo("Demo data loaded: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
+    click.echo("Accounts (password demo-password): " + ", ".join(demo.DEMO_ACCOUNTS))
+
+
+@projects_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--publish", is_flag=True, help="Publish imported projects (they were reviewed on paper).")
+@click.option("--skip-invalid", is_flag=True, help="Import the valid rows even if some rows are bad.")
+def projects_import(path, publish, skip_invalid):
+    """Import 附件1 projects from JSON lines (exchange format) or .xlsx (one column per field)."""
+    from app.services.importer import import_projects
+    try:
+        report = import_projects(path, publish=publish, skip_invalid=skip_invalid)
+    except Exception:
+        db.session.rollback()
+        raise
+    for line, reason in report.errors:
+        click.echo(f"line {line}: {reason}", err=True)
+    if report.errors and not skip_invalid:
+        db.session.rollback()
+        click.echo(f"{len(report.errors)} invalid row(s); nothing imported.", err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(f"imported {report.created}, already present {report.duplicates}, "
+               f"invalid skipped {len(report.errors)}, accounts created {report.accounts_created}")
+
+
+@users_cli.command("create-staff")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--admin", "is_admin", is_flag=True, help="Create a task-force admin (工作专班) instead of staff.")
+@click.password_option()
+def create_staff(email, name, is_admin, password):
+    """Create a station staff (or admin) account."""
+    from app.models import Role
+    from app.services import ServiceError
+    from app.services.accounts import create_staff as create
+    try:
+        create(email, password, name, Role.ADMIN if is_admin else Role.STAFF)
+    except ServiceError as error:
+        raise click.ClickException(str(error))
+    db.session.commit()
+    click.echo(f"created {email}")
+
+
+def init_app(app: Flask) -> None:
+    for group in (demo_cli, projects_cli, users_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,86 @@
+"""Shared pieces of the models: labelled enums, UTC timestamps, enum columns."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+
+from app.extensions import db
+
+_LABELS: dict[enum.Enum, object] = {}
+_BADGES: dict[enum.Enum, str] = {}
+
+
+def utcnow() -> datetime:
+    """The current time in UTC; templates show it in Beijing time."""
+    return datetime.now(timezone.utc)
+
+
+class LabeledEnum(enum.Enum):
+    """An enum whose members carry a translated label (and optionally a badge colour)."""
+
+    @property
+    def label(self) -> str:
+        return str(_LABELS.get(self, self.value))
+
+    @property
+    def badge(self) -> str:
+        return _BADGES.get(self, "secondary")
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        return [(m.value, m.label) for m in cls]
+
+    @classmethod
+    def coerce(cls, value):
+        """Turn a submitted value (or an existing member) into a member, or None."""
+        if value in (None, ""):
+            return None
+        if isinstance(value, cls):
+            return value
+        return cls(value)
+
+
+def set_labels(enum_cls, labels: dict, badges: dict | None = None) -> None:
+    """Attach labels (lazy translations) and badge colours to an enum's members."""
+    for member in enum_cls:
+        _LABELS[member] = labels[member]
+    for member, colour in (badges or {}).items():
+        _BADGES[member] = colour
+
+
+def enum_column(enum_cls, **kwargs):
+    """An Enum column stored as its values in a VARCHAR (portable across SQLite and PostgreSQL)."""
+    return db.Enum(
+        enum_cls,
+        values_callable=lambda e: [m.value for m in e],
+        native_enum=False,
+        length=32,
+        validate_strings=True,
+        **kwargs,
+    )
+
+
+class UTCDateTime(db.TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite drops the zone otherwise)."""
+
+    impl = db.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=timezone.utc)
+            value = value.astimezone(timezone.utc)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+def render_migration_item(type_, obj, autogen_context):
+    """Write UTCDateTime into migrations as a plain timezone-aware DateTime (no app import needed)."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False

@@ -1,0 +1,100 @@
+"""Validators for the platform's forms: mainland phones, 统一社会信用代码, passwords, draft-aware required."""
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from wtforms.validators import StopValidation, ValidationError
+
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def normalise_phone(value: str) -> str:
+    """Strip spaces and a +86 prefix so 138 0013 8000 and +86 13800138000 compare equal."""
+    value = re.sub(r"[\s()（）]", "", value or "")
+    if value.startswith("+86"):
+        value = value[3:]
+    elif value.startswith("0086"):
+        value = value[4:]
+    return value
+
+
+def is_mainland_phone(value: str) -> bool:
+    """A mainland mobile (1[3-9] + 9 digits) or landline with area code (0591-87654321)."""
+    value = normalise_phone(value)
+    return bool(MOBILE.match(value) or LANDLINE.match(value))
+
+
+def uscc_check_character(first17: str) -> str | None:
+    """The GB 32100-2015 check character for the first 17 characters, or None if they are invalid."""
+    if len(first17) != 17 or any(c not in USCC_ALPHABET for c in first17):
+        return None
+    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, USCC_WEIGHTS))
+    return USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+def is_valid_uscc(code: str) -> bool:
+    """True for an 18-character 统一社会信用代码 whose last character checks out."""
+    code = (code or "").strip().upper()
+    return len(code) == 18 and uscc_check_character(code[:17]) == code[17]
+
+
+class MainlandPhone:
+    """A mainland China phone number; empty passes (pair with a required validator)."""
+
+    def __init__(self, message=None):
+        self.message = message or _l("请输入有效的手机号（11位）或带区号的固话，如 0591-87654321")
+
+    def __call__(self, form, field):
+        if field.data and not is_mainland_phone(field.data):
+            raise ValidationError(self.message)
+        if field.data:
+            field.data = normalise_phone(field.data)
+
+
+class USCC:
+    """统一社会信用代码, 18 characters with the GB 32100-2015 check character."""
+
+    def __call__(self, form, field):
+        code = (field.data or "").strip().upper()
+        if len(code) != 18:
+            raise ValidationError(_l("统一社会信用代码应为18位"))
+        if any(c not in USCC_ALPHABET for c in code):
+            raise ValidationError(_l("统一社会信用代码含有不允许的字符（不含 I、O、S、V、Z）"))
+        if not is_valid_uscc(code):
+            raise ValidationError(_l("统一社会信用代码校验位不正确，请核对"))
+        field.data = code
+
+
+class StrongPassword:
+    """At least 8 characters with letters and digits."""
+
+    def __call__(self, form, field):
+        value = field.data or ""
+        if len(value) < 8 or not re.search(r"[A-Za-z]", value) or not re.search(r"\d", value):
+            raise ValidationError(_l("密码至少8位，且须同时包含字母和数字"))
+
+
+class RequiredToSubmit:
+    """Required when the form is being submitted for review; a draft may leave it empty.
+
+    The form sets `for_submit` before validating. Empty values stop the chain either way, so
+    format checks only run on what was actually typed.
+    """
+
+    field_flags = {"required_to_submit": True}
+
+    def __init__(self, message=None):
+        self.message = message or _l("提交前请填写此项")
+
+    def __call__(self, form, field):
+        data = field.data
+        empty = data is None or data is False or (isinstance(data, str) and not data.strip())
+        if empty:
+            field.errors[:] = []
+            if getattr(form, "for_submit", False):
+                raise StopValidation(self.message)
+            raise StopValidation()

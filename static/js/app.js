@@ -1,0 +1,49 @@
+// Small progressive enhancements; every page works without them.
+(function () {
+  "use strict";
+  // Confirm destructive buttons.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-confirm]");
+    if (button && !window.confirm(button.getAttribute("data-confirm"))) {
+      event.preventDefault();
+    }
+  });
+  // Loading state: a submitted form shows it is working and cannot be sent twice.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented) { return; }
+    form.dataset.submitting = "1";
+    var clicked = event.submitter;
+    window.setTimeout(function () {
+      form.querySelectorAll("button[type=submit]").forEach(function (b) {
+        b.disabled = true;
+        if (b === clicked) {
+          b.insertAdjacentHTML("afterbegin", '<span class="spinner-border spinner-border-sm me-1" aria-hidden="true"></span>');
+        }
+      });
+    }, 0);
+    // The clicked button's name must still reach the server, so keep it as a hidden field.
+    if (clicked && clicked.name) {
+      var hidden = document.createElement("input");
+      hidden.type = "hidden"; hidden.name = clicked.name; hidden.value = clicked.value || "1";
+      form.appendChild(hidden);
+    }
+  });
+  // Filters and pagination: show the list is loading.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest(".facet-link[href], .pagination a");
+    if (link) {
+      var list = document.querySelector("[aria-live]");
+      if (list) { list.classList.add("is-loading"); list.setAttribute("aria-busy", "true"); }
+    }
+  });
+  // Warn before leaving a long form with unsaved typing.
+  var form = document.querySelector("form[data-confirm-leave]");
+  if (form) {
+    var dirty = false;
+    form.addEventListener("input", function () { dirty = true; });
+    window.addEventListener("beforeunload", function (event) {
+      if (dirty && !form.dataset.submitting) { event.preventDefault(); event.returnValue = ""; }
+    });
+  }
+})();

@@ -1,0 +1,182 @@
+"""Shared fixtures: a real database (SQLite file, or PostgreSQL via TEST_DATABASE_URL), clients, factories."""
+from __future__ import annotations
+
+import itertools
+import os
+
+import pytest
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
+
+from app import create_app
+from app.extensions import db
+from app.models import DeviceClass, IpExists, Organisation, OrgStatus, Project, ProjectStatus, ProjectType, Role, Stage, User
+from tests.uscc import make_uscc
+
+PASSWORD = "demo-password1"
+_counter = itertools.count(1)
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context (own session, own g), as in production.
+
+    Without this, a request reuses the test's app context and with it the test's session and
+    Flask-Login's cached user. The test's own work is committed before the request and its
+    session expired after, so both sides see each other's writes.
+    """
+
+    def open(self, *args, **kwargs):
+        if _cv_app.get(None) is not None:
+            db.session.commit()
+        token = _cv_app.set(None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
+            if _cv_app.get(None) is not None:
+                db.session.expire_all()
+                db.session.rollback()
+
+
+def _clear_database():
+    db.session.remove()
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    else:
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            for table in reversed(db.metadata.sorted_tables):
+                connection.execute(table.delete())
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    instance = tmp_path_factory.mktemp("instance")
+    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{instance}/test.db"
+    application = create_app({
+        "INSTANCE_PATH": str(instance),
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "WTF_CSRF_ENABLED": False,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast hashing; production uses scrypt
+        "MAIL_SERVER": "",
+    })
+    application.test_client_class = IsolatedClient
+    with application.app_context():
+        from flask_migrate import downgrade, upgrade
+        if db.engine.dialect.name == "postgresql":
+            db.drop_all()
+            with db.engine.begin() as connection:
+                connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        upgrade()
+    return application
+
+
+@pytest.fixture(autouse=True)
+def app_context(app):
+    with app.app_context():
+        yield
+        _clear_database()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user():
+    def factory(role="clinician", verified=True, email=None, name=None, active=True, org_name=None) -> User:
+        role = Role(role)
+        n = next(_counter)
+        user = User(email=email or f"{role.value}{n}@example.test", name=name or f"用户{n}", role=role,
+                    phone="13800138000", active=active, institution="福建医科大学附属协和医院" if role is Role.CLINICIAN else "",
+                    department="心内科" if role is Role.CLINICIAN else "")
+        user.set_password(PASSWORD)
+        if role in (Role.ENTERPRISE, Role.INVESTOR):
+            user.organisation = Organisation(
+                kind=role, name=org_name or f"测试医疗器械有限公司{n}", uscc=make_uscc(n),
+                status=OrgStatus.VERIFIED if verified else OrgStatus.PENDING)
+        db.session.add(user)
+        db.session.flush()
+        return user
+    return factory
+
+
+@pytest.fixture
+def login_as(client, make_user):
+    """Sign in through the real login form as a new user of the role (or a given user)."""
+    def login(who, verified=True) -> User | None:
+        if who == "anonymous":
+            return None
+        user = who if isinstance(who, User) else make_user("enterprise" if who == "unverified" else who,
+                                                             verified=verified and who != "unverified")
+        response = client.post("/auth/login", data={"email": user.email, "password": PASSWORD})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return user
+    return login
+
+
+FULL_PROJECT = dict(
+    name="可调节负压引流创面治疗仪", city="福州市", lead_name="林医生", department="烧伤科",
+    phone="13912345678", email="lin@example.test", project_type=ProjectType.ACTIVE.value,
+    device_class=DeviceClass.II.value, stage=Stage.SAMPLE.value, stage_other="",
+    structure="由主机、负压泵、引流管和敷料组成。", principle="通过持续可调负压促进创面渗液引流和肉芽生长。",
+    intended_use="用于慢性难愈合创面的负压引流治疗。", clinical_prospects="可缩短住院时间，基层医院适用。",
+    market="国内同类产品多为进口。", team="团队由烧伤科医生和工程师组成。", ip_exists=IpExists.PENDING.value,
+    ip_status="已申请发明专利一项。", funded_programs="省卫健委青年科研项目。", current_cooperation="暂无。",
+    partners_in_province="福州某医疗器械公司", partners_out_of_province="", other_notes="",
+    public_summary="一种面向慢性创面的可调节负压引流治疗设备。", commitment_agreed=True, publish_consent=True,
+)
+
+
+@pytest.fixture
+def staff(make_user):
+    return make_user("staff")
+
+
+@pytest.fixture
+def make_project(make_user):
+    """A complete 附件1 project walked to the requested state through the real services."""
+    from app.services import projects as svc
+
+    def factory(status=ProjectStatus.DRAFT, owner=None, **fields) -> Project:
+        status = ProjectStatus(status)
+        owner = owner or make_user("clinician")
+        reviewer = make_user("staff")
+        values = dict(FULL_PROJECT, **fields)
+        project = svc.create_project(owner, values)
+        path = {
+            ProjectStatus.DRAFT: [],
+            ProjectStatus.SUBMITTED: ["submit"],
+            ProjectStatus.RETURNED: ["submit", "return"],
+            ProjectStatus.REJECTED: ["submit", "reject"],
+            ProjectStatus.PUBLISHED: ["submit", "approve"],
+            ProjectStatus.WITHDRAWN: ["withdraw"],
+            ProjectStatus.NEGOTIATING: ["submit", "approve", ProjectStatus.NEGOTIATING],
+            ProjectStatus.SIGNED: ["submit", "approve", ProjectStatus.NEGOTIATING, ProjectStatus.SIGNED],
+            ProjectStatus.INCUBATING: ["submit", "approve", ProjectStatus.NEGOTIATING, ProjectStatus.SIGNED,
+                                       ProjectStatus.INCUBATING],
+            ProjectStatus.LAUNCHED: ["submit", "approve", ProjectStatus.NEGOTIATING, ProjectStatus.SIGNED,
+                                     ProjectStatus.INCUBATING, ProjectStatus.LAUNCHED],
+        }[status]
+        for step in path:
+            if step == "submit":
+                svc.submit_project(project, owner)
+            elif step == "approve":
+                svc.approve_project(project, reviewer, "")
+            elif step == "return":
+                svc.return_project(project, reviewer, "请补充临床数据")
+            elif step == "reject":
+                svc.reject_project(project, reviewer, "不属于医疗器械")
+            elif step == "withdraw":
+                svc.withdraw_project(project, owner)
+            else:
+                svc.move_for_demo(project, step, reviewer, "fixture")
+        db.session.flush()
+        return project
+    return factory
