@@ -1,1 +1,12 @@
 """WTForms classes, one module per area (project.py is 附件1)."""
+try:  # WTForms ≥ 3.3 declares options as SelectChoice; tuples are deprecated there
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # pragma: no cover - older WTForms
+    SelectChoice = None
+
+
+def options(pairs):
+    """(value, label) pairs as the installed WTForms wants its choices."""
+    if SelectChoice is None:
+        return list(pairs)
+    return [SelectChoice(value=value, label=label) for value, label in pairs]

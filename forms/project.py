@@ -3,13 +3,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+
+from forms import options
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, EmailField, RadioField, StringField, SubmitField, TextAreaField
-from wtforms.validators import Email, Length, ValidationError
+from wtforms.validators import Length, ValidationError
 
 from app.models import DeviceClass, IpExists, ProjectType, Stage
 from app.models.project import COMMITMENT_TEXT, FIELDS_BY_NAME
-from forms.validators import MainlandPhone, RequiredToSubmit
+from forms.validators import EmailAddress, MainlandPhone, RequiredToSubmit
 
 FUJIAN_CITIES = ("福州市", "厦门市", "泉州市", "漳州市", "莆田市", "三明市", "南平市", "龙岩市", "宁德市",
                  "平潭综合实验区")
@@ -32,7 +34,7 @@ def _text(name, required=True, max_length=LONG_TEXT):
 
 def _choice(name, enum_cls, message):
     # validate_choice is off so a draft may leave it empty; AnyOf-style check below.
-    return RadioField(_label(name), choices=enum_cls.choices(), validate_choice=False,
+    return RadioField(_label(name), choices=options(enum_cls.choices()), validate_choice=False,
                       validators=[RequiredToSubmit(message)])
 
 
@@ -49,7 +51,7 @@ class ProjectForm(FlaskForm):
                                                                Length(max=100)])
     phone = StringField(_label("phone"), validators=[RequiredToSubmit(_l("请填写联系电话")), MainlandPhone()])
     email = EmailField(_label("email"), validators=[RequiredToSubmit(_l("请填写电子邮箱")),
-                                                    Email(_l("请输入有效的电子邮箱")), Length(max=254)])
+                                                    EmailAddress(), Length(max=254)])
     project_type = _choice("project_type", ProjectType, _l("请选择项目类型"))
     device_class = _choice("device_class", DeviceClass, _l("请选择产品分类；不确定时请选“待确定”"))
     stage = _choice("stage", Stage, _l("请选择项目所处阶段"))
@@ -71,7 +73,7 @@ class ProjectForm(FlaskForm):
     public_summary = _text("public_summary", max_length=500)
     commitment_agreed = BooleanField(_l("同意"), description=COMMITMENT_TEXT,
                                      validators=[RequiredToSubmit(_l("须同意承诺书方可提交"))])
-    publish_consent = RadioField(_label("publish_consent"), choices=[("yes", _l("是")), ("no", _l("否"))],
+    publish_consent = RadioField(_label("publish_consent"), choices=options([("yes", _l("是")), ("no", _l("否"))]),
                                  validate_choice=False,
                                  validators=[RequiredToSubmit(_l("请选择是否愿意在平台发布"))])
     save_draft = SubmitField(_l("保存草稿"))
