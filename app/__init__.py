@@ -105,3 +105,10 @@ def _register_error_pages(app: Flask) -> None:
 
     for code in messages:
         app.register_error_handler(code, handler)
+
+    from flask_wtf.csrf import CSRFError
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error):
+        message = _("页面已过期或安全校验未通过（CSRF），请返回上一页刷新后重新提交")
+        return render_template("error.html", code=400, message=message), 400

@@ -8,6 +8,8 @@ from app.models import AuditEvent
 def record(action: str, actor=None, project=None, subject=None, from_state: str = "",
            to_state: str = "", comment: str = "") -> AuditEvent:
     """Add one audit row in the caller's transaction."""
+    if hasattr(subject, "_get_current_object"):  # current_user is a proxy
+        subject = subject._get_current_object()
     event = AuditEvent(
         action=action,
         actor_id=getattr(actor, "id", None),
