@@ -1,0 +1,1 @@
+"""Browser tests: real Chromium driving a live server through Playwright."""
