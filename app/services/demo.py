@@ -105,7 +105,7 @@ PATHS = {
 }
 # Returned once and revised before approval: the history the review queue usually shows.
 REVISED_PATH = ("submit", "return", "submit", "approve")
-ACCOUNTS_SINCE_DAYS = 300
+ACCOUNTS_SINCE_DAYS = 450  # before the oldest demo project
 
 
 def has_data() -> bool:
@@ -128,6 +128,7 @@ def demo_uscc(serial: int) -> str:
 def load_demo() -> dict[str, int]:
     """Create the demo accounts and projects through the services; the caller commits."""
     now = utcnow().replace(second=0, microsecond=0)
+    db.session.flush()  # only the demo's own audit rows are pending from here on, to be dated
     with force_locale("zh"):
         users_before = _count(User)
         organisations_before = _count(Organisation)
@@ -136,8 +137,8 @@ def load_demo() -> dict[str, int]:
         for member in ORGANISATION_MEMBERS:
             _organisation_member(member, staff, now)
         created = 0
-        for number, record in enumerate(demo_projects()):
-            created += _project(record, owners[record["owner"]], staff, now, number)
+        for record in demo_projects():
+            created += _project(record, owners[record["owner"]], staff, now)
         db.session.flush()
         return {"users": _count(User) - users_before,
                 "organisations": _count(Organisation) - organisations_before,
@@ -148,13 +149,12 @@ def _count(model) -> int:
     return db.session.scalar(db.select(db.func.count()).select_from(model))
 
 
-def _since(now: datetime, days: float) -> datetime:
-    """The moment `days` before now, its time of day squeezed into Beijing office hours (09:00–17:00)."""
-    moment = (now - timedelta(days=days)).astimezone(BEIJING)
-    midnight = moment.replace(hour=0, minute=0, second=0, microsecond=0)
-    fraction = (moment - midnight) / timedelta(days=1)
-    office = midnight + timedelta(hours=9) + timedelta(hours=8) * fraction
-    return office.replace(second=0, microsecond=0).astimezone(timezone.utc)
+def _since(now: datetime, days: float, seed: str = "") -> datetime:
+    """The day `days` before now, at a time in Beijing office hours (09:00–17:00) picked by seed."""
+    day = (now - timedelta(days=days)).astimezone(BEIJING)
+    minutes = int(hashlib.sha256(f"{seed}{days}".encode("utf-8")).hexdigest()[:6], 16) % 480
+    return (day.replace(hour=9, minute=0, second=0, microsecond=0)
+            + timedelta(minutes=minutes)).astimezone(timezone.utc)
 
 
 def _stamp_pending_events(times: list[datetime]) -> None:
@@ -227,7 +227,7 @@ def demo_key(record_id: str) -> str:
     return hashlib.sha256(f"demo\x1f{record_id}".encode("utf-8")).hexdigest()
 
 
-def _project(record: dict, owner: User, staff: User, now: datetime, number: int) -> int:
+def _project(record: dict, owner: User, staff: User, now: datetime) -> int:
     """Create one demo project and walk it to its state; 0 if it is already there."""
     key = demo_key(record["id"])
     if db.session.scalar(db.select(Project.id).where(Project.import_key == key)) is not None:
@@ -254,18 +254,22 @@ def _project(record: dict, owner: User, staff: User, now: datetime, number: int)
                 project_service.withdraw_project(project, owner, record["withdraw_reason"])
             else:
                 project_service.move_for_demo(project, step, staff, STEP_COMMENTS[step])
-        times = _timeline(now, record["created_days_ago"], record["last_change_days_ago"], len(path))
+        times = _timeline(now, record, len(path))
         _stamp_pending_events(times)
     _date_project(project, path, times)
     return 1
 
 
-def _timeline(now: datetime, created_days_ago: float, last_days_ago: float, steps: int) -> list[datetime]:
+def _timeline(now: datetime, record: dict, steps: int) -> list[datetime]:
     """The creation time and one time per step, spread between creation and the last change."""
-    if steps == 0:
-        return [_since(now, created_days_ago)]
-    span = created_days_ago - last_days_ago
-    return [_since(now, created_days_ago - span * i / steps) for i in range(steps + 1)]
+    first, last = record["created_days_ago"], record["last_change_days_ago"]
+    times = []
+    for i in range(steps + 1):
+        moment = _since(now, first - (first - last) * i / max(steps, 1), seed=record["id"])
+        if times and moment <= times[-1]:
+            moment = times[-1] + timedelta(minutes=20)
+        times.append(moment)
+    return times
 
 
 def _date_project(project: Project, path: tuple, times: list[datetime]) -> None:

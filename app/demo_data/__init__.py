@@ -1,0 +1,1 @@
+"""Packaged demo data (read by app.services.demo)."""
