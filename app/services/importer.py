@@ -323,7 +323,7 @@ def _create(rows: list[_Row], path: Path, publish: bool, actor, report: ImportRe
                 # An unclaimed account is not "authenticated", so can_submit refuses it; the paper
                 # form was the submission, so record it as such (commitment checked in _validate).
                 require(project.commitment_agreed, "承诺书未同意，不能发布")
-                _move(project, ProjectStatus.SUBMITTED, owner, "submit", "纸质申报表（批量导入）")
+                _move(project, "submit", owner, "纸质申报表（批量导入）")
             approve_project(project, importer, "纸质材料已初核，批量导入发布")
         report.created += 1
     db.session.flush()
