@@ -35,7 +35,7 @@ from pathlib import Path
 from flask_babel import force_locale
 
 from app.extensions import db
-from app.models import Project, ProjectStatus, Role, User
+from app.models import Project, Role, User
 from app.models.project import ENUM_FIELDS, PROJECT_FIELDS
 from app.services import ServiceError, require
 from app.services import audit
