@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""Matching quality on the shared dev set: rank enterprises for every project, score with the shared scorer.
+
+usage: python bench/matching_quality.py [--bench ../shared/bench] [--set matching-dev] [--hard-constraints penalise|exclude]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from matching.cli import read_jsonl, write_jsonl  # noqa: E402
+from matching.knowledge import knowledge_base  # noqa: E402
+from matching.rank import rank_all  # noqa: E402
+
+
+def main() -> None:
+    """Run the engine on the dev set and print the shared scorer's figures."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bench", default=str(REPO.parent / "shared" / "bench"))
+    parser.add_argument("--set", default="matching-dev")
+    parser.add_argument("--k", type=int, default=10)
+    parser.add_argument("--hard-constraints", default="penalise")
+    parser.add_argument("--keep", help="also write the ranking to this file")
+    args = parser.parse_args()
+    folder = Path(args.bench) / args.set
+    started = time.perf_counter()
+    knowledge_base()
+    knowledge_seconds = time.perf_counter() - started
+    projects = read_jsonl(str(folder / "projects.jsonl"))
+    enterprises = read_jsonl(str(folder / "enterprises.jsonl"))
+    started = time.perf_counter()
+    ranks = list(rank_all(projects, enterprises, k=args.k, hard_constraints=args.hard_constraints))
+    rank_seconds = time.perf_counter() - started
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as handle:
+        out = args.keep or handle.name
+    write_jsonl(ranks, out)
+    print(f"knowledge base {knowledge_seconds:.1f} s, index + ranking {rank_seconds:.1f} s, "
+          f"{len(projects)} projects x {len(enterprises)} enterprises")
+    result = subprocess.run([sys.executable, str(Path(args.bench) / "score_matching.py"), out,
+                             str(folder / "qrels.tsv"), "--k", str(args.k)], capture_output=True, text=True)
+    print(result.stdout.strip() or result.stderr.strip())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,241 @@
+"""NMPA knowledge base: the classification catalog and the 2018–2020 determinations as a category model.
+
+The shipped data lives in matching/data/nmpa (CC BY 4.0, © RASAAS, content published by NMPA;
+see SOURCE.md there). Only 2018–2020 determinations are knowledge: later years are benchmark
+material and must never be added here.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.svm import LinearSVC
+
+from .text import TextEncoder, l2_normalise, normalise, top_k
+
+NMPA_DIR = Path(__file__).resolve().parent / "data" / "nmpa"
+IVD_REAGENT_CODE = "6840"
+
+# Decided class as written in the determinations → class label of the exchange format.
+CLASS_LABELS = {
+    "一类": "I",
+    "二类": "II",
+    "三类": "III",
+    "药械组合": "combination",
+    "不作为": "not_device",
+    "不单独作为": "not_separately",
+}
+CLASS_ORDER = ("I", "II", "III", "combination", "not_device", "not_separately")
+CLASS_NAMES_ZH = {
+    "I": "Ⅰ类", "II": "Ⅱ类", "III": "Ⅲ类", "combination": "药械组合",
+    "not_device": "不作为医疗器械管理", "not_separately": "不单独作为医疗器械管理",
+    "undetermined": "待确定",
+}
+IVD_FIELD_NAMES = ("体外诊断试剂", "体外诊断")
+
+# Blend of the linear model and neighbour votes; the linear model generalises better, the
+# neighbours add evidence from near-identical past products.
+LINEAR_WEIGHT = 0.7
+NEIGHBOUR_WEIGHT = 0.3
+NEIGHBOURS = 10
+SOFTMAX_TEMPERATURE = 0.1
+PRODUCT_NAME_WEIGHT = 0.5
+GUESS_BATCH = 1000
+
+
+def load_catalog() -> dict:
+    """Return the NMPA classification catalog (l1_categories and third-level items) as shipped."""
+    return json.loads(_read_text(NMPA_DIR / "classification_catalog.json"))
+
+
+def load_determinations() -> list[dict]:
+    """Return the 2018–2020 NMPA classification determinations as a list of dicts."""
+    text = _read_text(NMPA_DIR / "determinations_2018_2020.jsonl")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def _read_text(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def first_level(code: str) -> str:
+    """First-level category of a code: NN of NN-NN, or 6840 for IVD reagents."""
+    return code if code == IVD_REAGENT_CODE else code[:2]
+
+
+@dataclass
+class CategoryGuess:
+    """Category and class probabilities of one text, with its nearest past determinations."""
+
+    category: np.ndarray  # over KnowledgeBase.categories (NN-NN and 6840)
+    device_class: np.ndarray  # over CLASS_ORDER
+    neighbours: list[tuple[int, float]] = field(default_factory=list)
+
+
+class KnowledgeBase:
+    """Category and management-class model fitted on the catalog and past determinations."""
+
+    def __init__(self, catalog: dict, determinations: list[dict]):
+        self.catalog = catalog
+        self.determinations = [d for d in determinations if d.get("class_label") in CLASS_LABELS]
+        self.l1_names = {c["code"]: c["name"] for c in catalog["l1_categories"]}
+        self.l1_names[IVD_REAGENT_CODE] = "体外诊断试剂"
+        items_by_l2: dict[str, list[str]] = defaultdict(list)
+        for item in catalog["items"]:
+            items_by_l2[item["l2_code"]].append(item["name"])
+        self.items_by_l2 = dict(items_by_l2)
+
+        coded = [d for d in self.determinations if d.get("code")]
+        self.categories: list[str] = sorted(
+            {d["code"] for d in coded} | {item["l2_code"] for item in catalog["items"]}
+        )
+        self.category_index = {c: i for i, c in enumerate(self.categories)}
+        self.first_levels: list[str] = sorted({first_level(c) for c in self.categories})
+        first_index = {c: i for i, c in enumerate(self.first_levels)}
+        self.category_to_first = sp.csr_matrix(
+            (np.ones(len(self.categories), dtype=np.float32),
+             (np.arange(len(self.categories)), [first_index[first_level(c)] for c in self.categories])),
+            shape=(len(self.categories), len(self.first_levels)),
+        )
+
+        item_texts = [f"{item['name']}。{item.get('exemption_product_name', '')}" for item in catalog["items"]]
+        names = [d["product_name"] for d in self.determinations]
+        descriptions = [d["description"] for d in self.determinations]
+        self.encoder = TextEncoder().fit([f"{n}。{d}" for n, d in zip(names, descriptions)] + item_texts)
+        self.determination_vectors = self._product_vectors(names, descriptions)
+        item_vectors = self.encoder.transform(item_texts)
+
+        # Category model: determinations that carry a code, plus every catalog item as a
+        # labelled one-line document, so that categories without past determinations exist.
+        coded_rows = [i for i, d in enumerate(self.determinations) if d.get("code")]
+        category_x = sp.vstack([self.determination_vectors[coded_rows], item_vectors]).tocsr()
+        category_y = np.array(
+            [self.category_index[self.determinations[i]["code"]] for i in coded_rows]
+            + [self.category_index[item["l2_code"]] for item in catalog["items"]]
+        )
+        self.category_model = LinearSVC(C=1.0).fit(category_x, category_y)
+        self.category_rows_y = np.full(len(self.determinations), -1)
+        for i in coded_rows:
+            self.category_rows_y[i] = self.category_index[self.determinations[i]["code"]]
+
+        self.class_y = np.array([CLASS_ORDER.index(CLASS_LABELS[d["class_label"]]) for d in self.determinations])
+        self.class_model = LinearSVC(C=1.0).fit(self.determination_vectors, self.class_y)
+        # How each category's past products were classed: a prior for the class of a new one.
+        counts = np.ones((len(self.categories), len(CLASS_ORDER)), dtype=np.float64) * 0.1
+        for i in coded_rows:
+            counts[self.category_rows_y[i], self.class_y[i]] += 1
+        self.class_given_category = counts / counts.sum(axis=1, keepdims=True)
+
+    def _product_vectors(self, names: list[str], descriptions: list[str]) -> sp.csr_matrix:
+        return l2_normalise(self.encoder.transform(names) * PRODUCT_NAME_WEIGHT + self.encoder.transform(descriptions))
+
+    def encode_products(self, names: list[str], descriptions: list[str]) -> sp.csr_matrix:
+        """Encode product texts (name + description) in the knowledge base's feature space."""
+        return self._product_vectors(names, descriptions)
+
+    def guess(self, names: list[str], descriptions: list[str]) -> list[CategoryGuess]:
+        """Guess NMPA category and management class for product texts."""
+        guesses: list[CategoryGuess] = []
+        # Batches bound the dense similarity block to the past determinations.
+        for start in range(0, len(names), GUESS_BATCH):
+            stop = start + GUESS_BATCH
+            guesses.extend(self._guess_batch(names[start:stop], descriptions[start:stop]))
+        return guesses
+
+    def _guess_batch(self, names: list[str], descriptions: list[str]) -> list[CategoryGuess]:
+        vectors = self._product_vectors(names, descriptions)
+        category_linear = _softmax_scores(self.category_model, vectors, len(self.categories))
+        class_linear = _softmax_scores(self.class_model, vectors, len(CLASS_ORDER))
+        similarity = (vectors @ self.determination_vectors.T).toarray()
+        guesses = []
+        for row, text in enumerate(names):
+            nearest = top_k(similarity[row], NEIGHBOURS)
+            votes_category = np.zeros(len(self.categories))
+            votes_class = np.zeros(len(CLASS_ORDER))
+            for j in nearest:
+                weight = similarity[row, j] ** 2
+                if self.category_rows_y[j] >= 0:
+                    votes_category[self.category_rows_y[j]] += weight
+                votes_class[self.class_y[j]] += weight
+            category = LINEAR_WEIGHT * category_linear[row] + NEIGHBOUR_WEIGHT * _share(votes_category)
+            category = _share(category)
+            if is_ivd_reagent(names[row] + descriptions[row]):
+                category = 0.5 * category
+                category[self.category_index[IVD_REAGENT_CODE]] += 0.5
+            prior = category @ self.class_given_category
+            device_class = _share(0.5 * class_linear[row] + 0.3 * _share(votes_class) + 0.2 * prior)
+            neighbours = [(int(j), float(similarity[row, j])) for j in nearest if similarity[row, j] > 0]
+            guesses.append(CategoryGuess(category.astype(np.float32), device_class, neighbours))
+        return guesses
+
+    def first_level_vector(self, category: np.ndarray) -> np.ndarray:
+        """Sum category probabilities up to first-level categories."""
+        return np.asarray(self.category_to_first.T @ category).ravel()
+
+    def category_label(self, code: str) -> str:
+        """Chinese label of a category code, e.g. '02-13 无源手术器械（吻合器（带钉）、可吸收缝合线等）'."""
+        if code == IVD_REAGENT_CODE:
+            return "6840 体外诊断试剂"
+        items = self.items_by_l2.get(code, [])
+        l1 = self.l1_names.get(first_level(code), "")
+        if items:
+            examples = "、".join(items[:2])
+            return f"{code} {l1}（{examples}{'等' if len(items) > 2 else ''}）"
+        return f"{code} {l1}".strip()
+
+    def first_level_for_field(self, field_text: str | None) -> set[str]:
+        """First-level codes named in an enterprise's declared field (NMPA first-level names)."""
+        text = normalise(field_text)
+        if not text:
+            return set()
+        codes = {code for code, name in self.l1_names.items() if normalise(name) in text}
+        if any(name in text for name in IVD_FIELD_NAMES):
+            codes.add(IVD_REAGENT_CODE)
+        return codes
+
+
+def is_ivd_reagent(text: str) -> bool:
+    """Whether a product text describes an in-vitro diagnostic reagent (catalog 6840)."""
+    text = normalise(text)
+    return "体外诊断试剂" in text or ("试剂盒" in text and ("检测" in text or "测定" in text))
+
+
+def _softmax_scores(model: LinearSVC, vectors: sp.csr_matrix, n_labels: int) -> np.ndarray:
+    scores = model.decision_function(vectors)
+    if scores.ndim == 1:  # a two-label model returns one column
+        scores = np.column_stack([-scores, scores])
+    scores = (scores - scores.max(axis=1, keepdims=True)) / SOFTMAX_TEMPERATURE
+    weights = np.exp(scores)
+    probabilities = np.zeros((vectors.shape[0], n_labels))
+    probabilities[:, model.classes_] = weights / weights.sum(axis=1, keepdims=True)
+    return probabilities
+
+
+def _share(votes: np.ndarray) -> np.ndarray:
+    total = votes.sum()
+    return votes / total if total > 0 else votes
+
+
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _cached_knowledge_base() -> KnowledgeBase:
+    return KnowledgeBase(load_catalog(), load_determinations())
+
+
+def knowledge_base() -> KnowledgeBase:
+    """The process-wide knowledge base, fitted on first use (a few seconds) and then cached."""
+    with _lock:
+        return _cached_knowledge_base()
+
+
+def class_counts() -> Counter:
+    """How many past determinations each class label has (for reports and tests)."""
+    return Counter(CLASS_LABELS[d["class_label"]] for d in load_determinations() if d["class_label"] in CLASS_LABELS)

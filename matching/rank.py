@@ -1,0 +1,585 @@
+"""Reciprocal ranking of projects and enterprise intents: plain records in, suggestions with reasons out."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from .knowledge import CLASS_NAMES_ZH, IVD_REAGENT_CODE, KnowledgeBase, knowledge_base
+from .records import (
+    COOPERATION_MODES_ZH, DEVICE_CLASSES, PROJECT_TEXT_WEIGHTS, STAGE_NAMES_ZH, STAGES, as_list, as_number,
+    device_class_of, intents_of, product_lines, product_text, province_key, public_text, stage_of, text_of,
+)
+from .text import TextEncoder, join_texts, key_terms, l2_normalise, top_k
+
+# Relevance = weighted sum of four similarities in [0, 1]. The NMPA category agreement of
+# both sides carries most weight: two devices in the same category share manufacturing,
+# testing and registration know-how even when their descriptions share few words.
+WEIGHT_TEXT = 0.15
+WEIGHT_PRODUCT_LINE = 0.25
+WEIGHT_CATEGORY = 0.40
+WEIGHT_FIRST_LEVEL = 0.20
+
+# A known project class or stage outside an intent's list: "penalise" keeps the pair but
+# multiplies the enterprise-side fit by this factor, so it falls behind every comparable
+# pair that fits; "exclude" drops the pair altogether.
+CONSTRAINT_PENALTY = 0.3
+SOFT_MISMATCH = 0.75
+NAMED_PARTNER_BONUS = 1.3
+REGION_PREFERENCE_MISMATCH = 0.85
+
+TERMS_KEPT_PER_ROW = 200  # prune text vectors: keeps memory and query time linear and small
+CATEGORY_KEPT_PER_ROW = 12
+SHARED_TERMS_SHOWN = 4
+PAIR_BLOCK_CELLS = 4_000_000
+
+AUDIENCE_PUBLIC = "public"
+AUDIENCE_OWNER = "owner"
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One ranked partner: enterprise or project id, score in [0, 1], reasons in Chinese."""
+
+    target_id: str
+    score: float
+    reasons: tuple[str, ...]
+    intent_index: int | None = None
+    intent_id: str | None = None
+
+
+@dataclass
+class _Side:
+    """Encoded rows of one side (projects, or intent slots) for vectorised pair scoring."""
+
+    text: sp.csr_matrix
+    category: sp.csr_matrix
+    first_level: np.ndarray
+    device_class: np.ndarray  # project: index into DEVICE_CLASSES or -1; slot: bitmask (0 = any)
+    stage: np.ndarray
+    province: np.ndarray  # integer province key, 0 = unknown
+    budget: np.ndarray  # 万元, nan = unknown
+    cooperation: np.ndarray  # bitmask of cooperation modes, 0 = unknown
+    region_rule: np.ndarray  # project: 0 none, 1 prefers in-province, 2 prefers out; slot: 0 any, 1 in, 2 out
+
+
+class MatchIndex:
+    """Fitted projects and enterprises, ready to rank in both directions."""
+
+    def __init__(self, knowledge: KnowledgeBase):
+        self.knowledge = knowledge
+        self.encoder = TextEncoder()
+        self.projects: list[dict] = []
+        self.enterprises: list[dict] = []
+        self._provinces: dict[str, int] = {"": 0}
+        self._modes: dict[str, int] = {}
+
+    @classmethod
+    def build(cls, projects: list[dict], enterprises: list[dict],
+              knowledge: KnowledgeBase | None = None) -> "MatchIndex":
+        """Fit text features on the corpus and encode every project and enterprise intent once."""
+        index = cls(knowledge or knowledge_base())
+        index.projects = [p for p in projects if isinstance(p, dict)]
+        index.enterprises = [e for e in enterprises if isinstance(e, dict)]
+        corpus = [_project_full_text(p) for p in index.projects]
+        corpus += [_enterprise_text(e) for e in index.enterprises]
+        index.encoder.fit(corpus)
+        index._encode_enterprises()
+        index.project_side = index._encode_projects(index.projects)
+        index.project_row = {str(p.get("id")): i for i, p in enumerate(index.projects)}
+        index.enterprise_row = {str(e.get("id")): i for i, e in enumerate(index.enterprises)}
+        return index
+
+    # -- encoding ---------------------------------------------------------------------------
+
+    def _province(self, region) -> int:
+        key = province_key(region)
+        return self._provinces.setdefault(key, len(self._provinces)) if key else 0
+
+    def _mode_mask(self, modes) -> int:
+        mask = 0
+        for mode in as_list(modes):
+            mask |= 1 << self._modes.setdefault(mode, len(self._modes))
+        return mask
+
+    def _encode_projects(self, projects: list[dict]) -> _Side:
+        n = len(projects)
+        text = self.encoder.transform_fields(
+            [{f: text_of(p, f) for f in PROJECT_TEXT_WEIGHTS} for p in projects], PROJECT_TEXT_WEIGHTS)
+        texts = [product_text(p) for p in projects]
+        guesses = self.knowledge.guess([t[0] for t in texts], [t[1] for t in texts])
+        category = np.zeros((n, len(self.knowledge.categories)), dtype=np.float32)
+        for i, (project, guess) in enumerate(zip(projects, guesses)):
+            category[i] = guess.category
+            if text_of(project, "project_type") == "ivd":
+                category[i] *= 0.5
+                category[i, self.knowledge.category_index[IVD_REAGENT_CODE]] += 0.5
+        return _Side(
+            text=_prune(text, TERMS_KEPT_PER_ROW),
+            category=_prune(sp.csr_matrix(category), CATEGORY_KEPT_PER_ROW, normalise=False),
+            first_level=self._first_level(category),
+            device_class=np.array([DEVICE_CLASSES.index(c) if (c := device_class_of(p)) else -1 for p in projects],
+                                  dtype=np.int16),
+            stage=np.array([STAGES.index(s) if (s := stage_of(p)) else -1 for p in projects], dtype=np.int16),
+            province=np.array([self._province(text_of(p, "province")) for p in projects], dtype=np.int32),
+            budget=np.array([as_number(p.get("budget_wan")) or np.nan for p in projects], dtype=np.float64),
+            cooperation=np.array([self._mode_mask(p.get("wanted_cooperation_modes")) for p in projects],
+                                 dtype=np.int64),
+            region_rule=np.array([_partner_region_rule(p) for p in projects], dtype=np.int8),
+        )
+
+    def _first_level(self, category: np.ndarray) -> np.ndarray:
+        return np.asarray(category @ self.knowledge.category_to_first.toarray(), dtype=np.float32)
+
+    def _encode_enterprises(self) -> None:
+        knowledge = self.knowledge
+        slots: list[tuple[int, int | None]] = []
+        slot_texts: list[str] = []
+        line_rows: list[tuple[str, str]] = []
+        line_owner: list[int] = []
+        for e_row, enterprise in enumerate(self.enterprises):
+            lines = product_lines(text_of(enterprise, "overview"))
+            intents = intents_of(enterprise)
+            for i, intent in enumerate(intents):
+                slots.append((e_row, i))
+                slot_texts.append(join_texts([_enterprise_text(enterprise), _intent_text(intent)]))
+                if _intent_text(intent):
+                    lines.append((_intent_text(intent), ""))
+            if not intents:
+                slots.append((e_row, None))
+                slot_texts.append(_enterprise_text(enterprise))
+            line_rows.extend(lines)
+            line_owner.extend([e_row] * len(lines))
+        n_enterprises = len(self.enterprises)
+        n_categories = len(knowledge.categories)
+
+        # Coverage: the most probable category of any product line counts in full, so an
+        # enterprise with ten product lines covers ten categories rather than averaging them.
+        coverage = np.zeros((n_enterprises, n_categories), dtype=np.float32)
+        guesses = knowledge.guess([name for name, _ in line_rows], [desc for _, desc in line_rows])
+        for owner, guess in zip(line_owner, guesses):
+            np.maximum(coverage[owner], _sharpen(guess.category), out=coverage[owner])
+        first_cover = np.minimum(self._first_level(coverage), 1.0)
+        first_index = {c: i for i, c in enumerate(knowledge.first_levels)}
+        for e_row, enterprise in enumerate(self.enterprises):
+            for code in knowledge.first_level_for_field(text_of(enterprise, "field")):
+                if code in first_index:
+                    first_cover[e_row, first_index[code]] = 1.0
+
+        self.slots = slots
+        self.slot_enterprise = np.array([e for e, _ in slots], dtype=np.int64)
+        self.enterprise_first_slot = np.searchsorted(self.slot_enterprise, np.arange(n_enterprises))
+        self.enterprise_coverage = _prune(sp.csr_matrix(coverage), CATEGORY_KEPT_PER_ROW * 3, normalise=False)
+        self.enterprise_first_cover = first_cover
+        line_text = self.encoder.transform([join_texts([n, d]) for n, d in line_rows])
+        # Lines sorted by owner so that a row-wise maximum per enterprise is one reduceat.
+        order = np.argsort(np.array(line_owner, dtype=np.int64), kind="stable")
+        self.lines = _prune(line_text[order], TERMS_KEPT_PER_ROW) if len(line_rows) else sp.csr_matrix(
+            (0, self.encoder.dimension), dtype=np.float32)
+        self.line_owner = np.array(line_owner, dtype=np.int64)[order]
+        intents = [intents_of(self.enterprises[e])[i] if i is not None else {} for e, i in slots]
+        self.slot_side = _Side(
+            text=_prune(self.encoder.transform(slot_texts), TERMS_KEPT_PER_ROW),
+            category=self.enterprise_coverage[self.slot_enterprise] if slots else sp.csr_matrix(
+                (0, n_categories), dtype=np.float32),
+            first_level=first_cover[self.slot_enterprise],
+            device_class=np.array([_mask(i.get("device_classes"), DEVICE_CLASSES) for i in intents], dtype=np.int64),
+            stage=np.array([_mask(i.get("stages"), STAGES) for i in intents], dtype=np.int64),
+            province=np.array([self._province(text_of(self.enterprises[e], "region")) for e, _ in slots],
+                              dtype=np.int32),
+            budget=np.array([as_number(i.get("budget_wan")) or np.nan for i in intents], dtype=np.float64),
+            cooperation=np.array([self._mode_mask(i.get("cooperation_modes")) for i in intents], dtype=np.int64),
+            region_rule=np.array([{"in_province": 1, "out_of_province": 2}.get(i.get("region_preference"), 0)
+                                  for i in intents], dtype=np.int8),
+        )
+        self.enterprise_names = [text_of(e, "name") for e in self.enterprises]
+
+    # -- scoring ----------------------------------------------------------------------------
+
+    def pair_scores(self, projects: _Side, project_rows: np.ndarray | None, slot_rows: np.ndarray,
+                    hard_constraints: str = "penalise") -> np.ndarray:
+        """Reciprocal scores of a block of projects (rows) against intent slots (columns)."""
+        slots = _take(self.slot_side, slot_rows)
+        if project_rows is not None:
+            projects = _take(projects, project_rows)
+        relevance = self._relevance(projects, slots, slot_rows)
+        enterprise_fit, project_fit = _structured_fit(projects, slots, hard_constraints)
+        # Reciprocal: the enterprise's interest in the project and the clinician's interest in
+        # the enterprise both have to be high; the harmonic mean punishes a one-sided match.
+        towards_project = relevance * enterprise_fit
+        towards_enterprise = relevance * project_fit
+        total = towards_project + towards_enterprise
+        with np.errstate(invalid="ignore", divide="ignore"):
+            score = np.where(total > 0, 2 * towards_project * towards_enterprise / total, 0.0)
+        return np.clip(score, 0.0, 1.0)
+
+    def _relevance(self, projects: _Side, slots: _Side, slot_rows: np.ndarray) -> np.ndarray:
+        text = (projects.text @ slots.text.T).toarray()
+        category = (projects.category @ slots.category.T).toarray()
+        first = projects.first_level @ slots.first_level.T
+        enterprise_rows = self.slot_enterprise[slot_rows]
+        line = self._line_similarity(projects.text, enterprise_rows)
+        return (WEIGHT_TEXT * text + WEIGHT_PRODUCT_LINE * line + WEIGHT_CATEGORY * np.minimum(category, 1.0)
+                + WEIGHT_FIRST_LEVEL * np.minimum(first, 1.0))
+
+    def _line_similarity(self, project_text: sp.csr_matrix, enterprise_rows: np.ndarray) -> np.ndarray:
+        unique, inverse = np.unique(enterprise_rows, return_inverse=True)
+        best = np.zeros((project_text.shape[0], len(unique)), dtype=np.float32)
+        if self.lines.shape[0] == 0 or len(unique) == 0:
+            return best[:, inverse]
+        starts = np.searchsorted(self.line_owner, unique, side="left")
+        stops = np.searchsorted(self.line_owner, unique, side="right")
+        has_lines = stops > starts
+        if not has_lines.any():
+            return best[:, inverse]
+        picked = np.concatenate([np.arange(a, b) for a, b in zip(starts[has_lines], stops[has_lines])])
+        similarity = (project_text @ self.lines[picked].T).toarray()
+        offsets = np.concatenate([[0], np.cumsum((stops - starts)[has_lines])[:-1]])
+        best[:, has_lines] = np.maximum.reduceat(similarity, offsets, axis=1)
+        return best[:, inverse]
+
+    # -- reasons ----------------------------------------------------------------------------
+
+    def reasons(self, project: dict, project_side: _Side, project_row: int, slot: int,
+                audience: str = AUDIENCE_PUBLIC) -> tuple[str, ...]:
+        """Chinese reasons for one pair, citing only project text the audience may see."""
+        e_row, i = self.slots[slot]
+        enterprise = self.enterprises[e_row]
+        intent = intents_of(enterprise)[i] if i is not None else {}
+        reasons: list[str] = []
+
+        category = project_side.category[project_row].toarray().ravel()
+        shared = category * self.enterprise_coverage[e_row].toarray().ravel()
+        best = int(np.argmax(shared)) if shared.size else 0
+        if shared.size and shared[best] >= 0.15:
+            reasons.append(f"同属NMPA分类 {self.knowledge.category_label(self.knowledge.categories[best])}")
+        else:
+            first_shared = project_side.first_level[project_row] * self.enterprise_first_cover[e_row]
+            j = int(np.argmax(first_shared)) if first_shared.size else 0
+            if first_shared.size and first_shared[j] >= 0.3:
+                code = self.knowledge.first_levels[j]
+                reasons.append(f"同属NMPA一级分类 {code} {self.knowledge.l1_names.get(code, '')}".rstrip())
+
+        project_text = public_text(project) if audience == AUDIENCE_PUBLIC else _project_full_text(project)
+        terms = sorted(key_terms(project_text) & key_terms(join_texts([_enterprise_text(enterprise),
+                                                                          _intent_text(intent)])),
+                       key=lambda t: (-self._term_weight(t), t))
+        if terms:
+            reasons.append("共同关键词：" + "、".join(terms[:SHARED_TERMS_SHOWN]))
+
+        reasons.extend(_constraint_reasons(project, enterprise, intent, audience))
+        if not reasons:
+            reasons.append("文本内容相近")
+        return tuple(reasons)
+
+    def _term_weight(self, term: str) -> float:
+        vocabulary = self.encoder.word_vectorizer.vocabulary_
+        j = vocabulary.get(term)
+        return float(self.encoder.word_vectorizer.idf_[j]) if j is not None else 0.0
+
+    # -- helpers for the public functions ---------------------------------------------------
+
+    def project_view(self, project: dict) -> tuple[_Side, int]:
+        """Encoded side for a project: reused from the index when the same record was indexed."""
+        row = self.project_row.get(str(project.get("id")))
+        if row is not None and self.projects[row] == project:
+            return self.project_side, row
+        return self._encode_projects([project]), 0
+
+    def slot_rows_of(self, enterprise: dict, intent_index: int | None) -> tuple[np.ndarray, "MatchIndex"]:
+        """Slots of an indexed enterprise, or of a fresh one encoded on the fly."""
+        row = self.enterprise_row.get(str(enterprise.get("id")))
+        index = self
+        if row is None or self.enterprises[row] != enterprise:
+            index = _single_enterprise_index(self, enterprise)
+            row = 0
+        rows = np.flatnonzero(index.slot_enterprise == row)
+        if intent_index is not None:
+            rows = np.array([s for s in rows if index.slots[s][1] == intent_index], dtype=np.int64)
+        return rows, index
+
+
+def rank_for_project(index: MatchIndex, project: dict, k: int = 10, *, audience: str = AUDIENCE_PUBLIC,
+                     hard_constraints: str = "penalise") -> list[Suggestion]:
+    """Best enterprises for a project, each with its best-fitting intent, score and reasons."""
+    if not index.slots or k <= 0:
+        return []
+    side, row = index.project_view(project)
+    all_slots = np.arange(len(index.slots))
+    scores = index.pair_scores(side, np.array([row]), all_slots, hard_constraints)[0]
+    return _best_enterprises(index, project, side, row, scores, k, audience, hard_constraints)
+
+
+def rank_for_enterprise(index: MatchIndex, enterprise: dict, k: int = 10, intent_index: int | None = None, *,
+                        audience: str = AUDIENCE_PUBLIC, hard_constraints: str = "penalise") -> list[Suggestion]:
+    """Best projects for an enterprise (or one of its intents), with score and reasons."""
+    if not index.projects or k <= 0:
+        return []
+    slot_rows, owner_index = index.slot_rows_of(enterprise, intent_index)
+    if len(slot_rows) == 0:
+        return []
+    n = len(index.projects)
+    best_score = np.full(n, -1.0)
+    best_slot = np.zeros(n, dtype=np.int64)
+    block = max(1, PAIR_BLOCK_CELLS // max(len(slot_rows), 1))
+    for start in range(0, n, block):
+        rows = np.arange(start, min(start + block, n))
+        scores = owner_index.pair_scores(index.project_side, rows, slot_rows, hard_constraints)
+        column = np.argmax(scores, axis=1)
+        best_score[rows] = scores[np.arange(len(rows)), column]
+        best_slot[rows] = slot_rows[column]
+    if hard_constraints == "exclude":
+        best_score[best_score <= 0] = -1.0
+    chosen = [j for j in top_k(best_score, k) if best_score[j] > 0]
+    suggestions = []
+    for j in chosen:
+        project = index.projects[j]
+        slot = int(best_slot[j])
+        _, intent_i = owner_index.slots[slot]
+        suggestions.append(Suggestion(
+            target_id=str(project.get("id")),
+            score=round(float(best_score[j]), 4),
+            reasons=owner_index.reasons(project, index.project_side, int(j), slot, audience),
+            intent_index=intent_i,
+            intent_id=_intent_id(owner_index.enterprises[owner_index.slots[slot][0]], intent_i),
+        ))
+    return suggestions
+
+
+def _best_enterprises(index: MatchIndex, project: dict, side: _Side, row: int, scores: np.ndarray, k: int,
+                      audience: str, hard_constraints: str) -> list[Suggestion]:
+    # Slots are stored in enterprise order, every enterprise has at least one; sorting by
+    # (enterprise, -score, slot) puts each enterprise's best intent first in its group.
+    order = np.lexsort((np.arange(len(scores)), -scores, index.slot_enterprise))
+    best_slot = order[index.enterprise_first_slot]
+    per_enterprise = scores[best_slot]
+    chosen = [e for e in top_k(per_enterprise, k) if per_enterprise[e] > 0]
+    suggestions = []
+    for e_row in chosen:
+        slot = int(best_slot[e_row])
+        enterprise = index.enterprises[e_row]
+        intent_i = index.slots[slot][1]
+        suggestions.append(Suggestion(
+            target_id=str(enterprise.get("id")),
+            score=round(float(per_enterprise[e_row]), 4),
+            reasons=index.reasons(project, side, row, slot, audience),
+            intent_index=intent_i,
+            intent_id=_intent_id(enterprise, intent_i),
+        ))
+    return suggestions
+
+
+def rank_all(projects: list[dict], enterprises: list[dict], k: int = 10, direction: str = "project", *,
+             index: MatchIndex | None = None, audience: str = AUDIENCE_PUBLIC,
+             hard_constraints: str = "penalise") -> Iterator[dict]:
+    """Rank every project (direction 'project') or every enterprise ('enterprise'); yield output dicts."""
+    index = index or MatchIndex.build(projects, enterprises)
+    if direction == "project":
+        yield from _rank_all_projects(index, k, audience, hard_constraints)
+    elif direction == "enterprise":
+        for enterprise in index.enterprises:
+            ranked = rank_for_enterprise(index, enterprise, k, audience=audience, hard_constraints=hard_constraints)
+            yield {"enterprise_id": enterprise.get("id"),
+                   "ranked": [_suggestion_dict("project_id", s) for s in ranked]}
+    else:
+        raise ValueError(f"direction must be 'project' or 'enterprise', not {direction!r}")
+
+
+def _rank_all_projects(index: MatchIndex, k: int, audience: str, hard_constraints: str) -> Iterator[dict]:
+    n_slots = len(index.slots)
+    block = max(1, PAIR_BLOCK_CELLS // max(n_slots, 1))
+    all_slots = np.arange(n_slots)
+    for start in range(0, len(index.projects), block):
+        rows = np.arange(start, min(start + block, len(index.projects)))
+        scores = index.pair_scores(index.project_side, rows, all_slots, hard_constraints) if n_slots else None
+        for offset, row in enumerate(rows):
+            project = index.projects[row]
+            ranked = [] if scores is None or k <= 0 else _best_enterprises(
+                index, project, index.project_side, int(row), scores[offset], k, audience, hard_constraints)
+            yield {"project_id": project.get("id"), "ranked": [_suggestion_dict("enterprise_id", s) for s in ranked]}
+
+
+def _suggestion_dict(key: str, suggestion: Suggestion) -> dict:
+    entry = {key: suggestion.target_id, "score": suggestion.score, "reasons": list(suggestion.reasons)}
+    if suggestion.intent_index is not None:
+        entry["intent_index"] = suggestion.intent_index
+    if suggestion.intent_id is not None:
+        entry["intent_id"] = suggestion.intent_id
+    return entry
+
+
+# -- structured fit ---------------------------------------------------------------------------
+
+def _structured_fit(projects: _Side, slots: _Side, hard_constraints: str) -> tuple[np.ndarray, np.ndarray]:
+    shape = (projects.device_class.shape[0], slots.device_class.shape[0])
+    enterprise_fit = np.ones(shape)
+    project_fit = np.ones(shape)
+
+    for project_value, slot_mask in ((projects.device_class, slots.device_class), (projects.stage, slots.stage)):
+        known = (project_value[:, None] >= 0) & (slot_mask[None, :] != 0)
+        bit = np.left_shift(1, np.maximum(project_value, 0).astype(np.int64))[:, None]
+        violated = known & ((slot_mask[None, :] & bit) == 0)
+        if hard_constraints == "exclude":
+            enterprise_fit[violated] = 0.0
+        else:
+            enterprise_fit[violated] *= CONSTRAINT_PENALTY
+
+    same_province = (projects.province[:, None] == slots.province[None, :])
+    both_known = (projects.province[:, None] > 0) & (slots.province[None, :] > 0)
+    # The intent's region preference is the enterprise's wish; the clinician's named partners
+    # (only in-province, or only out-of-province) are the clinician's.
+    wants_in = (slots.region_rule == 1)[None, :]
+    wants_out = (slots.region_rule == 2)[None, :]
+    enterprise_fit[both_known & wants_in & ~same_province] *= REGION_PREFERENCE_MISMATCH
+    enterprise_fit[both_known & wants_out & same_province] *= REGION_PREFERENCE_MISMATCH
+    prefers_in = (projects.region_rule == 1)[:, None]
+    prefers_out = (projects.region_rule == 2)[:, None]
+    project_fit[both_known & prefers_in & ~same_province] *= REGION_PREFERENCE_MISMATCH
+    project_fit[both_known & prefers_out & same_province] *= REGION_PREFERENCE_MISMATCH
+
+    modes_known = (projects.cooperation[:, None] != 0) & (slots.cooperation[None, :] != 0)
+    modes_disjoint = modes_known & ((projects.cooperation[:, None] & slots.cooperation[None, :]) == 0)
+    enterprise_fit[modes_disjoint] *= SOFT_MISMATCH
+    project_fit[modes_disjoint] *= SOFT_MISMATCH
+
+    need = projects.budget[:, None]
+    offer = slots.budget[None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        short = np.where(np.isfinite(need) & np.isfinite(offer) & (offer < need), np.sqrt(offer / need), 1.0)
+    project_fit *= np.maximum(short, SOFT_MISMATCH * 0.8)
+    return enterprise_fit, project_fit
+
+
+def _constraint_reasons(project: dict, enterprise: dict, intent: dict, audience: str) -> list[str]:
+    reasons = []
+    device_class = device_class_of(project)
+    allowed = as_list(intent.get("device_classes"))
+    if device_class and allowed:
+        allowed_zh = "、".join(CLASS_NAMES_ZH.get(c, c) for c in allowed)
+        if device_class in allowed:
+            reasons.append(f"产品分类{CLASS_NAMES_ZH[device_class]}符合企业意向")
+        else:
+            reasons.append(f"注意：产品分类{CLASS_NAMES_ZH[device_class]}不在企业意向范围（{allowed_zh}）内")
+    stage = stage_of(project)
+    stages = as_list(intent.get("stages"))
+    if stage and stages:
+        if stage in stages:
+            reasons.append(f"项目阶段（{STAGE_NAMES_ZH[stage]}）符合企业意向")
+        else:
+            reasons.append(f"注意：项目阶段（{STAGE_NAMES_ZH[stage]}）不在企业意向阶段内")
+    wanted = set(as_list(project.get("wanted_cooperation_modes")))
+    offered = as_list(intent.get("cooperation_modes"))
+    common = [m for m in offered if m in wanted]
+    if common:
+        reasons.append("合作方式一致：" + "、".join(COOPERATION_MODES_ZH.get(m, m) for m in common))
+    project_province = province_key(text_of(project, "province"))
+    enterprise_province = province_key(text_of(enterprise, "region"))
+    preference = intent.get("region_preference")
+    if project_province and enterprise_province:
+        same = project_province == enterprise_province
+        if (preference == "in_province" and same) or (preference == "out_of_province" and not same):
+            reasons.append("项目所在地符合企业地域偏好")
+        if audience == AUDIENCE_OWNER:
+            rule = _partner_region_rule(project)
+            if (rule == 1 and same) or (rule == 2 and not same):
+                reasons.append("企业所在地符合意向合作企业（{}）偏好".format("省内" if rule == 1 else "省外"))
+        elif same:
+            reasons.append("同省企业")
+    budget = as_number(intent.get("budget_wan"))
+    need = as_number(project.get("budget_wan"))
+    if budget and need and budget >= need:
+        reasons.append(f"企业预算{budget:g}万元可覆盖项目需求{need:g}万元")
+    if audience == AUDIENCE_OWNER and _names_enterprise(project, enterprise):
+        reasons.append("该企业为医务人员填写的意向合作企业")
+    return reasons
+
+
+# -- small helpers ------------------------------------------------------------------------------
+
+def _project_full_text(project: dict) -> str:
+    return join_texts(text_of(project, f) for f in PROJECT_TEXT_WEIGHTS)
+
+
+def _enterprise_text(enterprise: dict) -> str:
+    return join_texts([text_of(enterprise, "field"), text_of(enterprise, "overview")])
+
+
+def _intent_text(intent: dict) -> str:
+    return join_texts([text_of(intent, "description"), "、".join(as_list(intent.get("keywords")))])
+
+
+def _intent_id(enterprise: dict, intent_index: int | None) -> str | None:
+    if intent_index is None:
+        return None
+    value = intents_of(enterprise)[intent_index].get("id")
+    return None if value is None else str(value)
+
+
+def _partner_region_rule(project: dict) -> int:
+    inside = text_of(project, "partners_in_province")
+    outside = text_of(project, "partners_out_of_province")
+    if inside and not outside:
+        return 1
+    if outside and not inside:
+        return 2
+    return 0
+
+
+def _names_enterprise(project: dict, enterprise: dict) -> bool:
+    name = text_of(enterprise, "name")
+    partners = text_of(project, "partners_in_province") + text_of(project, "partners_out_of_province")
+    return bool(name) and len(name) >= 2 and name in partners
+
+
+def _mask(values, vocabulary) -> int:
+    mask = 0
+    for value in as_list(values):
+        if value in vocabulary:
+            mask |= 1 << vocabulary.index(value)
+    return mask
+
+
+def _sharpen(category: np.ndarray) -> np.ndarray:
+    # A product line is one product: scale its guess so the top category counts as covered.
+    peak = float(category.max()) if category.size else 0.0
+    return category / peak if peak > 0 else category
+
+
+def _prune(matrix: sp.csr_matrix, keep: int, normalise: bool = True) -> sp.csr_matrix:
+    """Keep the `keep` largest entries of each row (optionally re-normalised)."""
+    matrix = sp.csr_matrix(matrix, dtype=np.float32)
+    counts = np.diff(matrix.indptr)
+    if counts.size and counts.max() > keep:
+        data = matrix.data.copy()
+        for r in np.flatnonzero(counts > keep):
+            a, b = matrix.indptr[r], matrix.indptr[r + 1]
+            drop = np.argpartition(-data[a:b], keep - 1)[keep:]
+            data[a + drop] = 0.0
+        matrix = sp.csr_matrix((data, matrix.indices, matrix.indptr), shape=matrix.shape)
+    matrix.eliminate_zeros()
+    return l2_normalise(matrix) if normalise else matrix
+
+
+def _take(side: _Side, rows: np.ndarray) -> _Side:
+    return _Side(
+        text=side.text[rows], category=side.category[rows], first_level=side.first_level[rows],
+        device_class=side.device_class[rows], stage=side.stage[rows], province=side.province[rows],
+        budget=side.budget[rows], cooperation=side.cooperation[rows], region_rule=side.region_rule[rows],
+    )
+
+
+def _single_enterprise_index(index: MatchIndex, enterprise: dict) -> MatchIndex:
+    """A view of the index where only `enterprise` is on the enterprise side (not yet indexed)."""
+    view = MatchIndex(index.knowledge)
+    view.encoder = index.encoder
+    view._provinces = index._provinces
+    view._modes = index._modes
+    view.projects = index.projects
+    view.enterprises = [enterprise]
+    view._encode_enterprises()
+    view.project_side = index.project_side
+    view.project_row = index.project_row
+    view.enterprise_row = {str(enterprise.get("id")): 0}
+    return view

@@ -1,0 +1,178 @@
+"""Chinese text features: jieba words and character n-grams, TF-IDF over weighted fields."""
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+import warnings
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+_jieba_lock = threading.Lock()
+_jieba = None
+_token_cache: dict[str, tuple[str, ...]] = {}
+_TOKEN_CACHE_LIMIT = 400_000
+
+# Words that occur in nearly every device description and say nothing about the field;
+# TF-IDF down-weights them already, but they must never be offered as a "shared key term".
+STOPWORDS = frozenset(
+    """
+    的 和 与 及 或 等 由 用于 使用 采用 通过 进行 可 可以 其 该 本 对 在 为 于 将 以 中 时 后 前 上 下 内 外
+    组成 产品 一次性 一次性使用 使用者 无菌 非 无菌产品 提供 材料 制成 主要 包括 其中 以及 并 不 不用 用 作为
+    医疗 器械 医疗器械 患者 人体 辅助 部位 相应 适用 适用范围 预期 用途 情况 相关 具有 一种 所述 根据 方法
+    项目 研究 临床 需要 能够 实现 达到 目的 功能 作用 配合 配套 连接 组件 部件 附件 主机 系统 装置 设备
+    公司 主要产品 企业 寻求 本公司 产品线 转化 成果 领域 合作
+    """.split()
+)
+
+_PUNCT = re.compile(r"[\s\u3000]+")
+_HAS_WORD_CHAR = re.compile(r"[\w\u4e00-\u9fff]")
+
+
+def jieba_module():
+    """Return the jieba module, loading its dictionary once per process with quiet logging."""
+    global _jieba
+    if _jieba is None:
+        with _jieba_lock:
+            if _jieba is None:
+                with warnings.catch_warnings():
+                    # jieba's own source trips invalid-escape warnings on import; harmless.
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    warnings.simplefilter("ignore", SyntaxWarning)
+                    import jieba
+                jieba.setLogLevel(logging.WARNING)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ResourceWarning)
+                    jieba.initialize()
+                _jieba = jieba
+    return _jieba
+
+
+def normalise(text: str | None) -> str:
+    """Fold full-width forms and case so that Ｅ and e, （ and ( count as the same."""
+    if not text:
+        return ""
+    return unicodedata.normalize("NFKC", str(text)).lower()
+
+
+def words(text: str | None) -> tuple[str, ...]:
+    """Segment text into jieba words (cached: segmentation dominates fitting time)."""
+    text = normalise(text)
+    if not text:
+        return ()
+    cached = _token_cache.get(text)
+    if cached is not None:
+        return cached
+    jieba = jieba_module()
+    tokens = tuple(
+        w for w in (t.strip() for t in jieba.lcut(text)) if w and _HAS_WORD_CHAR.search(w)
+    )
+    if len(_token_cache) < _TOKEN_CACHE_LIMIT:
+        _token_cache[text] = tokens
+    return tokens
+
+
+def key_terms(text: str | None) -> set[str]:
+    """Words of text that may be cited as shared terms: not stopwords, not single characters, not numbers."""
+    return {
+        w for w in words(text)
+        if len(w) >= 2 and w not in STOPWORDS and not w.replace(".", "").isdigit()
+    }
+
+
+def _char_analyzer(text: str) -> list[str]:
+    # 2- and 3-grams: Chinese device terms are mostly two to four characters long, and
+    # single characters are too ambiguous to carry weight.
+    text = _PUNCT.sub(" ", normalise(text))
+    grams = []
+    for chunk in text.split(" "):
+        n = len(chunk)
+        for i in range(n - 1):
+            grams.append(chunk[i:i + 2])
+            if i + 3 <= n:
+                grams.append(chunk[i:i + 3])
+    return grams
+
+
+def _word_analyzer(text: str) -> list[str]:
+    return [w for w in words(text) if w not in STOPWORDS]
+
+
+class TextEncoder:
+    """TF-IDF over jieba words and character 2–3-grams, stacked into one L2-normalised vector."""
+
+    def __init__(self, word_weight: float = 0.5, char_weight: float = 0.5, min_df: int = 1,
+                 max_df: float = 0.5):
+        self.word_weight = word_weight
+        self.char_weight = char_weight
+        self.word_vectorizer = TfidfVectorizer(analyzer=_word_analyzer, sublinear_tf=True,
+                                               min_df=min_df, max_df=max_df, dtype=np.float32)
+        self.char_vectorizer = TfidfVectorizer(analyzer=_char_analyzer, sublinear_tf=True,
+                                               min_df=min_df, max_df=max_df, dtype=np.float32)
+
+    def fit(self, texts: Sequence[str]) -> "TextEncoder":
+        """Learn vocabularies and IDF weights from a corpus."""
+        texts = list(texts) or [""]
+        try:
+            self.word_vectorizer.fit(texts)
+        except ValueError:  # empty vocabulary: a corpus of blank records
+            self.word_vectorizer = TfidfVectorizer(analyzer=_word_analyzer, dtype=np.float32).fit(["空"])
+        try:
+            self.char_vectorizer.fit(texts)
+        except ValueError:
+            self.char_vectorizer = TfidfVectorizer(analyzer=_char_analyzer, dtype=np.float32).fit(["空白"])
+        return self
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """Encode texts as unit-length rows (blank texts stay zero rows)."""
+        texts = list(texts)
+        word_part = self.word_vectorizer.transform(texts) * self.word_weight
+        char_part = self.char_vectorizer.transform(texts) * self.char_weight
+        return l2_normalise(sp.hstack([word_part, char_part], format="csr"))
+
+    def transform_fields(self, records: Sequence[dict[str, str]], weights: dict[str, float]) -> sp.csr_matrix:
+        """Encode several text fields per record, weighting each field, as unit-length rows."""
+        total = None
+        for field, weight in weights.items():
+            if weight == 0:
+                continue
+            part = self.transform([r.get(field, "") or "" for r in records]) * weight
+            total = part if total is None else total + part
+        if total is None:
+            return sp.csr_matrix((len(records), self.dimension), dtype=np.float32)
+        return l2_normalise(total.tocsr())
+
+    @property
+    def dimension(self) -> int:
+        """Number of columns of encoded rows."""
+        return len(self.word_vectorizer.vocabulary_) + len(self.char_vectorizer.vocabulary_)
+
+
+def l2_normalise(matrix: sp.spmatrix) -> sp.csr_matrix:
+    """Scale each row to unit length, leaving zero rows as they are."""
+    matrix = sp.csr_matrix(matrix, dtype=np.float32)
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sp.diags((1.0 / norms).astype(np.float32)) @ matrix
+
+
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k largest scores, best first, ties broken by index for determinism."""
+    n = scores.shape[0]
+    if k <= 0 or n == 0:
+        return np.zeros(0, dtype=np.int64)
+    if k < n:
+        candidates = np.argpartition(-scores, k - 1)[:k]
+    else:
+        candidates = np.arange(n)
+    order = np.lexsort((candidates, -scores[candidates]))
+    return candidates[order]
+
+
+def join_texts(parts: Iterable[str | None]) -> str:
+    """Join non-empty text parts with a Chinese full stop."""
+    return "。".join(p.strip() for p in parts if p and str(p).strip())
