@@ -38,7 +38,7 @@ ACTION_LABELS = {
     "create": _l("创建草稿"), "edit": _l("修改内容"), "submit": _l("提交初核"), "approve": _l("通过初核"),
     "return": _l("退回修改"), "reject": _l("不予通过"), "withdraw": _l("撤回项目"),
     "resubmit_after_edit": _l("修改公开信息后重新提交"), "attach": _l("上传附件"), "detach": _l("删除附件"),
-    "import": _l("批量导入"), "view_partner_attachment": _l("查看附件"),
+    "import": _l("批量导入"), "view_partner_attachment": _l("查看附件"), "submit_paper_form": _l("代为提交纸质申报表"),
 }
 
 
@@ -59,13 +59,13 @@ def status_label(value: str) -> str:
 
 def init_app(app: Flask) -> None:
     from app.models import DeviceClass, ProjectStatus, ProjectType, Stage
-    from app.models.project import FIELDS_BY_NAME, LIFE_STEPS, PROJECT_FIELDS
+    from app.models.project import COMMITMENT_TEXT, FIELDS_BY_NAME, LIFE_STEPS, PROJECT_FIELDS
 
     app.jinja_env.filters["bjtime"] = beijing_time
     app.jinja_env.filters["bjdate"] = lambda v: beijing_time(v, "%Y-%m-%d")
     app.jinja_env.filters["wan"] = wan
     app.jinja_env.globals.update(action_label=action_label, status_label=status_label,
-                                 PROJECT_FIELDS=PROJECT_FIELDS, FIELDS_BY_NAME=FIELDS_BY_NAME,
+                                 PROJECT_FIELDS=PROJECT_FIELDS, FIELDS_BY_NAME=FIELDS_BY_NAME, COMMITMENT_TEXT=COMMITMENT_TEXT,
                                  ProjectStatus=ProjectStatus, ProjectType=ProjectType,
                                  DeviceClass=DeviceClass, Stage=Stage, LIFE_STEPS=LIFE_STEPS)
 

@@ -10,7 +10,7 @@ from wtforms import BooleanField, EmailField, RadioField, StringField, SubmitFie
 from wtforms.validators import Length, ValidationError
 
 from app.models import DeviceClass, IpExists, ProjectType, Stage
-from app.models.project import COMMITMENT_TEXT, FIELDS_BY_NAME
+from app.models.project import FIELDS_BY_NAME
 from forms.validators import EmailAddress, MainlandPhone, RequiredToSubmit
 
 FUJIAN_CITIES = ("福州市", "厦门市", "泉州市", "漳州市", "莆田市", "三明市", "南平市", "龙岩市", "宁德市",
@@ -71,7 +71,7 @@ class ProjectForm(FlaskForm):
     partners_out_of_province = _text("partners_out_of_province", required=False, max_length=1000)
     other_notes = _text("other_notes", required=False)
     public_summary = _text("public_summary", max_length=500)
-    commitment_agreed = BooleanField(_l("同意"), description=COMMITMENT_TEXT,
+    commitment_agreed = BooleanField(_l("同意"),
                                      validators=[RequiredToSubmit(_l("须同意承诺书方可提交"))])
     publish_consent = RadioField(_label("publish_consent"), choices=options([("yes", _l("是")), ("no", _l("否"))]),
                                  validate_choice=False,

@@ -236,3 +236,13 @@ def test_instance_path_and_secret_key(tmp_path, monkeypatch):
     assert create_app().config["SECRET_KEY"] == app.config["SECRET_KEY"]  # stable across restarts
     monkeypatch.setenv("DATABASE_URL", "postgres://u:p@h/d")
     assert create_app().config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@h/d"
+
+
+def test_inactive_staff_accounts_cannot_be_claimed_by_reset(client, login_as, make_user):
+    system = make_user("staff", active=False)
+    db.session.commit()
+    with pytest.raises(Exception):
+        accounts.issue_reset_link(system, make_user("staff"))
+    token = accounts.reset_token(system)
+    with pytest.raises(Exception):
+        accounts.user_for_reset_token(token)

@@ -63,7 +63,7 @@ def test_public_fields_do_show_in_the_library(client, login_as, secret_project):
     body = client.get(f"/library/{secret_project.id}").get_data(as_text=True)
     for name in ("name", "intended_use", "clinical_prospects", "public_summary", "city", "department"):
         assert getattr(secret_project, name) in body
-    assert "🔒" in body  # the partner tier is visibly locked
+    assert "lock-icon" in body and "合作方可见信息" in body  # the partner tier is visibly locked
 
 
 def test_owner_and_staff_see_everything(client, login_as, secret_project, make_user):

@@ -111,7 +111,7 @@ def test_publish_submits_and_approves_through_the_services(tmp_path):
     assert project.is_listed()
     events = db.session.scalars(db.select(AuditEvent).where(AuditEvent.project_id == project.id)
                                 .order_by(AuditEvent.id)).all()
-    assert [e.action for e in events] == ["create", "import", "submit", "approve"]
+    assert [e.action for e in events] == ["create", "import", "submit_paper_form", "approve"]
     system = find_user(SYSTEM_EMAIL)
     assert system.role is Role.STAFF and not system.active and system.name == "系统导入"
     assert events[1].actor_id == events[3].actor_id == system.id
@@ -204,8 +204,9 @@ def test_cli_import_exit_codes(app, tmp_path):
     assert db.session.scalar(db.select(db.func.count(User.id))) == 2  # the owner and the system account
 
 
-def test_publish_for_an_active_clinician_goes_through_submit_project(tmp_path, make_user):
-    clinician = make_user("clinician", email="zheng@hospital.test")
-    import_projects(write_jsonl(tmp_path / "p.jsonl", [record()]), publish=True)
-    submission = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "submit"))
-    assert submission.actor_id == clinician.id and projects()[0].status is ProjectStatus.PUBLISHED
+def test_publish_records_the_paper_submission_by_staff(tmp_path, make_user):
+    make_user("clinician", email="zheng@hospital.test")
+    staff = make_user("staff")
+    import_projects(write_jsonl(tmp_path / "p.jsonl", [record()]), publish=True, actor=staff)
+    submission = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "submit_paper_form"))
+    assert submission.actor_id == staff.id and projects()[0].status is ProjectStatus.PUBLISHED

@@ -1,7 +1,8 @@
 """People, roles and the organisations they act for."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
@@ -59,6 +60,18 @@ class Organisation(db.Model):
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     verified_by_id: Mapped[int | None] = mapped_column(db.ForeignKey("user.id", use_alter=True))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # 附件2 company block, kept on the profile and copied into each docking form
+    address: Mapped[str] = mapped_column(db.String(300), default="")
+    field: Mapped[str] = mapped_column(db.String(100), default="")          # NMPA first-level category name
+    legal_rep: Mapped[str] = mapped_column(db.String(100), default="")
+    registered_capital_wan: Mapped[Decimal | None] = mapped_column(db.Numeric(14, 2))
+    registered_on: Mapped[date | None] = mapped_column(db.Date)
+    high_tech: Mapped[bool | None] = mapped_column()
+    specialised: Mapped[str | None] = mapped_column(db.String(32))          # Specialised value
+    contact_name: Mapped[str] = mapped_column(db.String(100), default="")
+    contact_phone: Mapped[str] = mapped_column(db.String(30), default="")
+    overview: Mapped[str] = mapped_column(db.Text, default="")
+    region: Mapped[str] = mapped_column(db.String(50), default="")          # province, e.g. 福建省
 
     members: Mapped[list["User"]] = relationship(back_populates="organisation", foreign_keys="User.organisation_id")
 

@@ -111,6 +111,11 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="password-reset")
 
 
+def _resettable(user: User) -> bool:
+    """An inactive staff account (such as the import's system account) is never claimed by a reset."""
+    return not (user.is_staff and not user.active)
+
+
 def reset_token(user: User) -> str:
     """A signed, expiring token bound to the current password (so it works once)."""
     return _serializer().dumps({"uid": user.id, "pw": user.password_hash[-12:]})
@@ -130,7 +135,7 @@ def user_for_reset_token(token: str) -> User:
     except BadSignature:
         raise ServiceError(_("重置链接无效"))
     user = db.session.get(User, data.get("uid"))
-    if user is None or user.password_hash[-12:] != data.get("pw"):
+    if user is None or user.password_hash[-12:] != data.get("pw") or not _resettable(user):
         raise ServiceError(_("重置链接已使用或无效，请重新申请"))
     return user
 
@@ -138,7 +143,7 @@ def user_for_reset_token(token: str) -> User:
 def request_password_reset(email: str) -> bool:
     """E-mail a reset link when mail is configured; True if a message was queued."""
     user = find_user(email)
-    if user is None or not mail.mail_configured():
+    if user is None or not mail.mail_configured() or not _resettable(user):
         return False
     mail.send_after_commit(user.email, _("ClinBridge 密码重置"),
                            _("请在 %(hours)d 小时内打开以下链接设置新密码：\n%(url)s",
@@ -150,6 +155,7 @@ def request_password_reset(email: str) -> bool:
 def issue_reset_link(user: User, staff: User) -> str:
     """Staff hand a reset link to a user when no mail server is configured."""
     require(staff.is_staff, _("只有工作人员可以生成重置链接"))
+    require(_resettable(user), _("停用的工作人员账号不能通过重置链接启用"))
     audit.record("issue_reset_link", actor=staff, subject=user)
     return reset_url(user)
 

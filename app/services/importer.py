@@ -40,7 +40,7 @@ from app.models.project import ENUM_FIELDS, PROJECT_FIELDS
 from app.services import ServiceError, require
 from app.services import audit
 from app.services.accounts import find_user, normalise_email
-from app.services.projects import _move, approve_project, create_project, submit_project
+from app.services.projects import approve_project, create_project, submit_paper_form
 from forms.validators import is_mainland_phone, normalise_phone
 
 SYSTEM_EMAIL = "system@clinbridge.local"
@@ -317,13 +317,8 @@ def _create(rows: list[_Row], path: Path, publish: bool, actor, report: ImportRe
         audit.record("import", actor=importer, project=project, to_state=project.status.value,
                      comment=f"{path.name} 第 {row.line} 行")
         if publish:
-            if owner.active:
-                submit_project(project, owner)
-            else:
-                # An unclaimed account is not "authenticated", so can_submit refuses it; the paper
-                # form was the submission, so record it as such (commitment checked in _validate).
-                require(project.commitment_agreed, "承诺书未同意，不能发布")
-                _move(project, "submit", owner, "纸质申报表（批量导入）")
+            # The paper form was the submission: staff enter it on the owner's behalf.
+            submit_paper_form(project, importer, "纸质申报表（批量导入）")
             approve_project(project, importer, "纸质材料已初核，批量导入发布")
         report.created += 1
     db.session.flush()

@@ -94,6 +94,13 @@ def submit_project(project: Project, actor: User) -> None:
     _move(project, "submit", actor)
 
 
+def submit_paper_form(project: Project, staff: User, comment: str = "") -> None:
+    """Staff enter a paper 附件1 (bulk import) into review on the owner's behalf."""
+    require(staff.is_staff, _("只有服务站工作人员可以代为提交纸质申报表"))
+    require(project.commitment_agreed, _("提交前须同意承诺书"))
+    _move(project, "submit", staff, comment, audit_action="submit_paper_form")
+
+
 def approve_project(project: Project, reviewer: User, comment: str = "") -> None:
     """Publish a submitted project after initial review."""
     require(reviewer.is_staff, _("只有服务站工作人员可以初核"))

@@ -74,7 +74,11 @@ def reset_link(user_id):
     user = db.get_or_404(User, user_id)
     link = None
     if ConfirmForm().validate_on_submit():
-        link = accounts.issue_reset_link(user, current_user)
+        try:
+            link = accounts.issue_reset_link(user, current_user)
+        except ServiceError as error:
+            flash(str(error), "danger")
+            return redirect(url_for(".users"))
         db.session.commit()
     return render_template("admin/reset_link.html", user=user, link=link)
 

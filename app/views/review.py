@@ -33,9 +33,8 @@ def queue():
 
 
 def _render(project, status=200, **forms):
-    forms.setdefault("approve_form", ApproveForm(formdata=None))
-    forms.setdefault("return_form", ReturnForm(formdata=None))
-    forms.setdefault("reject_form", RejectForm(formdata=None))
+    for action, (form_cls, _operation, _message) in ACTIONS.items():
+        forms.setdefault(f"{action}_form", form_cls(formdata=None, prefix=action))
     return render_template("review/project.html", project=project, history=audit.project_history(project),
                            tiers=project.visible_tiers(current_user),
                            review_comment=project_service.latest_review_comment(project), **forms), status
@@ -54,7 +53,7 @@ def act(project_id, action):
         abort(404)
     project = db.get_or_404(Project, project_id)
     form_cls, operation, message = ACTIONS[action]
-    form = form_cls()
+    form = form_cls(prefix=action)  # three forms on one page: prefixes keep their ids apart
     if form.validate_on_submit():
         try:
             operation(project, current_user, form.comment.data or "")

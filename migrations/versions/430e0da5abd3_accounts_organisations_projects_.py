@@ -28,7 +28,6 @@ def upgrade():
     sa.Column('verified_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('verified_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['verified_by_id'], ['user.id'], name=op.f('fk_organisation_verified_by_id_user'), use_alter=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organisation')),
     sa.UniqueConstraint('uscc', name=op.f('uq_organisation_uscc'))
     )
@@ -51,6 +50,10 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user')),
     sa.UniqueConstraint('email', name=op.f('uq_user_email'))
     )
+    # organisation and user refer to each other: the second foreign key comes once both tables exist
+    with op.batch_alter_table('organisation', schema=None) as batch_op:
+        batch_op.create_foreign_key(batch_op.f('fk_organisation_verified_by_id_user'), 'user', ['verified_by_id'], ['id'])
+
     op.create_table('project',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('owner_id', sa.Integer(), nullable=False),
@@ -156,6 +159,8 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_project_owner_id'))
 
     op.drop_table('project')
+    with op.batch_alter_table('organisation', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_organisation_verified_by_id_user'), type_='foreignkey')
     op.drop_table('user')
     op.drop_table('organisation')
     # ### end Alembic commands ###
