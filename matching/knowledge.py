@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import warnings
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.svm import LinearSVC
 
 from .text import TextEncoder, l2_normalise, normalise, top_k
@@ -119,13 +121,13 @@ class KnowledgeBase:
             [self.category_index[self.determinations[i]["code"]] for i in coded_rows]
             + [self.category_index[item["l2_code"]] for item in catalog["items"]]
         )
-        self.category_model = LinearSVC(C=1.0).fit(category_x, category_y)
+        self.category_model = _fit_linear(category_x, category_y)
         self.category_rows_y = np.full(len(self.determinations), -1)
         for i in coded_rows:
             self.category_rows_y[i] = self.category_index[self.determinations[i]["code"]]
 
         self.class_y = np.array([CLASS_ORDER.index(CLASS_LABELS[d["class_label"]]) for d in self.determinations])
-        self.class_model = LinearSVC(C=1.0).fit(self.determination_vectors, self.class_y)
+        self.class_model = _fit_linear(self.determination_vectors, self.class_y)
         # How each category's past products were classed: a prior for the class of a new one.
         counts = np.ones((len(self.categories), len(CLASS_ORDER)), dtype=np.float64) * 0.1
         for i in coded_rows:
@@ -204,6 +206,13 @@ def is_ivd_reagent(text: str) -> bool:
     """Whether a product text describes an in-vitro diagnostic reagent (catalog 6840)."""
     text = normalise(text)
     return "体外诊断试剂" in text or ("试剂盒" in text and ("检测" in text or "测定" in text))
+
+
+def _fit_linear(x: sp.csr_matrix, y: np.ndarray) -> LinearSVC:
+    with warnings.catch_warnings():
+        # Scores only feed a softmax ranking; the last digits of convergence change nothing.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return LinearSVC(C=1.0, max_iter=2000).fit(x, y)
 
 
 def _softmax_scores(model: LinearSVC, vectors: sp.csr_matrix, n_labels: int) -> np.ndarray:

@@ -130,6 +130,8 @@ class TextEncoder:
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         """Encode texts as unit-length rows (blank texts stay zero rows)."""
         texts = list(texts)
+        if not texts:
+            return sp.csr_matrix((0, self.dimension), dtype=np.float32)
         word_part = self.word_vectorizer.transform(texts) * self.word_weight
         char_part = self.char_vectorizer.transform(texts) * self.char_weight
         return l2_normalise(sp.hstack([word_part, char_part], format="csr"))
