@@ -13,6 +13,24 @@ from app.extensions import db
 demo_cli = AppGroup("demo", help="Demo data.")
 projects_cli = AppGroup("projects", help="Projects (附件1).")
 users_cli = AppGroup("users", help="Accounts.")
+interests_cli = AppGroup("interests", help="Expressions of interest (意向).")
+
+
+@interests_cli.command("expire")
+@click.option("--now", "now_text", default=None, help="Pretend it is this ISO time (UTC), for testing.")
+def interests_expire(now_text):
+    """Expire pending interests past their date and remind owners halfway (run daily from cron)."""
+    from datetime import datetime, timezone
+
+    from app.services.interests import expire_interests
+    now = None
+    if now_text:
+        now = datetime.fromisoformat(now_text)
+        now = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
+    with outside_request():
+        expired, reminded = expire_interests(now)
+        db.session.commit()
+    click.echo(f"expired {expired}, reminded {reminded}")
 
 
 @demo_cli.command("load")
@@ -70,6 +88,12 @@ def create_staff(email, name, is_admin, password):
     click.echo(f"created {email}")
 
 
+def outside_request():
+    """A request context on the platform's public address, so links in notifications and mail resolve."""
+    from flask import current_app
+    return current_app.test_request_context(base_url=current_app.config["BASE_URL"])
+
+
 def init_app(app: Flask) -> None:
-    for group in (demo_cli, projects_cli, users_cli):
+    for group in (demo_cli, projects_cli, users_cli, interests_cli):
         app.cli.add_command(group)

@@ -57,6 +57,14 @@ def status_label(value: str) -> str:
         return value or "—"
 
 
+def cooperation_label(value: str) -> str:
+    from app.models import CooperationMode
+    try:
+        return CooperationMode(value).label
+    except ValueError:
+        return value
+
+
 def init_app(app: Flask) -> None:
     from app.models import DeviceClass, ProjectStatus, ProjectType, Stage
     from app.models.project import COMMITMENT_TEXT, FIELDS_BY_NAME, LIFE_STEPS, PROJECT_FIELDS
@@ -65,6 +73,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["bjdate"] = lambda v: beijing_time(v, "%Y-%m-%d")
     app.jinja_env.filters["wan"] = wan
     app.jinja_env.globals.update(action_label=action_label, status_label=status_label,
+                                 cooperation_label=cooperation_label,
                                  PROJECT_FIELDS=PROJECT_FIELDS, FIELDS_BY_NAME=FIELDS_BY_NAME, COMMITMENT_TEXT=COMMITMENT_TEXT,
                                  ProjectStatus=ProjectStatus, ProjectType=ProjectType,
                                  DeviceClass=DeviceClass, Stage=Stage, LIFE_STEPS=LIFE_STEPS)
@@ -73,9 +82,12 @@ def init_app(app: Flask) -> None:
     def navigation():
         from flask_babel import get_locale
         counts = {}
-        if current_user.is_authenticated and current_user.is_staff:
-            from app.services.review import queue_counts
-            counts = queue_counts()
+        if current_user.is_authenticated:
+            from app.services.notify import unread_count
+            counts["notifications"] = unread_count(current_user)
+            if current_user.is_staff:
+                from app.services.review import queue_counts
+                counts.update(queue_counts())
         return {"nav_counts": counts, "current_lang": str(get_locale() or "zh"),
-                "languages": app.config["LANGUAGES"], "request_path": request.path,
+                "languages": app.config["LANGUAGES"], "url_rules": app.view_functions, "request_path": request.path,
                 "session_lang": session.get("lang")}

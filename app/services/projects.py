@@ -68,8 +68,10 @@ def _assign(project: Project, values: dict) -> set[str]:
         value = values[name]
         if name in ENUM_FIELDS:
             value = ENUM_FIELDS[name].coerce(value)
-        elif isinstance(value, str):
-            value = value.strip()
+        elif name in ("commitment_agreed", "publish_consent"):
+            pass
+        else:  # text columns are never NULL: a field absent from the request is empty
+            value = (value or "").strip()
         if getattr(project, name) != value:
             setattr(project, name, value)
             changed.add(name)
@@ -127,6 +129,21 @@ def withdraw_project(project: Project, actor: User, comment: str = "") -> None:
     """The owner takes the project off the platform."""
     require(project.is_owner(actor), _("只有项目负责人可以撤回项目"))
     _move(project, "withdraw", actor, comment)
+
+
+def start_negotiation(project: Project, owner: User) -> None:
+    """The owner accepted a first interest: the project is in talks (合作洽谈)."""
+    _move(project, "start_negotiation", owner)
+
+
+def end_negotiation(project: Project, actor: User) -> None:
+    """The last talks ended unsigned: back to the library as published."""
+    _move(project, "end_negotiation", actor)
+
+
+def sign_project(project: Project, actor: User, comment: str = "") -> None:
+    """Both sides confirmed the cooperation (签约落地)."""
+    _move(project, "sign", actor, comment)
 
 
 def move_for_demo(project: Project, to: ProjectStatus, actor: User, comment: str) -> None:

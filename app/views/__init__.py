@@ -11,3 +11,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(review.bp, url_prefix="/review")
     app.register_blueprint(library.bp, url_prefix="/library")
     app.register_blueprint(admin.bp, url_prefix="/admin")
+    from app.views import demands, organisation; app.register_blueprint(organisation.bp, url_prefix="/organisation"); app.register_blueprint(demands.bp, url_prefix="/demands")  # noqa: E702
+    from app.views import documents; app.register_blueprint(documents.bp, url_prefix="/documents")  # noqa: E702
+    from app.views import deals, notifications
+    app.register_blueprint(deals.bp, url_prefix="/deals")
+    app.register_blueprint(notifications.bp, url_prefix="/notifications")
