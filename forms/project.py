@@ -43,8 +43,7 @@ class ProjectForm(FlaskForm):
 
     name = StringField(_label("name"), validators=[RequiredToSubmit(_l("请填写项目名称")),
                                                    Length(max=200, message=_l("不超过 200 字"))])
-    city = StringField(_label("city"), validators=[RequiredToSubmit(_l("请填写所在城市")), Length(max=50)],
-                       description=_l("如：福州市"))
+    city = StringField(_label("city"), validators=[RequiredToSubmit(_l("请填写所在城市")), Length(max=50)])
     lead_name = StringField(_label("lead_name"), validators=[RequiredToSubmit(_l("请填写项目负责人")),
                                                              Length(max=100)])
     department = StringField(_label("department"), validators=[RequiredToSubmit(_l("请填写所在部门（科室）")),
