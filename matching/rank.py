@@ -201,10 +201,11 @@ class MatchIndex:
     def pair_scores(self, projects: _Side, project_rows: np.ndarray | None, slot_rows: np.ndarray,
                     hard_constraints: str = "penalise") -> np.ndarray:
         """Reciprocal scores of a block of projects (rows) against intent slots (columns)."""
-        slots = _take(self.slot_side, slot_rows)
+        every_slot = len(slot_rows) == len(self.slots)
+        slots = self.slot_side if every_slot else _take(self.slot_side, slot_rows)
         if project_rows is not None:
             projects = _take(projects, project_rows)
-        relevance = self._relevance(projects, slots, slot_rows)
+        relevance = self._relevance(projects, slots, slot_rows, every_slot)
         enterprise_fit, project_fit = _structured_fit(projects, slots, hard_constraints)
         # Reciprocal: the enterprise's interest in the project and the clinician's interest in
         # the enterprise both have to be high; the harmonic mean punishes a one-sided match.
@@ -215,16 +216,29 @@ class MatchIndex:
             score = np.where(total > 0, 2 * towards_project * towards_enterprise / total, 0.0)
         return np.clip(score, 0.0, 1.0)
 
-    def _relevance(self, projects: _Side, slots: _Side, slot_rows: np.ndarray) -> np.ndarray:
-        text = (projects.text @ slots.text.T).toarray()
-        category = (projects.category @ slots.category.T).toarray()
+    def _relevance(self, projects: _Side, slots: _Side, slot_rows: np.ndarray, every_slot: bool) -> np.ndarray:
+        if every_slot:
+            # Transposes of the whole enterprise side are made once: converting them per query
+            # cost more than the products themselves.
+            text_t, category_t = self._transposed()
+        else:
+            text_t, category_t = slots.text.T.tocsr(), slots.category.T.tocsr()
+        text = (projects.text @ text_t).toarray()
+        category = (projects.category @ category_t).toarray()
         first = projects.first_level @ slots.first_level.T
         enterprise_rows = self.slot_enterprise[slot_rows]
-        line = self._line_similarity(projects.text, enterprise_rows)
+        line = self._line_similarity(projects.text, enterprise_rows, every_slot)
         return (WEIGHT_TEXT * text + WEIGHT_PRODUCT_LINE * line + WEIGHT_CATEGORY * np.minimum(category, 1.0)
                 + WEIGHT_FIRST_LEVEL * np.minimum(first, 1.0))
 
-    def _line_similarity(self, project_text: sp.csr_matrix, enterprise_rows: np.ndarray) -> np.ndarray:
+    def _transposed(self) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        if getattr(self, "_transposes", None) is None:
+            self._transposes = (self.slot_side.text.T.tocsr(), self.slot_side.category.T.tocsr(),
+                                self.lines.T.tocsr())
+        return self._transposes[0], self._transposes[1]
+
+    def _line_similarity(self, project_text: sp.csr_matrix, enterprise_rows: np.ndarray,
+                         every_slot: bool = False) -> np.ndarray:
         unique, inverse = np.unique(enterprise_rows, return_inverse=True)
         best = np.zeros((project_text.shape[0], len(unique)), dtype=np.float32)
         if self.lines.shape[0] == 0 or len(unique) == 0:
@@ -234,8 +248,12 @@ class MatchIndex:
         has_lines = stops > starts
         if not has_lines.any():
             return best[:, inverse]
-        picked = np.concatenate([np.arange(a, b) for a, b in zip(starts[has_lines], stops[has_lines])])
-        similarity = (project_text @ self.lines[picked].T).toarray()
+        if every_slot and has_lines.all() and stops[-1] - starts[0] == self.lines.shape[0]:
+            self._transposed()
+            similarity = (project_text @ self._transposes[2]).toarray()
+        else:
+            picked = np.concatenate([np.arange(a, b) for a, b in zip(starts[has_lines], stops[has_lines])])
+            similarity = (project_text @ self.lines[picked].T.tocsr()).toarray()
         offsets = np.concatenate([[0], np.cumsum((stops - starts)[has_lines])[:-1]])
         best[:, has_lines] = np.maximum.reduceat(similarity, offsets, axis=1)
         return best[:, inverse]

@@ -31,6 +31,7 @@ STOPWORDS = frozenset(
 
 _PUNCT = re.compile(r"[\s\u3000]+")
 _HAS_WORD_CHAR = re.compile(r"[\w\u4e00-\u9fff]")
+_SENTENCE_END = re.compile(r"[。；;！？!?\n]+")
 
 
 def jieba_module():
@@ -60,19 +61,33 @@ def normalise(text: str | None) -> str:
 
 
 def words(text: str | None) -> tuple[str, ...]:
-    """Segment text into jieba words (cached: segmentation dominates fitting time)."""
+    """Segment text into jieba words, sentence by sentence with a cache.
+
+    Records are encoded field by field and again joined (for the category model and reasons);
+    caching per sentence means each sentence is segmented once whichever way it is joined.
+    """
     text = normalise(text)
     if not text:
         return ()
-    cached = _token_cache.get(text)
+    tokens: list[str] = []
+    for sentence in _SENTENCE_END.split(text):
+        if sentence:
+            tokens.extend(_sentence_words(sentence))
+    return tuple(tokens)
+
+
+def _sentence_words(sentence: str) -> tuple[str, ...]:
+    cached = _token_cache.get(sentence)
     if cached is not None:
         return cached
     jieba = jieba_module()
+    # HMM=False: new-word discovery doubles segmentation time, and the character n-grams
+    # already cover words missing from the dictionary.
     tokens = tuple(
-        w for w in (t.strip() for t in jieba.lcut(text)) if w and _HAS_WORD_CHAR.search(w)
+        w for w in (t.strip() for t in jieba.lcut(sentence, HMM=False)) if w and _HAS_WORD_CHAR.search(w)
     )
     if len(_token_cache) < _TOKEN_CACHE_LIMIT:
-        _token_cache[text] = tokens
+        _token_cache[sentence] = tokens
     return tokens
 
 
