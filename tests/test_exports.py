@@ -231,6 +231,15 @@ def test_docking_form_unanswered_fields_stay_blank(make_docking_form):
     assert label_cell_text(document, "合作进展情况").endswith("6.其他：")
 
 
+def test_stored_values_are_read_like_members(make_docking_form):
+    """A form just copied from the profile may still hold plain strings (Organisation.specialised is a string)."""
+    form = make_docking_form(specialised="national", cooperation_modes=["tech_transfer", "no_such_mode"])
+    document = open_docx(docking_form_docx(form))
+    assert label_cell_text(document, "专精特新企业") == "☑国家级 □省级 □市级 □否"
+    assert label_cell_text(document, "合作方式").startswith("☑技术转让 □技术入股")
+    assert label_cell_text(document, "合作方式").count("☑") == 1
+
+
 def test_documents_are_deterministic(make_project, make_docking_form):
     project = make_project()
     assert project_form_docx(project) == project_form_docx(project)

@@ -65,7 +65,6 @@ COOPERATION_OPTIONS = ((CooperationMode.TECH_TRANSFER, "技术转让"), (Coopera
                        (CooperationMode.LONG_TERM_SERVICE, "委托团队、专家长期技术服务"),
                        (CooperationMode.NEW_ENTITY, "共建新研发、生产实体"))
 IP_EXISTS_OPTIONS = ((IpExists.GRANTED, "已授权"), (IpExists.PENDING, "申请中"), (IpExists.NONE, "暂无"))
-_COOPERATION_VALUES = {m.value for m in CooperationMode} | set(CooperationMode)
 COMMITMENT_TEXT = ("我承诺填报项目信息真实可靠，知识产权清晰明确。如因第三方提出侵权等引起法律纠纷，"
                    "由本人承担相关责任。")
 MARKET_HINT = "相关行业或细分领域的情况（行业背景、需求状况、现状瓶颈、发展趋势等）；国内外同类已上市产品情况"
@@ -83,6 +82,14 @@ def options(choices, selected) -> str:
     """The full option list, the chosen ones ticked: "☑有源 □无源 □体外诊断试剂"."""
     chosen = set(selected) if isinstance(selected, (list, tuple, set, frozenset)) else {selected}
     return " ".join(f"{CHECKED if value in chosen else UNCHECKED}{label}" for value, label in choices)
+
+
+def member(enum_cls, value):
+    """The enum member for a member or its stored value (unsaved objects may still hold the string); else None."""
+    try:
+        return enum_cls.coerce(value)
+    except (ValueError, TypeError):
+        return None
 
 
 def yes_no(value: bool | None) -> str:
@@ -278,9 +285,9 @@ def project_form_docx(project, *, province: str | None = None) -> bytes:
     _pair_row(table, "所在城市", project.city, "项目负责人", project.lead_name)
     _pair_row(table, "所在部门\n（科室）", project.department, "联系电话", project.phone)
     _full_row(table, "电子邮箱", project.email)
-    _full_row(table, "项目类型", options(PROJECT_TYPE_OPTIONS, project.project_type))
+    _full_row(table, "项目类型", options(PROJECT_TYPE_OPTIONS, member(ProjectType, project.project_type)))
     _full_row(table, "产品分类\n（Ⅰ/Ⅱ/Ⅲ类医疗器械，药械组合，待确定）",
-              options(DEVICE_CLASS_OPTIONS, project.device_class))
+              options(DEVICE_CLASS_OPTIONS, member(DeviceClass, project.device_class)))
     _full_row(table, "项目所处阶段", _stage_options(project))
     _full_row(table, "产品结构组成", project.structure, height=TEXT_ROW_HEIGHT)
     _full_row(table, "工作原理/作用机理", project.principle, height=TEXT_ROW_HEIGHT)
@@ -288,7 +295,7 @@ def project_form_docx(project, *, province: str | None = None) -> bytes:
     _full_row(table, "临床运用前景", project.clinical_prospects, height=TEXT_ROW_HEIGHT)
     _full_row(table, "行业及市场情况", project.market, hint=MARKET_HINT, height=TEXT_ROW_HEIGHT)
     _full_row(table, "研究团队情况", project.team, hint=TEAM_HINT, height=TEXT_ROW_HEIGHT)
-    ip_value = (f"是否已有知识产权：{options(IP_EXISTS_OPTIONS, project.ip_exists)}\n"
+    ip_value = (f"是否已有知识产权：{options(IP_EXISTS_OPTIONS, member(IpExists, project.ip_exists))}\n"
                 f"{project.ip_status or ''}")
     _full_row(table, "知识产权情况", ip_value, hint=IP_HINT, height=TEXT_ROW_HEIGHT)
     _full_row(table, "列入国家、省、市立项情况", project.funded_programs)
@@ -316,9 +323,10 @@ def project_form_docx(project, *, province: str | None = None) -> bytes:
 
 
 def _stage_options(project) -> str:
-    other = f"（{project.stage_other}）" if project.stage is Stage.OTHER and project.stage_other else f"（{BLANK}）"
+    stage = member(Stage, project.stage)
+    other = f"（{project.stage_other}）" if stage is Stage.OTHER and project.stage_other else f"（{BLANK}）"
     choices = tuple((value, label + other if value is Stage.OTHER else label) for value, label in STAGE_OPTIONS)
-    return options(choices, project.stage)
+    return options(choices, stage)
 
 
 def _partners_rows(table, project) -> None:
@@ -355,7 +363,7 @@ def docking_form_docx(form) -> bytes:
     _pair_row(table, "所属领域", form.field, "法人姓名", form.legal_rep)
     _pair_row(table, "注册资金", wan_amount(form.registered_capital_wan), "注册时间", iso_date(form.registered_on))
     _pair_row(table, "高新\n技术企业", yes_no(form.high_tech), "专精特新企业",
-              options(SPECIALISED_OPTIONS, form.specialised))
+              options(SPECIALISED_OPTIONS, member(Specialised, form.specialised)))
     _pair_row(table, "联系人", form.contact_name, "联系电话", form.contact_phone)
     _full_row(table, "企业概况", form.overview, height=TEXT_ROW_HEIGHT)
 
@@ -365,7 +373,7 @@ def docking_form_docx(form) -> bytes:
     _full_row(table, "项目申报机构/人", form.applicant)
     progress = "\n".join(f"{label}：{getattr(form, name) or ''}" for name, label in PROGRESS_PARTS)
     _full_row(table, "合作进展情况", progress, hint=PROGRESS_HINT, height=TEXT_ROW_HEIGHT)
-    modes = [CooperationMode.coerce(v) for v in (form.cooperation_modes or []) if v in _COOPERATION_VALUES]
+    modes = [member(CooperationMode, v) for v in (form.cooperation_modes or [])]
     _full_row(table, "合作方式", options(COOPERATION_OPTIONS, modes))
 
     _after_table(document, NOTE)
