@@ -38,6 +38,15 @@ ACTION_LABELS = {
     "create": _l("创建草稿"), "edit": _l("修改内容"), "submit": _l("提交初核"), "approve": _l("通过初核"),
     "return": _l("退回修改"), "reject": _l("不予通过"), "withdraw": _l("撤回项目"),
     "resubmit_after_edit": _l("修改公开信息后重新提交"), "attach": _l("上传附件"), "detach": _l("删除附件"),
+    "update_profile": _l("修改机构资料"), "create_intent": _l("发布投资意向"), "update_intent": _l("修改投资意向"),
+    "intent_paused": _l("暂停投资意向"), "intent_resumed": _l("恢复投资意向"), "intent_closed": _l("关闭投资意向"),
+    "interest_express": _l("表达合作意向"), "interest_accept": _l("接受意向"), "interest_decline": _l("婉拒意向"),
+    "interest_withdraw": _l("撤回意向"), "interest_expire": _l("意向过期"), "interest_sign": _l("意向签约"),
+    "interest_fail": _l("洽谈终止"), "start_negotiation": _l("进入合作洽谈"), "end_negotiation": _l("洽谈结束，回到项目库"),
+    "sign": _l("签约落地"), "record_agreement": _l("登记签约"), "confirm_agreement": _l("确认签约"),
+    "dispute_agreement": _l("对签约信息提出异议"), "start_docking_form": _l("开始填报对接表"),
+    "save_docking_form": _l("保存对接表"), "file_docking_form": _l("报送对接表"), "view_partner": _l("查看合作方资料"),
+    "view_negotiation": _l("服务站查阅洽谈"), "export_docx": _l("导出 Word 表格"),
     "import": _l("批量导入"), "view_partner_attachment": _l("查看附件"), "submit_paper_form": _l("代为提交纸质申报表"),
 }
 
@@ -89,5 +98,5 @@ def init_app(app: Flask) -> None:
                 from app.services.review import queue_counts
                 counts.update(queue_counts())
         return {"nav_counts": counts, "current_lang": str(get_locale() or "zh"),
-                "languages": app.config["LANGUAGES"], "url_rules": app.view_functions, "request_path": request.path,
+                "languages": app.config["LANGUAGES"], "request_path": request.path,
                 "session_lang": session.get("lang")}

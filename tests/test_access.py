@@ -68,6 +68,26 @@ MATRIX = {
     "deals.contract": ("GET", "/deals/{iid}/contract", {"anonymous": 302, "staff": 200, "admin": 200, "*": 404}),
     "deals.docking": ("GET", "/deals/{signed}/docking", {"anonymous": 302, "staff": 200, "admin": 200, "*": 404}),
     "deals.docking_list": ("GET", "/deals/docking-forms", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
+    # organisation side; {org} is a verified organisation none of the role users belongs to
+    "organisation.profile": ("GET", "/organisation/profile", {"anonymous": 302, "enterprise": 200, "investor": 200,
+                                                               "unverified": 200, "*": 403}),
+    "organisation.detail": ("GET", "/organisation/{org}", {"anonymous": 302, "unverified": 403, "*": 200}),
+    "organisation.intents": ("GET", "/organisation/intents", {"anonymous": 302, "enterprise": 200, "investor": 200,
+                                                               "*": 403}),
+    "organisation.new_intent": ("GET", "/organisation/intents/new", {"anonymous": 302, "enterprise": 200,
+                                                                      "investor": 200, "*": 403}),
+    "organisation.edit_intent": ("GET", "/organisation/intents/{intent}/edit", {"anonymous": 302, "enterprise": 404,
+                                                                                 "investor": 404, "*": 403}),
+    "organisation.intent_status": ("POST", "/organisation/intents/{intent}/status",
+                                   {"anonymous": 302, "enterprise": 404, "investor": 404, "*": 403}),
+    "demands.index": ("GET", "/demands/", {"anonymous": 302, "unverified": 403, "*": 200}),
+    "demands.detail": ("GET", "/demands/{intent}", {"anonymous": 302, "unverified": 403, "*": 200}),
+    # the official forms as Word documents: 附件1 for owner and staff, 附件2 for the signer and staff
+    "documents.project_form": ("GET", "/documents/projects/{pid}/form.docx",
+                               {"anonymous": 302, "staff": 200, "admin": 200, "clinician": 403, "enterprise": 403,
+                                "investor": 403, "*": 404}),
+    "documents.docking_form": ("GET", "/documents/docking/{docking}/form.docx",
+                               {"anonymous": 302, "staff": 200, "admin": 200, "*": 404}),
     "notifications.index": ("GET", "/notifications/", {"anonymous": 302, "*": 200}),
     "notifications.read_all": ("POST", "/notifications/read", {"*": 302}),
     "notifications.open_one": ("POST", "/notifications/{nid}/open", {"anonymous": 302, "*": 404}),
@@ -102,13 +122,15 @@ def world(make_project, make_user, app):
         interests.accept_interest(done, signed_project.owner)
         agreement = signing.record_agreement(done, signer, ["tech_transfer"], 50, date.today(), "摘要", pdf("合同.pdf"))
         signing.confirm_agreement(agreement, signed_project.owner)
-        signing.start_docking_form(done, signer)
+        docking = signing.start_docking_form(done, signer)
+        from app.services.organisations import create_intent
+        intent = create_intent(partner.organisation, partner, {"title": "寻找创面治疗项目", "description": "负压引流"})
     unverified = make_user("enterprise", verified=False)
     notification = db.session.scalar(db.select(Notification).where(Notification.user_id == project.owner_id))
     db.session.commit()
     return {"pid": project.id, "aid": attachment.id, "oid": unverified.organisation.id, "uid": unverified.id,
             "iid": talks.id, "mid": message.id, "pending": pending_interest.id, "signed": done.id,
-            "nid": notification.id}
+            "nid": notification.id, "org": partner.organisation.id, "intent": intent.id, "docking": docking.id}
 
 
 def test_every_route_is_in_the_matrix(app):

@@ -24,8 +24,12 @@ def record(action: str, actor=None, project=None, subject=None, from_state: str 
     return event
 
 
+# Reading is audited too, but a project's history shows what was done to it, not who looked.
+VIEW_ACTIONS = ("view_partner", "view_partner_attachment", "view_negotiation", "export_docx")
+
+
 def project_history(project) -> list[AuditEvent]:
-    """The project's audit rows, oldest first."""
+    """What was done to the project (not who viewed it), oldest first."""
     return db.session.scalars(
-        db.select(AuditEvent).where(AuditEvent.project_id == project.id)
+        db.select(AuditEvent).where(AuditEvent.project_id == project.id, AuditEvent.action.not_in(VIEW_ACTIONS))
         .order_by(AuditEvent.created_at, AuditEvent.id)).all()
