@@ -46,6 +46,11 @@ def urls(project):
     yield f"/projects/{pid}/attachments/1"
     yield f"/review/{pid}"
     yield f"/library/{pid + 999}"
+    yield f"/documents/projects/{pid}/form.docx"
+    yield f"/deals/projects/{pid}/board"
+    yield "/deals/"
+    yield "/notifications/"
+    yield "/demands/"
 
 
 @pytest.mark.parametrize("role", ["enterprise", "investor", "clinician", "unverified", "anonymous"])

@@ -8,7 +8,7 @@ from flask import url_for
 from flask_babel import gettext as _
 
 from app.extensions import db
-from app.models import Agreement, AgreementStatus, DockingForm, DockingStatus, Interest, User, utcnow
+from app.models import Agreement, AgreementStatus, DockingForm, DockingStatus, Interest, Specialised, User, utcnow
 from app.services import ServiceError, require
 from app.services import audit
 from app.services import projects as project_service
@@ -101,7 +101,7 @@ def start_docking_form(interest: Interest, actor: User) -> DockingForm:
         interest=interest, company_name=organisation.name, address=organisation.address, uscc=organisation.uscc,
         field=organisation.field, legal_rep=organisation.legal_rep,
         registered_capital_wan=organisation.registered_capital_wan, registered_on=organisation.registered_on,
-        high_tech=organisation.high_tech, specialised=organisation.specialised or None,
+        high_tech=organisation.high_tech, specialised=Specialised.coerce(organisation.specialised),
         contact_name=organisation.contact_name or actor.name, contact_phone=organisation.contact_phone or actor.phone,
         overview=organisation.overview, project_name=project.name,
         applicant="　".join(filter(None, [project.owner.institution, project.department, project.lead_name])),
