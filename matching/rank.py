@@ -14,13 +14,15 @@ from .records import (
 )
 from .text import TextEncoder, join_texts, key_terms, l2_normalise, top_k
 
-# Relevance = weighted sum of four similarities in [0, 1]. The NMPA category agreement of
-# both sides carries most weight: two devices in the same category share manufacturing,
-# testing and registration know-how even when their descriptions share few words.
-WEIGHT_TEXT = 0.15
-WEIGHT_PRODUCT_LINE = 0.25
-WEIGHT_CATEGORY = 0.40
-WEIGHT_FIRST_LEVEL = 0.20
+# Relevance = weighted sum of four similarities in [0, 1]: whole-text cosine, the best
+# product line of the enterprise (a project resembles one product, not the whole catalogue),
+# and the agreement of both sides' NMPA category guesses (square-rooted, so that a fair
+# chance of a shared category already counts): two devices in one category share
+# manufacturing, testing and registration know-how even when their texts share few words.
+WEIGHT_TEXT = 0.10
+WEIGHT_PRODUCT_LINE = 0.55
+WEIGHT_CATEGORY = 0.35
+WEIGHT_FIRST_LEVEL = 0.05
 
 # A known project class or stage outside an intent's list: "penalise" keeps the pair but
 # multiplies the enterprise-side fit by this factor, so it falls behind every comparable
@@ -228,7 +230,7 @@ class MatchIndex:
         first = projects.first_level @ slots.first_level.T
         enterprise_rows = self.slot_enterprise[slot_rows]
         line = self._line_similarity(projects.text, enterprise_rows, every_slot)
-        return (WEIGHT_TEXT * text + WEIGHT_PRODUCT_LINE * line + WEIGHT_CATEGORY * np.minimum(category, 1.0)
+        return (WEIGHT_TEXT * text + WEIGHT_PRODUCT_LINE * line + WEIGHT_CATEGORY * np.sqrt(np.clip(category, 0.0, 1.0))
                 + WEIGHT_FIRST_LEVEL * np.minimum(first, 1.0))
 
     def _transposed(self) -> tuple[sp.csr_matrix, sp.csr_matrix]:
