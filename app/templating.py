@@ -47,6 +47,9 @@ ACTION_LABELS = {
     "dispute_agreement": _l("对签约信息提出异议"), "start_docking_form": _l("开始填报对接表"),
     "save_docking_form": _l("保存对接表"), "file_docking_form": _l("报送对接表"), "view_partner": _l("查看合作方资料"),
     "view_negotiation": _l("服务站查阅洽谈"), "export_docx": _l("导出 Word 表格"),
+    "open_assessment": _l("发起项目评估"), "score_assessment": _l("评估打分"), "complete_assessment": _l("完成项目评估"),
+    "start_incubation": _l("进入产品培育"), "launch": _l("获批上市"), "update_milestone": _l("更新里程碑"),
+    "milestone_evidence": _l("上传佐证材料"), "set_weights": _l("修改评估权重"),
     "import": _l("批量导入"), "view_partner_attachment": _l("查看附件"), "submit_paper_form": _l("代为提交纸质申报表"),
 }
 
@@ -74,6 +77,14 @@ def cooperation_label(value: str) -> str:
         return value
 
 
+def recommendation_label(value: str) -> str:
+    from app.models import Recommendation
+    try:
+        return Recommendation(value).label
+    except ValueError:
+        return value
+
+
 def init_app(app: Flask) -> None:
     from app.models import DeviceClass, ProjectStatus, ProjectType, Stage
     from app.models.project import COMMITMENT_TEXT, FIELDS_BY_NAME, LIFE_STEPS, PROJECT_FIELDS
@@ -82,7 +93,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["bjdate"] = lambda v: beijing_time(v, "%Y-%m-%d")
     app.jinja_env.filters["wan"] = wan
     app.jinja_env.globals.update(action_label=action_label, status_label=status_label,
-                                 cooperation_label=cooperation_label,
+                                 cooperation_label=cooperation_label, recommendation_label=recommendation_label,
                                  PROJECT_FIELDS=PROJECT_FIELDS, FIELDS_BY_NAME=FIELDS_BY_NAME, COMMITMENT_TEXT=COMMITMENT_TEXT,
                                  ProjectStatus=ProjectStatus, ProjectType=ProjectType,
                                  DeviceClass=DeviceClass, Stage=Stage, LIFE_STEPS=LIFE_STEPS)

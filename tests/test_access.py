@@ -88,6 +88,23 @@ MATRIX = {
                                 "investor": 403, "*": 404}),
     "documents.docking_form": ("GET", "/documents/docking/{docking}/form.docx",
                                {"anonymous": 302, "staff": 200, "admin": 200, "*": 404}),
+    # after signing: {signed_pid} is signed with an open assessment {assessment}, milestone {milestone}
+    "incubation.index": ("GET", "/incubation/", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
+    "incubation.project": ("GET", "/incubation/projects/{signed_pid}", {"anonymous": 302, "staff": 200,
+                                                                         "admin": 200, "*": 404}),
+    "incubation.open_assessment": ("POST", "/incubation/projects/{signed_pid}/assessments",
+                                   {"anonymous": 302, "staff": 302, "admin": 302, "*": 403}),
+    "incubation.score": ("POST", "/incubation/assessments/{assessment}/scores",
+                         {"anonymous": 302, "staff": 400, "admin": 400, "*": 403}),
+    "incubation.complete": ("POST", "/incubation/assessments/{assessment}/complete",
+                            {"anonymous": 302, "staff": 400, "admin": 400, "*": 403}),
+    "incubation.update_milestone": ("POST", "/incubation/milestones/{milestone}",
+                                    {"anonymous": 302, "staff": 302, "admin": 302, "*": 404}),
+    "incubation.upload_evidence": ("POST", "/incubation/milestones/{milestone}/evidence",
+                                   {"anonymous": 302, "staff": 302, "admin": 302, "*": 404}),
+    "incubation.evidence": ("GET", "/incubation/evidence/{evidence}", {"anonymous": 302, "staff": 200,
+                                                                        "admin": 200, "*": 404}),
+    "admin.settings": ("GET", "/admin/settings", {"anonymous": 302, "admin": 200, "*": 403}),
     "notifications.index": ("GET", "/notifications/", {"anonymous": 302, "*": 200}),
     "notifications.read_all": ("POST", "/notifications/read", {"*": 302}),
     "notifications.open_one": ("POST", "/notifications/{nid}/open", {"anonymous": 302, "*": 404}),
@@ -123,6 +140,10 @@ def world(make_project, make_user, app):
         agreement = signing.record_agreement(done, signer, ["tech_transfer"], 50, date.today(), "摘要", pdf("合同.pdf"))
         signing.confirm_agreement(agreement, signed_project.owner)
         docking = signing.start_docking_form(done, signer)
+        from app.services import incubation
+        assessment = incubation.open_assessment(signed_project, make_user("staff"))
+        milestone = incubation.ensure_milestones(signed_project)[0]
+        evidence = incubation.add_evidence(milestone, signer, pdf("检验报告.pdf"))
         from app.services.organisations import create_intent
         intent = create_intent(partner.organisation, partner, {"title": "寻找创面治疗项目", "description": "负压引流"})
     unverified = make_user("enterprise", verified=False)
@@ -130,7 +151,9 @@ def world(make_project, make_user, app):
     db.session.commit()
     return {"pid": project.id, "aid": attachment.id, "oid": unverified.organisation.id, "uid": unverified.id,
             "iid": talks.id, "mid": message.id, "pending": pending_interest.id, "signed": done.id,
-            "nid": notification.id, "org": partner.organisation.id, "intent": intent.id, "docking": docking.id}
+            "nid": notification.id, "org": partner.organisation.id, "intent": intent.id, "docking": docking.id,
+            "signed_pid": signed_project.id, "assessment": assessment.id, "milestone": milestone.id,
+            "evidence": evidence.id}
 
 
 def test_every_route_is_in_the_matrix(app):

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from app import search
 from app.extensions import db
 from app.models import Project, ProjectStatus, User, utcnow
 from app.models.project import (ENUM_FIELDS, PROJECT_FIELDS, PUBLIC_FIELDS, SUBMITTABLE_STATES,
                                 WITHDRAWABLE_STATES)
 from app.services import TransitionError, require
-from app.services import audit
+from app.services import audit, saved_searches
 
 S = ProjectStatus
 # action → (states it may start from, state it leads to); the only description of the life of a project.
@@ -23,7 +24,7 @@ TRANSITIONS: dict[str, tuple[frozenset, ProjectStatus]] = {
     "end_negotiation": (frozenset({S.NEGOTIATING}), S.PUBLISHED),      # all talks ended unsigned
     "sign": (frozenset({S.NEGOTIATING}), S.SIGNED),
     "start_incubation": (frozenset({S.SIGNED}), S.INCUBATING),
-    "launch": (frozenset({S.INCUBATING}), S.LAUNCHED),
+    "launch": (frozenset({S.SIGNED, S.INCUBATING}), S.LAUNCHED),     # 获批上市 reached
 }
 ALLOWED = {(source, target) for sources, target in TRANSITIONS.values() for source in sources}
 EDITABLE_FIELDS = tuple(f.name for f in PROJECT_FIELDS)
@@ -46,6 +47,7 @@ def _move(project: Project, action: str, actor: User, comment: str = "", audit_a
         db.session.flush()
     audit.record(audit_action or action, actor=actor, project=project, from_state=from_state.value,
                  to_state=to.value, comment=comment)
+    search.index_after_commit(project)
 
 
 def create_project(owner: User, values: dict) -> Project:
@@ -86,6 +88,8 @@ def update_project(project: Project, actor: User, values: dict) -> set[str]:
         _move(project, "resubmit_after_edit", actor, comment=_("修改了公开信息，重新提交初核"))
     elif changed:
         audit.record("edit", actor=actor, project=project, comment=", ".join(sorted(changed)))
+    if changed:
+        search.index_after_commit(project)
     return changed
 
 
@@ -107,6 +111,7 @@ def approve_project(project: Project, reviewer: User, comment: str = "") -> None
     """Publish a submitted project after initial review."""
     require(reviewer.is_staff, _("只有服务站工作人员可以初核"))
     _move(project, "approve", reviewer, comment)
+    saved_searches.notify_matches(project)
 
 
 def return_project(project: Project, reviewer: User, comment: str) -> None:
@@ -144,6 +149,17 @@ def end_negotiation(project: Project, actor: User) -> None:
 def sign_project(project: Project, actor: User, comment: str = "") -> None:
     """Both sides confirmed the cooperation (签约落地)."""
     _move(project, "sign", actor, comment)
+
+
+def start_incubation(project: Project, staff: User, comment: str = "") -> None:
+    """The station's assessment is done: the project is being incubated (产品培育)."""
+    require(staff.is_staff, _("只有服务站工作人员可以开始项目培育"))
+    _move(project, "start_incubation", staff, comment)
+
+
+def launch_project(project: Project, actor: User, comment: str = "") -> None:
+    """获批上市: the product is approved for the market."""
+    _move(project, "launch", actor, comment)
 
 
 def move_for_demo(project: Project, to: ProjectStatus, actor: User, comment: str) -> None:

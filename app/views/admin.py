@@ -98,3 +98,22 @@ def new_staff():
             flash(_("账号已创建，请将初始密码告知本人并提醒其登录后修改"), "success")
             return redirect(url_for(".users"))
     return render_template("admin/new_staff.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def settings():
+    from app.services import incubation
+    from forms.incubation import WeightsForm
+    form = WeightsForm(data=incubation.assessment_weights())
+    if form.validate_on_submit():
+        try:
+            incubation.set_assessment_weights({name: form[name].data for name in incubation.DEFAULT_WEIGHT_KEYS},
+                                              current_user)
+        except ServiceError as error:
+            form.technology.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("评估权重已更新，之后完成的评估按新权重计算；已完成的评估保持原权重"), "success")
+            return redirect(url_for(".settings"))
+    return render_template("admin/settings.html", form=form), 400 if form.errors else 200
