@@ -94,6 +94,37 @@ def outside_request():
     return current_app.test_request_context(base_url=current_app.config["BASE_URL"])
 
 
+search_cli = AppGroup("search", help="Full-text search of the project library.")
+
+
+@search_cli.command("reindex")
+def search_reindex():
+    """Rebuild the search index from the database (listed projects, public fields)."""
+    from app import search
+    click.echo(f"indexed {search.reindex()} listed projects")
+
+
+@search_cli.command("query")
+@click.argument("text")
+@click.option("--filter", "pairs", multiple=True, metavar="FACET=VALUE", help="A library filter, e.g. stage=sample.")
+@click.option("--page", default=1, type=int)
+@click.option("--per-page", default=20, type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+def search_query(text, pairs, page, per_page, as_json):
+    """Search the library as a verified user would (public fields of listed projects)."""
+    import json
+
+    from app import search
+    results = search.search_projects(text, dict(p.split("=", 1) for p in pairs if "=" in p), page, per_page)
+    if as_json:
+        click.echo(json.dumps(results.to_dict(), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{results.total} found, page {results.page}/{results.pages}")
+    for hit in results.hits:
+        click.echo(f"{hit.project_id}\t{hit.score:.2f}\t{hit.snippet.striptags()}")
+
+
 def init_app(app: Flask) -> None:
     for group in (demo_cli, projects_cli, users_cli, interests_cli):
         app.cli.add_command(group)
+    app.cli.add_command(search_cli)

@@ -1,10 +1,11 @@
-"""The project library (入选项目库): listed projects, public tier only, with filters and their counts."""
+"""The project library (入选项目库): listed projects, public tier only, with filters, their counts and search."""
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
+from app import search
 from app.extensions import db
 from app.models import DeviceClass, Project, ProjectStatus, ProjectType, Stage
 from app.models.project import LIBRARY_STATES, PUBLIC_FIELDS
@@ -57,6 +58,19 @@ class LibraryFilters:
     def without(self, name: str) -> dict[str, str]:
         return {k: v for k, v in self.values.items() if k != name}
 
+    def matches(self, project: Project) -> bool:
+        """Would the project pass these filters (as clauses() would select it)?"""
+        for name, value in self.values.items():
+            current = getattr(project, name)
+            if (current.value if name in ENUM_FACETS and current is not None else current) != value:
+                return False
+        return True
+
+    def labels(self) -> list[tuple[str, str]]:
+        """(facet, value label) pairs, for showing a saved search's filters."""
+        return [(name, ENUM_FACETS[name](value).label if name in ENUM_FACETS else value)
+                for name, value in self.values.items()]
+
 
 @dataclass
 class LibraryPage:
@@ -66,6 +80,21 @@ class LibraryPage:
     pages: int
     per_page: int
     facets: dict[str, list[tuple[str, str, int]]]
+    query: str = ""            # the search words, when the page is a search (ranked by relevance)
+    loosened: bool = False     # no project had every word: these have any of them
+    unavailable: bool = False  # search failed (logged); the page says so
+
+
+def ids_clause(ids):
+    """Project.id among these ids, inlined as literals: a search may match more ids than a driver binds."""
+    return Project.id.in_(db.bindparam("search_ids", [int(i) for i in ids], expanding=True, literal_execute=True))
+
+
+def listed_ids(ids, filters: "LibraryFilters") -> set[int]:
+    """Which of these projects are listed and pass the filters (the database is the truth, not the index)."""
+    if not ids:
+        return set()
+    return set(db.session.scalars(db.select(Project.id).where(listed_clause(), *filters.clauses(), ids_clause(ids))))
 
 
 def facet_counts(filters: LibraryFilters, extra_clauses=()) -> dict[str, list[tuple[str, str, int]]]:
@@ -85,8 +114,11 @@ def facet_counts(filters: LibraryFilters, extra_clauses=()) -> dict[str, list[tu
     return facets
 
 
-def library_page(filters: LibraryFilters, page: int = 1, per_page: int = 20) -> LibraryPage:
-    """One page of listed projects, newest first, as public views."""
+def library_page(filters: LibraryFilters, page: int = 1, per_page: int = 20, query: str = "") -> LibraryPage:
+    """One page of listed projects as public views: newest first, or by relevance when there is a query."""
+    query = search.normalise_query(query)
+    if query:
+        return _search_page(filters, page, per_page, query)
     where = [listed_clause(), *filters.clauses()]
     total = db.session.scalar(db.select(db.func.count()).select_from(Project).where(*where)) or 0
     pages = max(1, math.ceil(total / per_page))
@@ -99,9 +131,33 @@ def library_page(filters: LibraryFilters, page: int = 1, per_page: int = 20) -> 
                        per_page=per_page, facets=facet_counts(filters))
 
 
+def _search_page(filters: LibraryFilters, page: int, per_page: int, query: str) -> LibraryPage:
+    found = search.search_projects(query, filters, page=page, per_page=per_page)
+    projects = {p.id: p for p in db.session.scalars(
+        db.select(Project).where(Project.id.in_([hit.project_id for hit in found.hits])))}
+    items = []
+    for hit in found.hits:
+        view = public_view(projects[hit.project_id])
+        view.snippet = hit.snippet
+        items.append(view)
+    # counts over the search's matches under the other filters, as without a query
+    facets = facet_counts(filters, extra_clauses=[ids_clause(found.matched_ids)])
+    return LibraryPage(items=items, total=found.total, page=found.page, pages=found.pages, per_page=per_page,
+                       facets=facets, query=query, loosened=found.loosened, unavailable=found.unavailable)
+
+
+def result_count(filters: LibraryFilters, query: str = "") -> int:
+    """How many listed projects the query and filters find (a saved search's count)."""
+    query = search.normalise_query(query)
+    if query:
+        return search.search_projects(query, filters, per_page=1).total
+    return db.session.scalar(db.select(db.func.count()).select_from(Project)
+                             .where(listed_clause(), *filters.clauses())) or 0
+
+
 def listed_project_count() -> int:
     return db.session.scalar(db.select(db.func.count()).select_from(Project).where(listed_clause())) or 0
 
 
-__all__ = ["FACETS", "LibraryFilters", "LibraryPage", "library_page", "listed_clause", "public_view",
-           "ProjectStatus"]
+__all__ = ["FACETS", "LibraryFilters", "LibraryPage", "ids_clause", "library_page", "listed_clause", "listed_ids",
+           "public_view", "result_count", "ProjectStatus"]

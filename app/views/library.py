@@ -14,10 +14,14 @@ bp = Blueprint("library", __name__)
 @bp.route("/")
 @verified_required
 def index():
+    from forms.search import SavedSearchForm
     filters = LibraryFilters.from_args(request.args)
     page = request.args.get("page", 1, type=int) or 1
-    result = library_page(filters, page=page, per_page=current_app.config["PER_PAGE"])
-    return render_template("library/index.html", result=result, filters=filters)
+    result = library_page(filters, page=page, per_page=current_app.config["PER_PAGE"],
+                          query=request.args.get("q", ""))
+    save_form = SavedSearchForm(formdata=None, data=dict(filters.values, query=result.query))
+    return render_template("library/index.html", result=result, filters=filters, save_form=save_form,
+                           search_args={"q": result.query} if result.query else {})
 
 
 def render_detail(project: Project, interest_form=None):
