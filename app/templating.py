@@ -61,12 +61,33 @@ def action_label(action: str) -> str:
     return str(ACTION_LABELS.get(action, action))
 
 
-def status_label(value: str) -> str:
-    from app.models import ProjectStatus
+def _state_enum(action: str):
+    """Which life an audit row's states belong to, told by its action."""
+    from app.models import (AgreementStatus, AssessmentStatus, DockingStatus, InterestStatus, MilestoneStatus,
+                            OrgStatus, ProjectStatus)
+    if action.startswith("interest_"):
+        return InterestStatus
+    if action.endswith("_agreement"):
+        return AgreementStatus
+    if "docking" in action:
+        return DockingStatus
+    if action.endswith("_assessment"):
+        return AssessmentStatus
+    if "milestone" in action:
+        return MilestoneStatus
+    if action.endswith("_organisation"):
+        return OrgStatus
+    return ProjectStatus
+
+
+def state_label(action: str, value: str) -> str:
+    """An audit row's from/to state in words, in the vocabulary of the object it concerns."""
+    if not value:
+        return "—"
     try:
-        return ProjectStatus(value).label
+        return _state_enum(action or "")(value).label
     except ValueError:
-        return value or "—"
+        return value
 
 
 def cooperation_label(value: str) -> str:
@@ -92,7 +113,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["bjtime"] = beijing_time
     app.jinja_env.filters["bjdate"] = lambda v: beijing_time(v, "%Y-%m-%d")
     app.jinja_env.filters["wan"] = wan
-    app.jinja_env.globals.update(action_label=action_label, status_label=status_label,
+    app.jinja_env.globals.update(action_label=action_label, state_label=state_label,
                                  cooperation_label=cooperation_label, recommendation_label=recommendation_label,
                                  PROJECT_FIELDS=PROJECT_FIELDS, FIELDS_BY_NAME=FIELDS_BY_NAME, COMMITMENT_TEXT=COMMITMENT_TEXT,
                                  ProjectStatus=ProjectStatus, ProjectType=ProjectType,

@@ -12,6 +12,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.models import CooperationMode, DeclineReason
 from forms import options
+from forms.validators import RequiredToSubmit
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -21,8 +22,11 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def cooperation_modes_field(label=_l("合作方式"), required=False):
-    validators = [DataRequired(_l("请至少选择一种合作方式"))] if required else [Optional()]
+def cooperation_modes_field(label=_l("合作方式"), required=False, required_to_submit=False):
+    if required_to_submit:
+        validators = [RequiredToSubmit(_l("请至少选择一种合作方式"))]
+    else:
+        validators = [DataRequired(_l("请至少选择一种合作方式"))] if required else [Optional()]
     return MultiCheckboxField(label, choices=options(CooperationMode.choices()), validators=validators)
 
 

@@ -42,15 +42,11 @@ class DockingFormForm(FlaskForm):
     progress_equipment = TextAreaField(_l("4. 仪器和设备"), validators=[Optional(), Length(max=2000)])
     progress_production = TextAreaField(_l("5. 生产条件"), validators=[Optional(), Length(max=2000)])
     progress_other = TextAreaField(_l("6. 其他"), validators=[Optional(), Length(max=2000)])
-    cooperation_modes = cooperation_modes_field()
+    cooperation_modes = cooperation_modes_field(required_to_submit=True)
     save = SubmitField(_l("保存"))
     file = SubmitField(_l("报送对接表"))
 
     for_submit = False
-
-    def validate_cooperation_modes(self, field):
-        if self.for_submit and not field.data:
-            raise ValidationError(_l("请至少选择一种合作方式"))
 
     def validate_high_tech(self, field):
         if field.data and field.data not in ("yes", "no"):

@@ -92,7 +92,7 @@ class RequiredToSubmit:
 
     def __call__(self, form, field):
         data = field.data
-        empty = data is None or data is False or (isinstance(data, str) and not data.strip())
+        empty = data is None or data is False or data == [] or (isinstance(data, str) and not data.strip())
         if empty:
             field.errors[:] = []
             if getattr(form, "for_submit", False):

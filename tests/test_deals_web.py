@@ -133,3 +133,24 @@ def test_notifications_are_marked_read(client, login_as, published):
     response = client.post(f"/notifications/{nid}/open")
     assert response.status_code == 302 and f"/deals/projects/{published.id}/board" in response.location
     assert "未读 0" in client.get("/notifications/").get_data(as_text=True)
+
+
+def test_arriving_at_the_linked_page_reads_the_notification(client, login_as, published):
+    from app.services.notify import unread_count
+    login_as("enterprise")
+    client.post(f"/deals/projects/{published.id}/interest", data={"message": "意向", "cooperation_modes": ["tech_transfer"]})
+    switch(client, login_as, published.owner)
+    assert unread_count(published.owner) == 1
+    client.get(f"/deals/projects/{published.id}/board")
+    assert unread_count(published.owner) == 0
+
+
+def test_history_shows_each_object_in_its_own_words(client, login_as, published):
+    login_as("enterprise")
+    client.post(f"/deals/projects/{published.id}/interest", data={"message": "意向", "cooperation_modes": ["tech_transfer"]})
+    interest = db.session.scalar(db.select(Interest))
+    switch(client, login_as, published.owner)
+    client.post(f"/deals/{interest.id}/accept")
+    history = client.get(f"/projects/{published.id}").get_data(as_text=True)
+    assert "待回复 → 已接受·洽谈中" in history and "已入库发布 → 合作洽谈" in history
+    assert "pending" not in history

@@ -57,3 +57,12 @@ def mark_read(user: User, notification_id: int | None = None) -> None:
     if notification_id is not None:
         query = query.where(Notification.id == notification_id)
     db.session.execute(query.values(read_at=utcnow()))
+
+
+def mark_read_on_arrival(user: User, path: str) -> None:
+    """Opening the page a notification points to counts as reading it."""
+    ids = db.session.scalars(db.select(Notification.id).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None), Notification.link == path)).all()
+    if ids:
+        db.session.execute(db.update(Notification).where(Notification.id.in_(ids)).values(read_at=utcnow()))
+        db.session.commit()
