@@ -131,6 +131,14 @@ def option_map() -> dict[str, dict[str, str]]:
     return mapping
 
 
+def export_cell(name: str, value) -> str:
+    """A project value as an .xlsx cell this importer reads back: option labels (有源, Ⅱ类医疗器械…), 是/否."""
+    if name in ENUM_FIELDS and value not in (None, ""):
+        with force_locale("zh"):
+            return ENUM_FIELDS[name].coerce(value).label
+    return _cell_text(getattr(value, "value", value))
+
+
 def import_key(email: str, record_id, name: str) -> str:
     """The stable identity of an imported record: its id within the owner's e-mail, else e-mail + name."""
     if record_id not in (None, ""):
