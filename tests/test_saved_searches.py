@@ -185,3 +185,16 @@ def test_project_probe_uses_the_search_rules(make_project):
         assert probe.matches("痔疮") and probe.matches("套扎 息肉") and probe.matches("")
         assert probe.matches('"痔疮套扎"') and probe.matches("有源 二类")
         assert not probe.matches("痔疮 血糖") and not probe.matches("弹力线") and not probe.matches("(")
+
+
+def test_a_matching_failure_does_not_block_approval(app, make_project, make_user, staff, monkeypatch, caplog):
+    monkeypatch.setattr(app.logger, "disabled", False)  # Alembic's fileConfig may have disabled it
+    saved_searches.save_search(make_user("enterprise"), "痔疮", "痔疮", {})
+    project = make_project(status=ProjectStatus.SUBMITTED, **HAEMORRHOID)
+
+    def broken(self, query):
+        raise RuntimeError("index trouble")
+    monkeypatch.setattr(search.ProjectProbe, "matches", broken)
+    svc.approve_project(project, staff)
+    db.session.commit()
+    assert project.status is ProjectStatus.PUBLISHED and "matching saved searches failed" in caplog.text

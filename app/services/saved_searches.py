@@ -1,7 +1,7 @@
 """Saved library searches (保存的搜索): save, list, delete, and tell owners about newly published matches."""
 from __future__ import annotations
 
-from flask import url_for
+from flask import current_app, url_for
 from flask_babel import gettext as _
 
 from app import search
@@ -94,12 +94,16 @@ def notify_matches(project: Project) -> int:
     told = set(db.session.scalars(db.select(Notification.user_id).where(Notification.kind == HIT_KIND,
                                                                         Notification.link == link)))
     matched: dict[int, list[SavedSearch]] = {}
-    with search.ProjectProbe(project) as probe:
-        for saved in searches:
-            if saved.user_id in told or not filters_of(saved).matches(project):
-                continue
-            if probe.matches(saved.query):
-                matched.setdefault(saved.user_id, []).append(saved)
+    try:
+        with search.ProjectProbe(project) as probe:
+            for saved in searches:
+                if saved.user_id in told or not filters_of(saved).matches(project):
+                    continue
+                if probe.matches(saved.query):
+                    matched.setdefault(saved.user_id, []).append(saved)
+    except Exception:  # noqa: BLE001 — a search failure must not block the approval itself
+        current_app.logger.exception("matching saved searches failed for project %s", project.id)
+        return 0
     if not matched:
         return 0
     users = db.session.scalars(db.select(User).where(User.id.in_(list(matched)))).all()
