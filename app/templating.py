@@ -50,6 +50,7 @@ ACTION_LABELS = {
     "open_assessment": _l("发起项目评估"), "score_assessment": _l("评估打分"), "complete_assessment": _l("完成项目评估"),
     "start_incubation": _l("进入产品培育"), "launch": _l("获批上市"), "update_milestone": _l("更新里程碑"),
     "milestone_evidence": _l("上传佐证材料"), "set_weights": _l("修改评估权重"),
+    "report_export": _l("报送国家局器审中心"), "report_download": _l("下载报送文件"), "audit_export": _l("导出审计日志"),
     "import": _l("批量导入"), "view_partner_attachment": _l("查看附件"), "submit_paper_form": _l("代为提交纸质申报表"),
 }
 

@@ -105,6 +105,15 @@ MATRIX = {
     "incubation.evidence": ("GET", "/incubation/evidence/{evidence}", {"anonymous": 302, "staff": 200,
                                                                         "admin": 200, "*": 404}),
     "admin.settings": ("GET", "/admin/settings", {"anonymous": 302, "admin": 200, "*": 403}),
+    # report batches to the national review centre (staff) and the audit viewer (admin)
+    "reports.index": ("GET", "/reports/", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
+    "reports.new": ("GET", "/reports/new", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
+    "reports.mapping": ("GET", "/reports/mapping", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
+    "reports.detail": ("GET", "/reports/{batch}", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
+    "reports.download": ("GET", "/reports/{batch}/report.xlsx", {"anonymous": 302, "staff": 200, "admin": 200,
+                                                                  "*": 403}),
+    "audit.index": ("GET", "/admin/audit/", {"anonymous": 302, "admin": 200, "*": 403}),
+    "audit.export": ("GET", "/admin/audit/export.xlsx", {"anonymous": 302, "admin": 200, "*": 403}),
     "notifications.index": ("GET", "/notifications/", {"anonymous": 302, "*": 200}),
     "notifications.read_all": ("POST", "/notifications/read", {"*": 302}),
     "notifications.open_one": ("POST", "/notifications/{nid}/open", {"anonymous": 302, "*": 404}),
@@ -144,6 +153,8 @@ def world(make_project, make_user, app):
         assessment = incubation.open_assessment(signed_project, make_user("staff"))
         milestone = incubation.ensure_milestones(signed_project)[0]
         evidence = incubation.add_evidence(milestone, signer, pdf("检验报告.pdf"))
+        from app.services import reporting
+        batch = reporting.create_batch(reporting.ReportFilters(), make_user("staff"))
         from app.services.organisations import create_intent
         intent = create_intent(partner.organisation, partner, {"title": "寻找创面治疗项目", "description": "负压引流"})
     unverified = make_user("enterprise", verified=False)
@@ -153,7 +164,7 @@ def world(make_project, make_user, app):
             "iid": talks.id, "mid": message.id, "pending": pending_interest.id, "signed": done.id,
             "nid": notification.id, "org": partner.organisation.id, "intent": intent.id, "docking": docking.id,
             "signed_pid": signed_project.id, "assessment": assessment.id, "milestone": milestone.id,
-            "evidence": evidence.id}
+            "evidence": evidence.id, "batch": batch.id}
 
 
 def test_every_route_is_in_the_matrix(app):
