@@ -50,6 +50,8 @@ def _clear_database():
             for table in reversed(db.metadata.sorted_tables):
                 connection.execute(table.delete())
             connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+    from app import search
+    search.reindex()  # ids restart at 1: the index must not remember the previous test's projects
 
 
 @pytest.fixture(scope="session")

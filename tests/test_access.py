@@ -114,6 +114,9 @@ MATRIX = {
                                                                   "*": 403}),
     "audit.index": ("GET", "/admin/audit/", {"anonymous": 302, "admin": 200, "*": 403}),
     "audit.export": ("GET", "/admin/audit/export.xlsx", {"anonymous": 302, "admin": 200, "*": 403}),
+    "searches.index": ("GET", "/searches/", {"anonymous": 302, "unverified": 403, "*": 200}),
+    "searches.save": ("POST", "/searches/", {"anonymous": 302, "unverified": 403, "*": 302}),
+    "searches.delete": ("POST", "/searches/{saved}/delete", {"anonymous": 302, "unverified": 403, "*": 404}),
     "notifications.index": ("GET", "/notifications/", {"anonymous": 302, "*": 200}),
     "notifications.read_all": ("POST", "/notifications/read", {"*": 302}),
     "notifications.open_one": ("POST", "/notifications/{nid}/open", {"anonymous": 302, "*": 404}),
@@ -155,6 +158,8 @@ def world(make_project, make_user, app):
         evidence = incubation.add_evidence(milestone, signer, pdf("检验报告.pdf"))
         from app.services import reporting
         batch = reporting.create_batch(reporting.ReportFilters(), make_user("staff"))
+        from app.services.saved_searches import save_search
+        saved = save_search(make_user("investor"), "他人的搜索", "痔疮", {})
         from app.services.organisations import create_intent
         intent = create_intent(partner.organisation, partner, {"title": "寻找创面治疗项目", "description": "负压引流"})
     unverified = make_user("enterprise", verified=False)
@@ -164,7 +169,7 @@ def world(make_project, make_user, app):
             "iid": talks.id, "mid": message.id, "pending": pending_interest.id, "signed": done.id,
             "nid": notification.id, "org": partner.organisation.id, "intent": intent.id, "docking": docking.id,
             "signed_pid": signed_project.id, "assessment": assessment.id, "milestone": milestone.id,
-            "evidence": evidence.id, "batch": batch.id}
+            "evidence": evidence.id, "batch": batch.id, "saved": saved.id}
 
 
 def test_every_route_is_in_the_matrix(app):
