@@ -11,7 +11,8 @@
   // Loading state: a submitted form shows it is working and cannot be sent twice.
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (event.defaultPrevented) { return; }
+    // GET forms filter or download: the page may never unload, so their buttons stay usable.
+    if (event.defaultPrevented || (form.method || "get").toLowerCase() === "get") { return; }
     form.dataset.submitting = "1";
     var clicked = event.submitter;
     window.setTimeout(function () {
