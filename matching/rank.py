@@ -205,7 +205,8 @@ class MatchIndex:
         """Reciprocal scores of a block of projects (rows) against intent slots (columns)."""
         every_slot = len(slot_rows) == len(self.slots)
         slots = self.slot_side if every_slot else _take(self.slot_side, slot_rows)
-        if project_rows is not None:
+        # Copying a 100k-row side per query cost more than scoring it; slice only real blocks.
+        if project_rows is not None and len(project_rows) != projects.text.shape[0]:
             projects = _take(projects, project_rows)
         relevance = self._relevance(projects, slots, slot_rows, every_slot)
         enterprise_fit, project_fit = _structured_fit(projects, slots, hard_constraints)
