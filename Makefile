@@ -21,6 +21,7 @@ install: $(STAMP) translations
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo load
+	$(FLASK) matching recompute --if-empty
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 # SQLite pass (whole suite); then, when TEST_DATABASE_URL names a PostgreSQL database,

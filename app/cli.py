@@ -14,6 +14,25 @@ demo_cli = AppGroup("demo", help="Demo data.")
 projects_cli = AppGroup("projects", help="Projects (附件1).")
 users_cli = AppGroup("users", help="Accounts.")
 interests_cli = AppGroup("interests", help="Expressions of interest (意向).")
+matching_cli = AppGroup("matching", help="Suggested pairings (为您推荐).")
+
+
+@matching_cli.command("recompute")
+@click.option("--if-empty", is_flag=True, help="Only when no suggestion is stored yet (first start).")
+def matching_recompute(if_empty):
+    """Rank every listed project against every verified organisation and store the suggestions."""
+    from app.models import MatchSuggestion
+    from app.services.matching import recompute_all
+    if if_empty and db.session.scalar(db.select(db.func.count()).select_from(MatchSuggestion)):
+        click.echo("Suggestions already stored; skipped (run without --if-empty to rebuild).")
+        return
+    with click.progressbar(length=1, label="Ranking", show_pos=True) as bar:
+        def progress(done, total):
+            bar.length = total
+            bar.update(done - bar.pos)
+        stored = recompute_all(progress)
+    db.session.commit()
+    click.echo(f"stored {stored} suggestions")
 
 
 @interests_cli.command("expire")
@@ -125,6 +144,6 @@ def search_query(text, pairs, page, per_page, as_json):
 
 
 def init_app(app: Flask) -> None:
-    for group in (demo_cli, projects_cli, users_cli, interests_cli):
+    for group in (demo_cli, projects_cli, users_cli, interests_cli, matching_cli):
         app.cli.add_command(group)
     app.cli.add_command(search_cli)

@@ -58,6 +58,9 @@ def from_environment(instance_path: str) -> dict:
         "LOGIN_LOCK_MINUTES": 15,
         "PASSWORD_RESET_HOURS": 24,
         "PER_PAGE": 20,
+        # After a publish, edit or intent change: "thread" recomputes suggestions in the background,
+        # "sync" in the request (small sites), "off" leaves it to `flask matching recompute` (cron).
+        "MATCHING_REFRESH": env("CLINBRIDGE_MATCHING_REFRESH", "thread"),
         "BASE_URL": env("CLINBRIDGE_BASE_URL", "http://127.0.0.1:5000"),  # links in mail sent from the CLI
         "INTEREST_EXPIRY_DAYS": int(env("CLINBRIDGE_INTEREST_EXPIRY_DAYS", "14")),
     }

@@ -66,6 +66,7 @@ def app(tmp_path_factory):
         "WTF_CSRF_ENABLED": False,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast hashing; production uses scrypt
         "MAIL_SERVER": "",
+        "MATCHING_REFRESH": "off",  # tests recompute suggestions explicitly (or switch to "sync")
     })
     application.test_client_class = IsolatedClient
     with application.app_context():

@@ -122,6 +122,12 @@ MATRIX = {
                                                                       "*": 403}),
     "dashboard.summary_report": ("GET", "/dashboard/summary.docx", {"anonymous": 302, "staff": 200, "admin": 200,
                                                                     "*": 403}),
+    "matching.for_you": ("GET", "/matching/for-you", {"anonymous": 302, "enterprise": 200, "investor": 200,
+                                                       "*": 403}),
+    "matching.board": ("GET", "/matching/board", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
+    "matching.decide": ("POST", "/matching/suggestions/{suggestion}/dismiss", {"anonymous": 302, "staff": 302,
+                                                                                "admin": 302, "*": 403}),
+    "matching.classify": ("POST", "/matching/classify", {"anonymous": 302, "clinician": 400, "*": 403}),
     "notifications.index": ("GET", "/notifications/", {"anonymous": 302, "*": 200}),
     "notifications.read_all": ("POST", "/notifications/read", {"*": 302}),
     "notifications.open_one": ("POST", "/notifications/{nid}/open", {"anonymous": 302, "*": 404}),
@@ -165,6 +171,11 @@ def world(make_project, make_user, app):
         batch = reporting.create_batch(reporting.ReportFilters(), make_user("staff"))
         from app.services.saved_searches import save_search
         saved = save_search(make_user("investor"), "他人的搜索", "痔疮", {})
+        from app.models import MatchSuggestion
+        suggestion = MatchSuggestion(project_id=project.id, organisation_id=other.organisation_id, score=0.5,
+                                     public_reasons=["同属分类"], owner_reasons=["同属分类"])
+        db.session.add(suggestion)
+        db.session.flush()
         from app.services.organisations import create_intent
         intent = create_intent(partner.organisation, partner, {"title": "寻找创面治疗项目", "description": "负压引流"})
     unverified = make_user("enterprise", verified=False)
@@ -174,7 +185,7 @@ def world(make_project, make_user, app):
             "iid": talks.id, "mid": message.id, "pending": pending_interest.id, "signed": done.id,
             "nid": notification.id, "org": partner.organisation.id, "intent": intent.id, "docking": docking.id,
             "signed_pid": signed_project.id, "assessment": assessment.id, "milestone": milestone.id,
-            "evidence": evidence.id, "batch": batch.id, "saved": saved.id}
+            "evidence": evidence.id, "batch": batch.id, "saved": saved.id, "suggestion": suggestion.id}
 
 
 def test_every_route_is_in_the_matrix(app):

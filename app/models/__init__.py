@@ -7,11 +7,12 @@ from app.models.deal import (Agreement, AgreementStatus, CooperationMode, Declin
 from app.models.incubation import (DEFAULT_WEIGHTS, Assessment, AssessmentScore, AssessmentStatus, Indicator,
                                    Milestone, MilestoneEvidence, MilestoneKind, MilestoneStatus, Recommendation,
                                    ReportBatch, ReportBatchItem, Setting)
+from app.models.matching import MatchSuggestion, SuggestionStatus
 from app.models.project import (DeviceClass, IpExists, Project, ProjectAttachment, ProjectStatus,
                                 ProjectType, Stage, Tier)
 from app.models.user import Organisation, OrgStatus, Role, User
 
-__all__ = ["DEFAULT_WEIGHTS", "Assessment", "AssessmentScore", "AssessmentStatus", "Indicator", "Milestone",
+__all__ = ["MatchSuggestion", "SuggestionStatus", "DEFAULT_WEIGHTS", "Assessment", "AssessmentScore", "AssessmentStatus", "Indicator", "Milestone",
            "MilestoneEvidence", "MilestoneKind", "MilestoneStatus", "Recommendation", "ReportBatch",
            "ReportBatchItem", "Setting", "Agreement", "AgreementStatus", "CooperationMode", "DeclineReason", "DockingForm", "DockingStatus",
            "Intent", "IntentStatus", "Interest", "InterestStatus", "NegotiationMessage", "Notification",

@@ -179,6 +179,8 @@ def verify_organisation(organisation: Organisation, staff: User) -> None:
     organisation.verified_by_id = staff.id
     audit.record("verify_organisation", actor=staff, subject=organisation,
                  from_state=previous.value, to_state=OrgStatus.VERIFIED.value)
+    from app.services import matching
+    matching.refresh_after_commit()
     for member in organisation.members:
         mail.send_after_commit(member.email, _("机构认证已通过"),
                                _("%(org)s 已通过创新服务站认证，现在可以浏览入选项目库。", org=organisation.name))

@@ -136,7 +136,9 @@ def intent_counts(organisation: Organisation) -> dict[IntentStatus, int]:
 
 
 def intent_changed(intent: Intent) -> None:
-    """Hook point for the matching module: called after an intent's content or status changed."""
+    """An intent's content or status changed: suggestions are recomputed after the commit."""
+    from app.services import matching
+    matching.refresh_after_commit()
 
 
 def _clean_intent_values(values: dict) -> dict:

@@ -9,7 +9,7 @@ from app.models import Project, ProjectStatus, User, utcnow
 from app.models.project import (ENUM_FIELDS, PROJECT_FIELDS, PUBLIC_FIELDS, SUBMITTABLE_STATES,
                                 WITHDRAWABLE_STATES)
 from app.services import TransitionError, require
-from app.services import audit, saved_searches
+from app.services import audit, matching, saved_searches
 
 S = ProjectStatus
 # action → (states it may start from, state it leads to); the only description of the life of a project.
@@ -48,6 +48,7 @@ def _move(project: Project, action: str, actor: User, comment: str = "", audit_a
     audit.record(audit_action or action, actor=actor, project=project, from_state=from_state.value,
                  to_state=to.value, comment=comment)
     search.index_after_commit(project)
+    matching.refresh_after_commit()
 
 
 def create_project(owner: User, values: dict) -> Project:
@@ -90,6 +91,7 @@ def update_project(project: Project, actor: User, values: dict) -> set[str]:
         audit.record("edit", actor=actor, project=project, comment=", ".join(sorted(changed)))
     if changed:
         search.index_after_commit(project)
+    matching.refresh_after_commit()
     return changed
 
 

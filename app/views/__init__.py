@@ -18,6 +18,7 @@ BLUEPRINTS = (
     ("deals", "/deals"),
     ("notifications", "/notifications"),
     ("incubation", "/incubation"),
+    ("matching", "/matching"),
     ("dashboard", "/dashboard"),
     ("reports", "/reports"),
     ("audit", "/admin/audit"),

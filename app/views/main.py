@@ -14,6 +14,8 @@ def index():
             return redirect(url_for("review.queue"))
         if current_user.is_clinician:
             return redirect(url_for("projects.mine"))
+        if current_user.is_organisation_member and current_user.is_verified:
+            return redirect(url_for("matching.for_you"))
         return redirect(url_for("library.index"))
     return render_template("main/index.html", listed=listed_project_count())
 

@@ -87,9 +87,11 @@ def detail(project_id):
         if project.can_view_public(current_user):
             return redirect(url_for("library.detail", project_id=project.id))
         abort(404)
+    from app.services.matching import suggestions_for_project
     return render_template("projects/detail.html", project=project, history=audit.project_history(project),
                            tiers=project.visible_tiers(current_user), confirm_form=ConfirmForm(),
-                           review_comment=project_service.latest_review_comment(project))
+                           review_comment=project_service.latest_review_comment(project),
+                           suggestions=suggestions_for_project(project) if project.is_listed() else None)
 
 
 @bp.route("/<int:project_id>/submit", methods=["POST"])
