@@ -6,20 +6,13 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, DecimalField, RadioField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms import DateField, RadioField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from app.models import CooperationMode, DeclineReason
 from forms import options
+from forms.fields import MultiCheckField, WanField
 from forms.validators import RequiredToSubmit
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """Several options as checkboxes (合作方式)."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def cooperation_modes_field(label=_l("合作方式"), required=False, required_to_submit=False):
@@ -27,12 +20,11 @@ def cooperation_modes_field(label=_l("合作方式"), required=False, required_t
         validators = [RequiredToSubmit(_l("请至少选择一种合作方式"))]
     else:
         validators = [DataRequired(_l("请至少选择一种合作方式"))] if required else [Optional()]
-    return MultiCheckboxField(label, choices=options(CooperationMode.choices()), validators=validators)
+    return MultiCheckField(label, choices=options(CooperationMode.choices()), validators=validators)
 
 
 def amount_field(label):
-    return DecimalField(label, places=2, validators=[Optional(), NumberRange(min=0, message=_l("金额不能为负数"))],
-                        description=_l("单位：万元"))
+    return WanField(label)
 
 
 class InterestForm(FlaskForm):

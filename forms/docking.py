@@ -5,11 +5,12 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, RadioField, StringField, SubmitField, TextAreaField
-from wtforms.validators import Length, NumberRange, Optional, ValidationError
+from wtforms import DateField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms.validators import Length, Optional, ValidationError
 
 from app.models import Specialised
 from forms import options
+from forms.fields import WanField
 from forms.deal import cooperation_modes_field
 from forms.validators import USCC, MainlandPhone, RequiredToSubmit
 
@@ -24,8 +25,7 @@ class DockingFormForm(FlaskForm):
     uscc = StringField(_l("统一社会信用代码"), validators=_required(_l("请填写统一社会信用代码")) + [USCC()])
     field = StringField(_l("所属领域"), validators=_required(_l("请填写所属领域")) + [Length(max=100)])
     legal_rep = StringField(_l("法人姓名"), validators=_required(_l("请填写法人姓名")) + [Length(max=100)])
-    registered_capital_wan = DecimalField(_l("注册资金（万元）"), places=2, validators=[
-        RequiredToSubmit(_l("请填写注册资金")), NumberRange(min=0, message=_l("金额不能为负数"))])
+    registered_capital_wan = WanField(_l("注册资金（万元）"), validators=[RequiredToSubmit(_l("请填写注册资金"))])
     registered_on = DateField(_l("注册时间"), validators=[RequiredToSubmit(_l("请填写注册时间"))])
     high_tech = RadioField(_l("高新技术企业"), choices=options([("yes", _l("是")), ("no", _l("否"))]),
                            validate_choice=False, validators=[RequiredToSubmit(_l("请选择是否为高新技术企业"))])

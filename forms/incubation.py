@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from app.models import Indicator, MilestoneStatus, Recommendation
 from app.models.incubation import SCORE_MAX, SCORE_MIN
 from forms import options
-from forms.deal import MultiCheckboxField
+from forms.fields import MultiCheckField
 
 SCORE_RANGE = NumberRange(min=SCORE_MIN, max=SCORE_MAX, message=_l("分数须在 0–100 之间"))
 
@@ -42,7 +42,7 @@ class ScoreForm(FlaskForm):
 
 
 class CompleteAssessmentForm(FlaskForm):
-    recommendations = MultiCheckboxField(_l("推荐事项"), choices=options(Recommendation.choices()),
+    recommendations = MultiCheckField(_l("推荐事项"), choices=options(Recommendation.choices()),
                                          validators=[Optional()])
     support_plan = TextAreaField(_l("一企一策帮扶方案"), validators=[DataRequired(_l("请填写一企一策帮扶方案")),
                                                                   Length(max=4000)],

@@ -1,22 +1,21 @@
 """The organisation profile (附件2 company block) and investment intents (投资意向)."""
 from __future__ import annotations
 
-import decimal
 import re
 from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (DateField, DecimalField, RadioField, SelectField, SelectMultipleField, StringField,
+from wtforms import (DateField, RadioField, SelectField, StringField,
                      SubmitField, TextAreaField)
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.models import CooperationMode, DeviceClass, IntentStatus, RegionPreference, Specialised, Stage
 from app.services.organisations import field_labels, field_names
 from app.templating import BEIJING
 from forms import options
+from forms.fields import MultiCheckField, WanField
 from forms.validators import USCC, MainlandPhone
 
 # 省级行政区 (the region of an organisation; 省内/省外 is judged against PLATFORM_PROVINCE).
@@ -26,7 +25,6 @@ PROVINCES = (
     "海南省", "重庆市", "四川省", "贵州省", "云南省", "西藏自治区", "陕西省", "甘肃省", "青海省",
     "宁夏回族自治区", "新疆维吾尔自治区", "香港特别行政区", "澳门特别行政区", "台湾省",
 )
-MAX_WAN = decimal.Decimal("999999999999.99")  # Numeric(14, 2)
 KEYWORD_SEPARATORS = re.compile(r"[,，、;；\s]+")
 MAX_KEYWORDS = 20
 
@@ -39,40 +37,6 @@ def parse_keywords(text: str) -> list[str]:
         if word and word not in seen:
             seen.append(word)
     return seen
-
-
-class WanField(DecimalField):
-    """An amount in 万元: not negative, at most two decimals; thousands separators are accepted."""
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        validators = [Optional(), NumberRange(min=0, message=_l("金额不能为负数")),
-                      NumberRange(max=MAX_WAN, message=_l("金额过大，请核对单位是否为万元")), *(validators or [])]
-        super().__init__(label, validators, places=None, render_kw={"inputmode": "decimal"},
-                         invalid_value_message=_l("请输入数字金额（单位：万元），如 500 或 1200.5"), **kwargs)
-
-    def process_formdata(self, valuelist):
-        if valuelist:
-            valuelist = [valuelist[0].replace(",", "").replace("，", "").strip()]
-        super().process_formdata(valuelist)
-        if self.data is not None and not self.data.is_finite():
-            self.data = None
-            raise ValueError(self.invalid_value_message)
-
-    def pre_validate(self, form):
-        if self.data is not None and self.data.as_tuple().exponent < -2:
-            raise ValidationError(_l("金额最多保留两位小数"))
-
-
-class MultiCheckField(SelectMultipleField):
-    """Several choices as check boxes; anything not offered is refused in words the user reads."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-    def pre_validate(self, form):
-        offered = {choice.value if hasattr(choice, "value") else choice[0] for choice in self.choices}
-        if any(value not in offered for value in self.data or []):
-            raise ValidationError(_l("请选择列表中的选项"))
 
 
 def _multi_check(label, choices, description=None):

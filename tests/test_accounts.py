@@ -9,7 +9,6 @@ from app.models import AuditEvent, OrgStatus, Role, User
 from app.services import accounts
 from forms.validators import is_mainland_phone, is_valid_uscc, uscc_check_character
 from tests.conftest import PASSWORD
-from tests.uscc import make_uscc
 
 REAL_USCC = "91350100M000100Y43"  # a well-formed code: check character computed by GB 32100-2015
 

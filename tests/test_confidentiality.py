@@ -8,7 +8,6 @@ from app.extensions import db
 from app.models import ProjectStatus
 from app.models.project import PARTNER_FIELDS, PRIVATE_FIELDS, PUBLIC_FIELDS
 from app.services import attachments
-from app.services import projects as svc
 
 TEXT_SECRETS = {name: f"机密{name.upper()}标记" for name in PARTNER_FIELDS + PRIVATE_FIELDS
                 if name not in ("phone", "email", "commitment_agreed", "publish_consent")}
@@ -33,13 +32,13 @@ def markers(project):
 
 def urls(project):
     pid = project.id
-    yield f"/library/"
-    yield f"/library/?project_type=active"
-    yield f"/library/?device_class=II&stage=sample"
+    yield "/library/"
+    yield "/library/?project_type=active"
+    yield "/library/?device_class=II&stage=sample"
     yield f"/library/?city={project.city}"
     yield f"/library/?department={project.department}"
-    yield f"/library/?page=2"
-    yield f"/library/?project_type=<script>&page=-1"
+    yield "/library/?page=2"
+    yield "/library/?project_type=<script>&page=-1"
     yield f"/library/{pid}"
     yield f"/projects/{pid}"
     yield f"/projects/{pid}/edit"

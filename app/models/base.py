@@ -4,6 +4,8 @@ from __future__ import annotations
 import enum
 from datetime import datetime, timezone
 
+from sqlalchemy.orm import Mapped, mapped_column
+
 from app.extensions import db
 
 _LABELS: dict[enum.Enum, object] = {}
@@ -77,6 +79,17 @@ class UTCDateTime(db.TypeDecorator):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
         return value
+
+
+class StoredFile:
+    """Columns of an uploaded file kept under the instance folder with a generated name."""
+
+    original_name: Mapped[str] = mapped_column(db.String(255))
+    stored_name: Mapped[str] = mapped_column(db.String(255), unique=True)
+    content_type: Mapped[str] = mapped_column(db.String(100))
+    size: Mapped[int] = mapped_column()
+    uploaded_by_id: Mapped[int] = mapped_column(db.ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 def render_migration_item(type_, obj, autogen_context):

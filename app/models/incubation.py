@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.base import LabeledEnum, UTCDateTime, enum_column, set_labels, utcnow
+from app.models.base import LabeledEnum, StoredFile, UTCDateTime, enum_column, set_labels, utcnow
 
 
 class Indicator(LabeledEnum):
@@ -176,19 +176,13 @@ class Milestone(db.Model):
                 and self.status in (MilestoneStatus.NOT_STARTED, MilestoneStatus.IN_PROGRESS))
 
 
-class MilestoneEvidence(db.Model):
+class MilestoneEvidence(StoredFile, db.Model):
     """A file proving a milestone (test report, approval, contract…)."""
 
     __tablename__ = "milestone_evidence"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     milestone_id: Mapped[int] = mapped_column(db.ForeignKey("milestone.id"), index=True)
-    original_name: Mapped[str] = mapped_column(db.String(255))
-    stored_name: Mapped[str] = mapped_column(db.String(255), unique=True)
-    content_type: Mapped[str] = mapped_column(db.String(100))
-    size: Mapped[int] = mapped_column()
-    uploaded_by_id: Mapped[int] = mapped_column(db.ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     milestone: Mapped[Milestone] = relationship(back_populates="evidence")
 

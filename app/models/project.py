@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.base import LabeledEnum, UTCDateTime, enum_column, set_labels, utcnow
+from app.models.base import LabeledEnum, StoredFile, UTCDateTime, enum_column, set_labels, utcnow
 
 
 class ProjectStatus(LabeledEnum):
@@ -272,18 +272,12 @@ class Project(db.Model):
         return tiers
 
 
-class ProjectAttachment(db.Model):
+class ProjectAttachment(StoredFile, db.Model):
     """A file attached to 附件1 (此表可另附纸); partner tier."""
 
     __tablename__ = "project_attachment"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(db.ForeignKey("project.id"), index=True)
-    original_name: Mapped[str] = mapped_column(db.String(255))
-    stored_name: Mapped[str] = mapped_column(db.String(255), unique=True)
-    content_type: Mapped[str] = mapped_column(db.String(100))
-    size: Mapped[int] = mapped_column()
-    uploaded_by_id: Mapped[int] = mapped_column(db.ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     project: Mapped[Project] = relationship(back_populates="attachments")

@@ -45,9 +45,8 @@ def express(project_id):
     form = InterestForm()
     if form.validate_on_submit():
         try:
-            interest = interests.express_interest(project, current_user, form.message.data,
-                                                  form.cooperation_modes.data, form.amount_wan.data,
-                                                  form.timeline.data or "")
+            interests.express_interest(project, current_user, form.message.data, form.cooperation_modes.data,
+                                       form.amount_wan.data, form.timeline.data or "")
         except ServiceError as error:
             return _fail(error, url_for("library.detail", project_id=project.id))
         db.session.commit()
