@@ -467,8 +467,12 @@ class ProjectProbe:
 
     def _open(self):
         if self._searcher is None:
+            from uuid import uuid4
+
             from whoosh.filedb.filestore import RamStorage
-            ix = RamStorage().create_index(schema())
+            # A RamStorage writer still spills to <tmp>/<indexname>.tmp: a unique name keeps
+            # concurrent processes (several workers, parallel test runs) out of each other's files.
+            ix = RamStorage().create_index(schema(), indexname=f"probe{uuid4().hex}")
             with ix.writer() as writer:
                 writer.add_document(**self._document)
             self._searcher = ix.searcher()
