@@ -260,7 +260,7 @@ def load_demo() -> dict[str, int]:
         finally:
             event.remove(session, "before_flush", loader.clock.before_flush)
         # Demo addresses are on the reserved .test domain: no mail leaves for them.
-        db.session.info.pop(mail._PENDING_KEY, None)
+        mail.discard_pending()
         return summary
 
 

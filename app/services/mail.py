@@ -45,6 +45,11 @@ def send_after_commit(to: str, subject: str, body: str) -> None:
     db.session.info.setdefault(_PENDING_KEY, []).append((to, subject, body))
 
 
+def discard_pending() -> None:
+    """Drop the messages queued in this transaction (e.g. demo data addressed to *.test)."""
+    db.session.info.pop(_PENDING_KEY, None)
+
+
 @event.listens_for(Session, "after_commit", propagate=True)
 def _flush_mail(session):
     pending = session.info.pop(_PENDING_KEY, [])

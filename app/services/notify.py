@@ -47,8 +47,9 @@ def unread_count(user: User) -> int:
 
 
 def notifications_of(user: User, limit: int = 200) -> list[Notification]:
+    """The user's notifications, newest first."""
     return db.session.scalars(db.select(Notification).where(Notification.user_id == user.id)
-                              .order_by(Notification.id.desc()).limit(limit)).all()
+                              .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)).all()
 
 
 def mark_read(user: User, notification_id: int | None = None) -> None:

@@ -165,7 +165,7 @@ def launch_project(project: Project, actor: User, comment: str = "") -> None:
 
 
 def move_for_demo(project: Project, to: ProjectStatus, actor: User, comment: str) -> None:
-    """Walk a demo project one allowed step to `to` (demo loader and test factories only)."""
+    """Walk a project one allowed step to `to` without the deal that normally drives it (test factories)."""
     action = next((name for name, (sources, target) in TRANSITIONS.items()
                    if target is to and project.status in sources), None)
     if action is None:
