@@ -256,14 +256,33 @@ def board(filters: dict, limit: int = 100):
     return best_per_project(db.session.scalars(query).all())[:limit]
 
 
+def board_counts() -> dict[SuggestionStatus, int]:
+    """How many (project, organisation) pairings are in each state, as the board lists them."""
+    rows = db.session.execute(db.select(MatchSuggestion.status, MatchSuggestion.project_id,
+                                        MatchSuggestion.organisation_id).distinct()).all()
+    counts = {status: 0 for status in SuggestionStatus}
+    for status, _project, _organisation in rows:
+        counts[status] += 1
+    return counts
+
+
 # --- staff decisions ------------------------------------------------------------------------
+
+def _decide_pair(suggestion: MatchSuggestion, status: SuggestionStatus, staff: User) -> None:
+    """A decision covers the pairing, whichever of the organisation's intents it came through."""
+    rows = db.session.scalars(db.select(MatchSuggestion).where(
+        MatchSuggestion.project_id == suggestion.project_id,
+        MatchSuggestion.organisation_id == suggestion.organisation_id)).all()
+    for row in rows:
+        row.status, row.decided_by_id, row.decided_at = status, staff.id, utcnow()
+
 
 def approve_suggestion(suggestion: MatchSuggestion, staff: User) -> None:
     """服务站推荐: both sides are told, and the pairing is highlighted for them."""
     require(staff.is_staff, _("只有服务站工作人员可以推荐对接"))
     if suggestion.status is not SuggestionStatus.SUGGESTED:
         raise ServiceError(_("该推荐已处理"))
-    suggestion.status, suggestion.decided_by_id, suggestion.decided_at = SuggestionStatus.APPROVED, staff.id, utcnow()
+    _decide_pair(suggestion, SuggestionStatus.APPROVED, staff)
     project, organisation = suggestion.project, suggestion.organisation
     audit.record("approve_match", actor=staff, project=project, subject=suggestion,
                  from_state=SuggestionStatus.SUGGESTED.value, to_state=SuggestionStatus.APPROVED.value,
@@ -280,11 +299,7 @@ def approve_suggestion(suggestion: MatchSuggestion, staff: User) -> None:
 def dismiss_suggestion(suggestion: MatchSuggestion, staff: User) -> None:
     """Take the pairing off every list for good (all of the organisation's intents)."""
     require(staff.is_staff, _("只有服务站工作人员可以忽略推荐"))
-    rows = db.session.scalars(db.select(MatchSuggestion).where(
-        MatchSuggestion.project_id == suggestion.project_id,
-        MatchSuggestion.organisation_id == suggestion.organisation_id)).all()
-    for row in rows:
-        row.status, row.decided_by_id, row.decided_at = SuggestionStatus.DISMISSED, staff.id, utcnow()
+    _decide_pair(suggestion, SuggestionStatus.DISMISSED, staff)
     audit.record("dismiss_match", actor=staff, project=suggestion.project, subject=suggestion,
                  from_state=SuggestionStatus.SUGGESTED.value, to_state=SuggestionStatus.DISMISSED.value,
                  comment=suggestion.organisation.name)

@@ -38,10 +38,8 @@ def board():
                "min_score": request.args.get("min_score", type=float)}
     organisations = db.session.scalars(db.select(Organisation).where(Organisation.status == OrgStatus.VERIFIED)
                                        .order_by(Organisation.name)).all()
-    counts = dict(db.session.execute(db.select(MatchSuggestion.status, db.func.count())
-                                     .group_by(MatchSuggestion.status)).all())
     return render_template("matching/board.html", rows=service.board(filters), filters=filters,
-                           organisations=organisations, counts=counts, form=ConfirmForm(),
+                           organisations=organisations, counts=service.board_counts(), form=ConfirmForm(),
                            statuses=list(SuggestionStatus))
 
 
