@@ -6,7 +6,9 @@ edge (app/services/matching.py) and stores what comes back.
 Stable public API::
 
     MatchIndex.build(projects: list[dict], enterprises: list[dict]) -> MatchIndex
-        Fit once over the corpus (text features, NMPA category guesses of both sides).
+        Fit once over the corpus (text features, NMPA category guesses of both sides). An
+        enterprise whose declared `field` names NMPA first-level categories has each product
+        line's category guess confined to those first levels.
     rank_for_project(index, project: dict, k=10, *, audience="public",
                      hard_constraints="penalise") -> list[Suggestion]
         Best enterprises for a project; Suggestion.intent_index/intent_id name the best intent.

@@ -49,6 +49,7 @@ NEIGHBOURS = 10
 SOFTMAX_TEMPERATURE = 0.1
 PRODUCT_NAME_WEIGHT = 0.5
 GUESS_BATCH = 1000
+LINEAR_C = 1.0
 
 
 def load_catalog() -> dict:
@@ -202,6 +203,14 @@ class KnowledgeBase:
         return codes
 
 
+    def category_mask_for_field(self, field_text: str | None) -> np.ndarray | None:
+        """1 for categories under the first levels a declared field names, None if it names none."""
+        codes = self.first_level_for_field(field_text)
+        if not codes:
+            return None
+        return np.array([first_level(c) in codes for c in self.categories], dtype=np.float32)
+
+
 def is_ivd_reagent(text: str) -> bool:
     """Whether a product text describes an in-vitro diagnostic reagent (catalog 6840)."""
     text = normalise(text)
@@ -212,7 +221,7 @@ def _fit_linear(x: sp.csr_matrix, y: np.ndarray) -> LinearSVC:
     with warnings.catch_warnings():
         # Scores only feed a softmax ranking; the last digits of convergence change nothing.
         warnings.simplefilter("ignore", ConvergenceWarning)
-        return LinearSVC(C=1.0, max_iter=2000).fit(x, y)
+        return LinearSVC(C=LINEAR_C, max_iter=2000).fit(x, y)
 
 
 def _softmax_scores(model: LinearSVC, vectors: sp.csr_matrix, n_labels: int) -> np.ndarray:

@@ -28,6 +28,7 @@ WEIGHT_FIRST_LEVEL = 0.05
 # multiplies the enterprise-side fit by this factor, so it falls behind every comparable
 # pair that fits; "exclude" drops the pair altogether.
 CONSTRAINT_PENALTY = 0.3
+FIELD_MASS_FLOOR = 1e-4
 SOFT_MISMATCH = 0.75
 NAMED_PARTNER_BONUS = 1.3
 REGION_PREFERENCE_MISMATCH = 0.85
@@ -161,8 +162,11 @@ class MatchIndex:
         # enterprise with ten product lines covers ten categories rather than averaging them.
         coverage = np.zeros((n_enterprises, n_categories), dtype=np.float32)
         guesses = knowledge.guess([name for name, _ in line_rows], [desc for _, desc in line_rows])
+        # The declared field names the enterprise's first-level categories exactly: a product
+        # line's guess is confined to them (unless it has no mass there at all).
+        field_masks = [knowledge.category_mask_for_field(text_of(e, "field")) for e in self.enterprises]
         for owner, guess in zip(line_owner, guesses):
-            np.maximum(coverage[owner], _sharpen(guess.category), out=coverage[owner])
+            np.maximum(coverage[owner], _sharpen(_confine(guess.category, field_masks[owner])), out=coverage[owner])
         first_cover = np.minimum(self._first_level(coverage), 1.0)
         first_index = {c: i for i, c in enumerate(knowledge.first_levels)}
         for e_row, enterprise in enumerate(self.enterprises):
@@ -560,6 +564,14 @@ def _mask(values, vocabulary) -> int:
         if value in vocabulary:
             mask |= 1 << vocabulary.index(value)
     return mask
+
+
+def _confine(category: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    if mask is None:
+        return category
+    confined = category * mask
+    total = float(confined.sum())
+    return confined / total if total > FIELD_MASS_FLOOR else category
 
 
 def _sharpen(category: np.ndarray) -> np.ndarray:
