@@ -50,6 +50,7 @@ ACTION_LABELS = {
     "open_assessment": _l("发起项目评估"), "score_assessment": _l("评估打分"), "complete_assessment": _l("完成项目评估"),
     "start_incubation": _l("进入产品培育"), "launch": _l("获批上市"), "update_milestone": _l("更新里程碑"),
     "milestone_evidence": _l("上传佐证材料"), "set_weights": _l("修改评估权重"),
+    "approve_match": _l("服务站推荐对接"), "dismiss_match": _l("忽略推荐配对"),
     "report_export": _l("报送国家局器审中心"), "report_download": _l("下载报送文件"), "audit_export": _l("导出审计日志"),
     "import": _l("批量导入"), "view_partner_attachment": _l("查看附件"), "submit_paper_form": _l("代为提交纸质申报表"),
 }
@@ -65,7 +66,7 @@ def action_label(action: str) -> str:
 def _state_enum(action: str):
     """Which life an audit row's states belong to, told by its action."""
     from app.models import (AgreementStatus, AssessmentStatus, DockingStatus, InterestStatus, MilestoneStatus,
-                            OrgStatus, ProjectStatus)
+                            OrgStatus, ProjectStatus, SuggestionStatus)
     if action.startswith("interest_"):
         return InterestStatus
     if action.endswith("_agreement"):
@@ -78,6 +79,8 @@ def _state_enum(action: str):
         return MilestoneStatus
     if action.endswith("_organisation"):
         return OrgStatus
+    if action.endswith("_match"):
+        return SuggestionStatus
     return ProjectStatus
 
 

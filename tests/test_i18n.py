@@ -125,8 +125,6 @@ def test_the_project_form_in_english(client, login_as):
     assert label_of(html, "name") == "项目名称" and html_lang(html) == "zh-CN"
 
 
-@pytest.mark.xfail(reason="LabeledEnum.choices() turns the lazy labels into str when the form classes are "
-                          "defined (app/models/base.py, forms/project.py), so radio options stay Chinese")
 def test_the_project_form_choices_in_english(client, login_as):
     login_as("clinician")
     client.get("/lang/en?next=/projects/new")

@@ -29,8 +29,9 @@ class LabeledEnum(enum.Enum):
         return _BADGES.get(self, "secondary")
 
     @classmethod
-    def choices(cls) -> list[tuple[str, str]]:
-        return [(m.value, m.label) for m in cls]
+    def choices(cls) -> list[tuple[str, object]]:
+        """(value, label) pairs whose labels translate when rendered (form classes are built at import)."""
+        return [(m.value, _LABELS.get(m, m.value)) for m in cls]
 
     @classmethod
     def coerce(cls, value):

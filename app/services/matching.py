@@ -25,6 +25,7 @@ from app.services import audit
 from app.services.notify import notify, notify_many
 
 K = 10
+MIN_SCORE = 0.05  # below this a "suggestion" is noise: the engine ranks everything, not only good pairs
 _PENDING_KEY = "clinbridge_matching_refresh"
 # The app's cooperation-mode codes and the engine's names for the same six modes of 附件2.
 ENGINE_MODES = {"tech_transfer": "technology_transfer", "tech_equity": "equity",
@@ -203,7 +204,8 @@ class _Refresher:
 # --- reading --------------------------------------------------------------------------------
 
 def _visible(query):
-    return query.where(MatchSuggestion.status != SuggestionStatus.DISMISSED)
+    return query.where(MatchSuggestion.status != SuggestionStatus.DISMISSED,
+                       db.or_(MatchSuggestion.score >= MIN_SCORE, MatchSuggestion.status == SuggestionStatus.APPROVED))
 
 
 def best_per_project(rows: list[MatchSuggestion]) -> list[MatchSuggestion]:

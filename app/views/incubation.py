@@ -38,15 +38,16 @@ def _render_project(project, status=200, **forms):
         abort(404)
     milestones = service.ensure_milestones(project)
     db.session.commit()
-    forms.setdefault("score_form", ScoreForm(formdata=None))
-    forms.setdefault("complete_form", _complete_form(formdata={}))
     assessments = service.assessments_of(project)
+    mine = next((s for s in assessments[0].scores if s.assessor_id == current_user.id), None) if assessments else None
+    forms.setdefault("score_form", ScoreForm(formdata=None, obj=mine))  # an assessor revises their own scores
+    forms.setdefault("complete_form", _complete_form(formdata={}))
     if not forms["complete_form"].is_submitted():
         forms["complete_form"].responsible_id.data = current_user.id
     return render_template(
         "incubation/project.html", project=project, assessments=assessments, milestones=milestones,
         today=service.beijing_today(), indicators=list(Indicator), means=service.indicator_means,
-        weights=service.assessment_weights(), editable=service.can_update_milestones(project, current_user),
+        weights=service.assessment_weights(), weighted_preview=service.weighted_total, editable=service.can_update_milestones(project, current_user),
         milestone_form=MilestoneForm, evidence_form=EvidenceForm(formdata=None), **forms), status
 
 

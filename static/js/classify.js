@@ -7,6 +7,7 @@
   var result = document.getElementById("classify-result");
   var form = document.getElementById("project-form");
   var token = form.querySelector("input[name=csrf_token]");
+  var words = panel.dataset;  // the page's language: labels come from the template, translated
 
   function text(tag, value, cls) {
     var el = document.createElement(tag);
@@ -27,17 +28,17 @@
 
   function show(data) {
     result.innerHTML = "";
-    var classes = text("div", "可能的管理类别：");
+    var classes = text("div", words.textClass);
     data.device_class.forEach(function (c) { classes.appendChild(text("span", c.name + " " + percent(c.p), "badge text-bg-light me-1")); });
     result.appendChild(classes);
-    var cats = text("div", "可能的分类编码：", "mt-1");
+    var cats = text("div", words.textCategory, "mt-1");
     var list = document.createElement("ul");
     list.className = "mb-1";
     data.category.forEach(function (c) { list.appendChild(text("li", c.code + " " + c.name + "（" + percent(c.p) + "）")); });
     cats.appendChild(list);
     result.appendChild(cats);
     if (data.similar.length) {
-      var similar = text("div", "相似的历年分类界定：");
+      var similar = text("div", words.textSimilar);
       var items = document.createElement("ul");
       items.className = "mb-0";
       data.similar.forEach(function (d) {
@@ -53,7 +54,7 @@
     ["name", "structure", "principle", "intended_use", "clinical_prospects", "project_type"].forEach(function (n) { payload[n] = value(n); });
     button.disabled = true;
     result.innerHTML = "";
-    result.appendChild(text("span", "正在分析，首次使用需加载分类知识库，约需十几秒…", "text-muted"));
+    result.appendChild(text("span", words.textLoading, "text-muted"));
     fetch(panel.dataset.url, {
       method: "POST", credentials: "same-origin",
       headers: {"Content-Type": "application/json", "X-CSRFToken": token ? token.value : ""},
@@ -61,11 +62,11 @@
     }).then(function (response) {
       return response.json().then(function (data) { return {ok: response.ok, data: data}; });
     }).then(function (r) {
-      if (!r.ok) { throw new Error(r.data.error || "参考分类暂时不可用"); }
+      if (!r.ok) { throw new Error(r.data.error || words.textError); }
       show(r.data);
     }).catch(function (error) {
       result.innerHTML = "";
-      result.appendChild(text("span", error.message || "参考分类暂时不可用，请稍后再试", "text-danger"));
+      result.appendChild(text("span", error.message || words.textError, "text-danger"));
     }).then(function () { button.disabled = false; });
   });
 })();

@@ -57,6 +57,7 @@ def log_in(page, email: str) -> None:
 
 def nav(page, name: str) -> None:
     """Follow a main-menu link, opening the collapsed menu first on a phone."""
+    page.wait_for_load_state("load")  # before the stylesheet applies, the phone toggler looks visible
     toggler = page.get_by_role("button", name="菜单")
     if toggler.is_visible():
         toggler.click()
