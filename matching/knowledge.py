@@ -7,6 +7,7 @@ material and must never be added here.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import warnings
 from collections import Counter, defaultdict
@@ -50,6 +51,7 @@ SOFTMAX_TEMPERATURE = 0.1
 PRODUCT_NAME_WEIGHT = 0.5
 GUESS_BATCH = 1000
 LINEAR_C = 1.0
+INSTRUMENT_IVD_FACTOR = 0.05
 
 
 def load_catalog() -> dict:
@@ -123,6 +125,12 @@ class KnowledgeBase:
             + [self.category_index[item["l2_code"]] for item in catalog["items"]]
         )
         self.category_model = _fit_linear(category_x, category_y)
+        # A first-level model on the same documents: ~20 labels with far more examples each
+        # than a second-level category, so it is surer of the first level; the second-level
+        # guess is re-weighted by it (product rule).
+        category_first = np.asarray(self.category_to_first.argmax(axis=1)).ravel()
+        self.first_level_model = _fit_linear(category_x, category_first[category_y])
+        self.first_to_category = self.category_to_first.T.toarray().astype(np.float64)
         self.category_rows_y = np.full(len(self.determinations), -1)
         for i in coded_rows:
             self.category_rows_y[i] = self.category_index[self.determinations[i]["code"]]
@@ -154,6 +162,8 @@ class KnowledgeBase:
     def _guess_batch(self, names: list[str], descriptions: list[str]) -> list[CategoryGuess]:
         vectors = self._product_vectors(names, descriptions)
         category_linear = _softmax_scores(self.category_model, vectors, len(self.categories))
+        first_linear = _softmax_scores(self.first_level_model, vectors, len(self.first_levels))
+        first_weight = first_linear @ self.first_to_category
         class_linear = _softmax_scores(self.class_model, vectors, len(CLASS_ORDER))
         similarity = (vectors @ self.determination_vectors.T).toarray()
         guesses = []
@@ -168,9 +178,16 @@ class KnowledgeBase:
                 votes_class[self.class_y[j]] += weight
             category = LINEAR_WEIGHT * category_linear[row] + NEIGHBOUR_WEIGHT * _share(votes_category)
             category = _share(category)
-            if is_ivd_reagent(names[row] + descriptions[row]):
+            if is_instrument(names[row]):
+                # Analysers and other equipment are catalogued under 22, never as 6840 reagents
+                # (none of the 2018–2020 6840 products is named …仪/机/设备/系统).
+                category[self.category_index[IVD_REAGENT_CODE]] *= INSTRUMENT_IVD_FACTOR
+                category = _share(category)
+            elif is_ivd_reagent(names[row] + descriptions[row]):
                 category = 0.5 * category
                 category[self.category_index[IVD_REAGENT_CODE]] += 0.5
+            combined = _share(category * first_weight[row])
+            category = combined if combined.sum() > 0 else category
             prior = category @ self.class_given_category
             device_class = _share(0.5 * class_linear[row] + 0.3 * _share(votes_class) + 0.2 * prior)
             neighbours = [(int(j), float(similarity[row, j])) for j in nearest if similarity[row, j] > 0]
@@ -209,6 +226,14 @@ class KnowledgeBase:
         if not codes:
             return None
         return np.array([first_level(c) in codes for c in self.categories], dtype=np.float32)
+
+
+_INSTRUMENT_NAME = re.compile(r"(仪|机|设备|系统|装置|工作站)(（[^（）]*）)?$")
+
+
+def is_instrument(name: str) -> bool:
+    """Whether a product name names equipment (…仪, …机, …设备, …系统), never an IVD reagent."""
+    return bool(_INSTRUMENT_NAME.search(normalise(name).strip().replace("(", "（").replace(")", "）")))
 
 
 def is_ivd_reagent(text: str) -> bool:
