@@ -16,12 +16,12 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from app.extensions import db
+from tests.browser.helpers import ARTIFACTS
 from tests.conftest import PASSWORD
 from tests.uscc import make_uscc
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 1}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}, "device_scale_factor": 1}
 _accounts = itertools.count(1)

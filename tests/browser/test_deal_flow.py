@@ -2,7 +2,6 @@
 attachments, signing and its confirmation, the docking form (附件2), and both official forms as Word files."""
 from __future__ import annotations
 
-import itertools
 import os
 import re
 from datetime import date
@@ -10,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.helpers import Screenshots, expect, log_in
 from tests.conftest import FULL_PROJECT, PASSWORD
 from tests.uscc import make_uscc
 
@@ -31,28 +30,10 @@ PROJECT = dict(
 ORG_A = "厦门浏览器测试医疗器械有限公司"
 ORG_B = "泉州浏览器测试生物科技有限公司"
 DECLINE_NOTE = "我方产品线以体外诊断为主，暂不涉及外科器械。"
-_shots = itertools.count(1)
+shot = Screenshots("deal")
 
 
-def expect():
-    from playwright.sync_api import expect as playwright_expect
-    return playwright_expect
 
-
-def shot(page, step: str) -> Path:
-    """A full-page screenshot as tests/artifacts/deal-<nn>-<step>.png."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"deal-{next(_shots):02d}-{step}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def log_in(page, email: str) -> None:
-    page.goto("/auth/login")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    expect()(page.locator(".alert-success")).to_contain_text("欢迎")
 
 
 def nav(page, name: str) -> None:

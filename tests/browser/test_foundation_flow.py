@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from tests.browser.helpers import expect, log_in
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -32,17 +33,6 @@ SECRETS = ("structure", "principle", "market", "team", "ip_status", "partners_in
            "lead_name")
 
 
-def expect():
-    from playwright.sync_api import expect as playwright_expect
-    return playwright_expect
-
-
-def log_in(page, email: str) -> None:
-    page.goto("/auth/login")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    expect()(page.locator(".alert-success")).to_contain_text("欢迎")
 
 
 def assert_no_secrets(page) -> None:

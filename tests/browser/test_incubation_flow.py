@@ -3,16 +3,14 @@ update a milestone, then read the programme dashboard and download its summary w
 from __future__ import annotations
 
 import io
-import itertools
 import os
 import re
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.helpers import Screenshots, expect, log_in
 from tests.conftest import FULL_PROJECT, PASSWORD
 from tests.uscc import make_uscc
 
@@ -38,28 +36,10 @@ SCORES_A = {"technology": 85, "finalisation": 70, "clinical_potential": 90, "par
 SCORES_B = {"technology": 78, "finalisation": 64, "clinical_potential": 88, "partner_capability": 71}
 WEIGHTS = {"technology": 30, "finalisation": 20, "clinical_potential": 30, "partner_capability": 20}
 PLAN = "提前介入：服务站每月走访一次；一企一策：协助准备注册检验资料；研审联动：对接省局审评中心。"
-_shots = itertools.count(1)
+shot = Screenshots("incubation")
 
 
-def expect():
-    from playwright.sync_api import expect as playwright_expect
-    return playwright_expect
 
-
-def shot(page, step: str) -> Path:
-    """A full-page screenshot as tests/artifacts/incubation-<nn>-<step>.png."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"incubation-{next(_shots):02d}-{step}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def log_in(page, email: str) -> None:
-    page.goto("/auth/login")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    expect()(page.locator(".alert-success")).to_contain_text("欢迎")
 
 
 def staff_menu(page, menu: str, item: str) -> None:

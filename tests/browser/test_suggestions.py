@@ -2,15 +2,13 @@
 服务站推荐, the owner's 推荐对接企业, and the 参考分类 panel on the clinician's 附件1."""
 from __future__ import annotations
 
-import itertools
 import os
 import re
 import time
-from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.helpers import Screenshots, expect, log_in
 from tests.conftest import FULL_PROJECT, PASSWORD
 from tests.uscc import make_uscc
 
@@ -47,28 +45,10 @@ ULTRASOUND = dict(
 )
 ORG = "闽江导管浏览器测试医疗器械有限公司"
 INTENT = "寻找导管类项目"
-_shots = itertools.count(1)
+shot = Screenshots("suggest")
 
 
-def expect():
-    from playwright.sync_api import expect as playwright_expect
-    return playwright_expect
 
-
-def shot(page, step: str) -> Path:
-    """A full-page screenshot as tests/artifacts/suggest-<nn>-<step>.png."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"suggest-{next(_shots):02d}-{step}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def log_in(page, email: str) -> None:
-    page.goto("/auth/login")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    expect()(page.locator(".alert-success")).to_contain_text("欢迎")
 
 
 def wait_for_background_refresh(deadline_seconds: float = 180) -> None:
