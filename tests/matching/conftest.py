@@ -52,8 +52,11 @@ def projects():
 def enterprises():
     """Enterprises whose product lines each fit one project above."""
     return [
-        {"id": "e-anorectal", "name": "闽江肛肠器械有限公司", "field": "无源手术器械", "region": "福建省",
-         "overview": "公司主要产品：痔疮套扎器（由套扎枪和胶圈组成，用于内痔套扎治疗）；肛门镜（用于肛门检查）",
+        # An electric-handle ligator is NMPA 01-10 (active surgical, as decided in 2021), so the
+        # partner that shares its category makes active as well as passive surgical devices.
+        {"id": "e-anorectal", "name": "闽江肛肠器械有限公司", "field": "有源手术器械、无源手术器械", "region": "福建省",
+         "overview": "公司主要产品：电动痔疮套扎器（由电动手柄、套扎组件和负压管组成，用于内痔套扎治疗）；"
+                     "肛门镜（用于肛门检查）",
          "intents": [{"id": "i-1", "description": "寻求肛肠外科痔疮治疗器械项目", "keywords": ["痔疮", "套扎"],
                       "device_classes": ["II", "III"], "stages": ["sample", "design_verification"],
                       "cooperation_modes": ["joint_development"], "budget_wan": 300,
