@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
 from .text import TextEncoder, l2_normalise, normalise, top_k
@@ -52,6 +53,7 @@ PRODUCT_NAME_WEIGHT = 0.5
 GUESS_BATCH = 1000
 LINEAR_C = 1.0
 INSTRUMENT_IVD_FACTOR = 0.05
+NAME_VIEW_WEIGHT = 0.5
 
 
 def load_catalog() -> dict:
@@ -125,6 +127,13 @@ class KnowledgeBase:
             + [self.category_index[item["l2_code"]] for item in catalog["items"]]
         )
         self.category_model = _fit_linear(category_x, category_y)
+        # A second view of the same documents for the same labels: character 1–4-grams of the
+        # product name as a block of its own next to description 1–3-grams; names carry the
+        # category (…导管, …支架, …试剂盒) and this view keeps them from being drowned by text.
+        view_names = [self.determinations[i]["product_name"] for i in coded_rows] + [i["name"] for i in catalog["items"]]
+        view_descriptions = [self.determinations[i]["description"] for i in coded_rows] + [""] * len(catalog["items"])
+        self.name_view = NameView().fit(view_names, view_descriptions)
+        self.name_view_model = _fit_linear(self.name_view.transform(view_names, view_descriptions), category_y)
         # A first-level model on the same documents: ~20 labels with far more examples each
         # than a second-level category, so it is surer of the first level; the second-level
         # guess is re-weighted by it (product rule).
@@ -162,6 +171,8 @@ class KnowledgeBase:
     def _guess_batch(self, names: list[str], descriptions: list[str]) -> list[CategoryGuess]:
         vectors = self._product_vectors(names, descriptions)
         category_linear = _softmax_scores(self.category_model, vectors, len(self.categories))
+        category_linear = (1 - NAME_VIEW_WEIGHT) * category_linear + NAME_VIEW_WEIGHT * _softmax_scores(
+            self.name_view_model, self.name_view.transform(names, descriptions), len(self.categories))
         first_linear = _softmax_scores(self.first_level_model, vectors, len(self.first_levels))
         first_weight = first_linear @ self.first_to_category
         class_linear = _softmax_scores(self.class_model, vectors, len(CLASS_ORDER))
@@ -226,6 +237,25 @@ class KnowledgeBase:
         if not codes:
             return None
         return np.array([first_level(c) in codes for c in self.categories], dtype=np.float32)
+
+
+class NameView:
+    """Character TF-IDF with the product name (1–4-grams) and description (1–3-grams) as separate blocks."""
+
+    def __init__(self):
+        self.names = TfidfVectorizer(analyzer="char", ngram_range=(1, 4), sublinear_tf=True,
+                                     preprocessor=normalise, dtype=np.float32)
+        self.descriptions = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, max_df=0.5,
+                                            preprocessor=normalise, dtype=np.float32)
+
+    def fit(self, names: list[str], descriptions: list[str]) -> "NameView":
+        self.names.fit(names)
+        self.descriptions.fit([d for d in descriptions if d] or ["空白"])
+        return self
+
+    def transform(self, names: list[str], descriptions: list[str]) -> sp.csr_matrix:
+        return l2_normalise(sp.hstack([self.names.transform(names), self.descriptions.transform(descriptions)],
+                                      format="csr"))
 
 
 _INSTRUMENT_NAME = re.compile(r"(仪|机|设备|系统|装置|工作站)(（[^（）]*）)?$")
