@@ -54,6 +54,7 @@ GUESS_BATCH = 1000
 LINEAR_C = 1.0
 INSTRUMENT_IVD_FACTOR = 0.05
 NAME_VIEW_WEIGHT = 0.5
+NAME_VIEW_MIN_DF = 2
 
 
 def load_catalog() -> dict:
@@ -246,9 +247,9 @@ class NameView:
     """Character TF-IDF with the product name (1–4-grams) and description (1–3-grams) as separate blocks."""
 
     def __init__(self):
-        self.names = TfidfVectorizer(analyzer="char", ngram_range=(1, 4), sublinear_tf=True,
+        self.names = TfidfVectorizer(analyzer="char", ngram_range=(1, 4), sublinear_tf=True, min_df=NAME_VIEW_MIN_DF,
                                      preprocessor=normalise, dtype=np.float32)
-        self.descriptions = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, max_df=0.5,
+        self.descriptions = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, max_df=0.5, min_df=NAME_VIEW_MIN_DF,
                                             preprocessor=normalise, dtype=np.float32)
 
     def fit(self, names: list[str], descriptions: list[str]) -> "NameView":
@@ -279,7 +280,12 @@ def _fit_linear(x: sp.csr_matrix, y: np.ndarray) -> LinearSVC:
     with warnings.catch_warnings():
         # Scores only feed a softmax ranking; the last digits of convergence change nothing.
         warnings.simplefilter("ignore", ConvergenceWarning)
-        return LinearSVC(C=LINEAR_C, max_iter=2000).fit(x, y)
+        model = LinearSVC(C=LINEAR_C, max_iter=2000, random_state=0).fit(x, y)
+    # Dense (labels × features) weights: single precision halves the memory, and the scores
+    # only feed a softmax.
+    model.coef_ = model.coef_.astype(np.float32)
+    model.intercept_ = model.intercept_.astype(np.float32)
+    return model
 
 
 def _softmax_scores(model: LinearSVC, vectors: sp.csr_matrix, n_labels: int) -> np.ndarray:
