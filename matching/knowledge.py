@@ -149,11 +149,6 @@ class KnowledgeBase:
         self.class_model = _fit_linear(self.determination_vectors, self.class_y)
         self.class_view_model = _fit_linear(
             self.name_view.transform(names, descriptions), self.class_y)
-        # How each category's past products were classed: a prior for the class of a new one.
-        counts = np.ones((len(self.categories), len(CLASS_ORDER)), dtype=np.float64) * 0.1
-        for i in coded_rows:
-            counts[self.category_rows_y[i], self.class_y[i]] += 1
-        self.class_given_category = counts / counts.sum(axis=1, keepdims=True)
 
     def _product_vectors(self, names: list[str], descriptions: list[str]) -> sp.csr_matrix:
         return l2_normalise(self.encoder.transform(names) * PRODUCT_NAME_WEIGHT + self.encoder.transform(descriptions))
