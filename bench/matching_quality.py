@@ -6,7 +6,6 @@ usage: python bench/matching_quality.py [--bench ../shared/bench] [--set matchin
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile

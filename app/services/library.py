@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 from app import search
 from app.extensions import db
-from app.models import DeviceClass, Project, ProjectStatus, ProjectType, Stage
+from app.models import DeviceClass, Project, ProjectType, Stage
 from app.models.project import LIBRARY_STATES, PUBLIC_FIELDS
 
 ENUM_FACETS = {"project_type": ProjectType, "device_class": DeviceClass, "stage": Stage}
@@ -160,4 +160,4 @@ def listed_project_count() -> int:
 
 
 __all__ = ["FACETS", "LibraryFilters", "LibraryPage", "ids_clause", "library_page", "listed_clause", "listed_ids",
-           "public_view", "result_count", "ProjectStatus"]
+           "public_view", "result_count"]

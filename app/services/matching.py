@@ -36,13 +36,9 @@ ENGINE_MODES = {"tech_transfer": "technology_transfer", "tech_equity": "equity",
 # --- records at the edge ----------------------------------------------------------------------
 
 def project_record(project: Project, province: str) -> dict:
-    """A project in the exchange format (every 附件1 field; the engine keeps reasons to the public tier)."""
-    from app.models.project import PROJECT_FIELDS
-    record = {"id": str(project.id), "province": province}
-    for field in PROJECT_FIELDS:
-        value = getattr(project, field.name)
-        record[field.name] = value.value if hasattr(value, "value") else value
-    return record
+    """A project as the exchange record the national export writes, plus the platform's province."""
+    from app.exports.report import exchange_record
+    return exchange_record(project) | {"id": str(project.id), "province": province}
 
 
 def enterprise_record(organisation: Organisation, intents: list[Intent]) -> dict:
