@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from .background import Background, available_cores
 from .knowledge import CLASS_NAMES_ZH, IVD_REAGENT_CODE, KnowledgeBase, knowledge_base
 from .records import (
     COOPERATION_MODES_ZH, DEVICE_CLASSES, PROJECT_TEXT_WEIGHTS, STAGE_NAMES_ZH, STAGES, as_list, as_number,
@@ -36,7 +37,11 @@ REGION_PREFERENCE_MISMATCH = 0.85
 TERMS_KEPT_PER_ROW = 200  # prune text vectors: keeps memory and query time linear and small
 CATEGORY_KEPT_PER_ROW = 12
 SHARED_TERMS_SHOWN = 4
+PROJECT_TERMS_CACHED = 256
+SLOT_TERMS_CACHED = 50_000
 PAIR_BLOCK_CELLS = 4_000_000
+# Below this many texts to guess, forking a child to guess categories costs more than it saves.
+PARALLEL_MIN_GUESSES = 2_000
 
 AUDIENCE_PUBLIC = "public"
 AUDIENCE_OWNER = "owner"
@@ -78,19 +83,35 @@ class MatchIndex:
         self.enterprises: list[dict] = []
         self._provinces: dict[str, int] = {"": 0}
         self._modes: dict[str, int] = {}
+        # Key terms for reasons, computed once per slot and per recently seen project.
+        self._slot_terms_cache: dict[str, frozenset[str]] = {}
+        self._project_terms_cache: dict[str, frozenset[str]] = {}
 
     @classmethod
     def build(cls, projects: list[dict], enterprises: list[dict],
-              knowledge: KnowledgeBase | None = None) -> "MatchIndex":
-        """Fit text features on the corpus and encode every project and enterprise intent once."""
+              knowledge: KnowledgeBase | None = None, *, parallel: bool | None = None) -> "MatchIndex":
+        """Fit text features on the corpus and encode every project and enterprise intent once.
+
+        parallel: guess the NMPA categories of projects and product lines in a forked child
+        process while this one fits the text features (None: when the corpus has at least
+        PARALLEL_MIN_GUESSES texts to guess and a second core exists). Same result either way.
+        """
         index = cls(knowledge or knowledge_base())
         index.projects = [p for p in projects if isinstance(p, dict)]
         index.enterprises = [e for e in enterprises if isinstance(e, dict)]
         corpus = [_project_full_text(p) for p in index.projects]
         corpus += [_enterprise_text(e) for e in index.enterprises]
+        products = [product_text(p) for p in index.projects] + index._product_line_rows()[0]
+        if parallel is None:
+            parallel = len(products) >= PARALLEL_MIN_GUESSES and available_cores() >= 2
+        guessing = Background(_guess_categories, index.knowledge, [n for n, _ in products],
+                              [d for _, d in products], fork=parallel)
         index.encoder.fit(corpus)
-        index._encode_enterprises()
-        index.project_side = index._encode_projects(index.projects)
+        project_text = index._project_text(index.projects)
+        categories = guessing.result()
+        n = len(index.projects)
+        index._encode_enterprises(categories[n:])
+        index.project_side = index._encode_projects(index.projects, categories[:n], project_text)
         index.project_row = {str(p.get("id")): i for i, p in enumerate(index.projects)}
         index.enterprise_row = {str(e.get("id")): i for i, e in enumerate(index.enterprises)}
         return index
@@ -107,15 +128,22 @@ class MatchIndex:
             mask |= 1 << self._modes.setdefault(mode, len(self._modes))
         return mask
 
-    def _encode_projects(self, projects: list[dict]) -> _Side:
-        n = len(projects)
-        text = self.encoder.transform_fields(
+    def _project_text(self, projects: list[dict]) -> sp.csr_matrix:
+        return self.encoder.transform_fields(
             [{f: text_of(p, f) for f in PROJECT_TEXT_WEIGHTS} for p in projects], PROJECT_TEXT_WEIGHTS)
-        texts = [product_text(p) for p in projects]
-        guesses = self.knowledge.guess([t[0] for t in texts], [t[1] for t in texts])
+
+    def _encode_projects(self, projects: list[dict], guessed: np.ndarray | None = None,
+                         text: sp.csr_matrix | None = None) -> _Side:
+        """Encode projects; `guessed` (category guesses) and `text` may come precomputed."""
+        n = len(projects)
+        if text is None:
+            text = self._project_text(projects)
+        if guessed is None:
+            texts = [product_text(p) for p in projects]
+            guessed = _guess_categories(self.knowledge, [t[0] for t in texts], [t[1] for t in texts])
         category = np.zeros((n, len(self.knowledge.categories)), dtype=np.float32)
-        for i, (project, guess) in enumerate(zip(projects, guesses)):
-            category[i] = guess.category
+        for i, project in enumerate(projects):
+            category[i] = guessed[i]
             if text_of(project, "project_type") == "ivd":
                 category[i] *= 0.5
                 category[i, self.knowledge.category_index[IVD_REAGENT_CODE]] += 0.5
@@ -136,37 +164,47 @@ class MatchIndex:
     def _first_level(self, category: np.ndarray) -> np.ndarray:
         return np.asarray(category @ self.knowledge.category_to_first.toarray(), dtype=np.float32)
 
-    def _encode_enterprises(self) -> None:
-        knowledge = self.knowledge
-        slots: list[tuple[int, int | None]] = []
-        slot_texts: list[str] = []
+    def _product_line_rows(self) -> tuple[list[tuple[str, str]], list[int]]:
+        """(name, description) of every product line and intent of the enterprises, and its owner row."""
         line_rows: list[tuple[str, str]] = []
         line_owner: list[int] = []
         for e_row, enterprise in enumerate(self.enterprises):
             lines = product_lines(text_of(enterprise, "overview"))
+            for intent in intents_of(enterprise):
+                if _intent_text(intent):
+                    lines.append((_intent_text(intent), ""))
+            line_rows.extend(lines)
+            line_owner.extend([e_row] * len(lines))
+        return line_rows, line_owner
+
+    def _encode_enterprises(self, line_guessed: np.ndarray | None = None) -> None:
+        """Encode the enterprises' intent slots; `line_guessed` (product-line category guesses) may come precomputed."""
+        knowledge = self.knowledge
+        slots: list[tuple[int, int | None]] = []
+        slot_texts: list[str] = []
+        for e_row, enterprise in enumerate(self.enterprises):
             intents = intents_of(enterprise)
             for i, intent in enumerate(intents):
                 slots.append((e_row, i))
                 slot_texts.append(join_texts([_enterprise_text(enterprise), _intent_text(intent)]))
-                if _intent_text(intent):
-                    lines.append((_intent_text(intent), ""))
             if not intents:
                 slots.append((e_row, None))
                 slot_texts.append(_enterprise_text(enterprise))
-            line_rows.extend(lines)
-            line_owner.extend([e_row] * len(lines))
+        line_rows, line_owner = self._product_line_rows()
         n_enterprises = len(self.enterprises)
         n_categories = len(knowledge.categories)
 
         # Coverage: the most probable category of any product line counts in full, so an
         # enterprise with ten product lines covers ten categories rather than averaging them.
         coverage = np.zeros((n_enterprises, n_categories), dtype=np.float32)
-        guesses = knowledge.guess([name for name, _ in line_rows], [desc for _, desc in line_rows])
+        if line_guessed is None:
+            line_guessed = _guess_categories(knowledge, [name for name, _ in line_rows],
+                                             [desc for _, desc in line_rows])
         # The declared field names the enterprise's first-level categories exactly: a product
         # line's guess is confined to them (unless it has no mass there at all).
         field_masks = [knowledge.category_mask_for_field(text_of(e, "field")) for e in self.enterprises]
-        for owner, guess in zip(line_owner, guesses):
-            np.maximum(coverage[owner], _sharpen(_confine(guess.category, field_masks[owner])), out=coverage[owner])
+        for owner, guessed in zip(line_owner, line_guessed):
+            np.maximum(coverage[owner], _sharpen(_confine(guessed, field_masks[owner])), out=coverage[owner])
         first_cover = np.minimum(self._first_level(coverage), 1.0)
         first_index = {c: i for i, c in enumerate(knowledge.first_levels)}
         for e_row, enterprise in enumerate(self.enterprises):
@@ -275,8 +313,8 @@ class MatchIndex:
         intent = intents_of(enterprise)[i] if i is not None else {}
         reasons: list[str] = []
 
-        category = project_side.category[project_row].toarray().ravel()
-        shared = category * self.enterprise_coverage[e_row].toarray().ravel()
+        category = _dense_row(project_side.category, project_row)
+        shared = category * _dense_row(self.enterprise_coverage, e_row)
         best = int(np.argmax(shared)) if shared.size else 0
         if shared.size and shared[best] >= 0.15:
             reasons.append(f"同属NMPA分类 {self.knowledge.category_label(self.knowledge.categories[best])}")
@@ -287,9 +325,7 @@ class MatchIndex:
                 code = self.knowledge.first_levels[j]
                 reasons.append(f"同属NMPA一级分类 {code} {self.knowledge.l1_names.get(code, '')}".rstrip())
 
-        project_text = public_text(project) if audience == AUDIENCE_PUBLIC else _project_full_text(project)
-        terms = sorted(key_terms(project_text) & key_terms(join_texts([_enterprise_text(enterprise),
-                                                                          _intent_text(intent)])),
+        terms = sorted(self._project_terms(project, audience) & self._slot_terms(slot),
                        key=lambda t: (-self._term_weight(t), t))
         if terms:
             reasons.append("共同关键词：" + "、".join(terms[:SHARED_TERMS_SHOWN]))
@@ -298,6 +334,19 @@ class MatchIndex:
         if not reasons:
             reasons.append("文本内容相近")
         return tuple(reasons)
+
+    def _project_terms(self, project: dict, audience: str) -> frozenset[str]:
+        # Ranking all projects asks for one project's terms k times in a row, ranking for an
+        # enterprise for a few projects: remembering the last few texts is enough.
+        text = public_text(project) if audience == AUDIENCE_PUBLIC else _project_full_text(project)
+        return _remembered_terms(self._project_terms_cache, text, PROJECT_TERMS_CACHED)
+
+    def _slot_terms(self, slot: int) -> frozenset[str]:
+        e_row, i = self.slots[slot]
+        enterprise = self.enterprises[e_row]
+        intent = intents_of(enterprise)[i] if i is not None else {}
+        text = join_texts([_enterprise_text(enterprise), _intent_text(intent)])
+        return _remembered_terms(self._slot_terms_cache, text, SLOT_TERMS_CACHED)
 
     def _term_weight(self, term: str) -> float:
         vocabulary = self.encoder.word_vectorizer.vocabulary_
@@ -593,6 +642,33 @@ def _prune(matrix: sp.csr_matrix, keep: int, normalise: bool = True) -> sp.csr_m
         matrix = sp.csr_matrix((data, matrix.indices, matrix.indptr), shape=matrix.shape)
     matrix.eliminate_zeros()
     return l2_normalise(matrix) if normalise else matrix
+
+
+def _guess_categories(knowledge: KnowledgeBase, names: list[str], descriptions: list[str]) -> np.ndarray:
+    """Category guesses (rows over knowledge.categories, in the guesses' own dtype) of product texts."""
+    guesses = knowledge.guess(names, descriptions)
+    if not guesses:
+        return np.zeros((0, len(knowledge.categories)), dtype=np.float32)
+    return np.stack([guess.category for guess in guesses])
+
+
+def _remembered_terms(cache: dict[str, frozenset[str]], text: str, limit: int) -> frozenset[str]:
+    """key_terms(text), remembered in `cache` (emptied when it reaches `limit` texts)."""
+    terms = cache.get(text)
+    if terms is None:
+        terms = frozenset(key_terms(text))
+        if len(cache) >= limit:
+            cache.clear()
+        cache[text] = terms
+    return terms
+
+
+def _dense_row(matrix: sp.csr_matrix, row: int) -> np.ndarray:
+    """One row of a CSR matrix as a dense vector, without building a one-row sparse matrix."""
+    dense = np.zeros(matrix.shape[1], dtype=matrix.dtype)
+    a, b = matrix.indptr[row], matrix.indptr[row + 1]
+    dense[matrix.indices[a:b]] = matrix.data[a:b]
+    return dense
 
 
 def _take(side: _Side, rows: np.ndarray) -> _Side:

@@ -7,6 +7,7 @@ import threading
 import unicodedata
 import warnings
 from collections.abc import Iterable, Sequence
+from itertools import chain, islice, repeat
 
 import numpy as np
 import scipy.sparse as sp
@@ -16,6 +17,7 @@ _jieba_lock = threading.Lock()
 _jieba = None
 _token_cache: dict[str, tuple[str, ...]] = {}
 _TOKEN_CACHE_LIMIT = 400_000
+COUNT_BATCH = 500
 
 # Words that occur in nearly every device description and say nothing about the field;
 # TF-IDF down-weights them already, but they must never be offered as a "shared key term".
@@ -57,7 +59,18 @@ def normalise(text: str | None) -> str:
     """Fold full-width forms and case so that Ｅ and e, （ and ( count as the same."""
     if not text:
         return ""
-    return unicodedata.normalize("NFKC", str(text)).lower()
+    text = str(text)
+    # The check is ~100x cheaper than normalising, and text normalised before (TextEncoder
+    # normalises once for its two analysers) passes it.
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    return text.lower()
+
+
+def _normalised_once(text: str) -> str:
+    """normalise(text) when normalising that again changes nothing (then analysers skip the work), else text."""
+    folded = normalise(text)
+    return folded if normalise(folded) == folded else text
 
 
 def words(text: str | None) -> tuple[str, ...]:
@@ -102,19 +115,59 @@ def key_terms(text: str | None) -> set[str]:
 def _char_analyzer(text: str) -> list[str]:
     # 2- and 3-grams: Chinese device terms are mostly two to four characters long, and
     # single characters are too ambiguous to carry weight.
+    # Order within a document does not matter to the vectoriser (it counts); two comprehensions
+    # are faster than one loop.
     text = _PUNCT.sub(" ", normalise(text))
-    grams = []
+    grams: list[str] = []
     for chunk in text.split(" "):
         n = len(chunk)
-        for i in range(n - 1):
-            grams.append(chunk[i:i + 2])
-            if i + 3 <= n:
-                grams.append(chunk[i:i + 3])
+        if n > 1:
+            grams += [chunk[i:i + 2] for i in range(n - 1)]
+            grams += [chunk[i:i + 3] for i in range(n - 2)]
     return grams
 
 
 def _word_analyzer(text: str) -> list[str]:
     return [w for w in words(text) if w not in STOPWORDS]
+
+
+class _TfidfVectorizer(TfidfVectorizer):
+    """scikit-learn's TfidfVectorizer with token counting done by C loops (map, numpy), same matrices.
+
+    The stock counter looks every token up in a Python loop, which was most of the time spent
+    encoding a corpus. Counts go through scikit-learn's own fit and TF-IDF steps unchanged;
+    tests/matching/test_text_speedups.py checks that both give identical vocabularies and matrices.
+    """
+
+    def _count_vocab(self, raw_documents, fixed_vocab):
+        analyze = self.build_analyzer()
+        vocabulary = self.vocabulary_ if fixed_vocab else {}
+        blocks = []
+        documents = iter(raw_documents)
+        while True:
+            # Blocks of documents bound the memory of the flat token list.
+            batch = [analyze(doc) for doc in islice(documents, COUNT_BATCH)]
+            if not batch:
+                break
+            tokens = list(chain.from_iterable(batch))
+            if not fixed_vocab:
+                # Ids in first-seen order, like the stock counter (fit re-sorts them anyway).
+                for token in dict.fromkeys(tokens):
+                    if token not in vocabulary:
+                        vocabulary[token] = len(vocabulary)
+            ids = np.fromiter(map(vocabulary.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
+            rows = np.repeat(np.arange(len(batch), dtype=np.int64),
+                             np.fromiter(map(len, batch), dtype=np.int64, count=len(batch)))
+            known = ids >= 0
+            blocks.append((len(batch), rows[known], ids[known]))
+        if not fixed_vocab and not vocabulary:
+            raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
+        n_columns = len(vocabulary)
+        parts = [sp.csr_matrix((np.ones(len(ids), dtype=self.dtype), (rows, ids)), shape=(n, n_columns),
+                               dtype=self.dtype) for n, rows, ids in blocks]
+        matrix = sp.vstack(parts, format="csr") if parts else sp.csr_matrix((0, n_columns), dtype=self.dtype)
+        matrix.sum_duplicates()
+        return vocabulary, matrix
 
 
 class TextEncoder:
@@ -124,27 +177,27 @@ class TextEncoder:
                  max_df: float = 0.5):
         self.word_weight = word_weight
         self.char_weight = char_weight
-        self.word_vectorizer = TfidfVectorizer(analyzer=_word_analyzer, sublinear_tf=True,
+        self.word_vectorizer = _TfidfVectorizer(analyzer=_word_analyzer, sublinear_tf=True,
                                                min_df=min_df, max_df=max_df, dtype=np.float32)
-        self.char_vectorizer = TfidfVectorizer(analyzer=_char_analyzer, sublinear_tf=True,
+        self.char_vectorizer = _TfidfVectorizer(analyzer=_char_analyzer, sublinear_tf=True,
                                                min_df=min_df, max_df=max_df, dtype=np.float32)
 
     def fit(self, texts: Sequence[str]) -> "TextEncoder":
         """Learn vocabularies and IDF weights from a corpus."""
-        texts = list(texts) or [""]
+        texts = [_normalised_once(t) for t in texts] or [""]
         try:
             self.word_vectorizer.fit(texts)
         except ValueError:  # empty vocabulary: a corpus of blank records
-            self.word_vectorizer = TfidfVectorizer(analyzer=_word_analyzer, dtype=np.float32).fit(["空"])
+            self.word_vectorizer = _TfidfVectorizer(analyzer=_word_analyzer, dtype=np.float32).fit(["空"])
         try:
             self.char_vectorizer.fit(texts)
         except ValueError:
-            self.char_vectorizer = TfidfVectorizer(analyzer=_char_analyzer, dtype=np.float32).fit(["空白"])
+            self.char_vectorizer = _TfidfVectorizer(analyzer=_char_analyzer, dtype=np.float32).fit(["空白"])
         return self
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         """Encode texts as unit-length rows (blank texts stay zero rows)."""
-        texts = list(texts)
+        texts = [_normalised_once(t) for t in texts]
         if not texts:
             return sp.csr_matrix((0, self.dimension), dtype=np.float32)
         word_part = self.word_vectorizer.transform(texts) * self.word_weight
