@@ -6,9 +6,10 @@ import unicodedata
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from matching import MatchIndex, rank_all
+from matching import MatchIndex, rank_all, rank_for_enterprise
 from matching.background import Background, can_fork
 from matching.knowledge import load_determinations
 from matching.text import _char_analyzer, _normalised_once, _TfidfVectorizer, _word_analyzer, normalise
@@ -83,3 +84,84 @@ def test_parallel_build_ranks_exactly_like_serial(knowledge, projects, enterpris
     for direction in ("project", "enterprise"):
         assert list(rank_all(corpus, enterprises, direction=direction, index=parallel)) == \
             list(rank_all(corpus, enterprises, direction=direction, index=serial))
+
+
+def _random_side(rng: np.random.Generator, n: int, slots: bool) -> "_Side":
+    from matching.rank import _Side
+
+    def budget():
+        values = rng.choice([np.nan, 50.0, 100.0, 300.0, 1000.0], size=n)
+        return values.astype(np.float64)
+
+    empty = sp.csr_matrix((n, 3), dtype=np.float32)
+    return _Side(
+        text=empty, category=empty, first_level=np.zeros((n, 2), dtype=np.float32),
+        device_class=(rng.integers(0, 16, n) if slots else rng.integers(-1, 4, n)).astype(np.int64 if slots else np.int16),
+        stage=(rng.integers(0, 128, n) * (rng.random(n) < 0.5) if slots else rng.integers(-1, 7, n)).astype(
+            np.int64 if slots else np.int16),
+        province=rng.integers(0, 4, n).astype(np.int32), budget=budget(),
+        cooperation=(rng.integers(0, 8, n) * (rng.random(n) < 0.6)).astype(np.int64),
+        region_rule=rng.integers(0, 3, n).astype(np.int8),
+    )
+
+
+@pytest.mark.parametrize("hard_constraints", ["penalise", "exclude"])
+def test_slot_by_slot_constraints_equal_the_vectorised_ones(hard_constraints):
+    from matching import rank
+
+    rng = np.random.default_rng(3)
+    projects = _random_side(rng, 5000, slots=False)
+    for n_slots in (1, 2, 5, rank.FEW_SLOTS):
+        slots = _random_side(rng, n_slots, slots=True)
+        by_slot = rank._structured_fit_by_slot(projects, slots, hard_constraints)
+        saved, rank.FEW_SLOTS = rank.FEW_SLOTS, 0
+        try:
+            vectorised = rank._structured_fit(projects, slots, hard_constraints)
+        finally:
+            rank.FEW_SLOTS = saved
+        for got, expected in zip(by_slot, vectorised):
+            assert got.shape == expected.shape and got.dtype == expected.dtype
+            assert np.array_equal(got, expected)
+
+
+@pytest.fixture(scope="module")
+def determination_corpus(projects, enterprises):
+    rows = load_determinations()
+    corpus = list(projects)
+    for i, d in enumerate(rows[:600]):
+        corpus.append({"id": f"d{i}", "name": d["product_name"], "structure": d["description"],
+                       "device_class": ["I", "II", "III", None][i % 4], "stage": ["sample", "concept", None][i % 3],
+                       "province": ["福建省", "", "上海市"][i % 3], "budget_wan": [None, 200, 800][i % 3],
+                       "wanted_cooperation_modes": [[], ["equity"], ["joint_development"]][i % 3]})
+    companies = list(enterprises)
+    for i, d in enumerate(rows[600:900:3]):
+        companies.append({"id": f"c{i}", "name": f"企业{i}", "field": ["", "无源手术器械", "体外诊断试剂"][i % 3],
+                          "region": ["福建省", "上海市"][i % 2],
+                          "overview": f"公司主要产品：{d['product_name']}（{d['description'][:80]}）",
+                          "intents": [{"description": rows[601 + i]["product_name"], "keywords": [],
+                                       "device_classes": [["II", "III"], []][i % 2], "stages": [],
+                                       "cooperation_modes": [[], ["equity"]][i % 2], "budget_wan": [None, 300][i % 2],
+                                       "region_preference": [None, "in_province", "out_of_province"][i % 3]}
+                                      for _ in range(1 + i % 2)]})
+    return corpus, companies
+
+
+@pytest.mark.parametrize("hard_constraints", ["penalise", "exclude"])
+def test_enterprise_direction_equals_exhaustive_scoring(knowledge, determination_corpus, hard_constraints):
+    """Postings and slot-by-slot constraints give the very top 10 of scoring every pair the old way."""
+    from matching import rank
+
+    corpus, companies = determination_corpus
+    index = MatchIndex.build(corpus, companies, knowledge=knowledge)
+    fast = [rank_for_enterprise(index, e, k=10, hard_constraints=hard_constraints) for e in companies]
+    fast += [rank_for_enterprise(index, e, k=10, intent_index=0) for e in companies[3:20]]
+    assert index.project_side.postings is not None  # the fast path was taken
+    saved = rank.POSTINGS_MAX_QUERY_ROWS, rank.FEW_SLOTS
+    rank.POSTINGS_MAX_QUERY_ROWS, rank.FEW_SLOTS = 0, 0
+    try:
+        exhaustive = [rank_for_enterprise(index, e, k=10, hard_constraints=hard_constraints) for e in companies]
+        exhaustive += [rank_for_enterprise(index, e, k=10, intent_index=0) for e in companies[3:20]]
+    finally:
+        rank.POSTINGS_MAX_QUERY_ROWS, rank.FEW_SLOTS = saved
+    assert sum(len(r) for r in fast) > 1000
+    assert fast == exhaustive
