@@ -304,7 +304,9 @@ _lock = threading.Lock()
 
 @lru_cache(maxsize=1)
 def _cached_knowledge_base() -> KnowledgeBase:
-    return KnowledgeBase(load_catalog(), load_determinations())
+    from .cache import cached  # on disk, keyed by the source of this file and text.py and the data
+
+    return cached("knowledge", lambda: KnowledgeBase(load_catalog(), load_determinations()))
 
 
 def knowledge_base() -> KnowledgeBase:

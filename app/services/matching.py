@@ -8,6 +8,7 @@ MATCHING_REFRESH says otherwise), and by `flask --app wsgi matching recompute`.
 """
 from __future__ import annotations
 
+import os
 import threading
 from typing import Callable
 
@@ -73,9 +74,27 @@ def _corpus():
 
 # --- recompute ------------------------------------------------------------------------------
 
+def _engine():
+    """The matching package, with its knowledge-base disk cache in the instance folder.
+
+    MATCHING_CACHE_DIR overrides the folder, and so does the engine's own variable
+    CLINBRIDGE_MATCHING_CACHE (a folder, or "off"); under testing the engine's default (the
+    user's cache folder) is kept, so test sessions share one cached file instead of one each.
+    """
+    import matching
+    from matching.cache import set_cache_dir
+
+    folder = current_app.config.get("MATCHING_CACHE_DIR")
+    if folder is None and not current_app.testing and not os.environ.get("CLINBRIDGE_MATCHING_CACHE"):
+        folder = os.path.join(current_app.instance_path, "cache", "matching")
+    if folder:
+        set_cache_dir(folder)
+    return matching
+
+
 def recompute_all(progress: Callable[[int, int], None] | None = None) -> int:
     """Rank every listed project against every verified organisation, both directions; store the result."""
-    import matching
+    matching = _engine()
 
     projects, organisations, intents = _corpus()
     province = current_app.config["PLATFORM_PROVINCE"]
@@ -324,7 +343,7 @@ def category_name(code: str) -> str:
 
 def classification_for(values: dict) -> dict:
     """The likely 管理类别 and NMPA category of a (draft) project, with similar past determinations."""
-    import matching
+    matching = _engine()
     record = {key: values.get(key) or "" for key in ("name", "structure", "principle", "intended_use",
                                                      "project_type", "clinical_prospects")}
     result = matching.classify_project(record, k=5)

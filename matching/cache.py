@@ -1,0 +1,144 @@
+"""Disk cache of the fitted knowledge base, so that a new process loads it (~1-2 s) instead of fitting it (~8 s).
+
+The cache file is named by a hash of everything the fitted object depends on: the source of
+matching/knowledge.py and matching/text.py, the shipped data files and the versions of Python
+and the libraries whose objects are pickled. Any change gives a new name, so a stale object is
+never loaded; when a new one is written, only the two newest files of other fingerprints are kept.
+
+The folder: set_cache_dir(path) (the web app uses its instance folder), else the environment
+variable CLINBRIDGE_MATCHING_CACHE, else the user's cache folder (XDG_CACHE_HOME or ~/.cache)
+/clinbridge/matching, else a per-user folder in the temp directory. CLINBRIDGE_MATCHING_CACHE=off
+disables the cache. Writers write a temporary file in the same folder and os.replace it, so two
+processes writing at once leave one complete file and a reader never sees a partial one. Only
+files in a folder owned by this user and not writable by others are loaded (pickles run code).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import stat
+import sys
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+SOURCES = (PACKAGE_DIR / "knowledge.py", PACKAGE_DIR / "text.py")
+DATA_DIR = PACKAGE_DIR / "data" / "nmpa"
+LIBRARIES = ("numpy", "scipy", "sklearn", "jieba")
+DISABLED = {"off", "0", "no", "false", "none"}
+KEEP_OTHERS = 2  # files of other fingerprints kept next to the newest one
+
+_lock = threading.Lock()
+_cache_dir: Path | None = None
+
+
+def set_cache_dir(path: str | os.PathLike | None) -> None:
+    """Use this folder for cached fitted objects (None: back to the default)."""
+    global _cache_dir
+    with _lock:
+        _cache_dir = Path(path) if path is not None else None
+
+
+def cache_dir() -> Path | None:
+    """The folder in use, or None when caching is off."""
+    if _cache_dir is not None:
+        return _cache_dir
+    configured = os.environ.get("CLINBRIDGE_MATCHING_CACHE", "").strip()
+    if configured.lower() in DISABLED:
+        return None
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            home = Path.home()
+            base = str(home / ".cache") if home != Path("/") else ""
+        except RuntimeError:  # no home directory
+            base = ""
+    if base:
+        return Path(base) / "clinbridge" / "matching"
+    return Path(tempfile.gettempdir()) / f"clinbridge-matching-{_uid()}"
+
+
+def fingerprint(name: str) -> str:
+    """Hash of the sources, data files and library versions a fitted `name` depends on."""
+    digest = hashlib.sha256(name.encode())
+    for path in list(SOURCES) + sorted(p for p in DATA_DIR.rglob("*") if p.is_file()):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    versions = [sys.version.split()[0]]
+    for library in LIBRARIES:
+        module = sys.modules.get(library) or __import__(library)
+        versions.append(f"{library}={getattr(module, '__version__', '?')}")
+    digest.update(";".join(versions).encode())
+    return digest.hexdigest()[:24]
+
+
+def cached(name: str, fit: Callable[[], T]) -> T:
+    """The object fitted by fit(), loaded from the cache folder when a file of the same fingerprint exists."""
+    folder = cache_dir()
+    if folder is None:
+        return fit()
+    try:
+        path = folder / f"{name}-{fingerprint(name)}.pickle"
+    except OSError:
+        return fit()
+    value = _load(path)
+    if value is not None:
+        return value
+    value = fit()
+    _store(path, value, name)
+    return value
+
+
+def _load(path: Path):
+    try:
+        if not _trusted(path.parent) or not path.is_file():
+            return None
+        with open(path, "rb") as stream:
+            return pickle.load(stream)
+    except Exception:  # noqa: BLE001 - unreadable, truncated or from other code: refit
+        return None
+
+
+def _store(path: Path, value, name: str) -> None:
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not _trusted(path.parent):
+            return
+        handle, temporary = tempfile.mkstemp(prefix=f".{name}-", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        # Keep a few fingerprints (two checkouts may share the folder), drop older ones.
+        others = sorted((p for p in path.parent.glob(f"{name}-*.pickle") if p != path),
+                        key=lambda p: p.stat().st_mtime, reverse=True)
+        for stale in others[KEEP_OTHERS:]:
+            stale.unlink(missing_ok=True)
+    except Exception:  # noqa: BLE001 - a cache that cannot be written only costs time
+        return
+
+
+def _trusted(folder: Path) -> bool:
+    """Whether pickles in the folder can only have been written by this user."""
+    try:
+        info = folder.stat()
+    except OSError:
+        return False
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        return False
+    return not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def _uid() -> str:
+    return str(os.getuid()) if hasattr(os, "getuid") else "user"
