@@ -1,8 +1,9 @@
 """Disk cache of the fitted knowledge base, so that a new process loads it (~1-2 s) instead of fitting it (~8 s).
 
 The cache file is named by a hash of everything the fitted object depends on: the source of
-matching/knowledge.py and matching/text.py, the shipped data files and the versions of Python
-and the libraries whose objects are pickled. Any change gives a new name, so a stale object is
+matching/knowledge.py and matching/text.py, the current values of their upper-case module
+constants, the shipped data files and the versions of Python and the libraries whose objects
+are pickled. Any change gives a new name, so a stale object is
 never loaded; when a new one is written, only the two newest files of other fingerprints are kept.
 
 The folder: set_cache_dir(path) (the web app uses its instance folder), else the environment
@@ -31,6 +32,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 SOURCES = (PACKAGE_DIR / "knowledge.py", PACKAGE_DIR / "text.py")
 DATA_DIR = PACKAGE_DIR / "data" / "nmpa"
 LIBRARIES = ("numpy", "scipy", "sklearn", "jieba")
+CONSTANT_MODULES = ("matching.knowledge", "matching.text")
 DISABLED = {"off", "0", "no", "false", "none"}
 KEEP_OTHERS = 2  # files of other fingerprints kept next to the newest one
 
@@ -72,12 +74,30 @@ def fingerprint(name: str) -> str:
     for path in list(SOURCES) + sorted(p for p in DATA_DIR.rglob("*") if p.is_file()):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
+    # Module constants too: a script may set e.g. knowledge.LINEAR_C before the first fit.
+    for module_name in CONSTANT_MODULES:
+        module = sys.modules.get(module_name)
+        if module is not None:
+            for key in sorted(k for k in vars(module) if k.isupper()):
+                digest.update(f"{module_name}.{key}={_stable_repr(getattr(module, key))}".encode())
     versions = [sys.version.split()[0]]
     for library in LIBRARIES:
         module = sys.modules.get(library) or __import__(library)
         versions.append(f"{library}={getattr(module, '__version__', '?')}")
     digest.update(";".join(versions).encode())
     return digest.hexdigest()[:24]
+
+
+def _stable_repr(value) -> str:
+    """repr that is the same in every process (sets sorted, no object addresses)."""
+    if isinstance(value, (set, frozenset)):
+        return repr(sorted(map(_stable_repr, value)))
+    if isinstance(value, dict):
+        return repr([(_stable_repr(k), _stable_repr(v)) for k, v in value.items()])
+    if isinstance(value, (list, tuple)):
+        return repr([_stable_repr(v) for v in value])
+    text = repr(value)
+    return type(value).__name__ if " at 0x" in text else text
 
 
 def cached(name: str, fit: Callable[[], T]) -> T:

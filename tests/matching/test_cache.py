@@ -114,3 +114,22 @@ def test_a_reloaded_knowledge_base_guesses_the_same(knowledge):
         assert np.array_equal(got.category, expected.category)
         assert np.array_equal(got.device_class, expected.device_class)
         assert got.neighbours == expected.neighbours
+
+
+def test_fingerprint_follows_module_constants(monkeypatch):
+    import matching.knowledge as knowledge_module
+
+    before = cache.fingerprint("knowledge")
+    assert cache.fingerprint("knowledge") == before
+    monkeypatch.setattr(knowledge_module, "LINEAR_C", knowledge_module.LINEAR_C * 2)
+    assert cache.fingerprint("knowledge") != before
+
+
+def test_fingerprint_is_the_same_in_another_process():
+    import subprocess
+    import sys
+
+    code = "import matching.knowledge, matching.cache as c; print(c.fingerprint('knowledge'))"
+    runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout.strip() for seed in ("1", "2")}
+    assert len(runs) == 1
