@@ -1,7 +1,7 @@
 """Reciprocal ranking of projects and enterprise intents: plain records in, suggestions with reasons out."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,7 +38,6 @@ TERMS_KEPT_PER_ROW = 200  # prune text vectors: keeps memory and query time line
 CATEGORY_KEPT_PER_ROW = 12
 SHARED_TERMS_SHOWN = 4
 PROJECT_TERMS_CACHED = 256
-SLOT_TERMS_CACHED = 50_000
 PAIR_BLOCK_CELLS = 4_000_000
 # Below this many texts to guess, forking a child to guess categories costs more than it saves.
 PARALLEL_MIN_GUESSES = 2_000
@@ -76,6 +75,8 @@ class _Side:
     cooperation: np.ndarray  # bitmask of cooperation modes, 0 = unknown
     region_rule: np.ndarray  # project: 0 none, 1 prefers in-province, 2 prefers out; slot: 0 any, 1 in, 2 out
     postings: sp.csr_matrix | None = None  # text transposed (term -> rows), made on first use
+    category_postings: sp.csr_matrix | None = None  # category transposed (category -> rows), likewise
+    public_terms: "_TermSets | None" = None  # project: key terms of the public text (shared-term reasons)
 
 
 class MatchIndex:
@@ -88,8 +89,7 @@ class MatchIndex:
         self.enterprises: list[dict] = []
         self._provinces: dict[str, int] = {"": 0}
         self._modes: dict[str, int] = {}
-        # Key terms for reasons, computed once per slot and per recently seen project.
-        self._slot_terms_cache: dict[str, frozenset[str]] = {}
+        # Key terms of a project's full text (reasons for its owner), for the last few projects.
         self._project_terms_cache: dict[str, frozenset[str]] = {}
 
     @classmethod
@@ -165,6 +165,7 @@ class MatchIndex:
             cooperation=np.array([self._mode_mask(p.get("wanted_cooperation_modes")) for p in projects],
                                  dtype=np.int64),
             region_rule=np.array([_partner_region_rule(p) for p in projects], dtype=np.int8),
+            public_terms=_TermSets(key_terms(public_text(p)) for p in projects),
         )
 
     def _first_level(self, category: np.ndarray) -> np.ndarray:
@@ -245,6 +246,7 @@ class MatchIndex:
                                   for i in intents], dtype=np.int8),
         )
         self.enterprise_names = [text_of(e, "name") for e in self.enterprises]
+        self.slot_terms = _TermSets(key_terms(text) for text in slot_texts)
 
     # -- scoring ----------------------------------------------------------------------------
 
@@ -275,10 +277,10 @@ class MatchIndex:
             # cost more than the products themselves.
             text_t, category_t = self._transposed()
             text = (projects.text @ text_t).toarray()
+            category = (projects.category @ category_t).toarray()
         else:
-            category_t = slots.category.T.tocsr()
             text = _text_similarity(projects, slots.text, whole_side)
-        category = (projects.category @ category_t).toarray()
+            category = _category_overlap(projects, slots.category, whole_side)
         first = projects.first_level @ slots.first_level.T
         enterprise_rows = self.slot_enterprise[slot_rows]
         line = self._line_similarity(projects, enterprise_rows, every_slot, whole_side)
@@ -335,7 +337,11 @@ class MatchIndex:
                 code = self.knowledge.first_levels[j]
                 reasons.append(f"同属NMPA一级分类 {code} {self.knowledge.l1_names.get(code, '')}".rstrip())
 
-        terms = sorted(self._project_terms(project, audience) & self._slot_terms(slot),
+        if audience == AUDIENCE_PUBLIC and project_side.public_terms is not None:
+            project_terms = project_side.public_terms.get(project_row)
+        else:
+            project_terms = self._project_terms(project, audience)
+        terms = sorted(project_terms & self.slot_terms.get(slot),
                        key=lambda t: (-self._term_weight(t), t))
         if terms:
             reasons.append("共同关键词：" + "、".join(terms[:SHARED_TERMS_SHOWN]))
@@ -346,17 +352,16 @@ class MatchIndex:
         return tuple(reasons)
 
     def _project_terms(self, project: dict, audience: str) -> frozenset[str]:
-        # Ranking all projects asks for one project's terms k times in a row, ranking for an
-        # enterprise for a few projects: remembering the last few texts is enough.
+        # The public terms of encoded projects are kept on their side; the full text's terms
+        # (owner reasons) are needed k times in a row when ranking all projects.
         text = public_text(project) if audience == AUDIENCE_PUBLIC else _project_full_text(project)
-        return _remembered_terms(self._project_terms_cache, text, PROJECT_TERMS_CACHED)
-
-    def _slot_terms(self, slot: int) -> frozenset[str]:
-        e_row, i = self.slots[slot]
-        enterprise = self.enterprises[e_row]
-        intent = intents_of(enterprise)[i] if i is not None else {}
-        text = join_texts([_enterprise_text(enterprise), _intent_text(intent)])
-        return _remembered_terms(self._slot_terms_cache, text, SLOT_TERMS_CACHED)
+        terms = self._project_terms_cache.get(text)
+        if terms is None:
+            terms = frozenset(key_terms(text))
+            if len(self._project_terms_cache) >= PROJECT_TERMS_CACHED:
+                self._project_terms_cache.clear()
+            self._project_terms_cache[text] = terms
+        return terms
 
     def _term_weight(self, term: str) -> float:
         vocabulary = self.encoder.word_vectorizer.vocabulary_
@@ -717,14 +722,27 @@ def _text_similarity(projects: _Side, query: sp.csr_matrix, whole_side: bool) ->
     """
     if not whole_side or query.shape[0] > POSTINGS_MAX_QUERY_ROWS:
         return (projects.text @ query.T.tocsr()).toarray()
-    postings = projects.postings
-    if postings is None:
-        postings = projects.postings = projects.text.T.tocsr()
-    terms = np.unique(query.indices)
-    if terms.size == 0:
-        return np.zeros((projects.text.shape[0], query.shape[0]), dtype=np.float32)
-    weights = np.ascontiguousarray(query[:, terms].toarray().T)
-    return np.asarray(postings[terms].T @ weights)
+    if projects.postings is None:
+        projects.postings = projects.text.T.tocsr()
+    return _postings_product(projects.postings, query)
+
+
+def _category_overlap(projects: _Side, query: sp.csr_matrix, whole_side: bool) -> np.ndarray:
+    """Category-guess overlap of every project with a few query rows, like _text_similarity."""
+    if not whole_side or query.shape[0] > POSTINGS_MAX_QUERY_ROWS:
+        return (projects.category @ query.T.tocsr()).toarray()
+    if projects.category_postings is None:
+        projects.category_postings = projects.category.T.tocsr()
+    return _postings_product(projects.category_postings, query)
+
+
+def _postings_product(postings: sp.csr_matrix, query: sp.csr_matrix) -> np.ndarray:
+    """(postings.T @ query.T) as a dense array, reading only the postings of the query's columns."""
+    columns = np.unique(query.indices)
+    if columns.size == 0:
+        return np.zeros((postings.shape[1], query.shape[0]), dtype=np.result_type(postings.dtype, query.dtype))
+    weights = np.ascontiguousarray(query[:, columns].toarray().T)
+    return np.asarray(postings[columns].T @ weights)
 
 
 def _guess_categories(knowledge: KnowledgeBase, names: list[str], descriptions: list[str]) -> np.ndarray:
@@ -735,15 +753,23 @@ def _guess_categories(knowledge: KnowledgeBase, names: list[str], descriptions: 
     return np.stack([guess.category for guess in guesses])
 
 
-def _remembered_terms(cache: dict[str, frozenset[str]], text: str, limit: int) -> frozenset[str]:
-    """key_terms(text), remembered in `cache` (emptied when it reaches `limit` texts)."""
-    terms = cache.get(text)
-    if terms is None:
-        terms = frozenset(key_terms(text))
-        if len(cache) >= limit:
-            cache.clear()
-        cache[text] = terms
-    return terms
+class _TermSets:
+    """One set of words per row, stored as ids into one word list: ~12 MB for 100k projects."""
+
+    def __init__(self, sets: Iterable[Iterable[str]]):
+        vocabulary: dict[str, int] = {}
+        ids: list[int] = []
+        indptr = [0]
+        for terms in sets:
+            ids.extend(vocabulary.setdefault(term, len(vocabulary)) for term in terms)
+            indptr.append(len(ids))
+        self.words = list(vocabulary)
+        self.ids = np.array(ids, dtype=np.int32)
+        self.indptr = np.array(indptr, dtype=np.int64)
+
+    def get(self, row: int) -> frozenset[str]:
+        """The words of one row."""
+        return frozenset(map(self.words.__getitem__, self.ids[self.indptr[row]:self.indptr[row + 1]].tolist()))
 
 
 def _dense_row(matrix: sp.csr_matrix, row: int) -> np.ndarray:
