@@ -38,6 +38,7 @@ TERMS_KEPT_PER_ROW = 200  # prune text vectors: keeps memory and query time line
 CATEGORY_KEPT_PER_ROW = 12
 SHARED_TERMS_SHOWN = 4
 PROJECT_TERMS_CACHED = 256
+SLOT_TERM_SETS_KEPT = 20_000  # each slot's key terms as a ready set (ranking all projects revisits them)
 PAIR_BLOCK_CELLS = 4_000_000
 # Below this many texts to guess, forking a child to guess categories costs more than it saves.
 PARALLEL_MIN_GUESSES = 2_000
@@ -91,6 +92,7 @@ class MatchIndex:
         self._modes: dict[str, int] = {}
         # Key terms of a project's full text (reasons for its owner), for the last few projects.
         self._project_terms_cache: dict[str, frozenset[str]] = {}
+        self._term_weights: dict[str, float] = {}  # IDF of shared terms, for sorting reasons
 
     @classmethod
     def build(cls, projects: list[dict], enterprises: list[dict],
@@ -246,7 +248,7 @@ class MatchIndex:
                                   for i in intents], dtype=np.int8),
         )
         self.enterprise_names = [text_of(e, "name") for e in self.enterprises]
-        self.slot_terms = _TermSets(key_terms(text) for text in slot_texts)
+        self.slot_terms = _TermSets((key_terms(text) for text in slot_texts), remember=SLOT_TERM_SETS_KEPT)
 
     # -- scoring ----------------------------------------------------------------------------
 
@@ -364,9 +366,11 @@ class MatchIndex:
         return terms
 
     def _term_weight(self, term: str) -> float:
-        vocabulary = self.encoder.word_vectorizer.vocabulary_
-        j = vocabulary.get(term)
-        return float(self.encoder.word_vectorizer.idf_[j]) if j is not None else 0.0
+        weight = self._term_weights.get(term)
+        if weight is None:
+            j = self.encoder.word_vectorizer.vocabulary_.get(term)
+            weight = self._term_weights[term] = float(self.encoder.word_vectorizer.idf_[j]) if j is not None else 0.0
+        return weight
 
     # -- helpers for the public functions ---------------------------------------------------
 
@@ -756,7 +760,9 @@ def _guess_categories(knowledge: KnowledgeBase, names: list[str], descriptions: 
 class _TermSets:
     """One set of words per row, stored as ids into one word list: ~12 MB for 100k projects."""
 
-    def __init__(self, sets: Iterable[Iterable[str]]):
+    def __init__(self, sets: Iterable[Iterable[str]], remember: int = 64):
+        self._remembered: dict[int, frozenset[str]] = {}
+        self._remember = remember
         vocabulary: dict[str, int] = {}
         ids: list[int] = []
         indptr = [0]
@@ -768,8 +774,14 @@ class _TermSets:
         self.indptr = np.array(indptr, dtype=np.int64)
 
     def get(self, row: int) -> frozenset[str]:
-        """The words of one row."""
-        return frozenset(map(self.words.__getitem__, self.ids[self.indptr[row]:self.indptr[row + 1]].tolist()))
+        """The words of one row (the last `remember` rows asked for are kept as sets)."""
+        terms = self._remembered.get(row)
+        if terms is None:
+            terms = frozenset(map(self.words.__getitem__, self.ids[self.indptr[row]:self.indptr[row + 1]].tolist()))
+            if len(self._remembered) >= self._remember:
+                self._remembered.clear()
+            self._remembered[row] = terms
+        return terms
 
 
 def _dense_row(matrix: sp.csr_matrix, row: int) -> np.ndarray:
