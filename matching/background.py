@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +21,11 @@ def available_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         return os.cpu_count() or 1
+
+
+def single_threaded() -> bool:
+    """Whether this process runs one Python thread, so that forking it cannot copy a lock another thread holds."""
+    return threading.active_count() == 1
 
 
 def can_fork() -> bool:

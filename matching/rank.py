@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from .background import Background, available_cores
+from .background import Background, available_cores, single_threaded
 from .knowledge import CLASS_NAMES_ZH, IVD_REAGENT_CODE, KnowledgeBase, knowledge_base
 from .records import (
     COOPERATION_MODES_ZH, DEVICE_CLASSES, PROJECT_TEXT_WEIGHTS, STAGE_NAMES_ZH, STAGES, as_list, as_number,
@@ -101,7 +101,9 @@ class MatchIndex:
 
         parallel: guess the NMPA categories of projects and product lines in a forked child
         process while this one fits the text features (None: when the corpus has at least
-        PARALLEL_MIN_GUESSES texts to guess and a second core exists). Same result either way.
+        PARALLEL_MIN_GUESSES texts to guess, a second core exists and this process runs a single
+        thread — the platform's background refresh thread never forks, the CLI does). Same
+        result either way.
         """
         index = cls(knowledge or knowledge_base())
         index.projects = [p for p in projects if isinstance(p, dict)]
@@ -110,7 +112,8 @@ class MatchIndex:
         corpus += [_enterprise_text(e) for e in index.enterprises]
         products = [product_text(p) for p in index.projects] + index._product_line_rows()[0]
         if parallel is None:
-            parallel = len(products) >= PARALLEL_MIN_GUESSES and available_cores() >= 2
+            parallel = (len(products) >= PARALLEL_MIN_GUESSES and available_cores() >= 2
+                        and single_threaded())
         guessing = Background(_guess_categories, index.knowledge, [n for n, _ in products],
                               [d for _, d in products], fork=parallel)
         index.encoder.fit(corpus)

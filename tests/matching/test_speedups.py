@@ -165,3 +165,21 @@ def test_enterprise_direction_equals_exhaustive_scoring(knowledge, determination
         rank.POSTINGS_MAX_QUERY_ROWS, rank.FEW_SLOTS = saved
     assert sum(len(r) for r in fast) > 1000
     assert fast == exhaustive
+
+
+def test_no_fork_from_a_process_running_other_threads():
+    import threading
+
+    from matching.background import single_threaded
+
+    assert single_threaded()
+    release = threading.Event()
+    worker = threading.Thread(target=release.wait)
+    worker.start()
+    try:
+        # The platform refreshes suggestions in a thread: a fork then could copy a lock that
+        # the other thread holds, and the child would wait on it for ever.
+        assert not single_threaded()
+    finally:
+        release.set()
+        worker.join()
