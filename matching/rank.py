@@ -635,7 +635,8 @@ def _constraint_reasons(project: dict, enterprise: dict, intent: dict, audience:
             if (rule == 1 and same) or (rule == 2 and not same):
                 reasons.append("企业所在地符合意向合作企业（{}）偏好".format("省内" if rule == 1 else "省外"))
         elif same:
-            reasons.append("同省企业")
+            # Read by either side: name the province rather than call one side "同省企业".
+            reasons.append(f"项目与企业同在{text_of(project, 'province') or text_of(enterprise, 'region')}")
     budget = as_number(intent.get("budget_wan"))
     need = as_number(project.get("budget_wan"))
     if budget and need and budget >= need:

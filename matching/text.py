@@ -31,6 +31,17 @@ STOPWORDS = frozenset(
     """.split()
 )
 
+# Words too general to show as a shared key term (they pass the stopwords above because they
+# help the ranking a little, but "共同关键词：质量、完成" tells a reader nothing).
+GENERIC_TERMS = frozenset(
+    """
+    完成 现有 技术 方向 质量 提高 有效 开展 目前 新型 研发 进一步 问题 方面 要求 水平 方式 能力 工作
+    市场 应用 发展 具备 基础 良好 优势 显著 广泛 较好 明显 更加 已经 基于 首次 国内 国外 国际 领先
+    先进 相比 传统 现有技术 较高 降低 减少 增加 提升 改进 改善 优化 简单 方便 操作 安全 有限 存在
+    需求 效果 效率 成本 价格 国产 进口 替代 填补 空白 行业 产业 推广 前景 专利 申请 授权 团队 单位
+    """.split()
+)
+
 _PUNCT = re.compile(r"[\s\u3000]+")
 _HAS_WORD_CHAR = re.compile(r"[\w\u4e00-\u9fff]")
 _SENTENCE_END = re.compile(r"[。；;！？!?\n]+")
@@ -105,11 +116,17 @@ def _sentence_words(sentence: str) -> tuple[str, ...]:
 
 
 def key_terms(text: str | None) -> set[str]:
-    """Words of text that may be cited as shared terms: not stopwords, not single characters, not numbers."""
+    """Words of text that may be cited as shared terms: not stopwords or generic words, not single characters, not numbers."""
     return {
         w for w in words(text)
-        if len(w) >= 2 and w not in STOPWORDS and not w.replace(".", "").isdigit()
+        if len(w) >= 2 and w not in STOPWORDS and not _generic(w) and not w.replace(".", "").isdigit()
     }
+
+
+def _generic(word: str) -> bool:
+    # jieba keeps some pairs of generic words as one word (提高质量, 降低成本).
+    return word in GENERIC_TERMS or any(
+        word[:i] in GENERIC_TERMS and word[i:] in GENERIC_TERMS for i in range(2, len(word) - 1))
 
 
 def _char_analyzer(text: str) -> list[str]:

@@ -167,3 +167,16 @@ def test_suggestion_is_frozen():
 def test_overview_splits_into_product_lines():
     lines = product_lines("公司主要产品：甲（由A、B组成；用于C）；乙品。丙（说明）")
     assert lines == [("甲", "由A、B组成；用于C"), ("乙品", ""), ("丙", "说明")]
+
+
+def test_reasons_skip_generic_words_and_name_the_shared_province(knowledge):
+    project = {"id": "p", "name": "痔疮套扎器", "province": "福建省",
+               "intended_use": "用于内痔套扎治疗，提高质量，完成现有技术的改进。"}
+    enterprise = {"id": "e", "name": "甲", "region": "福建省", "overview": "痔疮套扎器",
+                  "intents": [{"description": "痔疮套扎器：提高质量，完成现有技术的改进"}]}
+    index = MatchIndex.build([project], [enterprise], knowledge=knowledge)
+    reasons = rank_for_enterprise(index, enterprise, k=1)[0].reasons
+    shared = next(r for r in reasons if r.startswith("共同关键词"))
+    assert "痔疮" in shared
+    assert not any(word in shared for word in ("提高", "质量", "完成", "现有", "技术", "改进"))
+    assert "项目与企业同在福建省" in reasons
