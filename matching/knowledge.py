@@ -152,6 +152,9 @@ class KnowledgeBase:
             self.category_rows_y[i] = self.category_index[self.determinations[i]["code"]]
 
         class_y = np.array([CLASS_ORDER.index(CLASS_LABELS[d["class_label"]]) for d in self.determinations])
+        self.class_vocabulary = CountVectorizer(
+            analyzer="char", ngram_range=(1, 3), binary=True, min_df=2, preprocessor=normalise,
+            dtype=np.float32).fit(_class_documents(names, descriptions))
         self.class_model = ClassModel().fit(
             ClassFeatures(self.determination_vectors, self.name_view.transform(names, descriptions),
                           self.class_text(names, descriptions)),
@@ -216,11 +219,7 @@ class KnowledgeBase:
 
     def class_text(self, names: list[str], descriptions: list[str]) -> sp.csr_matrix:
         """Binary character 1–3-grams of name and description, the class model's third view."""
-        if not hasattr(self, "class_vocabulary"):
-            self.class_vocabulary = CountVectorizer(
-                analyzer="char", ngram_range=(1, 3), binary=True, min_df=2, preprocessor=normalise,
-                dtype=np.float32).fit([f"{n}。{d}" for n, d in zip(names, descriptions)])
-        return self.class_vocabulary.transform([f"{n}。{d}" for n, d in zip(names, descriptions)]).tocsr()
+        return self.class_vocabulary.transform(_class_documents(names, descriptions)).tocsr()
 
     def first_level_vector(self, category: np.ndarray) -> np.ndarray:
         """Sum category probabilities up to first-level categories."""
@@ -273,6 +272,10 @@ class NameView:
     def transform(self, names: list[str], descriptions: list[str]) -> sp.csr_matrix:
         return l2_normalise(sp.hstack([self.names.transform(names), self.descriptions.transform(descriptions)],
                                       format="csr"))
+
+
+def _class_documents(names: list[str], descriptions: list[str]) -> list[str]:
+    return [f"{name}。{description}" for name, description in zip(names, descriptions)]
 
 
 @dataclass
