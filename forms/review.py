@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -15,7 +16,7 @@ class ApproveForm(FlaskForm):
 class ReturnForm(FlaskForm):
     comment = TextAreaField(_l("修改意见"), validators=[DataRequired(_l("请写明需要修改的内容")),
                                                        Length(max=2000)])
-    send_back = SubmitField(_l("退回修改"))
+    send_back = SubmitField(lazy_pgettext("button", "退回修改"))
 
 
 class RejectForm(FlaskForm):

@@ -14,6 +14,9 @@ import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from app.extensions import db
+from app.models import ProjectStatus
+
 ROOT = Path(__file__).resolve().parent.parent
 PO = ROOT / "app" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
 MO = PO.with_suffix(".mo")
@@ -171,3 +174,14 @@ def test_no_chinese_left_in_translations():
         if re.search(r"[\u4e00-\u9fff]", text):
             leftovers.append((message.id, message.string))
     assert not leftovers, leftovers[:5]
+
+
+def test_the_return_button_and_the_returned_state_read_differently(client, login_as, make_project):
+    submitted = make_project(status=ProjectStatus.SUBMITTED)
+    make_project(status=ProjectStatus.RETURNED)
+    db.session.commit()
+    login_as("staff")
+    client.get(f"/lang/en?next=/review/{submitted.id}")
+    html = text_of(client.get(f"/review/{submitted.id}"))
+    assert "Return for revision</button>" in html
+    assert "Returned for revision" in text_of(client.get("/review/?status=returned"))
