@@ -7,6 +7,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
+from flask_babel import gettext as _
+
 from app.exports.report import report_jsonl, report_xlsx
 from app.extensions import db
 from app.models import Project, ProjectStatus, ReportBatch, ReportBatchItem, User
@@ -60,7 +62,7 @@ class ReportFilters:
         return clauses
 
     def labels(self) -> list[tuple[str, str]]:
-        return self.library.labels() + ([("unreported", "仅未报送")] if self.unreported else [])
+        return self.library.labels() + ([("unreported", _("仅未报送"))] if self.unreported else [])
 
 
 @dataclass
@@ -134,11 +136,11 @@ def filter_options() -> dict[str, list[tuple[str, int]]]:
 
 def create_batch(filters: ReportFilters, actor: User) -> ReportBatch:
     """Export the consenting projects of the selection, store both files and record the batch. Caller commits."""
-    require(bool(actor and actor.is_staff), "只有服务站工作人员可以报送国家局器审中心")
+    require(bool(actor and actor.is_staff), _("只有服务站工作人员可以报送国家局器审中心"))
     selection = select_projects(filters)
     if not selection.included:
-        raise ServiceError("所选范围内没有可报送的项目" if not selection.excluded
-                           else "所选范围内的项目负责人均未同意在平台发布，没有可报送的项目")
+        raise ServiceError(_("所选范围内没有可报送的项目") if not selection.excluded
+                           else _("所选范围内的项目负责人均未同意在平台发布，没有可报送的项目"))
     stored = {kind: f"{REPORT_FOLDER}/{uuid.uuid4().hex}.{kind}" for kind in FILE_KINDS}
     batch = ReportBatch(created_by_id=actor.id, filters=filters.as_dict(), xlsx_stored_name=stored["xlsx"],
                         jsonl_stored_name=stored["jsonl"], project_count=len(selection.included),
