@@ -153,7 +153,7 @@ class _TfidfVectorizer(TfidfVectorizer):
 
     The stock counter looks every token up in a Python loop, which was most of the time spent
     encoding a corpus. Counts go through scikit-learn's own fit and TF-IDF steps unchanged;
-    tests/matching/test_text_speedups.py checks that both give identical vocabularies and matrices.
+    tests/matching/test_speedups.py checks that both give identical vocabularies and matrices.
     """
 
     def _count_vocab(self, raw_documents, fixed_vocab):
