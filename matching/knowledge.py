@@ -185,17 +185,14 @@ class KnowledgeBase:
         first_linear = _softmax_scores(self.first_level_model, vectors, len(self.first_levels))
         first_weight = first_linear @ self.first_to_category
         similarity = (vectors @ self.determination_vectors.T).toarray()
+        # One neighbour search per text serves the category votes, the class model and the evidence.
+        nearest = _nearest(similarity)
         device_classes = self.class_model.predict(
-            ClassFeatures(vectors, view, self.class_text(names, descriptions)), similarity)
+            ClassFeatures(vectors, view, self.class_text(names, descriptions)), similarity, nearest)
+        votes_category = _neighbour_votes(similarity, nearest, self.category_rows_y, len(self.categories))
         guesses = []
         for row, text in enumerate(names):
-            nearest = top_k(similarity[row], NEIGHBOURS)
-            votes_category = np.zeros(len(self.categories))
-            for j in nearest:
-                weight = similarity[row, j] ** 2
-                if self.category_rows_y[j] >= 0:
-                    votes_category[self.category_rows_y[j]] += weight
-            category = LINEAR_WEIGHT * category_linear[row] + NEIGHBOUR_WEIGHT * _share(votes_category)
+            category = LINEAR_WEIGHT * category_linear[row] + NEIGHBOUR_WEIGHT * _share(votes_category[row])
             category = _share(category)
             weight = first_weight[row]
             if is_instrument(names[row]):
@@ -213,7 +210,7 @@ class KnowledgeBase:
             combined = _share(category * weight)
             category = combined if combined.sum() > 0 else category
             device_class = device_classes[row]
-            neighbours = [(int(j), float(similarity[row, j])) for j in nearest if similarity[row, j] > 0]
+            neighbours = [(int(j), float(similarity[row, j])) for j in nearest[row] if similarity[row, j] > 0]
             guesses.append(CategoryGuess(category.astype(np.float32), device_class, neighbours))
         return guesses
 
@@ -305,7 +302,8 @@ class ClassModel:
 
     def fit(self, features: ClassFeatures, y: np.ndarray, years: list[int | None]) -> "ClassModel":
         self.views = _ClassViews().fit(features, y)
-        folds = min(CLASS_STACK_FOLDS, int(np.bincount(y).min(initial=len(y))) if len(y) else 0)
+        # Each fold needs every label that occurs: no more folds than the rarest label has rows.
+        folds = min(CLASS_STACK_FOLDS, int(np.unique(y, return_counts=True)[1].min())) if len(y) else 0
         known = [year for year in years if year]
         latest = max(known, default=0)
         weights = np.array([CLASS_RECENCY_DECAY ** (latest - (year or latest)) for year in years])
@@ -316,13 +314,13 @@ class ClassModel:
             for train, test in splits:
                 fold_views = _ClassViews().fit(features.take(train), y[train])
                 similarity = (features.main[test] @ features.main[train].T).toarray()
-                out_of_fold[test] = fold_views.scores(features.take(test), similarity)
+                out_of_fold[test] = fold_views.scores(features.take(test), similarity, _nearest(similarity))
             self.blend = LogisticRegression(max_iter=3000).fit(out_of_fold, y, sample_weight=weights)
         return self
 
-    def predict(self, features: ClassFeatures, similarity: np.ndarray) -> np.ndarray:
-        """Class probabilities over CLASS_ORDER; similarity = rows × fitted determinations."""
-        scores = self.views.scores(features, similarity)
+    def predict(self, features: ClassFeatures, similarity: np.ndarray, nearest: list[np.ndarray]) -> np.ndarray:
+        """Class probabilities over CLASS_ORDER; similarity = rows × fitted determinations, nearest = _nearest(similarity)."""
+        scores = self.views.scores(features, similarity, nearest)
         probabilities = np.zeros((scores.shape[0], len(CLASS_ORDER)))
         if self.blend is None:  # too few determinations to stack: the views' plain average
             for v in range(CLASS_VIEWS):
@@ -355,7 +353,7 @@ class _ClassViews:
                         features.binary.multiply(ratio).tocsr(), inside.astype(int))
         return self
 
-    def scores(self, features: ClassFeatures, similarity: np.ndarray) -> np.ndarray:
+    def scores(self, features: ClassFeatures, similarity: np.ndarray, nearest: list[np.ndarray]) -> np.ndarray:
         """Rows × (4 views × classes): two SVM margins, NB-SVM margins, neighbour vote shares."""
         n, k = features.main.shape[0], len(CLASS_ORDER)
         main = _margins(self.main, features.main, k)
@@ -363,12 +361,25 @@ class _ClassViews:
         nb = np.full((n, k), -1.0)
         for label, model in self.nb_models.items():
             nb[:, label] = model.decision_function(features.binary.multiply(self.ratios[label]).tocsr())
-        votes = np.zeros((n, k))
-        for row in range(n):
-            for j in top_k(similarity[row], NEIGHBOURS):
-                votes[row, self.y[j]] += similarity[row, j] ** 2
+        votes = _neighbour_votes(similarity, nearest, self.y, k)
         votes /= np.maximum(votes.sum(axis=1, keepdims=True), 1e-9)
         return np.hstack([main, name, nb, votes])
+
+
+def _nearest(similarity: np.ndarray) -> list[np.ndarray]:
+    """Per row, the NEIGHBOURS most similar fitted determinations, best first."""
+    return [top_k(row, NEIGHBOURS) for row in similarity]
+
+
+def _neighbour_votes(similarity: np.ndarray, nearest: list[np.ndarray], labels: np.ndarray,
+                     n_labels: int) -> np.ndarray:
+    """Per row, the squared similarities of its nearest determinations summed by label (label -1: no vote)."""
+    votes = np.zeros((len(nearest), n_labels))
+    for row, rows in enumerate(nearest):
+        for j in rows:
+            if labels[j] >= 0:
+                votes[row, labels[j]] += similarity[row, j] ** 2
+    return votes
 
 
 def _margins(model: LinearSVC, x: sp.csr_matrix, n_labels: int, missing: float = -1.0) -> np.ndarray:

@@ -63,7 +63,9 @@ def _features(rows: list[list[int]], width: int = 6):
 def _predict(model, rows, training, training_rows):
     features = _features(rows)
     similarity = (features.main @ _features(training_rows).main.T).toarray()
-    return model.predict(features, similarity)
+    from matching.knowledge import _nearest
+
+    return model.predict(features, similarity, _nearest(similarity))
 
 
 def test_class_model_stacks_views_and_follows_the_latest_practice():
