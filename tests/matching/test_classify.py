@@ -31,6 +31,36 @@ def test_classify_finds_the_obvious(knowledge, projects):
     assert stapler["first_level"][0]["code"] in {"01", "02", "14"}  # surgical or nursing devices
 
 
+def test_specialty_and_collector_name_rules():
+    from matching.knowledge import is_never_reagent, specialty_chapter
+
+    assert specialty_chapter("治疗睑腺炎症用热敷眼罩") == "16"
+    assert specialty_chapter("小儿用穴位热敷贴") == "20"
+    assert specialty_chapter("眼部灸疗仪") == "20"  # TCM before eye
+    assert specialty_chapter("口腔修复用树脂") == "17"
+    assert specialty_chapter("视力筛查软件") is None  # software is chapter 21 whatever it serves
+    assert specialty_chapter("口腔分析试纸") is None
+    assert specialty_chapter("一次性使用痔疮套扎器") is None
+    assert is_never_reagent("一次性使用病毒采样管") and is_never_reagent("全自动生化分析仪")
+    assert not is_never_reagent("新型冠状病毒核酸检测试剂盒")
+
+
+def test_specialty_products_go_to_their_chapter_not_the_technology(knowledge):
+    # 2018–2020 filed such texts under 09 physiotherapy / 6840; the catalog's specialty chapters
+    # and sample-collector category say otherwise, and so do the later determinations.
+    texts = {
+        "16": ("近视激光治疗仪", "由激光发射模块、主机和控制面板组成。利用低能量激光照射眼底，用于青少年近视的辅助治疗。"),
+        "20": ("穴位磁场刺激仪", "由主机、磁场刺激头和电源组成。通过脉冲磁场刺激人体穴位，用于缓解疼痛。"),
+    }
+    for chapter, (name, description) in texts.items():
+        result = classify_project({"id": chapter, "name": name, "structure": description})
+        assert result["first_level"][0]["code"] == chapter, name
+        assert result["first_level"][1]["code"] in {"09", "01", "14"}  # the technology stays an alternative
+    collector = classify_project({"id": "urine", "name": "尿液样本保存管",
+                                  "structure": "由管体、管盖和保存液组成。用于尿液样本的收集、运输和保存。"})
+    assert collector["first_level"][0]["code"] == "22"
+
+
 def test_classify_is_deterministic_and_handles_blanks(knowledge, projects):
     assert classify_project(projects[1]) == classify_project(projects[1])
     blank = classify_project({"id": "blank"})
