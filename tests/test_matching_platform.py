@@ -120,6 +120,14 @@ def test_suggestions_refresh_after_a_project_is_published(market, make_project, 
         app.config["MATCHING_REFRESH"] = "off"
 
 
+def test_reference_classification_lists_only_alternatives_worth_showing():
+    from app.services.matching import _shown_alternatives
+
+    ranked = [{"code": "16-05", "p": 0.98}, {"code": "09-02", "p": 0.015}, {"code": "01-01", "p": 0.0}]
+    assert _shown_alternatives(ranked) == ranked[:2]
+    assert _shown_alternatives([{"code": "6840", "p": 0.0}]) == [{"code": "6840", "p": 0.0}]  # the best always shows
+
+
 def test_reference_classification_endpoint(client, login_as):
     login_as("clinician")
     response = client.post("/matching/classify", json={"name": "一次性使用中心静脉导管",
@@ -128,6 +136,7 @@ def test_reference_classification_endpoint(client, login_as):
     assert response.status_code == 200
     assert data["device_class"] and data["category"] and data["similar"]
     assert all(0 <= c["p"] <= 1 for c in data["category"])
+    assert all(c["p"] >= 0.01 for c in data["category"][1:] + data["device_class"][1:])  # no "0%" alternatives
     empty = client.post("/matching/classify", json={"name": ""})
     assert empty.status_code == 400 and "请先填写" in empty.get_json()["error"]
 

@@ -341,6 +341,15 @@ def category_name(code: str) -> str:
     return first.get(code[:2], "") + ("：" + "、".join(items) if items else "")
 
 
+SHOWN_ALTERNATIVES = 3
+ALTERNATIVE_MIN_SHARE = 0.01
+
+
+def _shown_alternatives(ranked: list[dict]) -> list[dict]:
+    """The most likely entry, then up to two more that hold at least 1% (a "0%" guess tells nothing)."""
+    return ranked[:1] + [c for c in ranked[1:SHOWN_ALTERNATIVES] if c["p"] >= ALTERNATIVE_MIN_SHARE]
+
+
 def classification_for(values: dict) -> dict:
     """The likely 管理类别 and NMPA category of a (draft) project, with similar past determinations."""
     matching = _engine()
@@ -349,9 +358,9 @@ def classification_for(values: dict) -> dict:
     result = matching.classify_project(record, k=5)
     return {
         "device_class": [{"label": c["label"], "name": CLASS_NAMES.get(c["label"], c["label"]),
-                          "p": round(c["p"], 3)} for c in result["device_class"][:3]],
+                          "p": round(c["p"], 3)} for c in _shown_alternatives(result["device_class"])],
         "category": [{"code": c["code"], "name": category_name(c["code"]), "p": round(c["p"], 3)}
-                     for c in result["category"][:3]],
+                     for c in _shown_alternatives(result["category"])],
         "similar": [{"product_name": d["product_name"], "code": d.get("code") or "",
                      "class_name": CLASS_NAMES.get(d["class_label"], d["class_label"]), "year": d.get("year")}
                     for d in result["similar"][:5]],
