@@ -46,6 +46,9 @@ PARALLEL_MIN_GUESSES = 2_000
 POSTINGS_MAX_QUERY_ROWS = 64
 # Up to this many intent slots, constraints are applied slot by slot (see _structured_fit_by_slot).
 FEW_SLOTS = 8
+# Of an enterprise with several intents, an intent is about the first levels its own text names
+# or that hold at least this share of its category guess.
+INTENT_FOCUS_SHARE = 0.25
 
 AUDIENCE_PUBLIC = "public"
 AUDIENCE_OWNER = "owner"
@@ -176,18 +179,21 @@ class MatchIndex:
     def _first_level(self, category: np.ndarray) -> np.ndarray:
         return np.asarray(category @ self.knowledge.category_to_first.toarray(), dtype=np.float32)
 
-    def _product_line_rows(self) -> tuple[list[tuple[str, str]], list[int]]:
-        """(name, description) of every product line and intent of the enterprises, and its owner row."""
+    def _product_line_rows(self) -> tuple[list[tuple[str, str]], list[int], dict[tuple[int, int], int]]:
+        """(name, description) of every product line and intent of the enterprises, its owner row,
+        and the line of each intent with text, keyed by (enterprise row, intent index)."""
         line_rows: list[tuple[str, str]] = []
         line_owner: list[int] = []
+        intent_line: dict[tuple[int, int], int] = {}
         for e_row, enterprise in enumerate(self.enterprises):
             lines = product_lines(text_of(enterprise, "overview"))
-            for intent in intents_of(enterprise):
+            for i, intent in enumerate(intents_of(enterprise)):
                 if _intent_text(intent):
+                    intent_line[(e_row, i)] = len(line_rows) + len(lines)
                     lines.append((_intent_text(intent), ""))
             line_rows.extend(lines)
             line_owner.extend([e_row] * len(lines))
-        return line_rows, line_owner
+        return line_rows, line_owner, intent_line
 
     def _encode_enterprises(self, line_guessed: np.ndarray | None = None) -> None:
         """Encode the enterprises' intent slots; `line_guessed` (product-line category guesses) may come precomputed."""
@@ -202,7 +208,7 @@ class MatchIndex:
             if not intents:
                 slots.append((e_row, None))
                 slot_texts.append(_enterprise_text(enterprise))
-        line_rows, line_owner = self._product_line_rows()
+        line_rows, line_owner, intent_line = self._product_line_rows()
         n_enterprises = len(self.enterprises)
         n_categories = len(knowledge.categories)
 
@@ -227,8 +233,7 @@ class MatchIndex:
         self.slots = slots
         self.slot_enterprise = np.array([e for e, _ in slots], dtype=np.int64)
         self.enterprise_first_slot = np.searchsorted(self.slot_enterprise, np.arange(n_enterprises))
-        self.enterprise_coverage = _prune(sp.csr_matrix(coverage), CATEGORY_KEPT_PER_ROW * 3, normalise=False)
-        self.enterprise_first_cover = first_cover
+        slot_coverage, slot_first = self._focus_slots(slots, coverage, first_cover, intent_line, line_guessed)
         line_text = self.encoder.transform([join_texts([n, d]) for n, d in line_rows])
         # Lines sorted by owner so that a row-wise maximum per enterprise is one reduceat.
         order = np.argsort(np.array(line_owner, dtype=np.int64), kind="stable")
@@ -238,9 +243,8 @@ class MatchIndex:
         intents = [intents_of(self.enterprises[e])[i] if i is not None else {} for e, i in slots]
         self.slot_side = _Side(
             text=_prune(self.encoder.transform(slot_texts), TERMS_KEPT_PER_ROW),
-            category=self.enterprise_coverage[self.slot_enterprise] if slots else sp.csr_matrix(
-                (0, n_categories), dtype=np.float32),
-            first_level=first_cover[self.slot_enterprise],
+            category=slot_coverage,
+            first_level=slot_first,
             device_class=np.array([_mask(i.get("device_classes"), DEVICE_CLASSES) for i in intents], dtype=np.int64),
             stage=np.array([_mask(i.get("stages"), STAGES) for i in intents], dtype=np.int64),
             province=np.array([self._province(text_of(self.enterprises[e], "region")) for e, _ in slots],
@@ -252,6 +256,38 @@ class MatchIndex:
         )
         self.enterprise_names = [text_of(e, "name") for e in self.enterprises]
         self.slot_terms = _TermSets((key_terms(text) for text in slot_texts), remember=SLOT_TERM_SETS_KEPT)
+
+    def _focus_slots(self, slots: list[tuple[int, int | None]], coverage: np.ndarray, first_cover: np.ndarray,
+                     intent_line: dict[tuple[int, int], int], line_guessed: np.ndarray
+                     ) -> tuple[sp.csr_matrix, np.ndarray]:
+        """Category coverage and first-level cover of each intent slot.
+
+        An enterprise with one intent offers it all its product lines. With several intents each
+        one is narrower (心血管与监护 next to 眼科耗材), so a slot keeps only the enterprise's
+        categories under the first levels its own text names or is guessed to be about; an
+        intent that points nowhere the enterprise covers keeps the whole coverage.
+        """
+        knowledge = self.knowledge
+        first_index = {c: i for i, c in enumerate(knowledge.first_levels)}
+        category_first = np.asarray(knowledge.category_to_first.argmax(axis=1)).ravel()
+        intent_counts = np.bincount([e for e, _ in slots], minlength=len(self.enterprises))
+        slot_coverage = coverage[[e for e, _ in slots]] if slots else np.zeros((0, coverage.shape[1]), np.float32)
+        slot_first = first_cover[[e for e, _ in slots]] if slots else np.zeros((0, first_cover.shape[1]), np.float32)
+        for s, (e_row, i) in enumerate(slots):
+            if i is None or intent_counts[e_row] < 2 or (e_row, i) not in intent_line:
+                continue
+            intent = intents_of(self.enterprises[e_row])[i]
+            focus = self._first_level(line_guessed[intent_line[(e_row, i)]]) >= INTENT_FOCUS_SHARE
+            for code in knowledge.first_level_for_field(_intent_text(intent)):
+                if code in first_index:
+                    focus[first_index[code]] = True
+            focused_first = slot_first[s] * focus
+            if focused_first.sum() <= 0:
+                continue
+            slot_first[s] = focused_first
+            slot_coverage[s] = slot_coverage[s] * focus[category_first]
+        return (_prune(sp.csr_matrix(slot_coverage), CATEGORY_KEPT_PER_ROW * 3, normalise=False),
+                np.asarray(slot_first, dtype=np.float32))
 
     # -- scoring ----------------------------------------------------------------------------
 
@@ -331,12 +367,12 @@ class MatchIndex:
         reasons: list[str] = []
 
         category = _dense_row(project_side.category, project_row)
-        shared = category * _dense_row(self.enterprise_coverage, e_row)
+        shared = category * _dense_row(self.slot_side.category, slot)
         best = int(np.argmax(shared)) if shared.size else 0
         if shared.size and shared[best] >= 0.15:
             reasons.append(f"同属NMPA分类 {self.knowledge.category_label(self.knowledge.categories[best])}")
         else:
-            first_shared = project_side.first_level[project_row] * self.enterprise_first_cover[e_row]
+            first_shared = project_side.first_level[project_row] * self.slot_side.first_level[slot]
             j = int(np.argmax(first_shared)) if first_shared.size else 0
             if first_shared.size and first_shared[j] >= 0.3:
                 code = self.knowledge.first_levels[j]

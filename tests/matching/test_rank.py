@@ -180,3 +180,28 @@ def test_reasons_skip_generic_words_and_name_the_shared_province(knowledge):
     assert "痔疮" in shared
     assert not any(word in shared for word in ("提高", "质量", "完成", "现有", "技术", "改进"))
     assert "项目与企业同在福建省" in reasons
+
+
+def test_each_of_several_intents_gets_the_projects_of_its_own_field(knowledge):
+    # One enterprise, two intents: its eye product lines must not put eye projects on top of the
+    # cardiovascular intent's list (nor the catheter on top of the eye intent's).
+    eye = {"id": "eye", "name": "强脉冲光干眼治疗仪", "device_class": "III",
+           "intended_use": "用于睑板腺功能障碍引起的干眼的治疗。", "structure": "由主机、治疗手柄和脚踏开关组成。"}
+    catheter = {"id": "catheter", "name": "一次性使用中心静脉导管", "device_class": "III",
+                "intended_use": "用于中心静脉置管输液、监测中心静脉压。", "structure": "由导管、导丝和扩张器组成。"}
+    enterprise = {"id": "two", "name": "榕康医疗", "region": "福建省",
+                  "overview": "公司主要产品：眼科激光治疗仪（用于眼底疾病的激光光凝治疗）；"
+                              "角膜塑形镜护理液（用于角膜接触镜的清洁消毒）；中心静脉导管包（用于中心静脉置管）",
+                  "intents": [{"id": "cardio", "description": "心血管与监护器械成果转化"},
+                              {"id": "ophthalmic", "description": "眼科治疗设备与耗材联合开发"}]}
+    index = MatchIndex.build([eye, catheter], [enterprise], knowledge=knowledge)
+    assert rank_for_enterprise(index, enterprise, k=2, intent_index=0)[0].target_id == "catheter"
+    assert rank_for_enterprise(index, enterprise, k=2, intent_index=1)[0].target_id == "eye"
+    # A project's best intent is the one of its field, and its reason names that field.
+    for project, intent_id in ((eye, "ophthalmic"), (catheter, "cardio")):
+        best = rank_for_project(index, project, k=1)[0]
+        assert best.intent_id == intent_id
+    # With a single intent, the enterprise offers everything it covers: both projects stay.
+    single = dict(enterprise, intents=enterprise["intents"][:1])
+    index = MatchIndex.build([eye, catheter], [single], knowledge=knowledge)
+    assert {s.target_id for s in rank_for_enterprise(index, single, k=2, intent_index=0)} == {"eye", "catheter"}

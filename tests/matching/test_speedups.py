@@ -83,7 +83,7 @@ def test_parallel_build_ranks_exactly_like_serial(knowledge, projects, enterpris
     serial = MatchIndex.build(corpus, enterprises, knowledge=knowledge, parallel=False)
     parallel = MatchIndex.build(corpus, enterprises, knowledge=knowledge, parallel=True)
     assert np.array_equal(parallel.project_side.category.toarray(), serial.project_side.category.toarray())
-    assert np.array_equal(parallel.enterprise_coverage.toarray(), serial.enterprise_coverage.toarray())
+    assert np.array_equal(parallel.slot_side.category.toarray(), serial.slot_side.category.toarray())
     for direction in ("project", "enterprise"):
         assert list(rank_all(corpus, enterprises, direction=direction, index=parallel)) == \
             list(rank_all(corpus, enterprises, direction=direction, index=serial))
