@@ -113,6 +113,11 @@ class KnowledgeBase:
         self.category_index = {c: i for i, c in enumerate(self.categories)}
         self.first_levels: list[str] = sorted({first_level(c) for c in self.categories})
         self.category_first = np.array([first_level(c) for c in self.categories])
+        # Catalog items named like a specialty but filed elsewhere (口腔X射线机 06, 眼贴 14): a
+        # product named after one of them follows the catalog, not the specialty rule.
+        self.specialty_exceptions = tuple(sorted(
+            normalise(item["name"]) for item in catalog["items"]
+            if specialty_chapter(item["name"]) not in (None, item["l1_code"])))
         first_index = {c: i for i, c in enumerate(self.first_levels)}
         self.category_to_first = sp.csr_matrix(
             (np.ones(len(self.categories), dtype=np.float32),
@@ -197,7 +202,7 @@ class KnowledgeBase:
             category = LINEAR_WEIGHT * category_linear[row] + NEIGHBOUR_WEIGHT * _share(votes_category[row])
             category = _share(category)
             weight = first_weight[row]
-            chapter = specialty_chapter(names[row])
+            chapter = self.specialty_chapter(names[row])
             if chapter and category[self.category_first == chapter].sum() > 0:
                 # The catalog files a product of one clinical specialty under that specialty's
                 # chapter, not under the technology it uses (an eye heat-therapy device is 16,
@@ -226,6 +231,13 @@ class KnowledgeBase:
             neighbours = [(int(j), float(similarity[row, j])) for j in nearest[row] if similarity[row, j] > 0]
             guesses.append(CategoryGuess(category.astype(np.float32), device_class, neighbours))
         return guesses
+
+    def specialty_chapter(self, name: str) -> str | None:
+        """specialty_chapter(name), unless the name contains a catalog item filed outside that chapter."""
+        text = normalise(name)
+        if any(exception in text for exception in self.specialty_exceptions):
+            return None
+        return specialty_chapter(name)
 
     def class_text(self, names: list[str], descriptions: list[str]) -> sp.csr_matrix:
         """Binary character 1–3-grams of name and description, the class model's third view."""
@@ -439,7 +451,7 @@ def is_never_reagent(name: str) -> bool:
 
 def specialty_chapter(name: str) -> str | None:
     """The specialty chapter (16 eye, 17 dental, 20 TCM) a product name points to, or None."""
-    text = normalise(name)
+    text = normalise(name).replace("非眼科", "")
     if _NOT_SPECIALTY_NAME.search(text):
         return None
     return next((chapter for chapter, cue in _SPECIALTY_CUES if cue.search(text)), None)

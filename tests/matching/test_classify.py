@@ -41,8 +41,15 @@ def test_specialty_and_collector_name_rules():
     assert specialty_chapter("视力筛查软件") is None  # software is chapter 21 whatever it serves
     assert specialty_chapter("口腔分析试纸") is None
     assert specialty_chapter("一次性使用痔疮套扎器") is None
+    assert specialty_chapter("手术显微镜（非眼科）") is None
     assert is_never_reagent("一次性使用病毒采样管") and is_never_reagent("全自动生化分析仪")
     assert not is_never_reagent("新型冠状病毒核酸检测试剂盒")
+
+
+def test_catalog_items_named_like_a_specialty_but_filed_elsewhere_are_exempt(knowledge):
+    assert knowledge.specialty_chapter("口腔X射线机") is None  # 06 imaging in the catalog
+    assert knowledge.specialty_chapter("一次性使用眼贴") is None  # 14-15
+    assert knowledge.specialty_chapter("眼科手术显微镜") == "16"
 
 
 def test_specialty_products_go_to_their_chapter_not_the_technology(knowledge):
