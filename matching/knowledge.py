@@ -112,16 +112,17 @@ class KnowledgeBase:
         )
         self.category_index = {c: i for i, c in enumerate(self.categories)}
         self.first_levels: list[str] = sorted({first_level(c) for c in self.categories})
-        self.category_first = np.array([first_level(c) for c in self.categories])
         # Catalog items named like a specialty but filed elsewhere (口腔X射线机 06, 眼贴 14): a
         # product named after one of them follows the catalog, not the specialty rule.
         self.specialty_exceptions = tuple(sorted(
             normalise(item["name"]) for item in catalog["items"]
             if specialty_chapter(item["name"]) not in (None, item["l1_code"])))
         first_index = {c: i for i, c in enumerate(self.first_levels)}
+        # Per category, the index of its first level in self.first_levels.
+        self.category_first_index = np.array([first_index[first_level(c)] for c in self.categories])
         self.category_to_first = sp.csr_matrix(
             (np.ones(len(self.categories), dtype=np.float32),
-             (np.arange(len(self.categories)), [first_index[first_level(c)] for c in self.categories])),
+             (np.arange(len(self.categories)), self.category_first_index)),
             shape=(len(self.categories), len(self.first_levels)),
         )
 
@@ -151,8 +152,7 @@ class KnowledgeBase:
         # A first-level model on the same documents: ~20 labels with far more examples each
         # than a second-level category, so it is surer of the first level; the second-level
         # guess is re-weighted by it (product rule).
-        category_first = np.asarray(self.category_to_first.argmax(axis=1)).ravel()
-        self.first_level_model = _fit_linear(category_x, category_first[category_y])
+        self.first_level_model = _fit_linear(category_x, self.category_first_index[category_y])
         self.first_to_category = self.category_to_first.T.toarray().astype(np.float64)
         self.category_rows_y = np.full(len(self.determinations), -1)
         for i in coded_rows:
@@ -203,13 +203,13 @@ class KnowledgeBase:
             category = _share(category)
             weight = first_weight[row]
             chapter = self.specialty_chapter(names[row])
-            if chapter and category[self.category_first == chapter].sum() > 0:
+            inside = self.category_first_index == self.first_levels.index(chapter) if chapter else None
+            if inside is not None and category[inside].sum() > 0:
                 # The catalog files a product of one clinical specialty under that specialty's
                 # chapter, not under the technology it uses (an eye heat-therapy device is 16,
                 # not 09 physiotherapy); the later determinations follow this more strictly
                 # than 2018–2019 did, so the rule, not the models, decides the chapter (the other
                 # chapters keep their order as alternatives).
-                inside = self.category_first == chapter
                 category = _share(np.where(inside, category, category * SPECIALTY_OTHER_FACTOR))
                 weight = np.where(inside, weight, weight * SPECIALTY_OTHER_FACTOR)
             if is_never_reagent(names[row]):
@@ -268,6 +268,11 @@ class KnowledgeBase:
             codes.add(IVD_REAGENT_CODE)
         return codes
 
+
+    def first_level_mask_for_field(self, field_text: str | None) -> np.ndarray:
+        """True for the first levels (in self.first_levels order) a declared field or intent text names."""
+        codes = self.first_level_for_field(field_text)
+        return np.array([code in codes for code in self.first_levels], dtype=bool)
 
     def category_mask_for_field(self, field_text: str | None) -> np.ndarray | None:
         """1 for categories under the first levels a declared field names, None if it names none."""

@@ -224,11 +224,8 @@ class MatchIndex:
         for owner, guessed in zip(line_owner, line_guessed):
             np.maximum(coverage[owner], _sharpen(_confine(guessed, field_masks[owner])), out=coverage[owner])
         first_cover = np.minimum(self._first_level(coverage), 1.0)
-        first_index = {c: i for i, c in enumerate(knowledge.first_levels)}
         for e_row, enterprise in enumerate(self.enterprises):
-            for code in knowledge.first_level_for_field(text_of(enterprise, "field")):
-                if code in first_index:
-                    first_cover[e_row, first_index[code]] = 1.0
+            first_cover[e_row, knowledge.first_level_mask_for_field(text_of(enterprise, "field"))] = 1.0
 
         self.slots = slots
         self.slot_enterprise = np.array([e for e, _ in slots], dtype=np.int64)
@@ -254,7 +251,6 @@ class MatchIndex:
             region_rule=np.array([{"in_province": 1, "out_of_province": 2}.get(i.get("region_preference"), 0)
                                   for i in intents], dtype=np.int8),
         )
-        self.enterprise_names = [text_of(e, "name") for e in self.enterprises]
         self.slot_terms = _TermSets((key_terms(text) for text in slot_texts), remember=SLOT_TERM_SETS_KEPT)
 
     def _focus_slots(self, slots: list[tuple[int, int | None]], coverage: np.ndarray, first_cover: np.ndarray,
@@ -268,8 +264,6 @@ class MatchIndex:
         intent that points nowhere the enterprise covers keeps the whole coverage.
         """
         knowledge = self.knowledge
-        first_index = {c: i for i, c in enumerate(knowledge.first_levels)}
-        category_first = np.asarray(knowledge.category_to_first.argmax(axis=1)).ravel()
         intent_counts = np.bincount([e for e, _ in slots], minlength=len(self.enterprises))
         slot_coverage = coverage[[e for e, _ in slots]] if slots else np.zeros((0, coverage.shape[1]), np.float32)
         slot_first = first_cover[[e for e, _ in slots]] if slots else np.zeros((0, first_cover.shape[1]), np.float32)
@@ -278,14 +272,12 @@ class MatchIndex:
                 continue
             intent = intents_of(self.enterprises[e_row])[i]
             focus = self._first_level(line_guessed[intent_line[(e_row, i)]]) >= INTENT_FOCUS_SHARE
-            for code in knowledge.first_level_for_field(_intent_text(intent)):
-                if code in first_index:
-                    focus[first_index[code]] = True
+            focus |= knowledge.first_level_mask_for_field(_intent_text(intent))
             focused_first = slot_first[s] * focus
             if focused_first.sum() <= 0:
                 continue
             slot_first[s] = focused_first
-            slot_coverage[s] = slot_coverage[s] * focus[category_first]
+            slot_coverage[s] = slot_coverage[s] * focus[knowledge.category_first_index]
         return (_prune(sp.csr_matrix(slot_coverage), CATEGORY_KEPT_PER_ROW * 3, normalise=False),
                 np.asarray(slot_first, dtype=np.float32))
 
