@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from importlib import import_module
 from pathlib import Path
 
 from flask import Flask, has_request_context, render_template, request, session
@@ -12,6 +13,9 @@ from app import config as config_module
 from app.extensions import babel, bootstrap, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Feature areas, each a package with models.py and views.py (its blueprints); core holds the shared parts.
+AREAS = ("core", "accounts", "projects", "deals", "suggestions", "incubation", "reporting")
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -35,7 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "app" / "translations"))
 
     db.init_app(app)
-    from app.models.base import render_migration_item
+    from app.core.models import render_migration_item
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True,
                      render_item=render_migration_item)
     csrf.init_app(app)
@@ -43,10 +47,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "Asia/Shanghai")
     _init_login(app)
 
-    from app import templating
+    from app.core import templating
     templating.init_app(app)
-    from app.views import register_blueprints
-    register_blueprints(app)
+    for area in AREAS:
+        for blueprint in import_module(f"app.{area}.views").BLUEPRINTS:
+            app.register_blueprint(blueprint)
     from app import cli
     cli.init_app(app)
     _register_error_pages(app)
@@ -55,7 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     def read_notifications_on_arrival():
         from flask_login import current_user
         if request.method == "GET" and current_user.is_authenticated and request.endpoint != "static":
-            from app.services.notify import mark_read_on_arrival
+            from app.core.notifications import mark_read_on_arrival
             mark_read_on_arrival(current_user, request.path)
     return app
 
@@ -70,7 +75,7 @@ def _select_locale() -> str:
 def _init_login(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
 
-    from app.models import User
+    from app.accounts.models import User
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -21,8 +21,8 @@ matching_cli = AppGroup("matching", help="Suggested pairings (为您推荐).")
 @click.option("--if-empty", is_flag=True, help="Only when no suggestion is stored yet (first start).")
 def matching_recompute(if_empty):
     """Rank every listed project against every verified organisation and store the suggestions."""
-    from app.models import MatchSuggestion
-    from app.services.matching import recompute_all
+    from app.suggestions.models import MatchSuggestion
+    from app.suggestions.operations import recompute_all
     if if_empty and db.session.scalar(db.select(db.func.count()).select_from(MatchSuggestion)):
         click.echo("Suggestions already stored; skipped (run without --if-empty to rebuild).")
         return
@@ -41,7 +41,7 @@ def interests_expire(now_text):
     """Expire pending interests past their date and remind owners halfway (run daily from cron)."""
     from datetime import datetime, timezone
 
-    from app.services.interests import expire_interests
+    from app.deals.operations import expire_interests
     now = None
     if now_text:
         now = datetime.fromisoformat(now_text)
@@ -56,7 +56,7 @@ def interests_expire(now_text):
 @click.option("--force", is_flag=True, help="Load even if the database already has users.")
 def demo_load(force):
     """Load demo accounts and projects (skipped when the database already has data)."""
-    from app.services import demo
+    from app.demo import loader as demo
     if demo.has_data() and not force:
         click.echo("Database already has data; demo not loaded (use --force to add it anyway).")
         return
@@ -72,7 +72,7 @@ def demo_load(force):
 @click.option("--skip-invalid", is_flag=True, help="Import the valid rows even if some rows are bad.")
 def projects_import(path, publish, skip_invalid):
     """Import 附件1 projects from JSON lines (exchange format) or .xlsx (one column per field)."""
-    from app.services.importer import import_projects
+    from app.projects.importer import import_projects
     try:
         report = import_projects(path, publish=publish, skip_invalid=skip_invalid)
     except Exception:
@@ -96,9 +96,9 @@ def projects_import(path, publish, skip_invalid):
 @click.password_option()
 def create_staff(email, name, is_admin, password):
     """Create a station staff (or admin) account."""
-    from app.models import Role
-    from app.services import ServiceError
-    from app.services.accounts import create_staff as create
+    from app.accounts.models import Role
+    from app.accounts.operations import create_staff as create
+    from app.core.errors import ServiceError
     try:
         create(email, password, name, Role.ADMIN if is_admin else Role.STAFF)
     except ServiceError as error:
@@ -119,7 +119,7 @@ search_cli = AppGroup("search", help="Full-text search of the project library.")
 @search_cli.command("reindex")
 def search_reindex():
     """Rebuild the search index from the database (listed projects, public fields)."""
-    from app import search
+    from app.projects import search
     click.echo(f"indexed {search.reindex()} listed projects")
 
 
@@ -133,7 +133,7 @@ def search_query(text, pairs, page, per_page, as_json):
     """Search the library as a verified user would (public fields of listed projects)."""
     import json
 
-    from app import search
+    from app.projects import search
     results = search.search_projects(text, dict(p.split("=", 1) for p in pairs if "=" in p), page, per_page)
     if as_json:
         click.echo(json.dumps(results.to_dict(), ensure_ascii=False, indent=2))

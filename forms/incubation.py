@@ -7,8 +7,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from app.models import Indicator, MilestoneStatus, Recommendation
-from app.models.incubation import SCORE_MAX, SCORE_MIN
+from app.incubation.models import SCORE_MAX, SCORE_MIN, Indicator, MilestoneStatus, Recommendation
 from forms import options
 from forms.fields import MultiCheckField
 

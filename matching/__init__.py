@@ -1,7 +1,7 @@
 """ClinBridge matching engine: plain exchange-format records in, ranked pairs with reasons out.
 
 No Flask, no database. The app converts its rows to the exchange format of DESIGN.md at the
-edge (app/services/matching.py) and stores what comes back.
+edge (app/suggestions/operations.py) and stores what comes back.
 
 Stable public API::
 

@@ -9,8 +9,9 @@ from flask.globals import _cv_app
 from flask.testing import FlaskClient
 
 from app import create_app
+from app.accounts.models import Organisation, OrgStatus, Role, User
 from app.extensions import db
-from app.models import DeviceClass, IpExists, Organisation, OrgStatus, Project, ProjectStatus, ProjectType, Role, Stage, User
+from app.projects.models import DeviceClass, IpExists, Project, ProjectStatus, ProjectType, Stage
 from tests.uscc import make_uscc
 
 PASSWORD = "demo-password1"
@@ -50,7 +51,7 @@ def _clear_database():
             for table in reversed(db.metadata.sorted_tables):
                 connection.execute(table.delete())
             connection.exec_driver_sql("PRAGMA foreign_keys=ON")
-    from app import search
+    from app.projects import search
     search.reindex()  # ids restart at 1: the index must not remember the previous test's projects
 
 
@@ -145,7 +146,7 @@ def staff(make_user):
 @pytest.fixture
 def make_project(make_user):
     """A complete 附件1 project walked to the requested state through the real services."""
-    from app.services import projects as svc
+    from app.projects import operations as svc
 
     def factory(status=ProjectStatus.DRAFT, owner=None, **fields) -> Project:
         status = ProjectStatus(status)

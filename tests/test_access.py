@@ -4,8 +4,8 @@ import io
 import pytest
 
 from app.extensions import db
-from app.models import ProjectStatus
-from app.services import attachments
+from app.projects import operations as project_operations
+from app.projects.models import ProjectStatus
 
 ROLES = ["anonymous", "clinician", "enterprise", "investor", "unverified", "staff", "admin"]
 
@@ -72,21 +72,21 @@ MATRIX = {
     "organisation.profile": ("GET", "/organisation/profile", {"anonymous": 302, "enterprise": 200, "investor": 200,
                                                                "unverified": 200, "*": 403}),
     "organisation.detail": ("GET", "/organisation/{org}", {"anonymous": 302, "unverified": 403, "*": 200}),
-    "organisation.intents": ("GET", "/organisation/intents", {"anonymous": 302, "enterprise": 200, "investor": 200,
+    "intents.intents": ("GET", "/organisation/intents", {"anonymous": 302, "enterprise": 200, "investor": 200,
                                                                "*": 403}),
-    "organisation.new_intent": ("GET", "/organisation/intents/new", {"anonymous": 302, "enterprise": 200,
+    "intents.new_intent": ("GET", "/organisation/intents/new", {"anonymous": 302, "enterprise": 200,
                                                                       "investor": 200, "*": 403}),
-    "organisation.edit_intent": ("GET", "/organisation/intents/{intent}/edit", {"anonymous": 302, "enterprise": 404,
+    "intents.edit_intent": ("GET", "/organisation/intents/{intent}/edit", {"anonymous": 302, "enterprise": 404,
                                                                                  "investor": 404, "*": 403}),
-    "organisation.intent_status": ("POST", "/organisation/intents/{intent}/status",
+    "intents.intent_status": ("POST", "/organisation/intents/{intent}/status",
                                    {"anonymous": 302, "enterprise": 404, "investor": 404, "*": 403}),
     "demands.index": ("GET", "/demands/", {"anonymous": 302, "unverified": 403, "*": 200}),
     "demands.detail": ("GET", "/demands/{intent}", {"anonymous": 302, "unverified": 403, "*": 200}),
     # the official forms as Word documents: 附件1 for owner and staff, 附件2 for the signer and staff
-    "documents.project_form": ("GET", "/documents/projects/{pid}/form.docx",
+    "project_documents.project_form": ("GET", "/documents/projects/{pid}/form.docx",
                                {"anonymous": 302, "staff": 200, "admin": 200, "clinician": 403, "enterprise": 403,
                                 "investor": 403, "*": 404}),
-    "documents.docking_form": ("GET", "/documents/docking/{docking}/form.docx",
+    "docking_documents.docking_form": ("GET", "/documents/docking/{docking}/form.docx",
                                {"anonymous": 302, "staff": 200, "admin": 200, "*": 404}),
     # after signing: {signed_pid} is signed with an open assessment {assessment}, milestone {milestone}
     "incubation.index": ("GET", "/incubation/", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
@@ -142,8 +142,10 @@ def world(make_project, make_user, app):
 
     from werkzeug.datastructures import FileStorage
 
-    from app.models import Notification
-    from app.services import interests, negotiation, signing
+    from app.core.models import Notification
+    from app.deals import operations as interests
+    from app.deals import operations as negotiation
+    from app.deals import operations as signing
 
     def pdf(name):
         return FileStorage(io.BytesIO(PDF), filename=name)
@@ -152,7 +154,7 @@ def world(make_project, make_user, app):
     signed_project = make_project(status=ProjectStatus.PUBLISHED)
     partner, other, signer = make_user("enterprise"), make_user("investor"), make_user("enterprise")
     with app.test_request_context():
-        attachment = attachments.add_project_attachment(project, project.owner, pdf("附件.pdf"))
+        attachment = project_operations.add_project_attachment(project, project.owner, pdf("附件.pdf"))
         talks = interests.express_interest(project, partner, "意向", ["joint_development"])
         interests.accept_interest(talks, project.owner)
         message = negotiation.post_message(talks, partner, "你好", pdf("方案.pdf"))
@@ -163,20 +165,20 @@ def world(make_project, make_user, app):
         agreement = signing.record_agreement(done, signer, ["tech_transfer"], 50, date.today(), "摘要", pdf("合同.pdf"))
         signing.confirm_agreement(agreement, signed_project.owner)
         docking = signing.start_docking_form(done, signer)
-        from app.services import incubation
+        from app.incubation import operations as incubation
         assessment = incubation.open_assessment(signed_project, make_user("staff"))
         milestone = incubation.ensure_milestones(signed_project)[0]
         evidence = incubation.add_evidence(milestone, signer, pdf("检验报告.pdf"))
-        from app.services import reporting
+        from app.reporting import batches as reporting
         batch = reporting.create_batch(reporting.ReportFilters(), make_user("staff"))
-        from app.services.saved_searches import save_search
+        from app.projects.saved_searches import save_search
         saved = save_search(make_user("investor"), "他人的搜索", "痔疮", {})
-        from app.models import MatchSuggestion
+        from app.suggestions.models import MatchSuggestion
         suggestion = MatchSuggestion(project_id=project.id, organisation_id=other.organisation_id, score=0.5,
                                      public_reasons=["同属分类"], owner_reasons=["同属分类"])
         db.session.add(suggestion)
         db.session.flush()
-        from app.services.organisations import create_intent
+        from app.deals.operations import create_intent
         intent = create_intent(partner.organisation, partner, {"title": "寻找创面治疗项目", "description": "负压引流"})
     unverified = make_user("enterprise", verified=False)
     notification = db.session.scalar(db.select(Notification).where(Notification.user_id == project.owner_id))

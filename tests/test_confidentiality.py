@@ -5,9 +5,8 @@ import pytest
 from werkzeug.datastructures import FileStorage
 
 from app.extensions import db
-from app.models import ProjectStatus
-from app.models.project import PARTNER_FIELDS, PRIVATE_FIELDS, PUBLIC_FIELDS
-from app.services import attachments
+from app.projects import operations as project_operations
+from app.projects.models import PARTNER_FIELDS, PRIVATE_FIELDS, PUBLIC_FIELDS, ProjectStatus
 
 TEXT_SECRETS = {name: f"机密{name.upper()}标记" for name in PARTNER_FIELDS + PRIVATE_FIELDS
                 if name not in ("phone", "email", "commitment_agreed", "publish_consent")}
@@ -19,7 +18,7 @@ ATTACHMENT_NAME = "机密附件标记.pdf"
 def secret_project(make_project, staff, app):
     project = make_project(status=ProjectStatus.PUBLISHED, phone=PHONE, email=EMAIL, **TEXT_SECRETS)
     with app.test_request_context():
-        attachments.add_project_attachment(project, project.owner,
+        project_operations.add_project_attachment(project, project.owner,
                                            FileStorage(io.BytesIO(b"%PDF-1.4 secret"), filename=ATTACHMENT_NAME))
     db.session.commit()
     return project

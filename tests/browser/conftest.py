@@ -130,8 +130,8 @@ def shot(_shot_counter):
 @pytest.fixture
 def live_accounts(live_app):
     """Create accounts directly in the live app's database through its services; returns their e-mails."""
-    from app.models import Role
-    from app.services import accounts
+    from app.accounts import operations as accounts
+    from app.accounts.models import Role
 
     def create(kind: str) -> str:
         n = next(_accounts)

@@ -82,11 +82,11 @@ def download(page, link_name: str, target: Path) -> Path:
 @pytest.fixture
 def deal_parties(live_app):
     """A clinician with a published project, two verified enterprises and a staff member, via the services."""
-    from app import search
+    from app.accounts import operations as accounts
+    from app.accounts.models import Role
     from app.extensions import db
-    from app.models import Role
-    from app.services import accounts
-    from app.services import projects as project_service
+    from app.projects import operations as project_service
+    from app.projects import search
 
     tag = f"{os.getpid()}"
     emails = {kind: f"deal-{kind}-{tag}@example.com" for kind in ("doctor", "a", "b", "staff")}

@@ -67,11 +67,14 @@ def expected_total() -> Decimal:
 @pytest.fixture
 def signed_project(live_app, live_server):
     """A project walked to 签约落地 through the real services: publish, interest, accept, record, confirm."""
+    from app.accounts import operations as accounts
+    from app.accounts.models import Role
+    from app.deals import operations as interests
+    from app.deals import operations as signing
     from app.extensions import db
-    from app.models import ProjectStatus, Role
-    from app.services import accounts, interests, signing
-    from app.services import projects as project_service
-    from app.services.incubation import beijing_today
+    from app.incubation.operations import beijing_today
+    from app.projects import operations as project_service
+    from app.projects.models import ProjectStatus
 
     tag = os.getpid()
     emails = {kind: f"incubation-{kind}-{tag}@example.com" for kind in ("doctor", "company", "a", "b")}
@@ -100,8 +103,8 @@ def signed_project(live_app, live_server):
 
 
 def test_staff_assess_signed_project_and_read_dashboard(new_page, signed_project, live_app, tmp_path):
-    from app.services.dashboard import Period, dashboard_figures
-    from app.services.incubation import beijing_today
+    from app.incubation.operations import beijing_today
+    from app.reporting.dashboard import Period, dashboard_figures
 
     check = expect()
     project_id = signed_project["project_id"]

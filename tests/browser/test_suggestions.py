@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from app.deals import operations as deal_operations
 from tests.browser.helpers import Screenshots, expect, log_in
 from tests.conftest import FULL_PROJECT, PASSWORD
 from tests.uscc import make_uscc
@@ -53,7 +54,7 @@ shot = Screenshots("suggest")
 
 def wait_for_background_refresh(deadline_seconds: float = 180) -> None:
     """Let a suggestion refresh that an earlier commit started in the live server finish (set-up, not a check)."""
-    from app.services.matching import _Refresher
+    from app.suggestions.operations import _Refresher
     deadline = time.monotonic() + deadline_seconds
     while _Refresher._running and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -62,10 +63,12 @@ def wait_for_background_refresh(deadline_seconds: float = 180) -> None:
 @pytest.fixture
 def market(live_app, live_server, monkeypatch):
     """Two published projects, a verified catheter maker with profile and intent, suggestions computed."""
+    from app.accounts import operations as accounts
+    from app.accounts import operations as organisations
+    from app.accounts.models import Role
     from app.extensions import db
-    from app.models import Role
-    from app.services import accounts, matching, organisations
-    from app.services import projects as project_service
+    from app.projects import operations as project_service
+    from app.suggestions import operations as matching
 
     # The set-up computes suggestions itself: no background refresh racing it for the SQLite file.
     monkeypatch.setitem(live_app.config, "MATCHING_REFRESH", "off")
@@ -88,7 +91,7 @@ def market(live_app, live_server, monkeypatch):
         organisations.update_profile(member.organisation, member, {
             "field": "注输、护理和防护器械", "region": "福建省",
             "overview": "公司主要产品：中心静脉导管、留置针、输液器"})
-        organisations.create_intent(member.organisation, member, {
+        deal_operations.create_intent(member.organisation, member, {
             "title": INTENT, "description": "输注导管、血管通路器械", "device_classes": ["II", "III"],
             "cooperation_modes": ["joint_development"], "region_preference": "any"})
         db.session.commit()

@@ -1,0 +1,1 @@
+"""Users, organisations and their members, sign-in, verification."""

@@ -1,0 +1,321 @@
+"""Sign-in, registration and passwords (auth), user and organisation administration (admin), the organisation's profile (organisation)."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from app.accounts import operations as accounts
+from app.accounts import operations as service
+from app.accounts.models import Organisation, OrgStatus, Role, User
+from app.core.errors import ServiceError
+from app.core.permissions import role_required, staff_required
+from app.deals.models import CooperationMode, IntentStatus, Specialised
+from app.extensions import db
+from app.projects.models import DeviceClass, Stage
+from forms.accounts import (ChangePasswordForm, ClinicianRegistrationForm, ForgotPasswordForm, LoginForm,
+                            OrganisationRegistrationForm, ProfileForm, ResetPasswordForm, StaffAccountForm)
+from forms.projects import ConfirmForm, RejectOrganisationForm, VerifyOrganisationForm
+from app.accounts import rules as account_rules
+from app.deals import operations as deal_operations
+
+auth_bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+
+def _safe_next(default: str) -> str:
+    target = request.args.get("next") or ""
+    return target if target.startswith("/") and not target.startswith("//") else default
+
+
+@auth_bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(form.email.data, form.password.data)
+        except ServiceError as error:
+            form.password.errors.append(str(error))
+        else:
+            db.session.commit()
+            login_user(user, remember=form.remember.data)
+            flash(_("欢迎，%(name)s", name=user.name), "success")
+            return redirect(_safe_next(url_for("main.index")))
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@auth_bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    if ConfirmForm().validate_on_submit():
+        logout_user()
+        flash(_("您已退出登录"), "info")
+    return redirect(url_for("main.index"))
+
+
+@auth_bp.route("/register")
+def register():
+    return render_template("auth/register_choice.html")
+
+
+@auth_bp.route("/register/clinician", methods=["GET", "POST"])
+def register_clinician():
+    form = ClinicianRegistrationForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.register_clinician(form.email.data, form.password.data, form.name.data,
+                                               form.phone.data, form.institution.data, form.department.data)
+        except ServiceError as error:
+            form.email.errors.append(str(error))
+        else:
+            db.session.commit()
+            login_user(user)
+            flash(_("注册成功。下一步：填写《医疗机构临床研究成果转化项目需求表》提报项目"), "success")
+            return redirect(url_for("projects.mine"))
+    return render_template("auth/register.html", form=form, kind="clinician"), 400 if form.errors else 200
+
+
+@auth_bp.route("/register/organisation", methods=["GET", "POST"])
+def register_organisation():
+    form = OrganisationRegistrationForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.register_organisation_member(
+                form.email.data, form.password.data, form.name.data, form.phone.data, Role(form.role.data),
+                form.organisation_name.data, form.uscc.data)
+        except ServiceError as error:
+            form.email.errors.append(str(error))
+        else:
+            db.session.commit()
+            login_user(user)
+            if user.is_verified:
+                flash(_("注册成功，您的机构已通过认证"), "success")
+            else:
+                flash(_("注册成功。创新服务站将审核您的机构信息，审核通过后即可浏览项目库"), "success")
+            return redirect(url_for("library.index"))
+    return render_template("auth/register.html", form=form, kind="organisation"), 400 if form.errors else 200
+
+
+@auth_bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(current_user, form.current.data, form.password.data)
+        except ServiceError as error:
+            form.current.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("密码已修改"), "success")
+            return redirect(url_for("main.index"))
+    return render_template("auth/change_password.html", form=form), 400 if form.errors else 200
+
+
+@auth_bp.route("/forgot", methods=["GET", "POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        sent = accounts.request_password_reset(form.email.data)
+        db.session.commit()
+        # Same answer whether or not the address exists, so the page cannot probe accounts.
+        return render_template("auth/forgot_sent.html", mail_enabled=sent or accounts.mail.mail_configured())
+    return render_template("auth/forgot.html", form=form), 400 if form.errors else 200
+
+
+@auth_bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token):
+    try:
+        user = accounts.user_for_reset_token(token)
+    except ServiceError as error:
+        flash(str(error), "danger")
+        return redirect(url_for("auth.forgot_password"))
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        accounts.reset_password(user, form.password.data)
+        db.session.commit()
+        flash(_("新密码已设置，请登录"), "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset.html", form=form, user=user), 400 if form.errors else 200
+
+
+admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@admin_bp.route("/organisations")
+@staff_required
+def organisations():
+    try:
+        status = OrgStatus(request.args.get("status", OrgStatus.PENDING.value))
+    except ValueError:
+        status = OrgStatus.PENDING
+    rows = db.session.execute(db.select(Organisation.status, db.func.count()).group_by(Organisation.status)).all()
+    counts = {s: 0 for s in OrgStatus} | dict(rows)
+    items = db.session.scalars(db.select(Organisation).where(Organisation.status == status)
+                               .order_by(Organisation.created_at.asc())).all()
+    return render_template("admin/organisations.html", items=items, status=status, counts=counts,
+                           verify_form=VerifyOrganisationForm(), reject_form=RejectOrganisationForm(formdata=None))
+
+
+@admin_bp.route("/organisations/<int:organisation_id>/verify", methods=["POST"])
+@staff_required
+def verify_organisation(organisation_id):
+    organisation = db.get_or_404(Organisation, organisation_id)
+    if VerifyOrganisationForm().validate_on_submit():
+        accounts.verify_organisation(organisation, current_user)
+        db.session.commit()
+        flash(_("%(name)s 已认证，其成员现在可以浏览项目库并表达意向", name=organisation.name), "success")
+    return redirect(url_for(".organisations"))
+
+
+@admin_bp.route("/organisations/<int:organisation_id>/reject", methods=["POST"])
+@staff_required
+def reject_organisation(organisation_id):
+    organisation = db.get_or_404(Organisation, organisation_id)
+    form = RejectOrganisationForm()
+    if form.validate_on_submit():
+        accounts.reject_organisation(organisation, current_user, form.comment.data)
+        db.session.commit()
+        flash(_("已记录不予认证及理由，该机构成员登录后可看到"), "info")
+    else:
+        flash(_("请写明不通过的理由"), "danger")
+    return redirect(url_for(".organisations"))
+
+
+@admin_bp.route("/users")
+@staff_required
+def users():
+    role = Role.coerce(request.args.get("role")) if request.args.get("role") in {r.value for r in Role} else None
+    query = db.select(User).order_by(User.created_at.desc())
+    if role:
+        query = query.where(User.role == role)
+    rows = db.session.execute(db.select(User.role, db.func.count()).group_by(User.role)).all()
+    counts = {r: 0 for r in Role} | dict(rows)
+    return render_template("admin/users.html", items=db.session.scalars(query).all(), role=role,
+                           counts=counts, confirm_form=ConfirmForm())
+
+
+@admin_bp.route("/users/<int:user_id>/reset-link", methods=["POST"])
+@staff_required
+def reset_link(user_id):
+    user = db.get_or_404(User, user_id)
+    link = None
+    if ConfirmForm().validate_on_submit():
+        try:
+            link = accounts.issue_reset_link(user, current_user)
+        except ServiceError as error:
+            flash(str(error), "danger")
+            return redirect(url_for(".users"))
+        db.session.commit()
+    return render_template("admin/reset_link.html", user=user, link=link)
+
+
+@admin_bp.route("/users/new", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def new_staff():
+    form = StaffAccountForm()
+    if form.validate_on_submit():
+        try:
+            accounts.create_staff(form.email.data, form.password.data, form.name.data, Role(form.role.data),
+                                  actor=current_user)
+        except ServiceError as error:
+            form.email.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("账号已创建，请将初始密码告知本人并提醒其登录后修改"), "success")
+            return redirect(url_for(".users"))
+    return render_template("admin/new_staff.html", form=form), 400 if form.errors else 200
+
+
+@admin_bp.route("/settings", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def settings():
+    from app.incubation import operations as incubation
+    from forms.incubation import WeightsForm
+    form = WeightsForm(data=incubation.assessment_weights())
+    if form.validate_on_submit():
+        try:
+            incubation.set_assessment_weights({name: form[name].data for name in incubation.DEFAULT_WEIGHT_KEYS},
+                                              current_user)
+        except ServiceError as error:
+            form.technology.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("评估权重已更新，之后完成的评估按新权重计算；已完成的评估保持原权重"), "success")
+            return redirect(url_for(".settings"))
+    return render_template("admin/settings.html", form=form), 400 if form.errors else 200
+
+
+organisation_bp = Blueprint("organisation", __name__, url_prefix="/organisation")
+
+
+member_required = role_required(Role.ENTERPRISE, Role.INVESTOR)
+
+
+def intent_labels() -> dict:
+    """Labels for an intent's stored codes, for the organisation, intents and demands pages."""
+    fields = service.field_labels()
+
+    def label_of(enum_cls):
+        return lambda value: enum_cls.coerce(value).label if value in {m.value for m in enum_cls} else value
+
+    return {"field_label": lambda code: fields.get(code, code), "device_class_label": label_of(DeviceClass),
+            "stage_label": label_of(Stage), "mode_label": label_of(CooperationMode),
+            "specialised_label": label_of(Specialised), "identity": lambda v: v}
+
+
+organisation_bp.context_processor(intent_labels)
+
+
+def own_organisation() -> Organisation:
+    """The signed-in member's organisation (404 for an account without one)."""
+    if current_user.organisation is None:
+        abort(404)
+    return current_user.organisation
+
+
+@organisation_bp.route("/profile", methods=["GET", "POST"])
+@member_required
+def profile():
+    organisation = own_organisation()
+    form = ProfileForm(uscc_locked=organisation.is_verified)
+    if not form.is_submitted():
+        form.load(organisation)
+    elif form.validate():
+        try:
+            service.update_profile(organisation, current_user, form.values())
+        except service.UsccTaken as error:
+            db.session.rollback()
+            form.uscc.errors.append(str(error))
+        except ServiceError as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            flash(_("机构资料已保存。") + (_("可以在“投资意向”中发布或更新意向") if organisation.is_verified
+                                        else _("认证通过后即可发布投资意向")), "success")
+            return redirect(url_for(".profile"))
+    if form.errors:
+        flash(_("还有 %(n)d 处需要修改，请查看标红的字段；已填写的内容都保留着", n=len(form.errors)), "danger")
+    return render_template("organisation/profile_form.html", form=form, organisation=organisation), \
+        400 if form.is_submitted() else 200
+
+
+@organisation_bp.route("/<int:organisation_id>")
+@login_required
+def detail(organisation_id):
+    organisation = db.get_or_404(Organisation, organisation_id)
+    if account_rules.can_view_full_profile(organisation, current_user):
+        return render_template("organisation/detail.html", organisation=organisation,
+                               intents=deal_operations.intents_of(organisation),
+                               is_member=service.is_member(organisation, current_user))
+    if not current_user.is_verified:  # as verified_required: say why and what comes next
+        return render_template("auth/unverified.html"), 403
+    if not organisation.is_verified:
+        abort(404)
+    return render_template("organisation/public.html", organisation=service.public_profile(organisation),
+                           intents=deal_operations.intents_of(organisation, IntentStatus.ACTIVE))
+
+
+BLUEPRINTS = (auth_bp, admin_bp, organisation_bp,)

@@ -1,0 +1,460 @@
+"""Operations of the deal flow: investment intents, interests (意向) and what they do to the project, negotiation, signing, the docking form (附件2)."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from flask import current_app, url_for
+from flask_babel import gettext as _
+
+from app.accounts.models import Organisation, User
+from app.accounts.operations import field_labels
+from app.accounts.rules import may_manage_intents
+from app.core import audit
+from app.core.errors import ServiceError, TransitionError, require
+from app.core.files import save_file
+from app.core.models import utcnow
+from app.core.notifications import notify, notify_many, notify_staff
+from app.deals.models import (Agreement, AgreementStatus, CooperationMode, DeclineReason, DockingForm, DockingStatus,
+                              Intent, IntentStatus, Interest, InterestStatus, NegotiationMessage, RegionPreference,
+                              Specialised, ThreadRead)
+from app.extensions import db
+from app.projects import operations as project_service
+from app.projects.models import DeviceClass, Project, ProjectStatus, Stage
+
+I = InterestStatus
+
+
+# action → (states it may start from, state it leads to)
+TRANSITIONS: dict[str, tuple[frozenset, InterestStatus]] = {
+    "accept": (frozenset({I.PENDING}), I.ACCEPTED),
+    "decline": (frozenset({I.PENDING}), I.DECLINED),
+    "withdraw": (frozenset({I.PENDING}), I.WITHDRAWN),
+    "expire": (frozenset({I.PENDING}), I.EXPIRED),
+    "sign": (frozenset({I.ACCEPTED}), I.SIGNED),
+    "fail": (frozenset({I.ACCEPTED}), I.FAILED),
+}
+
+
+def move_interest(interest: Interest, action: str, actor: User | None, comment: str = "") -> None:
+    """Check the interest transition table, set the state, add the audit row."""
+    sources, to = TRANSITIONS[action]
+    if interest.status not in sources:
+        raise TransitionError(_("意向当前为“%(state)s”，不能执行此操作", state=interest.status.label))
+    from_state = interest.status
+    interest.status = to
+    now = utcnow()
+    if action in ("accept", "decline"):
+        interest.responded_at = now
+    if to not in (I.PENDING, I.ACCEPTED):
+        interest.closed_at = now
+    audit.record("interest_" + action, actor=actor, project=interest.project, subject=interest,
+                 from_state=from_state.value, to_state=to.value, comment=comment)
+
+
+def _link(interest: Interest) -> str:
+    return url_for("deals.thread", interest_id=interest.id)
+
+
+def _board_link(project: Project) -> str:
+    return url_for("deals.board", project_id=project.id)
+
+
+def open_interest_of(project: Project, organisation_id: int) -> Interest | None:
+    return db.session.scalar(db.select(Interest).where(
+        Interest.project_id == project.id, Interest.organisation_id == organisation_id,
+        Interest.status.in_((I.PENDING, I.ACCEPTED))))
+
+
+def express_interest(project: Project, user: User, message: str, cooperation_modes: list[str],
+                     amount_wan: Decimal | None = None, timeline: str = "", intent_id: int | None = None) -> Interest:
+    """A verified organisation's member states interest in a listed project."""
+    require(user.is_organisation_member and user.is_verified, _("只有经认证的企业或投资人可以表达合作意向"))
+    require(project.is_listed(), _("该项目当前不接受合作意向"))
+    if open_interest_of(project, user.organisation_id) is not None:
+        raise ServiceError(_("贵机构对该项目已有进行中的意向，请在“我的意向”中查看"))
+    days = current_app.config["INTEREST_EXPIRY_DAYS"]
+    interest = Interest(project=project, organisation_id=user.organisation_id, created_by=user, intent_id=intent_id,
+                        message=message.strip(), cooperation_modes=list(cooperation_modes), amount_wan=amount_wan,
+                        timeline=timeline.strip(), status=I.PENDING, expires_at=utcnow() + timedelta(days=days))
+    db.session.add(interest)
+    db.session.flush()
+    audit.record("interest_express", actor=user, project=project, subject=interest, to_state=I.PENDING.value,
+                 comment=message[:200])
+    notify(project.owner, "new_interest", _("新的合作意向：%(project)s", project=project.display_name),
+           _("%(org)s 对您的项目表达了合作意向，请在 %(days)d 天内回复。", org=user.organisation.name, days=days),
+           _board_link(project))
+    return interest
+
+
+def accept_interest(interest: Interest, owner: User) -> None:
+    """The project owner accepts: the partner tier opens to that organisation and talks begin."""
+    require(interest.can_respond(owner), _("只有项目负责人可以回复待处理的意向"))
+    move_interest(interest, "accept", owner)
+    project = interest.project
+    if project.status is ProjectStatus.PUBLISHED:
+        project_service.start_negotiation(project, owner)
+    notify_many(_members(interest), "interest_accepted", _("意向已被接受：%(project)s", project=project.display_name),
+                _("项目负责人接受了贵机构的合作意向，现在可以查看项目详细资料并开始合作洽谈。"), _link(interest))
+
+
+def decline_interest(interest: Interest, owner: User, reason: DeclineReason, note: str = "") -> None:
+    """The owner declines, with a reason code the organisation sees."""
+    require(interest.can_respond(owner), _("只有项目负责人可以回复待处理的意向"))
+    if reason is None:
+        raise ServiceError(_("请选择婉拒原因"))
+    if reason is DeclineReason.OTHER and not note.strip():
+        raise ServiceError(_("选择“其他”时请说明原因"))
+    interest.decline_reason = reason
+    interest.decline_note = note.strip()
+    move_interest(interest, "decline", owner, comment=f"{reason.label} {note}".strip())
+    notify_many(_members(interest), "interest_declined",
+                _("意向未被接受：%(project)s", project=interest.project.display_name),
+                _("原因：%(reason)s。%(note)s", reason=reason.label, note=interest.decline_note), _link(interest))
+
+
+def withdraw_interest(interest: Interest, member: User) -> None:
+    """The organisation takes back a pending interest."""
+    require(interest.can_withdraw(member), _("只有意向方可以撤回待回复的意向"))
+    move_interest(interest, "withdraw", member)
+
+
+def end_negotiation(interest: Interest, actor: User, reason: str) -> None:
+    """Either side ends the talks without signing; the project returns to the library if no talks remain."""
+    require(interest.can_end(actor), _("只有洽谈双方可以终止洽谈"))
+    if not reason.strip():
+        raise ServiceError(_("请说明终止洽谈的原因"))
+    interest.end_reason = reason.strip()
+    move_interest(interest, "fail", actor, comment=reason)
+    project = interest.project
+    others = db.session.scalar(db.select(db.func.count()).select_from(Interest).where(
+        Interest.project_id == project.id, Interest.status == I.ACCEPTED))
+    if project.status is ProjectStatus.NEGOTIATING and not others:
+        project_service.end_negotiation(project, actor)
+    other_side = [project.owner] if interest.is_member(actor) else _members(interest)
+    notify_many(other_side, "negotiation_ended", _("洽谈已终止：%(project)s", project=project.display_name),
+                _("原因：%(reason)s", reason=interest.end_reason), _link(interest))
+
+
+def expire_interests(now: datetime | None = None) -> tuple[int, int]:
+    """Expire pending interests past their date and remind owners halfway; returns (expired, reminded)."""
+    now = now or utcnow()
+    days = current_app.config["INTEREST_EXPIRY_DAYS"]
+    pending = db.session.scalars(db.select(Interest).where(Interest.status == I.PENDING)).all()
+    expired = reminded = 0
+    for interest in pending:
+        if interest.expires_at is None:
+            continue
+        project = interest.project
+        if interest.expires_at <= now:
+            move_interest(interest, "expire", None, comment=_("超过 %(days)d 天未回复", days=days))
+            notify_many([project.owner, *_members(interest)], "interest_expired",
+                        _("意向已过期：%(project)s", project=project.display_name),
+                        _("该意向在 %(days)d 天内未获回复，已自动过期。", days=days), _board_link(project))
+            expired += 1
+        elif interest.reminded_at is None and interest.expires_at - now <= timedelta(days=days) / 2:
+            interest.reminded_at = now
+            notify(project.owner, "interest_expiring", _("意向即将过期：%(project)s", project=project.display_name),
+                   _("%(org)s 的合作意向将于 %(date)s 过期，请尽快回复。", org=interest.organisation.name,
+                     date=interest.expires_at.strftime("%Y-%m-%d")), _board_link(project))
+            reminded += 1
+    return expired, reminded
+
+
+def _members(interest: Interest) -> list[User]:
+    return [u for u in interest.organisation.members if u.active]
+
+
+def interests_for_project(project: Project) -> list[Interest]:
+    return db.session.scalars(db.select(Interest).where(Interest.project_id == project.id)
+                              .order_by(Interest.created_at.desc())).all()
+
+
+def interests_of_user(user: User) -> list[Interest]:
+    """The interests a user takes part in: their organisation's, or those on their projects."""
+    query = db.select(Interest).order_by(Interest.created_at.desc())
+    if user.is_organisation_member:
+        query = query.where(Interest.organisation_id == user.organisation_id)
+    else:
+        query = query.join(Project, Interest.project_id == Project.id).where(Project.owner_id == user.id)
+    return db.session.scalars(query).all()
+
+
+def post_message(interest: Interest, sender: User, body: str, upload=None) -> NegotiationMessage:
+    """Add a message (and optionally one attachment) and tell the other side."""
+    require(interest.can_message(sender), _("只有洽谈双方可以在洽谈中发言"))
+    body = (body or "").strip()
+    has_file = upload is not None and getattr(upload, "filename", "")
+    if not body and not has_file:
+        raise ServiceError(_("请输入内容或选择附件"))
+    message = NegotiationMessage(interest=interest, sender_id=sender.id, body=body)
+    if has_file:
+        stored, original, content_type, size = save_file(upload, f"negotiations/{interest.id}")
+        message.attachment_stored_name = stored
+        message.attachment_original_name = original
+        message.attachment_content_type = content_type
+        message.attachment_size = size
+    db.session.add(message)
+    db.session.flush()
+    mark_read(interest, sender)
+    other_side = [interest.project.owner] if interest.is_member(sender) else \
+        [u for u in interest.organisation.members if u.active]
+    notify_many(other_side, "new_message", _("洽谈新消息：%(project)s", project=interest.project.display_name),
+                body[:100] or _("对方发送了附件"), url_for("deals.thread", interest_id=interest.id))
+    return message
+
+
+def mark_read(interest: Interest, user: User) -> None:
+    """Remember the newest message the user has seen in this thread."""
+    newest = db.session.scalar(db.select(db.func.max(NegotiationMessage.id))
+                               .where(NegotiationMessage.interest_id == interest.id)) or 0
+    mark = db.session.get(ThreadRead, (interest.id, user.id))
+    if mark is None:
+        db.session.add(ThreadRead(interest_id=interest.id, user_id=user.id, last_read_message_id=newest))
+    elif mark.last_read_message_id < newest:
+        mark.last_read_message_id = newest
+
+
+def unread_counts(user: User, interest_ids) -> dict[int, int]:
+    """Unread messages per thread for the user (messages of others after what the user last saw)."""
+    interest_ids = list(interest_ids)
+    if not interest_ids:
+        return {}
+    last_read = db.select(ThreadRead.interest_id, ThreadRead.last_read_message_id).where(
+        ThreadRead.user_id == user.id).subquery()
+    rows = db.session.execute(
+        db.select(NegotiationMessage.interest_id, db.func.count())
+        .outerjoin(last_read, last_read.c.interest_id == NegotiationMessage.interest_id)
+        .where(NegotiationMessage.interest_id.in_(interest_ids), NegotiationMessage.sender_id != user.id,
+               NegotiationMessage.id > db.func.coalesce(last_read.c.last_read_message_id, 0))
+        .group_by(NegotiationMessage.interest_id)).all()
+    return dict(rows)
+
+
+def record_staff_reading(interest: Interest, staff: User) -> None:
+    """Staff oversight reading of a thread is itself audited."""
+    audit.record("view_negotiation", actor=staff, project=interest.project, subject=interest)
+
+
+DOCKING_FIELDS = ("company_name", "address", "uscc", "field", "legal_rep", "registered_capital_wan",
+                  "registered_on", "high_tech", "specialised", "contact_name", "contact_phone", "overview",
+                  "project_name", "applicant", "progress_work", "progress_stage", "progress_investment",
+                  "progress_equipment", "progress_production", "progress_other", "cooperation_modes")
+
+
+def _other_side(interest: Interest, actor: User) -> list[User]:
+    if interest.is_member(actor):
+        return [interest.project.owner]
+    return [u for u in interest.organisation.members if u.active]
+
+
+def record_agreement(interest: Interest, actor: User, cooperation_modes: list[str], amount_wan: Decimal | None,
+                     signed_on: date, summary: str, contract) -> Agreement:
+    """Record the signed cooperation with its contract (PDF); the other side must confirm."""
+    require(interest.can_record_signing(actor), _("只有洽谈中的双方可以登记签约"))
+    if not cooperation_modes:
+        raise ServiceError(_("请选择合作方式"))
+    if contract is None or not getattr(contract, "filename", "").lower().endswith(".pdf"):
+        raise ServiceError(_("请上传已签署合同的 PDF 文件"))
+    stored, original, _content_type, _size = save_file(contract, f"contracts/{interest.id}")  # checks %PDF
+    agreement = interest.agreement or Agreement(interest=interest)
+    agreement.recorded_by_id = actor.id
+    agreement.cooperation_modes = list(cooperation_modes)
+    agreement.amount_wan = amount_wan
+    agreement.signed_on = signed_on
+    agreement.summary = summary.strip()
+    agreement.contract_stored_name = stored
+    agreement.contract_original_name = original
+    agreement.status = AgreementStatus.AWAITING
+    agreement.dispute_note = ""
+    db.session.add(agreement)
+    db.session.flush()
+    audit.record("record_agreement", actor=actor, project=interest.project, subject=agreement,
+                 to_state=AgreementStatus.AWAITING.value, comment=summary[:200])
+    notify_many(_other_side(interest, actor), "signing_awaiting",
+                _("请确认签约：%(project)s", project=interest.project.display_name),
+                _("对方已登记合作签约信息，请核对后确认。"), url_for("deals.signing", interest_id=interest.id))
+    return agreement
+
+
+def confirm_agreement(agreement: Agreement, actor: User) -> None:
+    """The other side confirms: the interest and the project are signed, and staff are told."""
+    require(agreement.can_confirm(actor), _("只有另一方可以确认签约"))
+    interest = agreement.interest
+    agreement.status = AgreementStatus.CONFIRMED
+    agreement.confirmed_by_id = actor.id
+    agreement.confirmed_at = utcnow()
+    audit.record("confirm_agreement", actor=actor, project=interest.project, subject=agreement,
+                 from_state=AgreementStatus.AWAITING.value, to_state=AgreementStatus.CONFIRMED.value)
+    move_interest(interest, "sign", actor)
+    project_service.sign_project(interest.project, actor, comment=interest.organisation.name)
+    title = _("签约落地：%(project)s", project=interest.project.display_name)
+    body = _("%(org)s 与项目负责人已确认合作签约。", org=interest.organisation.name)
+    link = url_for("deals.thread", interest_id=interest.id)
+    notify_many([interest.project.owner, *[u for u in interest.organisation.members if u.active]],
+                "signed", title, body + _("签约企业请填报《企业意向临床研究成果转化项目对接表》。"), link)
+    notify_staff("signed", title, body, link)
+
+
+def dispute_agreement(agreement: Agreement, actor: User, note: str) -> None:
+    """The other side does not confirm what was recorded; the recorder may correct and record again."""
+    require(agreement.can_confirm(actor), _("只有另一方可以对签约信息提出异议"))
+    if not note.strip():
+        raise ServiceError(_("请说明哪里需要更正"))
+    agreement.status = AgreementStatus.DISPUTED
+    agreement.dispute_note = note.strip()
+    audit.record("dispute_agreement", actor=actor, project=agreement.interest.project, subject=agreement,
+                 from_state=AgreementStatus.AWAITING.value, to_state=AgreementStatus.DISPUTED.value, comment=note)
+    notify_many(_other_side(agreement.interest, actor), "signing_disputed",
+                _("签约信息需更正：%(project)s", project=agreement.interest.project.display_name), note,
+                url_for("deals.signing", interest_id=agreement.interest.id))
+
+
+def start_docking_form(interest: Interest, actor: User) -> DockingForm:
+    """附件2 for a signed interest, prefilled from the organisation's profile and the agreement."""
+    require(interest.can_file_docking_form(actor), _("只有签约企业可以填报对接表"))
+    if interest.docking_form is not None:
+        return interest.docking_form
+    organisation = interest.organisation
+    project = interest.project
+    form = DockingForm(
+        interest=interest, company_name=organisation.name, address=organisation.address, uscc=organisation.uscc,
+        field=organisation.field, legal_rep=organisation.legal_rep,
+        registered_capital_wan=organisation.registered_capital_wan, registered_on=organisation.registered_on,
+        high_tech=organisation.high_tech, specialised=Specialised.coerce(organisation.specialised),
+        contact_name=organisation.contact_name or actor.name, contact_phone=organisation.contact_phone or actor.phone,
+        overview=organisation.overview, project_name=project.name,
+        applicant="　".join(filter(None, [project.owner.institution, project.department, project.lead_name])),
+        cooperation_modes=list(interest.agreement.cooperation_modes if interest.agreement else []),
+        progress_stage=project.stage_text)
+    db.session.add(form)
+    db.session.flush()
+    audit.record("start_docking_form", actor=actor, project=project, subject=form)
+    return form
+
+
+def save_docking_form(form: DockingForm, actor: User, values: dict, file: bool) -> None:
+    """Save 附件2; filing it tells the station staff."""
+    require(form.can_edit(actor), _("只有签约企业可以填报对接表"))
+    for name in DOCKING_FIELDS:
+        if name in values:
+            setattr(form, name, values[name])
+    was_filed = form.status is DockingStatus.FILED
+    if file:
+        form.status = DockingStatus.FILED
+        form.filed_by_id = actor.id
+        form.filed_at = form.filed_at or utcnow()
+    audit.record("file_docking_form" if file else "save_docking_form", actor=actor, project=form.interest.project,
+                 subject=form, to_state=form.status.value)
+    if file and not was_filed:
+        notify_staff("docking_filed", _("对接表已报送：%(project)s", project=form.project_name),
+                     _("%(org)s 已填报《企业意向临床研究成果转化项目对接表》。", org=form.company_name),
+                     url_for("deals.docking", interest_id=form.interest_id))
+
+
+def docking_forms() -> list[DockingForm]:
+    """Every docking form, newest first (staff list)."""
+    return db.session.scalars(db.select(DockingForm).order_by(DockingForm.updated_at.desc())).all()
+
+
+INTENT_FIELDS = ("title", "description", "keywords", "fields", "device_classes", "stages", "cooperation_modes",
+                 "budget_min_wan", "budget_max_wan", "region_preference")
+
+
+INTENT_TRANSITIONS = {
+    (IntentStatus.ACTIVE, IntentStatus.PAUSED): "intent_paused",
+    (IntentStatus.PAUSED, IntentStatus.ACTIVE): "intent_resumed",
+    (IntentStatus.ACTIVE, IntentStatus.CLOSED): "intent_closed",
+    (IntentStatus.PAUSED, IntentStatus.CLOSED): "intent_closed",
+}
+
+
+EDITABLE_INTENT_STATES = (IntentStatus.ACTIVE, IntentStatus.PAUSED)
+
+
+INTENT_ENUM_LISTS = {"device_classes": DeviceClass, "stages": Stage, "cooperation_modes": CooperationMode}
+
+
+def intents_of(organisation: Organisation, status: IntentStatus | None = None) -> list[Intent]:
+    """The organisation's intents, newest first (optionally only those in one status)."""
+    query = db.select(Intent).where(Intent.organisation_id == organisation.id)
+    if status is not None:
+        query = query.where(Intent.status == status)
+    return list(db.session.scalars(query.order_by(Intent.created_at.desc(), Intent.id.desc())))
+
+
+def intent_counts(organisation: Organisation) -> dict[IntentStatus, int]:
+    """How many of the organisation's intents are in each status (zeros included)."""
+    rows = db.session.execute(db.select(Intent.status, db.func.count()).where(
+        Intent.organisation_id == organisation.id).group_by(Intent.status)).all()
+    return {s: 0 for s in IntentStatus} | dict(rows)
+
+
+def intent_changed(intent: Intent) -> None:
+    """An intent's content or status changed: suggestions are recomputed after the commit."""
+    from app.suggestions import operations as matching
+    matching.refresh_after_commit()
+
+
+def _clean_intent_values(values: dict) -> dict:
+    """Keep known fields, known enum values; refuse a budget whose lower bound exceeds the upper."""
+    clean = {name: values[name] for name in INTENT_FIELDS if name in values}
+    known = {name: [m.value for m in enum_cls] for name, enum_cls in INTENT_ENUM_LISTS.items()}
+    known["fields"] = list(field_labels())
+    for name, members in known.items():
+        if name in clean:
+            unknown = set(clean[name] or []) - set(members)
+            if unknown:
+                raise ServiceError(_("未知的选项：%(values)s", values="、".join(sorted(unknown))))
+            clean[name] = [v for v in members if v in clean[name]]  # catalog order, no duplicates
+    if "keywords" in clean:
+        clean["keywords"] = list(dict.fromkeys(k.strip() for k in clean["keywords"] or [] if k.strip()))
+    if "region_preference" in clean:
+        clean["region_preference"] = RegionPreference(clean["region_preference"])
+    if "title" in clean and not (clean["title"] or "").strip():
+        raise ServiceError(_("请填写意向名称"))
+    low, high = clean.get("budget_min_wan"), clean.get("budget_max_wan")
+    for amount in (low, high):
+        if amount is not None and amount < 0:
+            raise ServiceError(_("预算不能为负数"))
+    if low is not None and high is not None and low > high:
+        raise ServiceError(_("预算上限不能低于下限"))
+    return clean
+
+
+def create_intent(organisation: Organisation, actor, values: dict) -> Intent:
+    """Post a new active intent for a verified organisation."""
+    require(may_manage_intents(organisation, actor), _("只有已认证机构的成员可以发布投资意向"))
+    intent = Intent(organisation=organisation, status=IntentStatus.ACTIVE, **_clean_intent_values(values))
+    db.session.add(intent)
+    db.session.flush()
+    audit.record("create_intent", actor=actor, subject=intent, to_state=IntentStatus.ACTIVE.value,
+                 comment=intent.title)
+    intent_changed(intent)
+    return intent
+
+
+def update_intent(intent: Intent, actor, values: dict) -> Intent:
+    """Change an intent that is not closed."""
+    require(intent.can_edit(actor), _("只有本机构已认证的成员可以修改投资意向"))
+    if intent.status not in EDITABLE_INTENT_STATES:
+        raise TransitionError(_("已关闭的投资意向不能修改"))
+    for name, value in _clean_intent_values(values).items():
+        setattr(intent, name, value)
+    audit.record("update_intent", actor=actor, subject=intent, comment=intent.title)
+    intent_changed(intent)
+    return intent
+
+
+def set_intent_status(intent: Intent, actor, status: IntentStatus) -> Intent:
+    """Pause, resume or close an intent; closed is final."""
+    require(intent.can_edit(actor), _("只有本机构已认证的成员可以变更投资意向状态"))
+    action = INTENT_TRANSITIONS.get((intent.status, status))
+    if action is None:
+        raise TransitionError(_("投资意向当前为“%(state)s”，不能改为“%(target)s”",
+                                state=intent.status.label, target=status.label))
+    previous = intent.status
+    intent.status = status
+    audit.record(action, actor=actor, subject=intent, from_state=previous.value, to_state=status.value)
+    intent_changed(intent)
+    return intent

@@ -1,0 +1,442 @@
+"""Blueprints of the deals area: interests, threads, signing and 附件2 (deals), the demands list (demands), the organisation's intents (intents), 附件2 as Word (docking_documents)."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from app.accounts import operations as accounts
+from app.accounts import rules as account_rules
+from app.accounts.models import Role
+from app.accounts.views import intent_labels, own_organisation
+from app.core import audit
+from app.core import files as attachments
+from app.core.docx import DOCKING_FORM_NAME, download_name, send_docx
+from app.core.errors import ServiceError
+from app.core.permissions import role_required, staff_required, verified_required
+from app.deals import demands, operations
+from app.deals.exports import docking_form_docx
+from app.deals.models import (CooperationMode, DeclineReason, DockingForm, Intent, IntentStatus, Interest,
+                              InterestStatus, NegotiationMessage)
+from app.extensions import db
+from app.projects.models import DeviceClass, Project
+from forms.deals import (INTENT_ACTIONS, AgreementForm, DeclineForm, DisputeForm, DockingFormForm, EndNegotiationForm,
+                         IntentForm, IntentStatusForm, InterestForm, MessageForm)
+
+member_required = role_required(Role.ENTERPRISE, Role.INVESTOR)
+
+STATUS_MESSAGES = {
+    IntentStatus.PAUSED: (_l("已暂停该投资意向：暂不在“企业需求”中展示，可随时恢复"), "info"),
+    IntentStatus.ACTIVE: (_l("已恢复该投资意向，重新在“企业需求”中展示"), "success"),
+    IntentStatus.CLOSED: (_l("已关闭该投资意向：不再展示，也不能再修改"), "info"),
+}
+
+
+deals_bp = Blueprint("deals", __name__, url_prefix="/deals")
+
+
+def _interest(interest_id: int) -> Interest:
+    interest = db.get_or_404(Interest, interest_id)
+    if not interest.can_view(current_user):
+        abort(404)
+    return interest
+
+
+def _fail(error: ServiceError, target: str):
+    db.session.rollback()
+    flash(str(error), "danger")
+    return redirect(target)
+
+
+@deals_bp.route("/")
+@verified_required
+def mine():
+    items = operations.interests_of_user(current_user)
+    unread = operations.unread_counts(current_user, [i.id for i in items])
+    counts = {s: sum(1 for i in items if i.status is s) for s in InterestStatus}
+    return render_template("deals/mine.html", items=items, unread=unread, counts=counts)
+
+
+@deals_bp.route("/projects/<int:project_id>/interest", methods=["POST"])
+@verified_required
+def express(project_id):
+    project = db.get_or_404(Project, project_id)
+    if not project.is_listed():
+        abort(404)
+    form = InterestForm()
+    if form.validate_on_submit():
+        try:
+            operations.express_interest(project, current_user, form.message.data, form.cooperation_modes.data,
+                                       form.amount_wan.data, form.timeline.data or "")
+        except ServiceError as error:
+            return _fail(error, url_for("library.detail", project_id=project.id))
+        db.session.commit()
+        flash(_("意向已发送。项目负责人将在 %(days)d 天内回复，结果会通知您",
+                days=current_app.config["INTEREST_EXPIRY_DAYS"]), "success")
+        return redirect(url_for(".mine"))
+    from app.projects.views import render_detail
+    return render_detail(project, interest_form=form), 400
+
+
+@deals_bp.route("/projects/<int:project_id>/board")
+@login_required
+def board(project_id):
+    project = db.get_or_404(Project, project_id)
+    if not project.can_view_private(current_user):
+        abort(404)
+    items = operations.interests_for_project(project)
+    unread = operations.unread_counts(current_user, [i.id for i in items])
+    counts = {s: sum(1 for i in items if i.status is s) for s in InterestStatus}
+    return render_template("deals/board.html", project=project, items=items, unread=unread, counts=counts,
+                           decline_form=DeclineForm(formdata=None), reasons=DeclineReason)
+
+
+@deals_bp.route("/<int:interest_id>/accept", methods=["POST"])
+@login_required
+def accept(interest_id):
+    interest = _interest(interest_id)
+    try:
+        operations.accept_interest(interest, current_user)
+    except ServiceError as error:
+        return _fail(error, url_for(".board", project_id=interest.project_id))
+    db.session.commit()
+    flash(_("已接受 %(org)s 的意向。对方现在可以查看项目详细资料，请在洽谈页与对方沟通",
+            org=interest.organisation.name), "success")
+    return redirect(url_for(".thread", interest_id=interest.id))
+
+
+@deals_bp.route("/<int:interest_id>/decline", methods=["POST"])
+@login_required
+def decline(interest_id):
+    interest = _interest(interest_id)
+    form = DeclineForm(prefix=f"decline{interest.id}")
+    if form.validate_on_submit():
+        try:
+            operations.decline_interest(interest, current_user, DeclineReason(form.reason.data), form.note.data or "")
+        except ServiceError as error:
+            return _fail(error, url_for(".board", project_id=interest.project_id))
+        db.session.commit()
+        flash(_("已婉拒该意向，对方将看到您选择的原因"), "info")
+    else:
+        for errors in form.errors.values():
+            flash("；".join(map(str, errors)), "danger")
+    return redirect(url_for(".board", project_id=interest.project_id))
+
+
+@deals_bp.route("/<int:interest_id>/withdraw", methods=["POST"])
+@verified_required
+def withdraw(interest_id):
+    interest = _interest(interest_id)
+    try:
+        operations.withdraw_interest(interest, current_user)
+    except ServiceError as error:
+        return _fail(error, url_for(".mine"))
+    db.session.commit()
+    flash(_("意向已撤回"), "info")
+    return redirect(url_for(".mine"))
+
+
+def _render_thread(interest, status=200, message_form=None, end_form=None):
+    if current_user.is_staff and not interest.is_party(current_user):
+        operations.record_staff_reading(interest, current_user)
+    elif interest.is_party(current_user):
+        operations.mark_read(interest, current_user)
+    db.session.commit()
+    return render_template("deals/thread.html", interest=interest, message_form=message_form or MessageForm(),
+                           end_form=end_form or EndNegotiationForm(formdata=None)), status
+
+
+@deals_bp.route("/<int:interest_id>", methods=["GET", "POST"])
+@login_required
+def thread(interest_id):
+    interest = _interest(interest_id)
+    form = MessageForm()
+    if form.validate_on_submit():
+        try:
+            operations.post_message(interest, current_user, form.body.data, form.file.data)
+        except ServiceError as error:
+            return _fail(error, url_for(".thread", interest_id=interest.id))
+        db.session.commit()
+        flash(_("消息已发送，对方会收到通知"), "success")
+        return redirect(url_for(".thread", interest_id=interest.id) + "#latest")
+    return _render_thread(interest, 400 if form.errors else 200, message_form=form)
+
+
+@deals_bp.route("/<int:interest_id>/messages/<int:message_id>/attachment")
+@login_required
+def message_attachment(interest_id, message_id):
+    interest = _interest(interest_id)
+    message = db.get_or_404(NegotiationMessage, message_id)
+    if message.interest_id != interest.id or not message.attachment_stored_name:
+        abort(404)
+    return send_file(attachments.stored_path(message.attachment_stored_name), as_attachment=True,
+                     mimetype=message.attachment_content_type, download_name=message.attachment_original_name)
+
+
+@deals_bp.route("/<int:interest_id>/end", methods=["POST"])
+@login_required
+def end(interest_id):
+    interest = _interest(interest_id)
+    form = EndNegotiationForm()
+    if form.validate_on_submit():
+        try:
+            operations.end_negotiation(interest, current_user, form.reason.data)
+        except ServiceError as error:
+            return _fail(error, url_for(".thread", interest_id=interest.id))
+        db.session.commit()
+        flash(_("洽谈已终止，对方会收到通知"), "info")
+        return redirect(url_for(".thread", interest_id=interest.id))
+    return _render_thread(interest, 400, end_form=form)
+
+
+@deals_bp.route("/<int:interest_id>/signing", methods=["GET", "POST"], endpoint="signing")
+@login_required
+def signing_page(interest_id):
+    interest = _interest(interest_id)
+    form = AgreementForm()
+    if form.validate_on_submit():
+        try:
+            operations.record_agreement(interest, current_user, form.cooperation_modes.data, form.amount_wan.data,
+                                     form.signed_on.data, form.summary.data, form.contract.data)
+        except ServiceError as error:
+            db.session.rollback()
+            form.contract.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("签约信息已登记，等待对方确认"), "success")
+            return redirect(url_for(".signing", interest_id=interest.id))
+    elif not form.is_submitted() and interest.agreement is not None:
+        agreement = interest.agreement
+        form.cooperation_modes.data = agreement.cooperation_modes
+        form.amount_wan.data = agreement.amount_wan
+        form.signed_on.data = agreement.signed_on
+        form.summary.data = agreement.summary
+    elif not form.is_submitted():
+        form.cooperation_modes.data = interest.cooperation_modes
+        form.amount_wan.data = interest.amount_wan
+    return render_template("deals/signing.html", interest=interest, form=form,
+                           dispute_form=DisputeForm(formdata=None)), 400 if form.errors else 200
+
+
+@deals_bp.route("/<int:interest_id>/signing/confirm", methods=["POST"])
+@login_required
+def confirm(interest_id):
+    interest = _interest(interest_id)
+    if interest.agreement is None:
+        abort(404)
+    try:
+        operations.confirm_agreement(interest.agreement, current_user)
+    except ServiceError as error:
+        return _fail(error, url_for(".signing", interest_id=interest.id))
+    db.session.commit()
+    flash(_("签约已确认，项目进入“签约落地”。服务站已收到通知；签约企业请填报对接表"), "success")
+    return redirect(url_for(".thread", interest_id=interest.id))
+
+
+@deals_bp.route("/<int:interest_id>/signing/dispute", methods=["POST"])
+@login_required
+def dispute(interest_id):
+    interest = _interest(interest_id)
+    form = DisputeForm()
+    if interest.agreement is None:
+        abort(404)
+    if form.validate_on_submit():
+        try:
+            operations.dispute_agreement(interest.agreement, current_user, form.note.data)
+        except ServiceError as error:
+            return _fail(error, url_for(".signing", interest_id=interest.id))
+        db.session.commit()
+        flash(_("已告知对方需要更正的内容"), "info")
+    else:
+        flash(_("请说明哪里需要更正"), "danger")
+    return redirect(url_for(".signing", interest_id=interest.id))
+
+
+@deals_bp.route("/<int:interest_id>/contract")
+@login_required
+def contract(interest_id):
+    interest = _interest(interest_id)
+    if interest.agreement is None:
+        abort(404)
+    return send_file(attachments.stored_path(interest.agreement.contract_stored_name), as_attachment=True,
+                     mimetype="application/pdf", download_name=interest.agreement.contract_original_name)
+
+
+@deals_bp.route("/<int:interest_id>/docking", methods=["GET", "POST"])
+@login_required
+def docking(interest_id):
+    interest = _interest(interest_id)
+    if interest.docking_form is None:
+        if not interest.can_file_docking_form(current_user):
+            abort(404)
+        operations.start_docking_form(interest, current_user)
+        db.session.commit()
+    docking_form = interest.docking_form
+    if not docking_form.can_view(current_user):
+        abort(404)
+    form = DockingFormForm()
+    if form.is_submitted() and docking_form.can_edit(current_user):
+        form.for_submit = bool(form.file.data)
+        if form.validate():
+            operations.save_docking_form(docking_form, current_user, form.values(), form.for_submit)
+            db.session.commit()
+            flash(_("对接表已报送服务站") if form.for_submit else _("对接表已保存"), "success")
+            return redirect(url_for(".docking", interest_id=interest.id))
+        flash(_("还有 %(n)d 处需要修改，请查看标红的字段", n=len(form.errors)), "danger")
+    elif not form.is_submitted():
+        form.load(docking_form)
+    return render_template("deals/docking.html", interest=interest, docking=docking_form, form=form,
+                           editable=docking_form.can_edit(current_user)), 400 if form.errors else 200
+
+
+@deals_bp.route("/docking-forms")
+@staff_required
+def docking_list():
+    return render_template("deals/docking_list.html", items=operations.docking_forms())
+
+
+demands_bp = Blueprint("demands", __name__, url_prefix="/demands")
+
+
+demands_bp.context_processor(intent_labels)
+
+
+@demands_bp.route("/")
+@verified_required
+def index():
+    filters = demands.DemandFilters.from_args(request.args)
+    page = request.args.get("page", 1, type=int) or 1
+    result = demands.active_intents(filters, page=page, per_page=current_app.config["PER_PAGE"], viewer=current_user)
+    return render_template("demands/index.html", result=result, filters=filters,
+                           field_options=list(accounts.field_labels().items()),
+                           mode_options=CooperationMode.choices(), class_options=DeviceClass.choices())
+
+
+@demands_bp.route("/<int:intent_id>")
+@verified_required
+def detail(intent_id):
+    intent = db.get_or_404(Intent, intent_id)
+    # Paused or closed intents stay visible to their own organisation and to staff only.
+    if not demands.is_listed(intent) and not account_rules.can_view_full_profile(intent.organisation, current_user):
+        abort(404)
+    return render_template("demands/detail.html", intent=intent,
+                           organisation=accounts.public_profile(intent.organisation),
+                           listed=demands.is_listed(intent))
+
+
+# --- the organisation's investment intents (投资意向), at /organisation/intents
+intents_bp = Blueprint("intents", __name__, url_prefix="/organisation")
+intents_bp.context_processor(intent_labels)
+
+
+def _own_intent(intent_id: int) -> Intent:
+    """An intent of the signed-in member's organisation; others' intents do not exist here."""
+    intent = db.get_or_404(Intent, intent_id)
+    if intent.organisation_id != current_user.organisation_id:
+        abort(404)
+    return intent
+
+
+@intents_bp.route("/intents")
+@member_required
+@verified_required
+def intents():
+    organisation = own_organisation()
+    return render_template("organisation/intents.html", organisation=organisation,
+                           intents=operations.intents_of(organisation), counts=operations.intent_counts(organisation),
+                           status_form=IntentStatusForm())
+
+
+@intents_bp.route("/intents/new", methods=["GET", "POST"])
+@member_required
+@verified_required
+def new_intent():
+    organisation = own_organisation()
+    form = IntentForm()
+    if form.validate_on_submit():
+        try:
+            operations.create_intent(organisation, current_user, form.values())
+        except ServiceError as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            flash(_("投资意向已发布，认证用户可在“企业需求”中看到；项目推荐也会参考它"), "success")
+            return redirect(url_for(".intents"))
+    return _intent_form(form, None)
+
+
+@intents_bp.route("/intents/<int:intent_id>/edit", methods=["GET", "POST"])
+@member_required
+@verified_required
+def edit_intent(intent_id):
+    intent = _own_intent(intent_id)
+    if intent.status is IntentStatus.CLOSED:
+        flash(_("该投资意向已关闭，不能再修改；如有新需求请发布新的意向"), "warning")
+        return redirect(url_for(".intents"))
+    form = IntentForm()
+    if not form.is_submitted():
+        form.load(intent)
+    elif form.validate():
+        try:
+            operations.update_intent(intent, current_user, form.values())
+        except ServiceError as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            flash(_("投资意向已更新") + (_("，并继续在“企业需求”中展示") if intent.status is IntentStatus.ACTIVE
+                                       else _("；当前为暂停状态，恢复后才会展示")), "success")
+            return redirect(url_for(".intents"))
+    return _intent_form(form, intent)
+
+
+def _intent_form(form: IntentForm, intent: Intent | None):
+    if form.errors:
+        flash(_("还有 %(n)d 处需要修改，请查看标红的字段；已填写的内容都保留着", n=len(form.errors)), "danger")
+    failed = form.is_submitted()  # reaching here after a POST means it was not saved
+    return render_template("organisation/intent_form.html", form=form, intent=intent), 400 if failed else 200
+
+
+@intents_bp.route("/intents/<int:intent_id>/status", methods=["POST"])
+@member_required
+@verified_required
+def intent_status(intent_id):
+    intent = _own_intent(intent_id)
+    form = IntentStatusForm()
+    if form.validate_on_submit():
+        target = INTENT_ACTIONS[form.action.data]
+        try:
+            operations.set_intent_status(intent, current_user, target)
+        except ServiceError as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            message, category = STATUS_MESSAGES[target]
+            flash(str(message), category)
+    else:
+        flash(_("未能变更状态，请刷新页面后重试"), "danger")
+    return redirect(url_for(".intents"))
+
+
+# --- 附件2 as Word
+docking_documents_bp = Blueprint("docking_documents", __name__, url_prefix="/documents")
+
+
+@docking_documents_bp.route("/docking/<int:form_id>/form.docx")
+@login_required
+def docking_form(form_id):
+    form = db.get_or_404(DockingForm, form_id)
+    if not form.can_view(current_user):
+        abort(404)
+    data = docking_form_docx(form)
+    if current_user.is_staff:
+        # Not tied to the project: the project's history is shown to its owner, who may not see 附件2.
+        audit.record("export_docx", actor=current_user, subject=form, comment="附件2")
+        db.session.commit()
+    return send_docx(data, download_name(DOCKING_FORM_NAME, form.company_name))
+
+
+BLUEPRINTS = (deals_bp, demands_bp, intents_bp, docking_documents_bp,)

@@ -1,1 +1,0 @@
-"""Packaged demo data (read by app.services.demo)."""

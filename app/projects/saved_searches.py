@@ -1,0 +1,124 @@
+"""Saved library searches (保存的搜索): save, list, delete, and tell owners about newly published matches."""
+from __future__ import annotations
+
+from flask import current_app, url_for
+from flask_babel import gettext as _
+
+from app.accounts.models import User
+from app.core.errors import ServiceError, require
+from app.core.models import Notification
+from app.core.notifications import notify
+from app.extensions import db
+from app.projects import search
+from app.projects.library import FACETS, LibraryFilters, result_count
+from app.projects.models import Project, SavedSearch
+
+MAX_PER_USER = 20
+
+
+HIT_KIND = "saved_search_hit"
+
+
+def save_search(user: User, name: str, query: str, filters) -> SavedSearch:
+    """Keep the user's current library words and filters under a name."""
+    require(user.is_authenticated and user.is_verified, _("认证通过后才能保存搜索"))
+    if len(searches_of(user)) >= MAX_PER_USER:
+        raise ServiceError(_("最多可保存 %(n)d 个搜索，请先删除不再需要的", n=MAX_PER_USER))
+    query = search.normalise_query(query)
+    values = LibraryFilters.from_args(filters or {}).values
+    name = " ".join((name or "").split())[:100] or default_name(query, LibraryFilters(values))
+    saved = SavedSearch(user_id=user.id, name=name, query=query, filters=values)
+    db.session.add(saved)
+    db.session.flush()
+    return saved
+
+
+def default_name(query: str, filters: LibraryFilters) -> str:
+    """A name from the words, else from the filters' labels."""
+    if query:
+        return query[:100]
+    labels = "、".join(str(label) for _name, label in filters.labels())
+    return (labels or _("全部入选项目"))[:100]
+
+
+def searches_of(user: User) -> list[SavedSearch]:
+    return db.session.scalars(db.select(SavedSearch).where(SavedSearch.user_id == user.id)
+                              .order_by(SavedSearch.id.desc())).all()
+
+
+def own_search(user: User, saved_search_id: int) -> SavedSearch | None:
+    """The user's saved search, or None (someone else's is as good as missing)."""
+    saved = db.session.get(SavedSearch, saved_search_id)
+    return saved if saved is not None and saved.user_id == user.id else None
+
+
+def delete_search(user: User, saved: SavedSearch) -> None:
+    require(saved.user_id == user.id, _("只能删除自己保存的搜索"))
+    db.session.delete(saved)
+
+
+def filters_of(saved: SavedSearch) -> LibraryFilters:
+    """The saved filters, re-checked (values stored by an older version may no longer be valid)."""
+    return LibraryFilters.from_args({k: v for k, v in (saved.filters or {}).items() if k in FACETS})
+
+
+def library_args(saved: SavedSearch) -> dict[str, str]:
+    """Query-string arguments that run the saved search on the library page."""
+    args = dict(filters_of(saved).values)
+    if saved.query:
+        args["q"] = saved.query
+    return args
+
+
+def with_counts(user: User) -> list[tuple[SavedSearch, int]]:
+    """The user's saved searches with how many listed projects each finds now."""
+    return [(saved, result_count(filters_of(saved), saved.query)) for saved in searches_of(user)]
+
+
+def project_link(project: Project) -> str:
+    try:
+        return url_for("library.detail", project_id=project.id)
+    except RuntimeError:  # outside a request (CLI import): the path is all a notification needs
+        return f"/library/{project.id}"
+
+
+def notify_matches(project: Project) -> int:
+    """A project was just published: tell owners of matching saved searches, once per user and project.
+
+    Runs in the caller's transaction (notifications vanish with a rollback). The owner is never told
+    about their own project, and only verified, active users hear about it.
+    """
+    if not project.is_listed():
+        return 0
+    searches = db.session.scalars(db.select(SavedSearch).where(SavedSearch.user_id != project.owner_id)
+                                  .order_by(SavedSearch.id)).all()
+    if not searches:
+        return 0
+    link = project_link(project)
+    told = set(db.session.scalars(db.select(Notification.user_id).where(Notification.kind == HIT_KIND,
+                                                                        Notification.link == link)))
+    matched: dict[int, list[SavedSearch]] = {}
+    try:
+        with search.ProjectProbe(project) as probe:
+            for saved in searches:
+                if saved.user_id in told or not filters_of(saved).matches(project):
+                    continue
+                if probe.matches(saved.query):
+                    matched.setdefault(saved.user_id, []).append(saved)
+    except Exception:  # noqa: BLE001 — a search failure must not block the approval itself
+        current_app.logger.exception("matching saved searches failed for project %s", project.id)
+        return 0
+    if not matched:
+        return 0
+    users = db.session.scalars(db.select(User).where(User.id.in_(list(matched)))).all()
+    count = 0
+    for user in users:
+        if not user.active or not user.is_verified:
+            continue
+        names = "、".join(f"“{s.name}”" for s in matched[user.id])
+        title = _("新项目符合您保存的搜索：%(project)s", project=project.display_name)[:200]
+        body = _("您保存的搜索%(names)s有新入库项目「%(project)s」（%(city)s %(department)s）。",
+                 names=names, project=project.display_name, city=project.city, department=project.department)
+        notify(user, HIT_KIND, title, body, link)
+        count += 1
+    return count

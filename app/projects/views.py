@@ -1,0 +1,354 @@
+"""Blueprints of the projects area: my projects and 附件1 (projects), initial review (review), the library (library), saved searches (searches), 附件1 as Word (project_documents)."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.accounts.models import Role
+from app.core import audit
+from app.core import files as attachment_service
+from app.core.docx import PROJECT_FORM_NAME, download_name, send_docx
+from app.core.errors import ServiceError
+from app.core.permissions import role_required, staff_required, verified_required
+from app.extensions import db
+from app.projects import operations as project_service
+from app.projects import saved_searches
+from app.projects.exports import project_form_docx
+from app.projects.library import FACETS, LibraryFilters, library_page, public_view
+from app.projects.models import FIELDS_BY_NAME, PARTNER_FIELDS, Project, ProjectAttachment, ProjectStatus
+from app.projects.review import review_queue, status_counts
+from forms.projects import (ApproveForm, AttachmentForm, ConfirmForm, DeleteSavedSearchForm, ProjectForm, RejectForm,
+                            ReturnForm, SavedSearchForm)
+
+projects_bp = Blueprint("projects", __name__, url_prefix="/projects")
+
+
+def _own_project(project_id: int) -> Project:
+    project = db.get_or_404(Project, project_id)
+    if not project.can_view_private(current_user):
+        abort(404 if not project.can_view_public(current_user) else 403)
+    return project
+
+
+@projects_bp.route("/")
+@role_required(Role.CLINICIAN)
+def mine():
+    projects = project_service.projects_of(current_user)
+    return render_template("projects/mine.html", projects=projects, confirm_form=ConfirmForm())
+
+
+def _edit(project: Project | None):
+    form = ProjectForm()
+    if project is not None and not form.is_submitted():
+        form.load(project)
+    if form.is_submitted():
+        form.for_submit = bool(form.submit.data)
+        if form.validate():
+            try:
+                project = project_service.save_project(current_user, project, form.values(), form.for_submit)
+            except ServiceError as error:
+                db.session.rollback()
+                flash(str(error), "danger")
+            else:
+                db.session.commit()
+                flash(_message_after_save(project, form.for_submit), "success")
+                if form.for_submit or project.status is ProjectStatus.SUBMITTED:
+                    return redirect(url_for(".detail", project_id=project.id))
+                return redirect(url_for(".edit", project_id=project.id))
+        else:
+            flash(_("还有 %(n)d 处需要修改，请查看标红的字段；已填写的内容都保留着", n=len(form.errors)), "danger")
+    status = 400 if form.errors else 200
+    return render_template("projects/form.html", form=form, project=project,
+                           attachment_form=AttachmentForm(), confirm_form=ConfirmForm(),
+                           review_comment=project_service.latest_review_comment(project) if project else ""), status
+
+
+def _message_after_save(project: Project, submitted: bool) -> str:
+    if project.status is ProjectStatus.SUBMITTED and submitted:
+        return _("已提交初核。创新服务站审核后会通知您，结果也会显示在“我的项目”中")
+    if project.status is ProjectStatus.SUBMITTED:
+        return _("已保存。由于修改了公开信息，项目已重新提交初核，通过后将再次在项目库展示")
+    return _("草稿已保存。可以继续填写，或上传附件后提交初核")
+
+
+@projects_bp.route("/new", methods=["GET", "POST"])
+@role_required(Role.CLINICIAN)
+def new():
+    return _edit(None)
+
+
+@projects_bp.route("/<int:project_id>/edit", methods=["GET", "POST"])
+@role_required(Role.CLINICIAN)
+def edit(project_id):
+    project = _own_project(project_id)
+    if not project.can_edit(current_user):
+        flash(_("项目处于“%(state)s”状态，暂不能修改", state=project.status.label), "warning")
+        return redirect(url_for(".detail", project_id=project.id))
+    return _edit(project)
+
+
+@projects_bp.route("/<int:project_id>")
+@login_required
+def detail(project_id):
+    project = db.get_or_404(Project, project_id)
+    if not project.can_view_private(current_user):
+        if project.can_view_public(current_user):
+            return redirect(url_for("library.detail", project_id=project.id))
+        abort(404)
+    from app.suggestions.operations import suggestions_for_project
+    return render_template("projects/detail.html", project=project, history=audit.project_history(project),
+                           tiers=project.visible_tiers(current_user), confirm_form=ConfirmForm(),
+                           review_comment=project_service.latest_review_comment(project),
+                           suggestions=suggestions_for_project(project) if project.is_listed() else None)
+
+
+@projects_bp.route("/<int:project_id>/submit", methods=["POST"])
+@role_required(Role.CLINICIAN)
+def submit(project_id):
+    project = _own_project(project_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            project_service.submit_project(project, current_user)
+        except ServiceError as error:
+            flash(str(error) + _("，请在表单中补全后提交"), "danger")
+            return redirect(url_for(".edit", project_id=project.id))
+        db.session.commit()
+        flash(_("已提交初核。创新服务站审核后会通知您"), "success")
+    return redirect(url_for(".detail", project_id=project.id))
+
+
+@projects_bp.route("/<int:project_id>/withdraw", methods=["POST"])
+@role_required(Role.CLINICIAN)
+def withdraw(project_id):
+    project = _own_project(project_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            project_service.withdraw_project(project, current_user, form.comment.data or "")
+        except ServiceError as error:
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            flash(_("项目已撤回，不再在项目库展示"), "info")
+    return redirect(url_for(".detail", project_id=project.id))
+
+
+@projects_bp.route("/<int:project_id>/attachments", methods=["POST"])
+@role_required(Role.CLINICIAN)
+def upload(project_id):
+    project = _own_project(project_id)
+    form = AttachmentForm()
+    if form.validate_on_submit():
+        try:
+            project_service.add_project_attachment(project, current_user, form.file.data)
+        except ServiceError as error:
+            flash(_("附件未上传：%(reason)s", reason=str(error)), "danger")
+        else:
+            db.session.commit()
+            flash(_("附件已上传"), "success")
+    else:
+        for errors in form.errors.values():
+            flash(_("附件未上传：%(reason)s", reason="；".join(map(str, errors))), "danger")
+    return redirect(url_for(".edit", project_id=project.id) if project.can_edit(current_user)
+                    else url_for(".detail", project_id=project.id))
+
+
+@projects_bp.route("/<int:project_id>/attachments/<int:attachment_id>")
+@login_required
+def attachment(project_id, attachment_id):
+    project = db.get_or_404(Project, project_id)
+    item = db.get_or_404(ProjectAttachment, attachment_id)
+    if item.project_id != project.id or not project.can_view_partner(current_user):
+        abort(404)
+    if not project.can_view_private(current_user):
+        audit.record("view_partner_attachment", actor=current_user, project=project, subject=item)
+        db.session.commit()
+    return send_file(attachment_service.stored_path(item.stored_name), mimetype=item.content_type,
+                     as_attachment=True, download_name=item.original_name)
+
+
+@projects_bp.route("/<int:project_id>/attachments/<int:attachment_id>/delete", methods=["POST"])
+@role_required(Role.CLINICIAN)
+def delete_attachment(project_id, attachment_id):
+    project = _own_project(project_id)
+    item = db.get_or_404(ProjectAttachment, attachment_id)
+    if item.project_id != project.id:
+        abort(404)
+    if ConfirmForm().validate_on_submit():
+        try:
+            project_service.remove_project_attachment(item, current_user)
+        except ServiceError as error:
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            flash(_("附件已删除"), "info")
+    return redirect(url_for(".edit", project_id=project.id))
+
+
+review_bp = Blueprint("review", __name__, url_prefix="/review")
+
+
+ACTIONS = {
+    "approve": (ApproveForm, project_service.approve_project, lambda: _("已通过初核并在项目库发布")),
+    "return": (ReturnForm, project_service.return_project, lambda: _("已退回修改，项目负责人将看到您的意见")),
+    "reject": (RejectForm, project_service.reject_project, lambda: _("已标记为不予通过，项目负责人将看到理由")),
+}
+
+
+@review_bp.route("/")
+@staff_required
+def queue():
+    try:
+        status = ProjectStatus(request.args.get("status", ProjectStatus.SUBMITTED.value))
+    except ValueError:
+        status = ProjectStatus.SUBMITTED
+    return render_template("review/queue.html", projects=review_queue(status), status=status,
+                           counts=status_counts())
+
+
+def _render(project, status=200, **forms):
+    for action, (form_cls, _operation, _message) in ACTIONS.items():
+        forms.setdefault(f"{action}_form", form_cls(formdata=None, prefix=action))
+    return render_template("review/project.html", project=project, history=audit.project_history(project),
+                           tiers=project.visible_tiers(current_user),
+                           review_comment=project_service.latest_review_comment(project), **forms), status
+
+
+@review_bp.route("/<int:project_id>")
+@staff_required
+def project(project_id):
+    return _render(db.get_or_404(Project, project_id))
+
+
+@review_bp.route("/<int:project_id>/<action>", methods=["POST"])
+@staff_required
+def act(project_id, action):
+    if action not in ACTIONS:
+        abort(404)
+    project = db.get_or_404(Project, project_id)
+    form_cls, operation, message = ACTIONS[action]
+    form = form_cls(prefix=action)  # three forms on one page: prefixes keep their ids apart
+    if form.validate_on_submit():
+        try:
+            operation(project, current_user, form.comment.data or "")
+        except ServiceError as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+            return redirect(url_for(".project", project_id=project.id))
+        db.session.commit()
+        flash(message(), "success")
+        return redirect(url_for(".queue"))
+    return _render(project, 400, **{f"{action}_form": form})
+
+
+library_bp = Blueprint("library", __name__, url_prefix="/library")
+
+
+@library_bp.route("/", endpoint="index")
+@verified_required
+def library_index():
+    from forms.projects import SavedSearchForm
+    filters = LibraryFilters.from_args(request.args)
+    page = request.args.get("page", 1, type=int) or 1
+    result = library_page(filters, page=page, per_page=current_app.config["PER_PAGE"],
+                          query=request.args.get("q", ""))
+    save_form = SavedSearchForm(formdata=None, data=dict(filters.values, query=result.query))
+    return render_template("library/index.html", result=result, filters=filters, save_form=save_form,
+                           search_args={"q": result.query} if result.query else {})
+
+
+def render_detail(project: Project, interest_form=None):
+    """The library page of a project: public tier for all, partner tier once the owner accepted."""
+    from app.deals.operations import open_interest_of
+    from app.projects.library import partner_view, record_partner_view
+    from app.projects.models import Tier
+    from forms.deals import InterestForm
+
+    partner = project.can_view_partner(current_user) and not project.can_view_private(current_user)
+    if partner:
+        record_partner_view(project, current_user)
+        db.session.commit()
+    interest = open_interest_of(project, current_user.organisation_id) if current_user.is_organisation_member else None
+    can_express = current_user.is_organisation_member and interest is None and project.is_listed()
+    return render_template(
+        "library/detail.html", project=partner_view(project) if partner else public_view(project),
+        locked=[FIELDS_BY_NAME[name] for name in PARTNER_FIELDS], partner=partner, tiers={Tier.PUBLIC, Tier.PARTNER},
+        full_access=project.can_view_private(current_user), interest=interest,
+        interest_form=(interest_form or InterestForm(formdata=None)) if can_express else None)
+
+
+@library_bp.route("/<int:project_id>", endpoint="detail")
+@verified_required
+def library_detail(project_id):
+    project = db.get_or_404(Project, project_id)
+    if not project.is_listed() and not project.can_view_partner(current_user):
+        abort(404)
+    return render_detail(project)
+
+
+searches_bp = Blueprint("searches", __name__, url_prefix="/searches")
+
+
+def _render_list(form=None, status=200):
+    return render_template("searches/index.html", searches=saved_searches.with_counts(current_user),
+                           library_args=saved_searches.library_args, form=form,
+                           filter_labels=lambda saved: saved_searches.filters_of(saved).labels(),
+                           delete_form=DeleteSavedSearchForm(formdata=None),
+                           limit=saved_searches.MAX_PER_USER), status
+
+
+@searches_bp.route("/", endpoint="index")
+@verified_required
+def searches_index():
+    return _render_list()
+
+
+@searches_bp.route("/", methods=["POST"])
+@verified_required
+def save():
+    form = SavedSearchForm()
+    if not form.validate_on_submit():
+        return _render_list(form, 400)
+    try:
+        saved = saved_searches.save_search(current_user, form.name.data, form.query.data,
+                                           {name: form[name].data for name in FACETS})
+    except ServiceError as error:
+        flash(str(error), "danger")
+        return _render_list(form, 400)
+    db.session.commit()
+    flash(_("已保存搜索“%(name)s”。有新入库项目符合条件时，我们会通知您。", name=saved.name), "success")
+    return redirect(url_for(".index"))
+
+
+@searches_bp.route("/<int:saved_search_id>/delete", methods=["POST"])
+@verified_required
+def delete(saved_search_id):
+    saved = saved_searches.own_search(current_user, saved_search_id)
+    if saved is None:
+        abort(404)
+    if DeleteSavedSearchForm().validate_on_submit():
+        saved_searches.delete_search(current_user, saved)
+        db.session.commit()
+        flash(_("已删除保存的搜索“%(name)s”", name=saved.name), "success")
+    return redirect(url_for(".index"))
+
+
+# --- 附件1 as Word
+project_documents_bp = Blueprint("project_documents", __name__, url_prefix="/documents")
+
+
+@project_documents_bp.route("/projects/<int:project_id>/form.docx")
+@login_required
+def project_form(project_id):
+    project = db.get_or_404(Project, project_id)
+    if not project.can_view_private(current_user):
+        abort(403 if project.can_view_public(current_user) else 404)
+    data = project_form_docx(project)
+    if current_user.is_staff:
+        audit.record("export_docx", actor=current_user, project=project, comment="附件1")
+        db.session.commit()
+    return send_docx(data, download_name(PROJECT_FORM_NAME, project.name))
+
+
+BLUEPRINTS = (projects_bp, review_bp, library_bp, searches_bp, project_documents_bp,)

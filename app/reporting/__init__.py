@@ -1,0 +1,1 @@
+"""The programme dashboard, national report batches, summary documents, the audit viewer."""

@@ -1,0 +1,1 @@
+"""The edge to matching/: exchange records in, stored suggestions out, the match board."""

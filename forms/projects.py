@@ -1,0 +1,183 @@
+"""附件1 医疗机构临床研究成果转化项目需求表 field by field, its attachment upload, review decisions, saved searches."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, EmailField, HiddenField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from app.projects.models import FIELDS_BY_NAME, DeviceClass, IpExists, ProjectType, Stage
+from forms import options
+from forms.validators import EmailAddress, MainlandPhone, RequiredToSubmit
+
+FUJIAN_CITIES = ("福州市", "厦门市", "泉州市", "漳州市", "莆田市", "三明市", "南平市", "龙岩市", "宁德市",
+                 "平潭综合实验区")
+
+
+LONG_TEXT = 4000
+
+
+def _label(name):
+    return FIELDS_BY_NAME[name].label
+
+
+def _hint(name):
+    return FIELDS_BY_NAME[name].hint
+
+
+def _text(name, required=True, max_length=LONG_TEXT):
+    validators = [RequiredToSubmit()] if required else []
+    validators.append(Length(max=max_length, message=_l("不超过 %(max)d 字", max=max_length)))
+    return TextAreaField(_label(name), validators=validators, description=_hint(name))
+
+
+def _choice(name, enum_cls, message):
+    # validate_choice is off so a draft may leave it empty; AnyOf-style check below.
+    return RadioField(_label(name), choices=options(enum_cls.choices()), validate_choice=False,
+                      validators=[RequiredToSubmit(message)])
+
+
+class ProjectForm(FlaskForm):
+    """The project form; `for_submit` makes the required fields required."""
+
+    name = StringField(_label("name"), validators=[RequiredToSubmit(_l("请填写项目名称")),
+                                                   Length(max=200, message=_l("不超过 200 字"))])
+    city = StringField(_label("city"), validators=[RequiredToSubmit(_l("请填写所在城市")), Length(max=50)])
+    lead_name = StringField(_label("lead_name"), validators=[RequiredToSubmit(_l("请填写项目负责人")),
+                                                             Length(max=100)])
+    department = StringField(_label("department"), validators=[RequiredToSubmit(_l("请填写所在部门（科室）")),
+                                                               Length(max=100)])
+    phone = StringField(_label("phone"), validators=[RequiredToSubmit(_l("请填写联系电话")), MainlandPhone()])
+    email = EmailField(_label("email"), validators=[RequiredToSubmit(_l("请填写电子邮箱")),
+                                                    EmailAddress(), Length(max=254)])
+    project_type = _choice("project_type", ProjectType, _l("请选择项目类型"))
+    device_class = _choice("device_class", DeviceClass, _l("请选择产品分类；不确定时请选“待确定”"))
+    stage = _choice("stage", Stage, _l("请选择项目所处阶段"))
+    stage_other = StringField(_label("stage_other"), validators=[Length(max=200)],
+                              description=_l("选择“其他”时请说明"))
+    structure = _text("structure")
+    principle = _text("principle")
+    intended_use = _text("intended_use")
+    clinical_prospects = _text("clinical_prospects")
+    market = _text("market", required=False)
+    team = _text("team", required=False)
+    ip_exists = _choice("ip_exists", IpExists, _l("请选择是否已有知识产权"))
+    ip_status = _text("ip_status", required=False)
+    funded_programs = _text("funded_programs", required=False)
+    current_cooperation = _text("current_cooperation", required=False)
+    partners_in_province = _text("partners_in_province", required=False, max_length=1000)
+    partners_out_of_province = _text("partners_out_of_province", required=False, max_length=1000)
+    other_notes = _text("other_notes", required=False)
+    public_summary = _text("public_summary", max_length=500)
+    commitment_agreed = BooleanField(_l("同意"),
+                                     validators=[RequiredToSubmit(_l("须同意承诺书方可提交"))])
+    publish_consent = RadioField(_label("publish_consent"), choices=options([("yes", _l("是")), ("no", _l("否"))]),
+                                 validate_choice=False,
+                                 validators=[RequiredToSubmit(_l("请选择是否愿意在平台发布"))])
+    save_draft = SubmitField(_l("保存草稿"))
+    submit = SubmitField(_l("提交初核"))
+
+    for_submit = False
+
+    def validate_stage_other(self, field):
+        if self.for_submit and self.stage.data == Stage.OTHER.value and not (field.data or "").strip():
+            raise ValidationError(_l("选择“其他”阶段时请说明具体阶段"))
+
+    def _check_choice(self, field, enum_cls):
+        if field.data and field.data not in {m.value for m in enum_cls}:
+            raise ValidationError(_l("请选择列表中的选项"))
+
+    def validate_project_type(self, field):
+        self._check_choice(field, ProjectType)
+
+    def validate_device_class(self, field):
+        self._check_choice(field, DeviceClass)
+
+    def validate_stage(self, field):
+        self._check_choice(field, Stage)
+
+    def validate_ip_exists(self, field):
+        self._check_choice(field, IpExists)
+
+    def validate_publish_consent(self, field):
+        if field.data and field.data not in ("yes", "no"):
+            raise ValidationError(_l("请选择列表中的选项"))
+
+    def values(self) -> dict:
+        """The typed values in the model's terms."""
+        values = {}
+        for name in FIELDS_BY_NAME:
+            field = getattr(self, name)
+            values[name] = field.data
+        consent = self.publish_consent.data
+        values["publish_consent"] = {"yes": True, "no": False}.get(consent)
+        values["commitment_agreed"] = bool(self.commitment_agreed.data)
+        return values
+
+    def load(self, project) -> None:
+        """Fill the form from a saved project (GET of the edit page)."""
+        for name in FIELDS_BY_NAME:
+            value = getattr(project, name)
+            if hasattr(value, "value"):
+                value = value.value
+            getattr(self, name).data = value
+        self.publish_consent.data = {True: "yes", False: "no"}.get(project.publish_consent)
+
+
+class AttachmentForm(FlaskForm):
+    file = FileField(_l("附件（PDF、Word、JPG、PNG）"), validators=[FileRequired(_l("请选择要上传的文件"))])
+    upload = SubmitField(_l("上传附件"))
+
+
+class ConfirmForm(FlaskForm):
+    """A bare POST with CSRF, for buttons such as withdraw or delete."""
+
+    comment = TextAreaField(_l("说明（可选）"), validators=[Length(max=1000)])
+    confirm = SubmitField(_l("确认"))
+
+
+class ApproveForm(FlaskForm):
+    comment = TextAreaField(_l("初核意见（可选）"), validators=[Length(max=2000)])
+    approve = SubmitField(_l("通过初核并发布"))
+
+
+class ReturnForm(FlaskForm):
+    comment = TextAreaField(_l("修改意见"), validators=[DataRequired(_l("请写明需要修改的内容")),
+                                                       Length(max=2000)])
+    send_back = SubmitField(lazy_pgettext("button", "退回修改"))
+
+
+class RejectForm(FlaskForm):
+    comment = TextAreaField(_l("不予通过的理由"), validators=[DataRequired(_l("请写明不予通过的理由")),
+                                                            Length(max=2000)])
+    reject = SubmitField(_l("不予通过"))
+
+
+class VerifyOrganisationForm(FlaskForm):
+    verify = SubmitField(_l("认证通过"))
+
+
+class RejectOrganisationForm(FlaskForm):
+    comment = TextAreaField(_l("不通过理由"), validators=[DataRequired(_l("请写明不通过的理由")),
+                                                         Length(max=1000)])
+    reject = SubmitField(_l("不予认证"))
+
+
+class SavedSearchForm(FlaskForm):
+    """Save the library's current words and filters; the filters travel as hidden fields."""
+
+    name = StringField(_l("搜索名称"), validators=[Optional(), Length(max=100)],
+                       description=_l("留空则以关键词命名"))
+    query = HiddenField(validators=[Length(max=500)])
+    project_type = HiddenField(validators=[Length(max=100)])
+    device_class = HiddenField(validators=[Length(max=100)])
+    stage = HiddenField(validators=[Length(max=100)])
+    city = HiddenField(validators=[Length(max=100)])
+    department = HiddenField(validators=[Length(max=100)])
+    save = SubmitField(_l("保存此搜索"))
+
+
+class DeleteSavedSearchForm(FlaskForm):
+    delete = SubmitField(_l("删除"))
