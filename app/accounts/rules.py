@@ -1,13 +1,27 @@
-"""Who may do what with an organisation: membership, managing its intents, reading its full profile."""
+"""Who may do what with an organisation: membership, managing its intents, reading its full profile.
+
+The predicates a state table names take (user, obj), as the state machine calls them (is_staff, is_member_of);
+is_member, may_manage_intents and can_view_full_profile take the organisation first, as views ask them.
+"""
 from __future__ import annotations
 
 from app.accounts.models import ORGANISATION_ROLES, Organisation
 
 
-def is_member(organisation: Organisation, user) -> bool:
+def is_staff(user, _obj=None) -> bool:
+    """Station staff or the task force (admin counts as staff), including the import's inactive system account."""
+    return bool(getattr(user, "is_staff", False))
+
+
+def is_member_of(user, organisation: Organisation) -> bool:
     """The user is an enterprise/investor account of this organisation (verified or not)."""
     return bool(user and user.is_authenticated and user.role in ORGANISATION_ROLES
                 and user.organisation_id == organisation.id)
+
+
+def is_member(organisation: Organisation, user) -> bool:
+    """The user is an enterprise/investor account of this organisation (verified or not)."""
+    return is_member_of(user, organisation)
 
 
 def may_manage_intents(organisation: Organisation, user) -> bool:
@@ -17,4 +31,4 @@ def may_manage_intents(organisation: Organisation, user) -> bool:
 
 def can_view_full_profile(organisation: Organisation, user) -> bool:
     """Address, legal representative and contact details: the organisation's members and staff."""
-    return is_member(organisation, user) or bool(user and user.is_authenticated and user.is_staff)
+    return is_member(organisation, user) or is_staff(user)

@@ -2,60 +2,55 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.accounts.models import User
+from app.accounts.rules import is_staff
 from app.core import audit
 from app.core.errors import TransitionError, require
 from app.core.files import save_file, upload_root
-from app.core.models import utcnow
+from app.core.states import Transition, check, move
 from app.extensions import db
 from app.projects import saved_searches, search
 from app.projects.models import (ENUM_FIELDS, PROJECT_FIELDS, PUBLIC_FIELDS, SUBMITTABLE_STATES, WITHDRAWABLE_STATES,
                                  Project, ProjectAttachment, ProjectStatus)
+from app.projects.rules import is_deal_party, is_owner, may_track
 from app.suggestions import operations as matching
 
 S = ProjectStatus
 
+_REVIEWERS = _l("只有服务站工作人员可以初核")
 
-# action → (states it may start from, state it leads to); the only description of the life of a project.
-TRANSITIONS: dict[str, tuple[frozenset, ProjectStatus]] = {
-    "submit": (frozenset(SUBMITTABLE_STATES), S.SUBMITTED),
-    "approve": (frozenset({S.SUBMITTED}), S.PUBLISHED),
-    "return": (frozenset({S.SUBMITTED}), S.RETURNED),
-    "reject": (frozenset({S.SUBMITTED}), S.REJECTED),
-    "withdraw": (frozenset(WITHDRAWABLE_STATES), S.WITHDRAWN),
-    "resubmit_after_edit": (frozenset({S.PUBLISHED}), S.SUBMITTED),   # public fields edited
-    "start_negotiation": (frozenset({S.PUBLISHED}), S.NEGOTIATING),    # an interest accepted
-    "end_negotiation": (frozenset({S.NEGOTIATING}), S.PUBLISHED),      # all talks ended unsigned
-    "sign": (frozenset({S.NEGOTIATING}), S.SIGNED),
-    "start_incubation": (frozenset({S.SIGNED}), S.INCUBATING),
-    "launch": (frozenset({S.SIGNED, S.INCUBATING}), S.LAUNCHED),     # 获批上市 reached
+# The life of a project (DESIGN.md): action → Transition(from, to, who). The deal and incubation operations
+# take the later steps: an accepted interest starts talks, a confirmed agreement signs, a completed
+# assessment starts incubation, the 获批上市 milestone launches.
+LIFE = {
+    "submit": Transition(SUBMITTABLE_STATES, S.SUBMITTED, is_owner, stamps=("submitted_at",),
+                         refusal=_l("只有项目负责人可以提交草稿或退回的项目")),
+    "submit_paper_form": Transition(SUBMITTABLE_STATES, S.SUBMITTED, is_staff, stamps=("submitted_at",),
+                                    refusal=_l("只有服务站工作人员可以代为提交纸质申报表")),
+    "approve": Transition({S.SUBMITTED}, S.PUBLISHED, is_staff, stamps=("published_at",), refusal=_REVIEWERS),
+    "return": Transition({S.SUBMITTED}, S.RETURNED, is_staff, refusal=_REVIEWERS),
+    "reject": Transition({S.SUBMITTED}, S.REJECTED, is_staff, refusal=_REVIEWERS),
+    "withdraw": Transition(WITHDRAWABLE_STATES, S.WITHDRAWN, is_owner, refusal=_l("只有项目负责人可以撤回项目")),
+    "resubmit_after_edit": Transition({S.PUBLISHED}, S.SUBMITTED, is_owner, stamps=("submitted_at",)),
+    "start_negotiation": Transition({S.PUBLISHED}, S.NEGOTIATING, is_owner,
+                                    refusal=_l("只有项目负责人接受意向后项目才进入合作洽谈")),
+    "end_negotiation": Transition({S.NEGOTIATING}, S.PUBLISHED, is_deal_party, refusal=_l("只有洽谈双方可以终止洽谈")),
+    "sign": Transition({S.NEGOTIATING}, S.SIGNED, is_deal_party, refusal=_l("只有洽谈双方可以确认签约")),
+    "start_incubation": Transition({S.SIGNED}, S.INCUBATING, is_staff,
+                                   refusal=_l("只有服务站工作人员可以开始项目培育")),
+    "launch": Transition({S.SIGNED, S.INCUBATING}, S.LAUNCHED, may_track,
+                         refusal=_l("只有项目负责人、签约企业和服务站可以更新里程碑")),
 }
-
-
-ALLOWED = {(source, target) for sources, target in TRANSITIONS.values() for source in sources}
 
 
 EDITABLE_FIELDS = tuple(f.name for f in PROJECT_FIELDS)
 
 
-def _move(project: Project, action: str, actor: User, comment: str = "", audit_action: str | None = None) -> None:
-    """Check the transition table, set the state and timestamps, and add the audit row."""
-    sources, to = TRANSITIONS[action]
-    if project.status not in sources:
-        raise TransitionError(_("当前状态（%(state)s）下不能执行此操作", state=project.status.label))
-    from_state = project.status
-    project.status = to
-    now = utcnow()
-    project.status_changed_at = now
-    if to is S.SUBMITTED:
-        project.submitted_at = now
-    if action == "approve":
-        project.published_at = now
-    if project.id is None:
-        db.session.flush()
-    audit.record(audit_action or action, actor=actor, project=project, from_state=from_state.value,
-                 to_state=to.value, comment=comment)
+def _move(project: Project, action: str, actor: User, comment: str = "") -> None:
+    """Take one step of the project's life, then bring its search document and the suggestions up to date."""
+    move(project, LIFE, action, actor, comment, project=project)
     search.index_after_commit(project)
     matching.refresh_after_commit()
 
@@ -106,28 +101,27 @@ def update_project(project: Project, actor: User, values: dict) -> set[str]:
 
 def submit_project(project: Project, actor: User) -> None:
     """Send a draft or returned project to initial review (初核)."""
-    require(project.can_submit(actor), _("只有项目负责人可以提交草稿或退回的项目"))
+    check(project, LIFE, "submit", actor)
     require(project.commitment_agreed, _("提交前须同意承诺书"))
     _move(project, "submit", actor)
 
 
 def submit_paper_form(project: Project, staff: User, comment: str = "") -> None:
     """Staff enter a paper 附件1 (bulk import) into review on the owner's behalf."""
-    require(staff.is_staff, _("只有服务站工作人员可以代为提交纸质申报表"))
+    check(project, LIFE, "submit_paper_form", staff)
     require(project.commitment_agreed, _("提交前须同意承诺书"))
-    _move(project, "submit", staff, comment, audit_action="submit_paper_form")
+    _move(project, "submit_paper_form", staff, comment)
 
 
 def approve_project(project: Project, reviewer: User, comment: str = "") -> None:
     """Publish a submitted project after initial review."""
-    require(reviewer.is_staff, _("只有服务站工作人员可以初核"))
     _move(project, "approve", reviewer, comment)
     saved_searches.notify_matches(project)
 
 
 def return_project(project: Project, reviewer: User, comment: str) -> None:
     """Send a submitted project back to its owner with what to revise."""
-    require(reviewer.is_staff, _("只有服务站工作人员可以初核"))
+    check(project, LIFE, "return", reviewer)
     if not comment.strip():
         raise TransitionError(_("退回修改须说明修改意见"))
     _move(project, "return", reviewer, comment)
@@ -135,7 +129,7 @@ def return_project(project: Project, reviewer: User, comment: str) -> None:
 
 def reject_project(project: Project, reviewer: User, reason: str) -> None:
     """Refuse a submitted project, with the reason the owner will read."""
-    require(reviewer.is_staff, _("只有服务站工作人员可以初核"))
+    check(project, LIFE, "reject", reviewer)
     if not reason.strip():
         raise TransitionError(_("不予通过须说明理由"))
     _move(project, "reject", reviewer, reason)
@@ -143,7 +137,6 @@ def reject_project(project: Project, reviewer: User, reason: str) -> None:
 
 def withdraw_project(project: Project, actor: User, comment: str = "") -> None:
     """The owner takes the project off the platform."""
-    require(project.is_owner(actor), _("只有项目负责人可以撤回项目"))
     _move(project, "withdraw", actor, comment)
 
 
@@ -164,22 +157,12 @@ def sign_project(project: Project, actor: User, comment: str = "") -> None:
 
 def start_incubation(project: Project, staff: User, comment: str = "") -> None:
     """The station's assessment is done: the project is being incubated (产品培育)."""
-    require(staff.is_staff, _("只有服务站工作人员可以开始项目培育"))
     _move(project, "start_incubation", staff, comment)
 
 
 def launch_project(project: Project, actor: User, comment: str = "") -> None:
     """获批上市: the product is approved for the market."""
     _move(project, "launch", actor, comment)
-
-
-def move_for_demo(project: Project, to: ProjectStatus, actor: User, comment: str) -> None:
-    """Walk a project one allowed step to `to` without the deal that normally drives it (test factories)."""
-    action = next((name for name, (sources, target) in TRANSITIONS.items()
-                   if target is to and project.status in sources), None)
-    if action is None:
-        raise TransitionError(_("当前状态（%(state)s）下不能执行此操作", state=project.status.label))
-    _move(project, action, actor, comment, audit_action="demo_" + action)
 
 
 def latest_review_comment(project: Project) -> str:

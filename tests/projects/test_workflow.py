@@ -146,8 +146,9 @@ def test_queue_is_oldest_first(make_project):
 
 def test_transition_table_is_the_only_gate(make_project, staff):
     """A disallowed move raises before anything changes, including the audit trail."""
+    from app.core.states import move
     project = make_project(status=S.DRAFT)
     rows = len(audit_rows(project))
     with pytest.raises(TransitionError):
-        svc.move_for_demo(project, S.LAUNCHED, staff, "skip")
+        move(project, svc.LIFE, "launch", staff, "skip", project=project)
     assert project.status is S.DRAFT and len(audit_rows(project)) == rows

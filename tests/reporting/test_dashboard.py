@@ -19,7 +19,7 @@ from app.projects import operations as svc
 from app.projects.models import ProjectStatus
 from app.reporting.dashboard import Period, PeriodError, dashboard_figures, parse_period, trend_months
 from app.reporting.summary import REPORT_TITLE, summary_docx, summary_xlsx
-from tests.conftest import FULL_PROJECT
+from tests.conftest import FULL_PROJECT, PATHS, take_step
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 BASE = datetime(2025, 1, 1, 9, 0, tzinfo=BEIJING)
@@ -60,16 +60,6 @@ def stay_days(i: int) -> list[float]:
     return [i, i - 3, i, 20 + 2 * (i - 12), 30 + (i - 13), 40]
 
 
-PATHS = {
-    S.DRAFT: [], S.SUBMITTED: ["submit"], S.RETURNED: ["submit", "return"], S.REJECTED: ["submit", "reject"],
-    S.WITHDRAWN: ["withdraw"], S.PUBLISHED: ["submit", "approve"],
-    S.NEGOTIATING: ["submit", "approve", S.NEGOTIATING],
-    S.SIGNED: ["submit", "approve", S.NEGOTIATING, S.SIGNED],
-    S.INCUBATING: ["submit", "approve", S.NEGOTIATING, S.SIGNED, S.INCUBATING],
-    S.LAUNCHED: ["submit", "approve", S.NEGOTIATING, S.SIGNED, S.INCUBATING, S.LAUNCHED],
-}
-
-
 def _stamp_new_rows(moment: datetime) -> None:
     """Date the audit rows not yet written: set before their INSERT, as the trail is append-only."""
     for row in db.session.new:
@@ -83,18 +73,7 @@ def walk(status, owner, reviewer, times: list[datetime], **fields):
         project = svc.create_project(owner, dict(FULL_PROJECT, **fields))
         _stamp_new_rows(times[0])
         for step, moment in zip(PATHS[status], times[1:]):
-            if step == "submit":
-                svc.submit_project(project, owner)
-            elif step == "approve":
-                svc.approve_project(project, reviewer)
-            elif step == "return":
-                svc.return_project(project, reviewer, "请补充临床数据")
-            elif step == "reject":
-                svc.reject_project(project, reviewer, "不属于医疗器械")
-            elif step == "withdraw":
-                svc.withdraw_project(project, owner)
-            else:
-                svc.move_for_demo(project, step, reviewer, "fixture")
+            take_step(project, step, owner, reviewer)
             _stamp_new_rows(moment)
     db.session.flush()
     return project
