@@ -279,13 +279,20 @@ class Agreement(db.Model):
     def recorded_by_owner_side(self) -> bool:
         return self.recorded_by_id == self.interest.project.owner_id
 
-    def can_confirm(self, user) -> bool:
-        """The other side confirms: not the recorder's side."""
-        if self.status is not AgreementStatus.AWAITING or self.interest.status is not InterestStatus.ACCEPTED:
-            return False
+    @property
+    def project(self) -> "Project":
+        return self.interest.project
+
+    def is_other_side(self, user) -> bool:
+        """Not the recorder's side of the interest."""
         if self.recorded_by_owner_side():
             return self.interest.is_member(user)
         return self.interest.is_project_owner(user)
+
+    def can_confirm(self, user) -> bool:
+        """The other side confirms (or disputes) an agreement awaiting it, while the talks are on."""
+        return (self.status is AgreementStatus.AWAITING and self.interest.status is InterestStatus.ACCEPTED
+                and self.is_other_side(user))
 
 
 class DockingStatus(LabeledEnum):
@@ -334,6 +341,10 @@ class DockingForm(db.Model):
     filed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     interest: Mapped[Interest] = relationship(back_populates="docking_form")
+
+    @property
+    def project(self) -> "Project":
+        return self.interest.project
 
     def can_edit(self, user) -> bool:
         return self.interest.is_member(user)

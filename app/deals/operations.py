@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.accounts.models import Organisation, User
 from app.accounts.operations import field_labels
@@ -15,6 +16,8 @@ from app.core.errors import ServiceError, TransitionError, require
 from app.core.files import save_file
 from app.core.models import utcnow
 from app.core.notifications import notify, notify_many, notify_staff
+from app.core.states import SYSTEM, Transition, action_between, check, is_system, move
+from app.deals import rules
 from app.deals.models import (Agreement, AgreementStatus, CooperationMode, DeclineReason, DockingForm, DockingStatus,
                               Intent, IntentStatus, Interest, InterestStatus, NegotiationMessage, RegionPreference,
                               Specialised, ThreadRead)
@@ -25,31 +28,57 @@ from app.projects.models import DeviceClass, Project, ProjectStatus, Stage
 I = InterestStatus
 
 
-# action → (states it may start from, state it leads to)
-TRANSITIONS: dict[str, tuple[frozenset, InterestStatus]] = {
-    "accept": (frozenset({I.PENDING}), I.ACCEPTED),
-    "decline": (frozenset({I.PENDING}), I.DECLINED),
-    "withdraw": (frozenset({I.PENDING}), I.WITHDRAWN),
-    "expire": (frozenset({I.PENDING}), I.EXPIRED),
-    "sign": (frozenset({I.ACCEPTED}), I.SIGNED),
-    "fail": (frozenset({I.ACCEPTED}), I.FAILED),
+_RESPONDERS = _l("只有项目负责人可以回复待处理的意向")
+
+# An expression of interest (DESIGN.md): pending → accepted | declined | withdrawn | expired; accepted → signed | failed.
+INTEREST = {
+    "accept": Transition({I.PENDING}, I.ACCEPTED, rules.is_project_owner, audit="interest_accept",
+                         stamps=("responded_at",), refusal=_RESPONDERS),
+    "decline": Transition({I.PENDING}, I.DECLINED, rules.is_project_owner, audit="interest_decline",
+                          stamps=("responded_at", "closed_at"), refusal=_RESPONDERS),
+    "withdraw": Transition({I.PENDING}, I.WITHDRAWN, rules.is_interested_member, audit="interest_withdraw",
+                           stamps=("closed_at",), refusal=_l("只有意向方可以撤回待回复的意向")),
+    "expire": Transition({I.PENDING}, I.EXPIRED, is_system, audit="interest_expire", stamps=("closed_at",)),
+    "sign": Transition({I.ACCEPTED}, I.SIGNED, rules.is_party, audit="interest_sign", stamps=("closed_at",),
+                       refusal=_l("只有洽谈双方可以确认签约")),
+    "fail": Transition({I.ACCEPTED}, I.FAILED, rules.is_party, audit="interest_fail", stamps=("closed_at",),
+                       refusal=_l("只有洽谈双方可以终止洽谈")),
 }
 
 
-def move_interest(interest: Interest, action: str, actor: User | None, comment: str = "") -> None:
-    """Check the interest transition table, set the state, add the audit row."""
-    sources, to = TRANSITIONS[action]
-    if interest.status not in sources:
-        raise TransitionError(_("意向当前为“%(state)s”，不能执行此操作", state=interest.status.label))
-    from_state = interest.status
-    interest.status = to
-    now = utcnow()
-    if action in ("accept", "decline"):
-        interest.responded_at = now
-    if to not in (I.PENDING, I.ACCEPTED):
-        interest.closed_at = now
-    audit.record("interest_" + action, actor=actor, project=interest.project, subject=interest,
-                 from_state=from_state.value, to_state=to.value, comment=comment)
+A = AgreementStatus
+
+# The recorded cooperation: one side records it (again, to correct it), the other side confirms or disputes.
+SIGNING = {
+    "record": Transition({A.AWAITING, A.DISPUTED}, A.AWAITING, rules.is_signatory, audit="record_agreement",
+                         refusal=_l("只有洽谈中的双方可以登记签约")),
+    "confirm": Transition({A.AWAITING}, A.CONFIRMED, rules.is_other_side, audit="confirm_agreement",
+                          stamps=("confirmed_at",), refusal=_l("只有另一方可以确认签约")),
+    "dispute": Transition({A.AWAITING}, A.DISPUTED, rules.is_other_side, audit="dispute_agreement",
+                          refusal=_l("只有另一方可以对签约信息提出异议")),
+}
+
+
+# 附件2: filed once by the signing enterprise; a filed form may still be corrected and saved.
+DOCKING = {
+    "file": Transition({DockingStatus.DRAFT}, DockingStatus.FILED, rules.is_signer, audit="file_docking_form",
+                       stamps=("filed_at",), refusal=_l("只有签约企业可以填报对接表")),
+}
+
+
+N = IntentStatus
+
+_INTENT_MANAGERS = _l("只有本机构已认证的成员可以变更投资意向状态")
+
+# An investment intent: paused and resumed at will; closed is final.
+INTENT = {
+    "pause": Transition({N.ACTIVE}, N.PAUSED, rules.may_manage_intent, audit="intent_paused",
+                        refusal=_INTENT_MANAGERS),
+    "resume": Transition({N.PAUSED}, N.ACTIVE, rules.may_manage_intent, audit="intent_resumed",
+                         refusal=_INTENT_MANAGERS),
+    "close": Transition({N.ACTIVE, N.PAUSED}, N.CLOSED, rules.may_manage_intent, audit="intent_closed",
+                        refusal=_INTENT_MANAGERS),
+}
 
 
 def _link(interest: Interest) -> str:
@@ -89,8 +118,7 @@ def express_interest(project: Project, user: User, message: str, cooperation_mod
 
 def accept_interest(interest: Interest, owner: User) -> None:
     """The project owner accepts: the partner tier opens to that organisation and talks begin."""
-    require(interest.can_respond(owner), _("只有项目负责人可以回复待处理的意向"))
-    move_interest(interest, "accept", owner)
+    move(interest, INTEREST, "accept", owner)
     project = interest.project
     if project.status is ProjectStatus.PUBLISHED:
         project_service.start_negotiation(project, owner)
@@ -100,14 +128,14 @@ def accept_interest(interest: Interest, owner: User) -> None:
 
 def decline_interest(interest: Interest, owner: User, reason: DeclineReason, note: str = "") -> None:
     """The owner declines, with a reason code the organisation sees."""
-    require(interest.can_respond(owner), _("只有项目负责人可以回复待处理的意向"))
+    check(interest, INTEREST, "decline", owner)
     if reason is None:
         raise ServiceError(_("请选择婉拒原因"))
     if reason is DeclineReason.OTHER and not note.strip():
         raise ServiceError(_("选择“其他”时请说明原因"))
+    move(interest, INTEREST, "decline", owner, comment=f"{reason.label} {note}".strip())
     interest.decline_reason = reason
     interest.decline_note = note.strip()
-    move_interest(interest, "decline", owner, comment=f"{reason.label} {note}".strip())
     notify_many(_members(interest), "interest_declined",
                 _("意向未被接受：%(project)s", project=interest.project.display_name),
                 _("原因：%(reason)s。%(note)s", reason=reason.label, note=interest.decline_note), _link(interest))
@@ -115,17 +143,16 @@ def decline_interest(interest: Interest, owner: User, reason: DeclineReason, not
 
 def withdraw_interest(interest: Interest, member: User) -> None:
     """The organisation takes back a pending interest."""
-    require(interest.can_withdraw(member), _("只有意向方可以撤回待回复的意向"))
-    move_interest(interest, "withdraw", member)
+    move(interest, INTEREST, "withdraw", member)
 
 
 def end_negotiation(interest: Interest, actor: User, reason: str) -> None:
     """Either side ends the talks without signing; the project returns to the library if no talks remain."""
-    require(interest.can_end(actor), _("只有洽谈双方可以终止洽谈"))
+    check(interest, INTEREST, "fail", actor)
     if not reason.strip():
         raise ServiceError(_("请说明终止洽谈的原因"))
+    move(interest, INTEREST, "fail", actor, comment=reason)
     interest.end_reason = reason.strip()
-    move_interest(interest, "fail", actor, comment=reason)
     project = interest.project
     others = db.session.scalar(db.select(db.func.count()).select_from(Interest).where(
         Interest.project_id == project.id, Interest.status == I.ACCEPTED))
@@ -147,7 +174,7 @@ def expire_interests(now: datetime | None = None) -> tuple[int, int]:
             continue
         project = interest.project
         if interest.expires_at <= now:
-            move_interest(interest, "expire", None, comment=_("超过 %(days)d 天未回复", days=days))
+            move(interest, INTEREST, "expire", SYSTEM, comment=_("超过 %(days)d 天未回复", days=days))
             notify_many([project.owner, *_members(interest)], "interest_expired",
                         _("意向已过期：%(project)s", project=project.display_name),
                         _("该意向在 %(days)d 天内未获回复，已自动过期。", days=days), _board_link(project))
@@ -256,8 +283,13 @@ def record_agreement(interest: Interest, actor: User, cooperation_modes: list[st
         raise ServiceError(_("请选择合作方式"))
     if contract is None or not getattr(contract, "filename", "").lower().endswith(".pdf"):
         raise ServiceError(_("请上传已签署合同的 PDF 文件"))
+    agreement = interest.agreement
+    if agreement is not None:
+        check(agreement, SIGNING, "record", actor)
     stored, original, _content_type, _size = save_file(contract, f"contracts/{interest.id}")  # checks %PDF
-    agreement = interest.agreement or Agreement(interest=interest)
+    first = agreement is None
+    if first:
+        agreement = Agreement(interest=interest, status=AgreementStatus.AWAITING)
     agreement.recorded_by_id = actor.id
     agreement.cooperation_modes = list(cooperation_modes)
     agreement.amount_wan = amount_wan
@@ -265,12 +297,14 @@ def record_agreement(interest: Interest, actor: User, cooperation_modes: list[st
     agreement.summary = summary.strip()
     agreement.contract_stored_name = stored
     agreement.contract_original_name = original
-    agreement.status = AgreementStatus.AWAITING
     agreement.dispute_note = ""
-    db.session.add(agreement)
-    db.session.flush()
-    audit.record("record_agreement", actor=actor, project=interest.project, subject=agreement,
-                 to_state=AgreementStatus.AWAITING.value, comment=summary[:200])
+    if first:
+        db.session.add(agreement)
+        db.session.flush()
+        audit.record("record_agreement", actor=actor, project=interest.project, subject=agreement,
+                     to_state=AgreementStatus.AWAITING.value, comment=summary[:200])
+    else:  # recorded again: a correction (after a dispute, or of one's own record)
+        move(agreement, SIGNING, "record", actor, comment=summary[:200])
     notify_many(_other_side(interest, actor), "signing_awaiting",
                 _("请确认签约：%(project)s", project=interest.project.display_name),
                 _("对方已登记合作签约信息，请核对后确认。"), url_for("deals.signing", interest_id=interest.id))
@@ -279,14 +313,14 @@ def record_agreement(interest: Interest, actor: User, cooperation_modes: list[st
 
 def confirm_agreement(agreement: Agreement, actor: User) -> None:
     """The other side confirms: the interest and the project are signed, and staff are told."""
-    require(agreement.can_confirm(actor), _("只有另一方可以确认签约"))
     interest = agreement.interest
-    agreement.status = AgreementStatus.CONFIRMED
+    # One confirmation moves three things; each is checked before any of them moves.
+    check(agreement, SIGNING, "confirm", actor)
+    check(interest, INTEREST, "sign", actor)
+    check(interest.project, project_service.LIFE, "sign", actor)
+    move(agreement, SIGNING, "confirm", actor)
     agreement.confirmed_by_id = actor.id
-    agreement.confirmed_at = utcnow()
-    audit.record("confirm_agreement", actor=actor, project=interest.project, subject=agreement,
-                 from_state=AgreementStatus.AWAITING.value, to_state=AgreementStatus.CONFIRMED.value)
-    move_interest(interest, "sign", actor)
+    move(interest, INTEREST, "sign", actor)
     project_service.sign_project(interest.project, actor, comment=interest.organisation.name)
     title = _("签约落地：%(project)s", project=interest.project.display_name)
     body = _("%(org)s 与项目负责人已确认合作签约。", org=interest.organisation.name)
@@ -298,13 +332,13 @@ def confirm_agreement(agreement: Agreement, actor: User) -> None:
 
 def dispute_agreement(agreement: Agreement, actor: User, note: str) -> None:
     """The other side does not confirm what was recorded; the recorder may correct and record again."""
-    require(agreement.can_confirm(actor), _("只有另一方可以对签约信息提出异议"))
+    check(agreement, SIGNING, "dispute", actor)
+    if agreement.interest.status is not I.ACCEPTED:
+        raise TransitionError(_("当前状态（%(state)s）下不能执行此操作", state=agreement.interest.status.label))
     if not note.strip():
         raise ServiceError(_("请说明哪里需要更正"))
-    agreement.status = AgreementStatus.DISPUTED
+    move(agreement, SIGNING, "dispute", actor, comment=note)
     agreement.dispute_note = note.strip()
-    audit.record("dispute_agreement", actor=actor, project=agreement.interest.project, subject=agreement,
-                 from_state=AgreementStatus.AWAITING.value, to_state=AgreementStatus.DISPUTED.value, comment=note)
     notify_many(_other_side(agreement.interest, actor), "signing_disputed",
                 _("签约信息需更正：%(project)s", project=agreement.interest.project.display_name), note,
                 url_for("deals.signing", interest_id=agreement.interest.id))
@@ -339,17 +373,15 @@ def save_docking_form(form: DockingForm, actor: User, values: dict, file: bool) 
     for name in DOCKING_FIELDS:
         if name in values:
             setattr(form, name, values[name])
-    was_filed = form.status is DockingStatus.FILED
-    if file:
-        form.status = DockingStatus.FILED
-        form.filed_by_id = actor.id
-        form.filed_at = form.filed_at or utcnow()
-    audit.record("file_docking_form" if file else "save_docking_form", actor=actor, project=form.interest.project,
-                 subject=form, to_state=form.status.value)
-    if file and not was_filed:
-        notify_staff("docking_filed", _("对接表已报送：%(project)s", project=form.project_name),
-                     _("%(org)s 已填报《企业意向临床研究成果转化项目对接表》。", org=form.company_name),
-                     url_for("deals.docking", interest_id=form.interest_id))
+    if not (file and form.status is DockingStatus.DRAFT):  # saved, or a filed form corrected
+        audit.record("save_docking_form", actor=actor, project=form.project, subject=form,
+                     to_state=form.status.value)
+        return
+    move(form, DOCKING, "file", actor)
+    form.filed_by_id = actor.id
+    notify_staff("docking_filed", _("对接表已报送：%(project)s", project=form.project_name),
+                 _("%(org)s 已填报《企业意向临床研究成果转化项目对接表》。", org=form.company_name),
+                 url_for("deals.docking", interest_id=form.interest_id))
 
 
 def docking_forms() -> list[DockingForm]:
@@ -359,14 +391,6 @@ def docking_forms() -> list[DockingForm]:
 
 INTENT_FIELDS = ("title", "description", "keywords", "fields", "device_classes", "stages", "cooperation_modes",
                  "budget_min_wan", "budget_max_wan", "region_preference")
-
-
-INTENT_TRANSITIONS = {
-    (IntentStatus.ACTIVE, IntentStatus.PAUSED): "intent_paused",
-    (IntentStatus.PAUSED, IntentStatus.ACTIVE): "intent_resumed",
-    (IntentStatus.ACTIVE, IntentStatus.CLOSED): "intent_closed",
-    (IntentStatus.PAUSED, IntentStatus.CLOSED): "intent_closed",
-}
 
 
 EDITABLE_INTENT_STATES = (IntentStatus.ACTIVE, IntentStatus.PAUSED)
@@ -448,13 +472,10 @@ def update_intent(intent: Intent, actor, values: dict) -> Intent:
 
 def set_intent_status(intent: Intent, actor, status: IntentStatus) -> Intent:
     """Pause, resume or close an intent; closed is final."""
-    require(intent.can_edit(actor), _("只有本机构已认证的成员可以变更投资意向状态"))
-    action = INTENT_TRANSITIONS.get((intent.status, status))
+    action = action_between(INTENT, intent.status, status)
     if action is None:
         raise TransitionError(_("投资意向当前为“%(state)s”，不能改为“%(target)s”",
                                 state=intent.status.label, target=status.label))
-    previous = intent.status
-    intent.status = status
-    audit.record(action, actor=actor, subject=intent, from_state=previous.value, to_state=status.value)
+    move(intent, INTENT, action, actor)
     intent_changed(intent)
     return intent
