@@ -8,13 +8,16 @@ from types import SimpleNamespace
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from app.accounts.models import ORGANISATION_ROLES, Organisation, OrgStatus, Role, User
+from app.accounts import rules
 from app.accounts.rules import is_member
 from app.core import audit, mail
 from app.core.errors import ServiceError, require
 from app.core.models import utcnow
+from app.core.states import Transition, any_of, check, move
 from app.deals.models import Specialised
 from app.extensions import db
 
@@ -174,16 +177,27 @@ def reset_password(user: User, new: str) -> None:
     audit.record("reset_password", actor=user, subject=user)
 
 
+O = OrgStatus
+
+_STAFF_ONLY = _l("只有服务站工作人员可以认证机构")
+
+# An organisation's verification by the station (DESIGN.md: verified by staff before its members may act).
+# A rejected organisation is verified only after it is back in the queue: its member corrects the profile
+# (update_profile reopens it) or staff reopen it.
+VERIFICATION = {
+    "verify": Transition({O.PENDING}, O.VERIFIED, rules.is_staff, audit="verify_organisation",
+                         stamps=("verified_at",), refusal=_STAFF_ONLY),
+    "reject": Transition({O.PENDING}, O.REJECTED, rules.is_staff, audit="reject_organisation", refusal=_STAFF_ONLY),
+    "reopen": Transition({O.REJECTED}, O.PENDING, any_of(rules.is_member_of, rules.is_staff),
+                         audit="reopen_organisation", refusal=_l("只有本机构成员或服务站工作人员可以重新提交认证")),
+}
+
+
 def verify_organisation(organisation: Organisation, staff: User) -> None:
-    """Staff confirm an organisation: its members may now see the library and act."""
-    require(staff.is_staff, _("只有服务站工作人员可以认证机构"))
-    previous = organisation.status
-    organisation.status = OrgStatus.VERIFIED
+    """Staff confirm a pending organisation: its members may now see the library and act."""
+    move(organisation, VERIFICATION, "verify", staff)
     organisation.status_reason = ""
-    organisation.verified_at = utcnow()
     organisation.verified_by_id = staff.id
-    audit.record("verify_organisation", actor=staff, subject=organisation,
-                 from_state=previous.value, to_state=OrgStatus.VERIFIED.value)
     from app.suggestions import operations as matching
     matching.refresh_after_commit()
     for member in organisation.members:
@@ -192,15 +206,17 @@ def verify_organisation(organisation: Organisation, staff: User) -> None:
 
 
 def reject_organisation(organisation: Organisation, staff: User, reason: str) -> None:
-    """Staff refuse an organisation, with the reason its members read."""
-    require(staff.is_staff, _("只有服务站工作人员可以认证机构"))
+    """Staff refuse a pending organisation, with the reason its members read."""
+    check(organisation, VERIFICATION, "reject", staff)
     if not reason.strip():
         raise ServiceError(_("请填写不通过的理由"))
-    previous = organisation.status
-    organisation.status = OrgStatus.REJECTED
+    move(organisation, VERIFICATION, "reject", staff, comment=reason)
     organisation.status_reason = reason.strip()
-    audit.record("reject_organisation", actor=staff, subject=organisation,
-                 from_state=previous.value, to_state=OrgStatus.REJECTED.value, comment=reason)
+
+
+def reopen_organisation(organisation: Organisation, actor: User, comment: str = "") -> None:
+    """A rejected organisation goes back to the verification queue (a member corrected it, or staff reopen it)."""
+    move(organisation, VERIFICATION, "reopen", actor, comment=comment)
 
 
 PROFILE_FIELDS = ("name", "address", "uscc", "field", "legal_rep", "registered_capital_wan", "registered_on",
@@ -276,6 +292,8 @@ def update_profile(organisation: Organisation, actor, values: dict) -> list[str]
             setattr(organisation, name, values[name])
             changed.append(name)
     audit.record("update_profile", actor=actor, subject=organisation, comment="; ".join([", ".join(changed), *notes]))
+    if changed and organisation.status is OrgStatus.REJECTED:
+        reopen_organisation(organisation, actor, comment=_("修改机构资料后重新提交认证"))
     return changed
 
 

@@ -163,9 +163,14 @@ def organisations():
 def verify_organisation(organisation_id):
     organisation = db.get_or_404(Organisation, organisation_id)
     if VerifyOrganisationForm().validate_on_submit():
-        accounts.verify_organisation(organisation, current_user)
-        db.session.commit()
-        flash(_("%(name)s 已认证，其成员现在可以浏览项目库并表达意向", name=organisation.name), "success")
+        try:
+            accounts.verify_organisation(organisation, current_user)
+        except ServiceError as error:  # already verified, or rejected and not yet back in the queue
+            db.session.rollback()
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            flash(_("%(name)s 已认证，其成员现在可以浏览项目库并表达意向", name=organisation.name), "success")
     return redirect(url_for(".organisations"))
 
 
@@ -175,9 +180,14 @@ def reject_organisation(organisation_id):
     organisation = db.get_or_404(Organisation, organisation_id)
     form = RejectOrganisationForm()
     if form.validate_on_submit():
-        accounts.reject_organisation(organisation, current_user, form.comment.data)
-        db.session.commit()
-        flash(_("已记录不予认证及理由，该机构成员登录后可看到"), "info")
+        try:
+            accounts.reject_organisation(organisation, current_user, form.comment.data)
+        except ServiceError as error:  # no longer pending
+            db.session.rollback()
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            flash(_("已记录不予认证及理由，该机构成员登录后可看到"), "info")
     else:
         flash(_("请写明不通过的理由"), "danger")
     return redirect(url_for(".organisations"))

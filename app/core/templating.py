@@ -53,6 +53,8 @@ ACTION_LABELS = {
     "approve_match": _l("服务站推荐对接"), "dismiss_match": _l("忽略推荐配对"),
     "report_export": _l("报送国家局器审中心"), "report_download": _l("下载报送文件"), "audit_export": _l("导出审计日志"),
     "import": _l("批量导入"), "view_partner_attachment": _l("查看附件"), "submit_paper_form": _l("代为提交纸质申报表"),
+    "verify_organisation": _l("认证通过"), "reject_organisation": _l("不予认证"),
+    "reopen_organisation": _l("重新提交认证"),
 }
 
 
