@@ -7,15 +7,19 @@ from zoneinfo import ZoneInfo
 
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.accounts.models import User
+from app.accounts.rules import is_staff
 from app.core import audit
 from app.core.errors import ServiceError, TransitionError, require
 from app.core.files import save_file
-from app.core.models import Setting, utcnow
+from app.core.models import Setting
 from app.core.notifications import notify_many
+from app.core.states import Transition, action_between, check, move
 from app.deals.models import Interest, InterestStatus
 from app.extensions import db
+from app.incubation import rules
 from app.incubation.models import (DEFAULT_WEIGHTS, SCORE_MAX, SCORE_MIN, Assessment, AssessmentScore, AssessmentStatus,
                                    Indicator, Milestone, MilestoneEvidence, MilestoneKind, MilestoneStatus,
                                    Recommendation)
@@ -28,10 +32,29 @@ WEIGHTS_KEY = "assessment_weights"
 DEFAULT_WEIGHT_KEYS = tuple(i.value for i in Indicator)
 
 
-ASSESSABLE_STATES = (ProjectStatus.SIGNED, ProjectStatus.INCUBATING, ProjectStatus.LAUNCHED)
+ASSESSABLE_STATES = TRACKED_STATES = rules.TRACKED_STATES
 
 
-TRACKED_STATES = ASSESSABLE_STATES
+# An assessment version is open while staff score it, and completed once (a re-assessment is a new version).
+ASSESSMENT = {
+    "complete": Transition({AssessmentStatus.OPEN}, AssessmentStatus.COMPLETED, is_staff,
+                           audit="complete_assessment", stamps=("completed_at",),
+                           refusal=_l("只有服务站工作人员可以完成评估")),
+}
+
+
+M = MilestoneStatus
+
+_TRACKERS = _l("只有项目负责人、签约企业和服务站可以更新里程碑")
+
+# A milestone's state is the parties' progress record: any state may follow any other (they correct it),
+# one action per target state; the dates and notes change without a move.
+MILESTONE = {
+    action: Transition(frozenset(M) - {target}, target, rules.may_update_milestone, audit="update_milestone",
+                       refusal=_TRACKERS)
+    for action, target in (("reset", M.NOT_STARTED), ("start", M.IN_PROGRESS), ("complete", M.DONE),
+                           ("set_aside", M.NOT_APPLICABLE))
+}
 
 
 def beijing_today() -> date:
@@ -121,9 +144,7 @@ def weighted_total(means: dict[str, Decimal], weights: dict[str, int]) -> Decima
 def complete_assessment(assessment: Assessment, staff: User, recommendations: list[str], support_plan: str,
                         responsible: User | None, next_review_on: date | None) -> None:
     """Close the assessment with its total, recommendations and 一企一策 plan; the project is now incubating."""
-    require(staff.is_staff, _("只有服务站工作人员可以完成评估"))
-    if assessment.status is not AssessmentStatus.OPEN:
-        raise TransitionError(_("该评估已完成"))
+    check(assessment, ASSESSMENT, "complete", staff)
     if not assessment.scores:
         raise ServiceError(_("至少需要一位评估人评分"))
     if not support_plan.strip():
@@ -140,13 +161,10 @@ def complete_assessment(assessment: Assessment, staff: User, recommendations: li
     assessment.support_plan = support_plan.strip()
     assessment.responsible_id = responsible.id if responsible else None
     assessment.next_review_on = next_review_on
-    assessment.status = AssessmentStatus.COMPLETED
-    assessment.completed_at = utcnow()
+    move(assessment, ASSESSMENT, "complete", staff,
+         comment=f"v{assessment.version} {assessment.total_score} "
+                 + "、".join(Recommendation(r).label for r in recommendations))
     project = assessment.project
-    audit.record("complete_assessment", actor=staff, project=project, subject=assessment,
-                 from_state=AssessmentStatus.OPEN.value, to_state=AssessmentStatus.COMPLETED.value,
-                 comment=f"v{assessment.version} {assessment.total_score} "
-                         + "、".join(Recommendation(r).label for r in recommendations))
     if project.status is ProjectStatus.SIGNED:
         project_service.start_incubation(project, staff, comment=_("项目评估完成"))
     ensure_milestones(project)
@@ -173,12 +191,7 @@ def signing_interest(project: Project) -> Interest | None:
 
 def can_update_milestones(project: Project, user) -> bool:
     """The clinician, the signing organisation's members and staff keep the timeline."""
-    if not (user and user.is_authenticated) or project.status not in TRACKED_STATES:
-        return False
-    if user.is_staff or project.is_owner(user):
-        return True
-    interest = signing_interest(project)
-    return bool(interest and interest.is_member(user))
+    return rules.may_update_milestones(user, project)
 
 
 def can_view_incubation(project: Project, user) -> bool:
@@ -189,18 +202,21 @@ def update_milestone(milestone: Milestone, actor: User, status: MilestoneStatus,
                      actual_on: date | None, notes: str) -> None:
     """Record progress on one milestone; reaching 获批上市 launches the project."""
     project = milestone.project
-    require(can_update_milestones(project, actor), _("只有项目负责人、签约企业和服务站可以更新里程碑"))
+    require(can_update_milestones(project, actor), str(_TRACKERS))
     if status is MilestoneStatus.DONE and actual_on is None:
         raise ServiceError(_("标记为已完成时请填写实际完成日期"))
     if actual_on is not None and actual_on > beijing_today():
         raise ServiceError(_("实际完成日期不能晚于今天"))
-    previous = milestone.status
-    milestone.status, milestone.planned_on, milestone.actual_on = status, planned_on, actual_on
+    milestone.planned_on, milestone.actual_on = planned_on, actual_on
     milestone.notes = (notes or "").strip()
     milestone.updated_by_id = actor.id
-    audit.record("update_milestone", actor=actor, project=project, subject=milestone,
-                 from_state=previous.value, to_state=status.value,
-                 comment=f"{milestone.kind.label} {planned_on or ''} {actual_on or ''}".strip())
+    comment = f"{milestone.kind.label} {planned_on or ''} {actual_on or ''}".strip()
+    action = action_between(MILESTONE, milestone.status, status)
+    if action is None:  # the same state: only the dates or notes changed
+        audit.record("update_milestone", actor=actor, project=project, subject=milestone,
+                     from_state=status.value, to_state=status.value, comment=comment)
+    else:
+        move(milestone, MILESTONE, action, actor, comment=comment)
     if milestone.kind is MilestoneKind.APPROVED and status is MilestoneStatus.DONE and \
             project.status in (ProjectStatus.SIGNED, ProjectStatus.INCUBATING):
         project_service.launch_project(project, actor, comment=_("获批上市"))
