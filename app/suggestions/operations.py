@@ -14,14 +14,15 @@ from typing import Callable
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.session import Session
 from sqlalchemy import event
 
 from app.accounts.models import Organisation, OrgStatus, User
-from app.core import audit
-from app.core.errors import ServiceError, require
+from app.accounts.rules import is_staff
 from app.core.models import utcnow
 from app.core.notifications import notify, notify_many
+from app.core.states import Transition, move
 from app.deals.models import Intent, IntentStatus
 from app.extensions import db
 from app.projects.models import LIBRARY_STATES, Project
@@ -283,25 +284,33 @@ def board_counts() -> dict[SuggestionStatus, int]:
     return counts
 
 
-def _decide_pair(suggestion: MatchSuggestion, status: SuggestionStatus, staff: User) -> None:
-    """A decision covers the pairing, whichever of the organisation's intents it came through."""
+G = SuggestionStatus
+
+# Staff decide on a suggested pairing: recommend it to both sides (once), or dismiss it for good. A decision
+# covers the pairing, whichever of the organisation's intents it came through: the pair's rows move together.
+DECISION = {
+    "approve": Transition({G.SUGGESTED}, G.APPROVED, is_staff, audit="approve_match", stamps=("decided_at",),
+                          refusal=_l("只有服务站工作人员可以推荐对接")),
+    "dismiss": Transition({G.SUGGESTED, G.APPROVED}, G.DISMISSED, is_staff, audit="dismiss_match",
+                          stamps=("decided_at",), refusal=_l("只有服务站工作人员可以忽略推荐")),
+}
+
+
+def _decide_pair(suggestion: MatchSuggestion, action: str, staff: User, comment: str) -> None:
+    """Move the suggestion and the pair's other rows not yet there; one audit row records the decision."""
+    target = DECISION[action].target
     rows = db.session.scalars(db.select(MatchSuggestion).where(
         MatchSuggestion.project_id == suggestion.project_id,
         MatchSuggestion.organisation_id == suggestion.organisation_id)).all()
+    move(suggestion, DECISION, action, staff, comment, along=[r for r in rows if r.status is not target])
     for row in rows:
-        row.status, row.decided_by_id, row.decided_at = status, staff.id, utcnow()
+        row.decided_by_id = staff.id
 
 
 def approve_suggestion(suggestion: MatchSuggestion, staff: User) -> None:
     """服务站推荐: both sides are told, and the pairing is highlighted for them."""
-    require(staff.is_staff, _("只有服务站工作人员可以推荐对接"))
-    if suggestion.status is not SuggestionStatus.SUGGESTED:
-        raise ServiceError(_("该推荐已处理"))
-    _decide_pair(suggestion, SuggestionStatus.APPROVED, staff)
     project, organisation = suggestion.project, suggestion.organisation
-    audit.record("approve_match", actor=staff, project=project, subject=suggestion,
-                 from_state=SuggestionStatus.SUGGESTED.value, to_state=SuggestionStatus.APPROVED.value,
-                 comment=organisation.name)
+    _decide_pair(suggestion, "approve", staff, organisation.name)
     notify(project.owner, "match_recommended", _("服务站推荐对接：%(org)s", org=organisation.name),
            _("创新服务站推荐贵项目与 %(org)s 对接，可在项目页查看推荐理由。", org=organisation.name),
            url_for("projects.detail", project_id=project.id))
@@ -313,11 +322,7 @@ def approve_suggestion(suggestion: MatchSuggestion, staff: User) -> None:
 
 def dismiss_suggestion(suggestion: MatchSuggestion, staff: User) -> None:
     """Take the pairing off every list for good (all of the organisation's intents)."""
-    require(staff.is_staff, _("只有服务站工作人员可以忽略推荐"))
-    _decide_pair(suggestion, SuggestionStatus.DISMISSED, staff)
-    audit.record("dismiss_match", actor=staff, project=suggestion.project, subject=suggestion,
-                 from_state=SuggestionStatus.SUGGESTED.value, to_state=SuggestionStatus.DISMISSED.value,
-                 comment=suggestion.organisation.name)
+    _decide_pair(suggestion, "dismiss", staff, suggestion.organisation.name)
 
 
 CLASS_NAMES = {"I": "Ⅰ类", "II": "Ⅱ类", "III": "Ⅲ类", "combination": "药械组合",
