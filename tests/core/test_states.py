@@ -1,12 +1,39 @@
-"""The one state machine: what move() does, on a small thing of its own."""
+"""The one state machine: what move() does, and that nothing else in app/ assigns a state.
+
+The rule the scan enforces: outside app/core/states.py no module assigns a stateful model's `status`
+(`x.status = …`, `x.status, y = …`, `setattr(x, "status", …)`, `.values(status=…)`/`.update({"status": …})`),
+and a model's constructor may pass `status=` only as its initial state (the column default), which is how
+the operation creating it starts its life. Everything after that is a move().
+"""
 from __future__ import annotations
+
+import ast
+import enum
+from pathlib import Path
 
 import pytest
 
+from app.accounts.models import Organisation
+from app.accounts.operations import VERIFICATION
+from app.core import states
 from app.core.errors import PermissionDenied, TransitionError
 from app.core.models import AuditEvent, LabeledEnum, set_labels
 from app.core.states import SYSTEM, Transition, action_between, allowed, any_of, check, is_system, move
+from app.deals.models import Agreement, DockingForm, Intent, Interest
+from app.deals.operations import DOCKING, INTENT, INTEREST, SIGNING
 from app.extensions import db
+from app.incubation.models import Assessment, Milestone
+from app.incubation.operations import ASSESSMENT, MILESTONE
+from app.projects.models import Project
+from app.projects.operations import LIFE
+from app.suggestions.models import MatchSuggestion
+from app.suggestions.operations import DECISION
+
+APP = Path(__file__).resolve().parents[2] / "app"
+
+# Every stateful model and its table.
+TABLES = {Project: LIFE, Interest: INTEREST, Intent: INTENT, Agreement: SIGNING, DockingForm: DOCKING,
+          Organisation: VERIFICATION, Assessment: ASSESSMENT, Milestone: MILESTONE, MatchSuggestion: DECISION}
 
 
 # --- move() on a small thing of its own -------------------------------------------------------------
@@ -124,3 +151,111 @@ def test_check_allowed_and_action_between(lamp, keeper, staff):
 
 def test_any_of_is_named_after_its_rules():
     assert LAMP["switch_off"].who.__name__ == "is_keeper | is_caretaker"
+
+
+# --- every stateful model has a table, and only states.py assigns a state -----------------------------
+
+def stateful_models() -> dict[type, enum.EnumMeta]:
+    """Mapped classes with a state column, and that column's enum."""
+    found = {}
+    for mapper in db.Model.registry.mappers:
+        column = mapper.columns.get(states.STATE)
+        if column is not None and getattr(column.type, "enum_class", None) is not None:
+            found[mapper.class_] = column.type.enum_class
+    return found
+
+
+def test_every_stateful_model_has_a_table_of_its_own_states():
+    models = stateful_models()
+    assert set(models) == set(TABLES), "a new stateful model needs a table in its area's operations module"
+    for model, table in TABLES.items():
+        for action, transition in table.items():
+            assert isinstance(transition.target, models[model]), (model.__name__, action)
+            assert all(isinstance(s, models[model]) for s in transition.sources), (model.__name__, action)
+            assert transition.who.__doc__, f"{model.__name__}.{action}: name a documented rule"
+
+
+def initial_states() -> dict[str, str]:
+    """Model class name → the member name of its initial state (the column default)."""
+    return {model.__name__: model.__table__.c[states.STATE].default.arg.name for model in stateful_models()}
+
+
+def state_writes(source: str, initial: dict[str, str]) -> list[tuple[int, str]]:
+    """(line, what) for every assignment of a state in the module's source."""
+    name = states.STATE
+    found = []
+
+    def targets(node):
+        if isinstance(node, (ast.Tuple, ast.List)):
+            for element in node.elts:
+                yield from targets(element)
+        elif isinstance(node, ast.Starred):
+            yield from targets(node.value)
+        else:
+            yield node
+
+    def called(func) -> str:
+        return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                for leaf in targets(target):
+                    if isinstance(leaf, ast.Attribute) and leaf.attr == name:
+                        found.append((node.lineno, f"assigns .{name}"))
+        elif isinstance(node, ast.Call):
+            function = called(node.func)
+            if function == "setattr" and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant) \
+                    and node.args[1].value == name:
+                found.append((node.lineno, f'setattr(…, "{name}", …)'))
+            for keyword in node.keywords:
+                if keyword.arg != name:
+                    continue
+                if function in ("values", "update"):
+                    found.append((node.lineno, f"{function}({name}=…)"))
+                elif function in initial and not (isinstance(keyword.value, ast.Attribute)
+                                                  and keyword.value.attr == initial[function]):
+                    found.append((node.lineno, f"{function}({name}=…) not in its initial state"))
+            if function in ("values", "update"):
+                for argument in node.args:
+                    if isinstance(argument, ast.Dict) and any(
+                            isinstance(k, ast.Constant) and k.value == name for k in argument.keys):
+                        found.append((node.lineno, f'{function}({{"{name}": …}})'))
+    return found
+
+
+def test_no_module_outside_the_state_machine_assigns_a_state():
+    initial = initial_states()
+    writes = []
+    for path in sorted(APP.rglob("*.py")):
+        if path == APP / "core" / "states.py":
+            continue
+        for line, what in state_writes(path.read_text(encoding="utf-8"), initial):
+            writes.append(f"{path.relative_to(APP.parent)}:{line}: {what}")
+    assert writes == [], "state changes go through app.core.states.move():\n" + "\n".join(writes)
+
+
+@pytest.mark.parametrize("sample", [
+    "project.status = ProjectStatus.PUBLISHED",
+    "row.status, row.decided_at = status, now",
+    "[a, *rest] = b; x.y.status = 1",
+    "form.status: DockingStatus = DockingStatus.FILED",
+    'setattr(organisation, "status", OrgStatus.VERIFIED)',
+    "Project(owner=owner, status=ProjectStatus.PUBLISHED)",
+    "Interest(project=p, status=I.ACCEPTED)",
+    "db.update(Project).values(status=ProjectStatus.LAUNCHED)",
+    'db.session.query(Interest).update({"status": "expired"})',
+])
+def test_the_scan_finds_every_form_of_state_write(sample):
+    assert state_writes(sample, initial_states()), sample
+
+
+@pytest.mark.parametrize("sample", [
+    "Project(owner=owner, status=S.DRAFT)",
+    "Interest(project=p, status=InterestStatus.PENDING)",
+    "SimpleNamespace(id=p.id, status=p.status)",
+    "if project.status is S.DRAFT: pass",
+    "ip_status = project.ip_status",
+])
+def test_the_scan_lets_reads_and_initial_states_through(sample):
+    assert state_writes(sample, initial_states()) == [], sample
