@@ -6,7 +6,7 @@ from decimal import Decimal
 from functools import lru_cache
 from types import SimpleNamespace
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -14,6 +14,7 @@ from app.accounts.models import ORGANISATION_ROLES, Organisation, OrgStatus, Rol
 from app.accounts.rules import is_member
 from app.core import audit, mail
 from app.core.errors import ServiceError, require
+from app.core.links import absolute_url, path_for
 from app.core.models import utcnow
 from app.deals.models import Specialised
 from app.extensions import db
@@ -127,7 +128,7 @@ def reset_token(user: User) -> str:
 
 
 def reset_url(user: User) -> str:
-    return url_for("auth.reset_password", token=reset_token(user), _external=True)
+    return absolute_url(path_for("auth.reset_password", token=reset_token(user)))
 
 
 def user_for_reset_token(token: str) -> User:

@@ -69,7 +69,9 @@ def open_one(notification_id):
     if ConfirmForm().validate_on_submit():
         notify.mark_read(current_user, item.id)
         db.session.commit()
-    link = item.link if item.link.startswith("/") and not item.link.startswith("//") else url_for(".index")
+    # Stored links are paths inside the application (core/links.py); the script root puts them under its mount.
+    local = item.link.startswith("/") and not item.link.startswith("//")
+    link = request.script_root + item.link if local else url_for(".index")
     return redirect(link)
 
 

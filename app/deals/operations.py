@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 
 from app.accounts.models import Organisation, User
@@ -13,6 +13,7 @@ from app.accounts.rules import may_manage_intents
 from app.core import audit
 from app.core.errors import ServiceError, TransitionError, require
 from app.core.files import save_file
+from app.core.links import path_for
 from app.core.models import utcnow
 from app.core.notifications import notify, notify_many, notify_staff
 from app.deals.models import (Agreement, AgreementStatus, CooperationMode, DeclineReason, DockingForm, DockingStatus,
@@ -53,11 +54,11 @@ def move_interest(interest: Interest, action: str, actor: User | None, comment: 
 
 
 def _link(interest: Interest) -> str:
-    return url_for("deals.thread", interest_id=interest.id)
+    return path_for("deals.thread", interest_id=interest.id)
 
 
 def _board_link(project: Project) -> str:
-    return url_for("deals.board", project_id=project.id)
+    return path_for("deals.board", project_id=project.id)
 
 
 def open_interest_of(project: Project, organisation_id: int) -> Interest | None:
@@ -200,7 +201,7 @@ def post_message(interest: Interest, sender: User, body: str, upload=None) -> Ne
     other_side = [interest.project.owner] if interest.is_member(sender) else \
         [u for u in interest.organisation.members if u.active]
     notify_many(other_side, "new_message", _("洽谈新消息：%(project)s", project=interest.project.display_name),
-                body[:100] or _("对方发送了附件"), url_for("deals.thread", interest_id=interest.id))
+                body[:100] or _("对方发送了附件"), path_for("deals.thread", interest_id=interest.id))
     return message
 
 
@@ -273,7 +274,7 @@ def record_agreement(interest: Interest, actor: User, cooperation_modes: list[st
                  to_state=AgreementStatus.AWAITING.value, comment=summary[:200])
     notify_many(_other_side(interest, actor), "signing_awaiting",
                 _("请确认签约：%(project)s", project=interest.project.display_name),
-                _("对方已登记合作签约信息，请核对后确认。"), url_for("deals.signing", interest_id=interest.id))
+                _("对方已登记合作签约信息，请核对后确认。"), path_for("deals.signing", interest_id=interest.id))
     return agreement
 
 
@@ -290,7 +291,7 @@ def confirm_agreement(agreement: Agreement, actor: User) -> None:
     project_service.sign_project(interest.project, actor, comment=interest.organisation.name)
     title = _("签约落地：%(project)s", project=interest.project.display_name)
     body = _("%(org)s 与项目负责人已确认合作签约。", org=interest.organisation.name)
-    link = url_for("deals.thread", interest_id=interest.id)
+    link = path_for("deals.thread", interest_id=interest.id)
     notify_many([interest.project.owner, *[u for u in interest.organisation.members if u.active]],
                 "signed", title, body + _("签约企业请填报《企业意向临床研究成果转化项目对接表》。"), link)
     notify_staff("signed", title, body, link)
@@ -307,7 +308,7 @@ def dispute_agreement(agreement: Agreement, actor: User, note: str) -> None:
                  from_state=AgreementStatus.AWAITING.value, to_state=AgreementStatus.DISPUTED.value, comment=note)
     notify_many(_other_side(agreement.interest, actor), "signing_disputed",
                 _("签约信息需更正：%(project)s", project=agreement.interest.project.display_name), note,
-                url_for("deals.signing", interest_id=agreement.interest.id))
+                path_for("deals.signing", interest_id=agreement.interest.id))
 
 
 def start_docking_form(interest: Interest, actor: User) -> DockingForm:
@@ -349,7 +350,7 @@ def save_docking_form(form: DockingForm, actor: User, values: dict, file: bool) 
     if file and not was_filed:
         notify_staff("docking_filed", _("对接表已报送：%(project)s", project=form.project_name),
                      _("%(org)s 已填报《企业意向临床研究成果转化项目对接表》。", org=form.company_name),
-                     url_for("deals.docking", interest_id=form.interest_id))
+                     path_for("deals.docking", interest_id=form.interest_id))
 
 
 def docking_forms() -> list[DockingForm]:

@@ -5,13 +5,13 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from flask import url_for
 from flask_babel import gettext as _
 
 from app.accounts.models import User
 from app.core import audit
 from app.core.errors import ServiceError, TransitionError, require
 from app.core.files import save_file
+from app.core.links import path_for
 from app.core.models import Setting, utcnow
 from app.core.notifications import notify_many
 from app.deals.models import Interest, InterestStatus
@@ -152,7 +152,7 @@ def complete_assessment(assessment: Assessment, staff: User, recommendations: li
     ensure_milestones(project)
     notify_many(_parties(project), "assessment_completed",
                 _("项目评估已完成：%(project)s", project=project.display_name),
-                _("服务站已完成项目评估并制定一企一策帮扶方案。"), url_for("incubation.project", project_id=project.id))
+                _("服务站已完成项目评估并制定一企一策帮扶方案。"), path_for("incubation.project", project_id=project.id))
 
 
 def ensure_milestones(project: Project) -> list[Milestone]:
@@ -205,7 +205,7 @@ def update_milestone(milestone: Milestone, actor: User, status: MilestoneStatus,
             project.status in (ProjectStatus.SIGNED, ProjectStatus.INCUBATING):
         project_service.launch_project(project, actor, comment=_("获批上市"))
         notify_many(_parties(project), "launched", _("获批上市：%(project)s", project=project.display_name),
-                    _("恭喜！项目产品已获批上市。"), url_for("incubation.project", project_id=project.id))
+                    _("恭喜！项目产品已获批上市。"), path_for("incubation.project", project_id=project.id))
 
 
 def add_evidence(milestone: Milestone, actor: User, upload) -> MilestoneEvidence:
