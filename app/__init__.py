@@ -39,6 +39,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "app" / "translations"))
 
     db.init_app(app)
+    from app.core import unit_of_work
+    unit_of_work.init_app(app)  # first, so that its after_request hook (the commit) runs after every other
     from app.core.models import render_migration_item
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True,
                      render_item=render_migration_item)

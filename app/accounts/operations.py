@@ -95,7 +95,7 @@ def authenticate(email: str, password: str) -> User:
         if user.failed_logins >= config["LOGIN_MAX_FAILURES"]:
             user.locked_until = now + timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
             user.failed_logins = 0
-        db.session.commit()
+        _keep_failed_login(user)
         raise failure
     if not user.active:
         raise ServiceError(_("该账号尚未激活，请通过“忘记密码”设置密码以激活"))
@@ -103,6 +103,13 @@ def authenticate(email: str, password: str) -> User:
     user.locked_until = None
     user.last_login_at = now
     return user
+
+
+def _keep_failed_login(user: User) -> None:
+    """A refused sign-in still counts: stored in a transaction of its own, as the refusal rolls the request back."""
+    with db.engine.begin() as connection:
+        connection.execute(db.update(User).where(User.id == user.id)
+                           .values(failed_logins=user.failed_logins, locked_until=user.locked_until))
 
 
 def change_password(user: User, current: str, new: str) -> None:

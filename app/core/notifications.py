@@ -58,4 +58,3 @@ def mark_read_on_arrival(user: User, path: str) -> None:
         Notification.user_id == user.id, Notification.read_at.is_(None), Notification.link == path)).all()
     if ids:
         db.session.execute(db.update(Notification).where(Notification.id.in_(ids)).values(read_at=utcnow()))
-        db.session.commit()

@@ -56,7 +56,6 @@ def notifications_index():
 def read_all():
     if ConfirmForm().validate_on_submit():
         notify.mark_read(current_user)
-        db.session.commit()
     return redirect(url_for(".index"))
 
 
@@ -68,7 +67,6 @@ def open_one(notification_id):
         abort(404)
     if ConfirmForm().validate_on_submit():
         notify.mark_read(current_user, item.id)
-        db.session.commit()
     # Stored links are paths inside the application (core/links.py); the script root puts them under its mount.
     local = item.link.startswith("/") and not item.link.startswith("//")
     link = request.script_root + item.link if local else url_for(".index")

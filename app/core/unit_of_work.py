@@ -1,0 +1,58 @@
+"""The request is the unit of work: views call operations and never commit; the request commits once or rolls back.
+
+- A response with a status below 400 commits, once, after the view and before the response leaves: a redirect
+  after a POST is sent only when its writes are stored. A commit that fails rolls back and answers 500 with
+  "nothing was saved", never a success page over a lost write.
+- A response of 400 or above rolls back, and so does any exception. A `ServiceError` from an operation becomes
+  a flashed message on a page with its status (errors.py has the table); a view that wants the message next to
+  a field catches the error and re-renders its form with 400, which rolls back too. So a refusal after some
+  writes leaves no row.
+"""
+from __future__ import annotations
+
+from flask import Flask, current_app, flash, jsonify, make_response, render_template, request, url_for
+from flask_babel import gettext as _
+
+from app.core.errors import ServiceError
+from app.extensions import db
+
+
+def init_app(app: Flask) -> None:
+    """Install the unit of work; call before anything else registers after_request hooks (it must run last)."""
+    app.after_request(_end)
+    app.register_error_handler(ServiceError, refused)
+
+
+def _end(response):
+    if response.status_code >= 400:
+        db.session.rollback()
+        return response
+    try:
+        db.session.commit()
+    except Exception:  # noqa: BLE001 — any failure to store must reach the user as an error
+        db.session.rollback()
+        current_app.logger.exception("commit failed: %s %s", request.method, request.path)
+        return _commit_failed()
+    return response
+
+
+def _commit_failed():
+    message = _("未能保存：您的操作没有生效，请稍后重试")
+    return make_response(render_template("error.html", code=500, message=message), 500)
+
+
+def back_target() -> str:
+    """Where the user came from on this site (the page to go back to after a refusal), or the home page."""
+    referrer = request.referrer or ""
+    return referrer if referrer.startswith(request.host_url) else url_for("main.index")
+
+
+def refused(error: ServiceError):
+    """An operation refused: roll back now (the page below must read the state as stored), say why, with its status."""
+    db.session.rollback()
+    status = getattr(error, "status", 400)
+    if request.accept_mimetypes.best == "application/json" or request.is_json:
+        return jsonify(error=str(error)), status
+    flash(str(error), "danger")
+    return render_template("refused.html", code=status, back=back_target()), status
+
