@@ -13,7 +13,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from app.accounts.models import ORGANISATION_ROLES, Organisation, OrgStatus, Role, User
 from app.accounts.rules import is_member
 from app.core import audit, mail
-from app.core.errors import ServiceError, require
+from app.core.errors import ServiceError, TransitionError, ValidationError, require
 from app.core.links import absolute_url, path_for
 from app.core.models import utcnow
 from app.deals.models import Specialised
@@ -46,7 +46,8 @@ def register_clinician(email: str, password: str, name: str, phone: str, institu
 def register_organisation_member(email: str, password: str, name: str, phone: str, role: Role,
                                  organisation_name: str, uscc: str) -> User:
     """Create an enterprise/investor account; a new organisation waits for staff verification."""
-    require(role in ORGANISATION_ROLES, _("只能注册为企业或投资人"))
+    if role not in ORGANISATION_ROLES:
+        raise ValidationError(_("只能注册为企业或投资人"))
     if find_user(email) is not None:
         raise ServiceError(_("该邮箱已注册，请直接登录或找回密码"))
     uscc = uscc.strip().upper()
@@ -67,7 +68,8 @@ def register_organisation_member(email: str, password: str, name: str, phone: st
 
 def create_staff(email: str, password: str, name: str, role: Role = Role.STAFF, actor=None) -> User:
     """Create a station staff or task-force admin account (by an admin or the CLI)."""
-    require(role in (Role.STAFF, Role.ADMIN), _("只能创建服务站或工作专班账号"))
+    if role not in (Role.STAFF, Role.ADMIN):
+        raise ValidationError(_("只能创建服务站或工作专班账号"))
     require(actor is None or actor.is_admin, _("只有工作专班管理员可以创建工作人员账号"))
     if find_user(email) is not None:
         raise ServiceError(_("该邮箱已注册"))
@@ -168,7 +170,8 @@ def request_password_reset(email: str) -> bool:
 def issue_reset_link(user: User, staff: User) -> str:
     """Staff hand a reset link to a user when no mail server is configured."""
     require(staff.is_staff, _("只有工作人员可以生成重置链接"))
-    require(_resettable(user), _("停用的工作人员账号不能通过重置链接启用"))
+    if not _resettable(user):
+        raise TransitionError(_("停用的工作人员账号不能通过重置链接启用"))
     audit.record("issue_reset_link", actor=staff, subject=user)
     return reset_url(user)
 
@@ -261,8 +264,8 @@ def update_profile(organisation: Organisation, actor, values: dict) -> list[str]
     uscc = values.pop("uscc", None)
     notes = []
     if uscc is not None and uscc != organisation.uscc:
-        require(organisation.status is not OrgStatus.VERIFIED,
-                _("机构已认证，统一社会信用代码不能修改；如确需变更请联系创新服务站"))
+        if organisation.status is OrgStatus.VERIFIED:
+            raise ValidationError(_("机构已认证，统一社会信用代码不能修改；如确需变更请联系创新服务站"))
         taken = db.session.scalar(db.select(Organisation.id).where(Organisation.uscc == uscc,
                                                                    Organisation.id != organisation.id))
         if taken is not None:

@@ -71,7 +71,8 @@ def express_interest(project: Project, user: User, message: str, cooperation_mod
                      amount_wan: Decimal | None = None, timeline: str = "", intent_id: int | None = None) -> Interest:
     """A verified organisation's member states interest in a listed project."""
     require(user.is_organisation_member and user.is_verified, _("只有经认证的企业或投资人可以表达合作意向"))
-    require(project.is_listed(), _("该项目当前不接受合作意向"))
+    if not project.is_listed():
+        raise TransitionError(_("该项目当前不接受合作意向"))
     if open_interest_of(project, user.organisation_id) is not None:
         raise ServiceError(_("贵机构对该项目已有进行中的意向，请在“我的意向”中查看"))
     days = current_app.config["INTEREST_EXPIRY_DAYS"]

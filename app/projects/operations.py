@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 
 from app.accounts.models import User
 from app.core import audit
-from app.core.errors import TransitionError, require
+from app.core.errors import TransitionError, ValidationError, require
 from app.core.files import save_file, upload_root
 from app.core.models import utcnow
 from app.extensions import db
@@ -107,14 +107,16 @@ def update_project(project: Project, actor: User, values: dict) -> set[str]:
 def submit_project(project: Project, actor: User) -> None:
     """Send a draft or returned project to initial review (初核)."""
     require(project.can_submit(actor), _("只有项目负责人可以提交草稿或退回的项目"))
-    require(project.commitment_agreed, _("提交前须同意承诺书"))
+    if not project.commitment_agreed:
+        raise ValidationError(_("提交前须同意承诺书"), field="commitment_agreed")
     _move(project, "submit", actor)
 
 
 def submit_paper_form(project: Project, staff: User, comment: str = "") -> None:
     """Staff enter a paper 附件1 (bulk import) into review on the owner's behalf."""
     require(staff.is_staff, _("只有服务站工作人员可以代为提交纸质申报表"))
-    require(project.commitment_agreed, _("提交前须同意承诺书"))
+    if not project.commitment_agreed:
+        raise ValidationError(_("提交前须同意承诺书"), field="commitment_agreed")
     _move(project, "submit", staff, comment, audit_action="submit_paper_form")
 
 
@@ -129,7 +131,7 @@ def return_project(project: Project, reviewer: User, comment: str) -> None:
     """Send a submitted project back to its owner with what to revise."""
     require(reviewer.is_staff, _("只有服务站工作人员可以初核"))
     if not comment.strip():
-        raise TransitionError(_("退回修改须说明修改意见"))
+        raise ValidationError(_("退回修改须说明修改意见"), field="comment")
     _move(project, "return", reviewer, comment)
 
 
@@ -137,7 +139,7 @@ def reject_project(project: Project, reviewer: User, reason: str) -> None:
     """Refuse a submitted project, with the reason the owner will read."""
     require(reviewer.is_staff, _("只有服务站工作人员可以初核"))
     if not reason.strip():
-        raise TransitionError(_("不予通过须说明理由"))
+        raise ValidationError(_("不予通过须说明理由"), field="comment")
     _move(project, "reject", reviewer, reason)
 
 

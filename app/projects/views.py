@@ -9,7 +9,7 @@ from app.accounts.models import Role
 from app.core import audit
 from app.core import files as attachment_service
 from app.core.docx import PROJECT_FORM_NAME, download_name, send_docx
-from app.core.errors import ServiceError
+from app.core.errors import ServiceError, ValidationError
 from app.core.permissions import role_required, staff_required, verified_required
 from app.extensions import db
 from app.projects import operations as project_service
@@ -120,9 +120,11 @@ def submit(project_id):
     if ConfirmForm().validate_on_submit():
         try:
             project_service.submit_project(project, current_user)
-        except ServiceError as error:
-            flash(str(error) + _("，请在表单中补全后提交"), "danger")
-            return redirect(url_for(".edit", project_id=project.id))
+        except ValidationError as error:  # e.g. 承诺书 not agreed: the form, with the message next to the field
+            form = ProjectForm(formdata=None)
+            form.load(project)
+            _field_or_flash(form, error)
+            return _render_form(form, project, 400)
         flash(_("已提交初核。创新服务站审核后会通知您"), "success")
     return redirect(url_for(".detail", project_id=project.id))
 

@@ -18,6 +18,7 @@ from app.deals.models import Interest, InterestStatus
 from app.extensions import db
 from app.projects import operations as projects
 from app.projects.models import Project, ProjectStatus
+from tests.conftest import FULL_PROJECT
 from tests.projects.test_projects_web import form_data
 from tests.db_state import changes, snapshot
 
@@ -197,3 +198,16 @@ def test_a_refusal_answers_json_to_a_script(client, login_as, pending):
     assert response.status_code == 403
     assert response.get_json() == {"error": "只有项目负责人可以回复待处理的意向"}
 
+
+def test_a_refused_submit_shows_the_form_with_the_message_next_to_the_field(client, login_as, make_project):
+    """A missing 承诺书 is bad input (400), not a permission: the form again, the message at the checkbox."""
+    project = make_project(status=ProjectStatus.DRAFT, commitment_agreed=False)
+    db.session.commit()
+    login_as(project.owner)
+    response = client.post(f"/projects/{project.id}/submit")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert re.search(r'id="commitment_agreed"[^>]*is-invalid|is-invalid[^>]*id="commitment_agreed"', page)
+    assert "提交前须同意承诺书" in page and FULL_PROJECT["structure"] in page
+    db.session.refresh(project)
+    assert project.status is ProjectStatus.DRAFT
