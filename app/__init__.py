@@ -57,13 +57,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     from app import cli
     cli.init_app(app)
     _register_error_pages(app)
-
-    @app.before_request
-    def read_notifications_on_arrival():
-        from flask_login import current_user
-        if request.method == "GET" and current_user.is_authenticated and request.endpoint != "static":
-            from app.core.notifications import mark_read_on_arrival
-            mark_read_on_arrival(current_user, request.path)
     return app
 
 

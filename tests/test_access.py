@@ -61,6 +61,7 @@ MATRIX = {
     "deals.withdraw": ("POST", "/deals/{pending}/withdraw", {"anonymous": 302, "unverified": 403, "staff": 403,
                                                               "admin": 403, "*": 404}),
     "deals.thread": ("GET", "/deals/{iid}", {"anonymous": 302, "staff": 200, "admin": 200, "*": 404}),
+    "deals.read": ("POST", "/deals/{iid}/read", {"anonymous": 302, "staff": 403, "admin": 403, "*": 404}),
     "deals.message_attachment": ("GET", "/deals/{iid}/messages/{mid}/attachment",
                                  {"anonymous": 302, "staff": 200, "admin": 200, "*": 404}),
     "deals.end": ("POST", "/deals/{iid}/end", {"anonymous": 302, "staff": 400, "admin": 400, "*": 404}),
@@ -97,6 +98,8 @@ MATRIX = {
     # {assessment} is already open on {signed_pid}: a second one is refused (400)
     "incubation.open_assessment": ("POST", "/incubation/projects/{signed_pid}/assessments",
                                    {"anonymous": 302, "staff": 400, "admin": 400, "*": 403}),
+    "incubation.start_tracking": ("POST", "/incubation/projects/{signed_pid}/milestones",
+                                  {"anonymous": 302, "staff": 302, "admin": 302, "*": 404}),
     "incubation.score": ("POST", "/incubation/assessments/{assessment}/scores",
                          {"anonymous": 302, "staff": 400, "admin": 400, "*": 403}),
     "incubation.complete": ("POST", "/incubation/assessments/{assessment}/complete",
@@ -133,6 +136,7 @@ MATRIX = {
     "matching.classify": ("POST", "/matching/classify", {"anonymous": 302, "clinician": 400, "*": 403}),
     "notifications.index": ("GET", "/notifications/", {"anonymous": 302, "*": 200}),
     "notifications.read_all": ("POST", "/notifications/read", {"*": 302}),
+    "notifications.arrived": ("POST", "/notifications/arrived", {"anonymous": 302, "*": 400}),  # no path given
     "notifications.open_one": ("POST", "/notifications/{nid}/open", {"anonymous": 302, "*": 404}),
 }
 

@@ -52,9 +52,19 @@ def mark_read(user: User, notification_id: int | None = None) -> None:
     db.session.execute(query.values(read_at=utcnow()))
 
 
-def mark_read_on_arrival(user: User, path: str) -> None:
-    """Opening the page a notification points to counts as reading it."""
-    ids = db.session.scalars(db.select(Notification.id).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None), Notification.link == path)).all()
-    if ids:
-        db.session.execute(db.update(Notification).where(Notification.id.in_(ids)).values(read_at=utcnow()))
+def unread_here(user: User, path: str) -> bool:
+    """Whether the user has unread notifications that point to this page (the page then asks to mark them read)."""
+    first = db.session.scalar(db.select(Notification.id).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None), Notification.link == path).limit(1))
+    return first is not None
+
+
+def mark_read_on_arrival(user_id: int, path: str) -> int:
+    """Arriving at the page a notification points to counts as reading it; returns how many were marked.
+
+    Called by the small POST the page sends once it is shown (notifications.arrived), never by the GET itself.
+    """
+    result = db.session.execute(db.update(Notification).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None), Notification.link == path)
+        .values(read_at=utcnow()))
+    return result.rowcount or 0

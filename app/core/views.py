@@ -1,6 +1,6 @@
 """Shared pages: home, language switch, health check, and the notification centre."""
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from app.core import notifications as notify
@@ -57,6 +57,18 @@ def read_all():
     if ConfirmForm().validate_on_submit():
         notify.mark_read(current_user)
     return redirect(url_for(".index"))
+
+
+@notifications_bp.route("/arrived", methods=["POST"])
+@login_required
+def arrived():
+    """The page a notification points to was shown: its notifications are read (sent by the page, see app.js)."""
+    form = ConfirmForm()
+    path = request.form.get("path", "")
+    if not form.validate_on_submit() or not path.startswith("/"):
+        abort(400)
+    notify.mark_read_on_arrival(current_user.id, path)
+    return jsonify(unread=notify.unread_count(current_user))
 
 
 @notifications_bp.route("/<int:notification_id>/open", methods=["POST"])

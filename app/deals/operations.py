@@ -317,10 +317,21 @@ def start_docking_form(interest: Interest, actor: User) -> DockingForm:
     require(interest.can_file_docking_form(actor), _("只有签约企业可以填报对接表"))
     if interest.docking_form is not None:
         return interest.docking_form
+    form = prefilled_docking_form(interest, actor)
+    form.interest = interest
+    db.session.add(form)
+    db.session.flush()
+    audit.record("start_docking_form", actor=actor, project=interest.project, subject=form)
+    return form
+
+
+def prefilled_docking_form(interest: Interest, actor: User) -> DockingForm:
+    """An unsaved 附件2 filled from the organisation's profile and the agreement (what the form page shows first)."""
     organisation = interest.organisation
     project = interest.project
-    form = DockingForm(
-        interest=interest, company_name=organisation.name, address=organisation.address, uscc=organisation.uscc,
+    return DockingForm(
+        interest_id=interest.id, status=DockingStatus.DRAFT,
+        company_name=organisation.name, address=organisation.address, uscc=organisation.uscc,
         field=organisation.field, legal_rep=organisation.legal_rep,
         registered_capital_wan=organisation.registered_capital_wan, registered_on=organisation.registered_on,
         high_tech=organisation.high_tech, specialised=Specialised.coerce(organisation.specialised),
@@ -329,10 +340,6 @@ def start_docking_form(interest: Interest, actor: User) -> DockingForm:
         applicant="　".join(filter(None, [project.owner.institution, project.department, project.lead_name])),
         cooperation_modes=list(interest.agreement.cooperation_modes if interest.agreement else []),
         progress_stage=project.stage_text)
-    db.session.add(form)
-    db.session.flush()
-    audit.record("start_docking_form", actor=actor, project=project, subject=form)
-    return form
 
 
 def save_docking_form(form: DockingForm, actor: User, values: dict, file: bool) -> None:

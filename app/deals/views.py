@@ -1,7 +1,7 @@
 """Blueprints of the deals area: interests, threads, signing and 附件2 (deals), the demands list (demands), the organisation's intents (intents), 附件2 as Word (docking_documents)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -23,6 +23,7 @@ from app.extensions import db
 from app.projects.models import DeviceClass, Project
 from forms.deals import (INTENT_ACTIONS, AgreementForm, DeclineForm, DisputeForm, DockingFormForm, EndNegotiationForm,
                          IntentForm, IntentStatusForm, InterestForm, MessageForm)
+from forms.projects import ConfirmForm
 
 member_required = role_required(Role.ENTERPRISE, Role.INVESTOR)
 
@@ -117,11 +118,11 @@ def withdraw(interest_id):
 
 def _render_thread(interest, status=200, message_form=None, end_form=None):
     if current_user.is_staff and not interest.is_party(current_user):
-        operations.record_staff_reading(interest, current_user)
-    elif interest.is_party(current_user):
-        operations.mark_read(interest, current_user)
+        operations.record_staff_reading(interest, current_user)  # a record of reading: the one write a GET may make
+    # A party's messages are marked read by the page itself (deals.read), not by this GET.
     return render_template("deals/thread.html", interest=interest, message_form=message_form or MessageForm(),
-                           end_form=end_form or EndNegotiationForm(formdata=None)), status
+                           end_form=end_form or EndNegotiationForm(formdata=None),
+                           mark_read=interest.is_party(current_user)), status
 
 
 @deals_bp.route("/<int:interest_id>", methods=["GET", "POST"])
@@ -138,6 +139,19 @@ def thread(interest_id):
         flash(_("消息已发送，对方会收到通知"), "success")
         return redirect(url_for(".thread", interest_id=interest.id) + "#latest")
     return _render_thread(interest, 400 if form.errors else 200, message_form=form)
+
+
+@deals_bp.route("/<int:interest_id>/read", methods=["POST"])
+@login_required
+def read(interest_id):
+    """The thread was shown to a party: its messages are read (sent by the page, see app.js)."""
+    interest = _interest(interest_id)
+    if not interest.is_party(current_user):
+        abort(403)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    operations.mark_read(interest, current_user)
+    return jsonify(ok=True)
 
 
 @deals_bp.route("/<int:interest_id>/messages/<int:message_id>/attachment")
@@ -230,17 +244,21 @@ def contract(interest_id):
 @login_required
 def docking(interest_id):
     interest = _interest(interest_id)
-    if interest.docking_form is None:
+    docking_form = interest.docking_form
+    if docking_form is None:  # not started: the GET shows it prefilled and unsaved, the first save creates it
         if not interest.can_file_docking_form(current_user):
             abort(404)
-        operations.start_docking_form(interest, current_user)
-    docking_form = interest.docking_form
-    if not docking_form.can_view(current_user):
+        docking_form = operations.prefilled_docking_form(interest, current_user)
+    elif not docking_form.can_view(current_user):
         abort(404)
+    editable = interest.can_file_docking_form(current_user) if docking_form.id is None \
+        else docking_form.can_edit(current_user)
     form = DockingFormForm()
-    if form.is_submitted() and docking_form.can_edit(current_user):
+    if form.is_submitted() and editable:
         form.for_submit = bool(form.file.data)
         if form.validate():
+            if docking_form.id is None:
+                docking_form = operations.start_docking_form(interest, current_user)
             operations.save_docking_form(docking_form, current_user, form.values(), form.for_submit)
             flash(_("对接表已报送服务站") if form.for_submit else _("对接表已保存"), "success")
             return redirect(url_for(".docking", interest_id=interest.id))
@@ -248,7 +266,7 @@ def docking(interest_id):
     elif not form.is_submitted():
         form.load(docking_form)
     return render_template("deals/docking.html", interest=interest, docking=docking_form, form=form,
-                           editable=docking_form.can_edit(current_user)), 400 if form.errors else 200
+                           editable=editable), 400 if form.errors else 200
 
 
 @deals_bp.route("/docking-forms")

@@ -166,6 +166,20 @@ def ensure_milestones(project: Project) -> list[Milestone]:
     return sorted(existing.values(), key=lambda m: m.position)
 
 
+def milestones_of(project: Project) -> list[Milestone]:
+    """The nine milestones in order, stored ones and unsaved placeholders (id None) for those not created yet."""
+    existing = {m.kind: m for m in db.session.scalars(db.select(Milestone).where(Milestone.project_id == project.id))}
+    return [existing.get(kind) or Milestone(project_id=project.id, kind=kind, position=position, notes="",
+                                            status=MilestoneStatus.NOT_STARTED)
+            for position, kind in enumerate(MilestoneKind)]
+
+
+def start_tracking(project: Project, actor: User) -> list[Milestone]:
+    """Those who keep the timeline create its nine milestones (completing an assessment also does)."""
+    require(can_update_milestones(project, actor), _("只有项目负责人、签约企业和服务站可以更新里程碑"))
+    return ensure_milestones(project)
+
+
 def signing_interest(project: Project) -> Interest | None:
     return db.session.scalar(db.select(Interest).where(Interest.project_id == project.id,
                                                        Interest.status == InterestStatus.SIGNED))

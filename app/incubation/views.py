@@ -13,6 +13,7 @@ from app.incubation import operations as service
 from app.incubation.models import Assessment, Indicator, Milestone, MilestoneEvidence, MilestoneStatus
 from app.projects.models import Project
 from forms.incubation import CompleteAssessmentForm, EvidenceForm, MilestoneForm, ScoreForm
+from forms.projects import ConfirmForm
 
 incubation_bp = Blueprint("incubation", __name__, url_prefix="/incubation")
 
@@ -38,7 +39,7 @@ def _complete_form(formdata=None):
 def _render_project(project, status=200, **forms):
     if not service.can_view_incubation(project, current_user):
         abort(404)
-    milestones = service.ensure_milestones(project)
+    milestones = service.milestones_of(project)  # unsaved placeholders until tracking starts: a GET writes nothing
     assessments = service.assessments_of(project)
     mine = next((s for s in assessments[0].scores if s.assessor_id == current_user.id), None) if assessments else None
     forms.setdefault("score_form", ScoreForm(formdata=None, obj=mine))  # an assessor revises their own scores
@@ -48,14 +49,29 @@ def _render_project(project, status=200, **forms):
     return render_template(
         "incubation/project.html", project=project, assessments=assessments, milestones=milestones,
         today=service.beijing_today(), indicators=list(Indicator), means=service.indicator_means,
-        weights=service.assessment_weights(), weighted_preview=service.weighted_total, editable=service.can_update_milestones(project, current_user),
-        milestone_form=MilestoneForm, evidence_form=EvidenceForm(formdata=None), **forms), status
+        weights=service.assessment_weights(), weighted_preview=service.weighted_total,
+        editable=service.can_update_milestones(project, current_user), tracking=all(m.id for m in milestones),
+        milestone_form=MilestoneForm, evidence_form=EvidenceForm(formdata=None), confirm_form=ConfirmForm(),
+        **forms), status
 
 
 @incubation_bp.route("/projects/<int:project_id>")
 @login_required
 def project(project_id):
     return _render_project(db.get_or_404(Project, project_id))
+
+
+@incubation_bp.route("/projects/<int:project_id>/milestones", methods=["POST"])
+@login_required
+def start_tracking(project_id):
+    """Create the nine milestones of a tracked project (the page shows them unsaved until then)."""
+    project = db.get_or_404(Project, project_id)
+    if not service.can_view_incubation(project, current_user):
+        abort(404)
+    if ConfirmForm().validate_on_submit():
+        service.start_tracking(project, current_user)
+        flash(_("已开始全流程跟踪，可以逐项更新里程碑"), "success")
+    return redirect(url_for(".project", project_id=project.id) + "#milestones")
 
 
 @incubation_bp.route("/projects/<int:project_id>/assessments", methods=["POST"])
