@@ -39,6 +39,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "app" / "translations"))
 
     db.init_app(app)
+    from app.core import unit_of_work
+    unit_of_work.init_app(app)  # first, so that its after_request hook (the commit) runs after every other
     from app.core.models import render_migration_item
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True,
                      render_item=render_migration_item)
@@ -55,13 +57,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     from app import cli
     cli.init_app(app)
     _register_error_pages(app)
-
-    @app.before_request
-    def read_notifications_on_arrival():
-        from flask_login import current_user
-        if request.method == "GET" and current_user.is_authenticated and request.endpoint != "static":
-            from app.core.notifications import mark_read_on_arrival
-            mark_read_on_arrival(current_user, request.path)
     return app
 
 

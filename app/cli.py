@@ -46,9 +46,8 @@ def interests_expire(now_text):
     if now_text:
         now = datetime.fromisoformat(now_text)
         now = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
-    with outside_request():
-        expired, reminded = expire_interests(now)
-        db.session.commit()
+    expired, reminded = expire_interests(now)  # links come from core/links.py: no request context needed
+    db.session.commit()
     click.echo(f"expired {expired}, reminded {reminded}")
 
 
@@ -105,12 +104,6 @@ def create_staff(email, name, is_admin, password):
         raise click.ClickException(str(error))
     db.session.commit()
     click.echo(f"created {email}")
-
-
-def outside_request():
-    """A request context on the platform's public address, so links in notifications and mail resolve."""
-    from flask import current_app
-    return current_app.test_request_context(base_url=current_app.config["BASE_URL"])
 
 
 search_cli = AppGroup("search", help="Full-text search of the project library.")

@@ -39,7 +39,8 @@ MATRIX = {
                                    {"anonymous": 302, "*": 403}),
     "review.queue": ("GET", "/review/", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
     "review.project": ("GET", "/review/{pid}", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
-    "review.act": ("POST", "/review/{pid}/approve", {"anonymous": 302, "staff": 302, "admin": 302, "*": 403}),
+    # approving a project that is already published: refused by its state (409), see app/core/errors.py
+    "review.act": ("POST", "/review/{pid}/approve", {"anonymous": 302, "staff": 409, "admin": 409, "*": 403}),
     "library.index": ("GET", "/library/", {"anonymous": 302, "unverified": 403, "*": 200}),
     "library.detail": ("GET", "/library/{pid}", {"anonymous": 302, "unverified": 403, "*": 200}),
     "admin.organisations": ("GET", "/admin/organisations", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
@@ -54,16 +55,18 @@ MATRIX = {
     "deals.mine": ("GET", "/deals/", {"anonymous": 302, "unverified": 403, "*": 200}),
     "deals.express": ("POST", "/deals/projects/{pid}/interest", {"anonymous": 302, "unverified": 403, "*": 400}),
     "deals.board": ("GET", "/deals/projects/{pid}/board", {"anonymous": 302, "staff": 200, "admin": 200, "*": 404}),
-    "deals.accept": ("POST", "/deals/{pending}/accept", {"anonymous": 302, "staff": 302, "admin": 302, "*": 404}),
+    # staff see every interest (so no 404) but only the parties act on it: the operations refuse with 403
+    "deals.accept": ("POST", "/deals/{pending}/accept", {"anonymous": 302, "staff": 403, "admin": 403, "*": 404}),
     "deals.decline": ("POST", "/deals/{pending}/decline", {"anonymous": 302, "staff": 302, "admin": 302, "*": 404}),
-    "deals.withdraw": ("POST", "/deals/{pending}/withdraw", {"anonymous": 302, "unverified": 403, "staff": 302,
-                                                              "admin": 302, "*": 404}),
+    "deals.withdraw": ("POST", "/deals/{pending}/withdraw", {"anonymous": 302, "unverified": 403, "staff": 403,
+                                                              "admin": 403, "*": 404}),
     "deals.thread": ("GET", "/deals/{iid}", {"anonymous": 302, "staff": 200, "admin": 200, "*": 404}),
+    "deals.read": ("POST", "/deals/{iid}/read", {"anonymous": 302, "staff": 403, "admin": 403, "*": 404}),
     "deals.message_attachment": ("GET", "/deals/{iid}/messages/{mid}/attachment",
                                  {"anonymous": 302, "staff": 200, "admin": 200, "*": 404}),
     "deals.end": ("POST", "/deals/{iid}/end", {"anonymous": 302, "staff": 400, "admin": 400, "*": 404}),
     "deals.signing": ("GET", "/deals/{iid}/signing", {"anonymous": 302, "staff": 200, "admin": 200, "*": 404}),
-    "deals.confirm": ("POST", "/deals/{iid}/signing/confirm", {"anonymous": 302, "staff": 302, "admin": 302, "*": 404}),
+    "deals.confirm": ("POST", "/deals/{iid}/signing/confirm", {"anonymous": 302, "staff": 403, "admin": 403, "*": 404}),
     "deals.dispute": ("POST", "/deals/{iid}/signing/dispute", {"anonymous": 302, "staff": 302, "admin": 302, "*": 404}),
     "deals.contract": ("GET", "/deals/{iid}/contract", {"anonymous": 302, "staff": 200, "admin": 200, "*": 404}),
     "deals.docking": ("GET", "/deals/{signed}/docking", {"anonymous": 302, "staff": 200, "admin": 200, "*": 404}),
@@ -92,8 +95,11 @@ MATRIX = {
     "incubation.index": ("GET", "/incubation/", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
     "incubation.project": ("GET", "/incubation/projects/{signed_pid}", {"anonymous": 302, "staff": 200,
                                                                          "admin": 200, "*": 404}),
+    # {assessment} is already open on {signed_pid}: a second one is refused (400)
     "incubation.open_assessment": ("POST", "/incubation/projects/{signed_pid}/assessments",
-                                   {"anonymous": 302, "staff": 302, "admin": 302, "*": 403}),
+                                   {"anonymous": 302, "staff": 400, "admin": 400, "*": 403}),
+    "incubation.start_tracking": ("POST", "/incubation/projects/{signed_pid}/milestones",
+                                  {"anonymous": 302, "staff": 302, "admin": 302, "*": 404}),
     "incubation.score": ("POST", "/incubation/assessments/{assessment}/scores",
                          {"anonymous": 302, "staff": 400, "admin": 400, "*": 403}),
     "incubation.complete": ("POST", "/incubation/assessments/{assessment}/complete",
@@ -130,6 +136,7 @@ MATRIX = {
     "matching.classify": ("POST", "/matching/classify", {"anonymous": 302, "clinician": 400, "*": 403}),
     "notifications.index": ("GET", "/notifications/", {"anonymous": 302, "*": 200}),
     "notifications.read_all": ("POST", "/notifications/read", {"*": 302}),
+    "notifications.arrived": ("POST", "/notifications/arrived", {"anonymous": 302, "*": 400}),  # no path given
     "notifications.open_one": ("POST", "/notifications/{nid}/open", {"anonymous": 302, "*": 404}),
 }
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 from functools import lru_cache
 from types import SimpleNamespace
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -15,7 +15,8 @@ from app.accounts.models import ORGANISATION_ROLES, Organisation, OrgStatus, Rol
 from app.accounts import rules
 from app.accounts.rules import is_member
 from app.core import audit, mail
-from app.core.errors import ServiceError, require
+from app.core.errors import ServiceError, TransitionError, ValidationError, require
+from app.core.links import absolute_url, path_for
 from app.core.models import utcnow
 from app.core.states import Transition, any_of, check, move
 from app.deals.models import Specialised
@@ -48,7 +49,8 @@ def register_clinician(email: str, password: str, name: str, phone: str, institu
 def register_organisation_member(email: str, password: str, name: str, phone: str, role: Role,
                                  organisation_name: str, uscc: str) -> User:
     """Create an enterprise/investor account; a new organisation waits for staff verification."""
-    require(role in ORGANISATION_ROLES, _("只能注册为企业或投资人"))
+    if role not in ORGANISATION_ROLES:
+        raise ValidationError(_("只能注册为企业或投资人"))
     if find_user(email) is not None:
         raise ServiceError(_("该邮箱已注册，请直接登录或找回密码"))
     uscc = uscc.strip().upper()
@@ -69,7 +71,8 @@ def register_organisation_member(email: str, password: str, name: str, phone: st
 
 def create_staff(email: str, password: str, name: str, role: Role = Role.STAFF, actor=None) -> User:
     """Create a station staff or task-force admin account (by an admin or the CLI)."""
-    require(role in (Role.STAFF, Role.ADMIN), _("只能创建服务站或工作专班账号"))
+    if role not in (Role.STAFF, Role.ADMIN):
+        raise ValidationError(_("只能创建服务站或工作专班账号"))
     require(actor is None or actor.is_admin, _("只有工作专班管理员可以创建工作人员账号"))
     if find_user(email) is not None:
         raise ServiceError(_("该邮箱已注册"))
@@ -97,7 +100,7 @@ def authenticate(email: str, password: str) -> User:
         if user.failed_logins >= config["LOGIN_MAX_FAILURES"]:
             user.locked_until = now + timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
             user.failed_logins = 0
-        db.session.commit()
+        _keep_failed_login(user)
         raise failure
     if not user.active:
         raise ServiceError(_("该账号尚未激活，请通过“忘记密码”设置密码以激活"))
@@ -105,6 +108,13 @@ def authenticate(email: str, password: str) -> User:
     user.locked_until = None
     user.last_login_at = now
     return user
+
+
+def _keep_failed_login(user: User) -> None:
+    """A refused sign-in still counts: stored in a transaction of its own, as the refusal rolls the request back."""
+    with db.engine.begin() as connection:
+        connection.execute(db.update(User).where(User.id == user.id)
+                           .values(failed_logins=user.failed_logins, locked_until=user.locked_until))
 
 
 def change_password(user: User, current: str, new: str) -> None:
@@ -130,7 +140,7 @@ def reset_token(user: User) -> str:
 
 
 def reset_url(user: User) -> str:
-    return url_for("auth.reset_password", token=reset_token(user), _external=True)
+    return absolute_url(path_for("auth.reset_password", token=reset_token(user)))
 
 
 def user_for_reset_token(token: str) -> User:
@@ -163,7 +173,8 @@ def request_password_reset(email: str) -> bool:
 def issue_reset_link(user: User, staff: User) -> str:
     """Staff hand a reset link to a user when no mail server is configured."""
     require(staff.is_staff, _("只有工作人员可以生成重置链接"))
-    require(_resettable(user), _("停用的工作人员账号不能通过重置链接启用"))
+    if not _resettable(user):
+        raise TransitionError(_("停用的工作人员账号不能通过重置链接启用"))
     audit.record("issue_reset_link", actor=staff, subject=user)
     return reset_url(user)
 
@@ -269,8 +280,8 @@ def update_profile(organisation: Organisation, actor, values: dict) -> list[str]
     uscc = values.pop("uscc", None)
     notes = []
     if uscc is not None and uscc != organisation.uscc:
-        require(organisation.status is not OrgStatus.VERIFIED,
-                _("机构已认证，统一社会信用代码不能修改；如确需变更请联系创新服务站"))
+        if organisation.status is OrgStatus.VERIFIED:
+            raise ValidationError(_("机构已认证，统一社会信用代码不能修改；如确需变更请联系创新服务站"))
         taken = db.session.scalar(db.select(Organisation.id).where(Organisation.uscc == uscc,
                                                                    Organisation.id != organisation.id))
         if taken is not None:

@@ -34,10 +34,9 @@ def login():
     if form.validate_on_submit():
         try:
             user = accounts.authenticate(form.email.data, form.password.data)
-        except ServiceError as error:
+        except ServiceError as error:  # next to the field; a wrong password is still counted (see authenticate)
             form.password.errors.append(str(error))
         else:
-            db.session.commit()
             login_user(user, remember=form.remember.data)
             flash(_("欢迎，%(name)s", name=user.name), "success")
             return redirect(_safe_next(url_for("main.index")))
@@ -69,7 +68,6 @@ def register_clinician():
         except ServiceError as error:
             form.email.errors.append(str(error))
         else:
-            db.session.commit()
             login_user(user)
             flash(_("注册成功。下一步：填写《医疗机构临床研究成果转化项目需求表》提报项目"), "success")
             return redirect(url_for("projects.mine"))
@@ -87,7 +85,6 @@ def register_organisation():
         except ServiceError as error:
             form.email.errors.append(str(error))
         else:
-            db.session.commit()
             login_user(user)
             if user.is_verified:
                 flash(_("注册成功，您的机构已通过认证"), "success")
@@ -107,7 +104,6 @@ def change_password():
         except ServiceError as error:
             form.current.errors.append(str(error))
         else:
-            db.session.commit()
             flash(_("密码已修改"), "success")
             return redirect(url_for("main.index"))
     return render_template("auth/change_password.html", form=form), 400 if form.errors else 200
@@ -118,7 +114,6 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         sent = accounts.request_password_reset(form.email.data)
-        db.session.commit()
         # Same answer whether or not the address exists, so the page cannot probe accounts.
         return render_template("auth/forgot_sent.html", mail_enabled=sent or accounts.mail.mail_configured())
     return render_template("auth/forgot.html", form=form), 400 if form.errors else 200
@@ -134,7 +129,6 @@ def reset_password(token):
     form = ResetPasswordForm()
     if form.validate_on_submit():
         accounts.reset_password(user, form.password.data)
-        db.session.commit()
         flash(_("新密码已设置，请登录"), "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/reset.html", form=form, user=user), 400 if form.errors else 200
@@ -163,14 +157,8 @@ def organisations():
 def verify_organisation(organisation_id):
     organisation = db.get_or_404(Organisation, organisation_id)
     if VerifyOrganisationForm().validate_on_submit():
-        try:
-            accounts.verify_organisation(organisation, current_user)
-        except ServiceError as error:  # already verified, or rejected and not yet back in the queue
-            db.session.rollback()
-            flash(str(error), "danger")
-        else:
-            db.session.commit()
-            flash(_("%(name)s 已认证，其成员现在可以浏览项目库并表达意向", name=organisation.name), "success")
+        accounts.verify_organisation(organisation, current_user)
+        flash(_("%(name)s 已认证，其成员现在可以浏览项目库并表达意向", name=organisation.name), "success")
     return redirect(url_for(".organisations"))
 
 
@@ -180,14 +168,8 @@ def reject_organisation(organisation_id):
     organisation = db.get_or_404(Organisation, organisation_id)
     form = RejectOrganisationForm()
     if form.validate_on_submit():
-        try:
-            accounts.reject_organisation(organisation, current_user, form.comment.data)
-        except ServiceError as error:  # no longer pending
-            db.session.rollback()
-            flash(str(error), "danger")
-        else:
-            db.session.commit()
-            flash(_("已记录不予认证及理由，该机构成员登录后可看到"), "info")
+        accounts.reject_organisation(organisation, current_user, form.comment.data)
+        flash(_("已记录不予认证及理由，该机构成员登录后可看到"), "info")
     else:
         flash(_("请写明不通过的理由"), "danger")
     return redirect(url_for(".organisations"))
@@ -212,12 +194,7 @@ def reset_link(user_id):
     user = db.get_or_404(User, user_id)
     link = None
     if ConfirmForm().validate_on_submit():
-        try:
-            link = accounts.issue_reset_link(user, current_user)
-        except ServiceError as error:
-            flash(str(error), "danger")
-            return redirect(url_for(".users"))
-        db.session.commit()
+        link = accounts.issue_reset_link(user, current_user)
     return render_template("admin/reset_link.html", user=user, link=link)
 
 
@@ -232,7 +209,6 @@ def new_staff():
         except ServiceError as error:
             form.email.errors.append(str(error))
         else:
-            db.session.commit()
             flash(_("账号已创建，请将初始密码告知本人并提醒其登录后修改"), "success")
             return redirect(url_for(".users"))
     return render_template("admin/new_staff.html", form=form), 400 if form.errors else 200
@@ -251,7 +227,6 @@ def settings():
         except ServiceError as error:
             form.technology.errors.append(str(error))
         else:
-            db.session.commit()
             flash(_("评估权重已更新，之后完成的评估按新权重计算；已完成的评估保持原权重"), "success")
             return redirect(url_for(".settings"))
     return render_template("admin/settings.html", form=form), 400 if form.errors else 200
@@ -296,13 +271,10 @@ def profile():
         try:
             service.update_profile(organisation, current_user, form.values())
         except service.UsccTaken as error:
-            db.session.rollback()
             form.uscc.errors.append(str(error))
-        except ServiceError as error:
-            db.session.rollback()
+        except ServiceError as error:  # the form again, as typed (its 400 rolls back)
             flash(str(error), "danger")
         else:
-            db.session.commit()
             flash(_("机构资料已保存。") + (_("可以在“投资意向”中发布或更新意向") if organisation.is_verified
                                         else _("认证通过后即可发布投资意向")), "success")
             return redirect(url_for(".profile"))

@@ -34,6 +34,9 @@ def record(action: str, actor=None, project=None, subject=None, from_state: str 
 # Reading is audited too, but a project's history shows what was done to it, not who looked.
 VIEW_ACTIONS = ("view_partner", "view_partner_attachment", "view_negotiation", "export_docx")
 
+# Records of reading: the only rows a GET request may add (see unit_of_work.py).
+READING_ACTIONS = (*VIEW_ACTIONS, "report_download", "audit_export")
+
 
 def project_history(project) -> list[AuditEvent]:
     """What was done to the project (not who viewed it), oldest first."""

@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _
 
-from app.core.errors import ServiceError
+from app.core.errors import ValidationError
 
 # Extension → (content type, accepted leading bytes). The signature check stops a renamed executable.
 ALLOWED_TYPES = {
@@ -28,17 +28,17 @@ def upload_root() -> Path:
 
 
 def check_upload(filename: str, head: bytes, size: int) -> str:
-    """The file's extension when it is an accepted type and size; otherwise a ServiceError."""
+    """The file's extension when it is an accepted type and size; otherwise a ValidationError."""
     extension = Path(filename or "").suffix.lower().lstrip(".")
     if extension not in ALLOWED_TYPES:
-        raise ServiceError(_("只接受 PDF、Word、JPG、PNG 文件"))
+        raise ValidationError(_("只接受 PDF、Word、JPG、PNG 文件"))
     if not any(head.startswith(sig) for sig in ALLOWED_TYPES[extension][1]):
-        raise ServiceError(_("文件内容与扩展名不符"))
+        raise ValidationError(_("文件内容与扩展名不符"))
     limit = current_app.config["ATTACHMENT_MAX_BYTES"]
     if size > limit:
-        raise ServiceError(_("文件超过 %(mb)d MB 的上限", mb=limit // (1024 * 1024)))
+        raise ValidationError(_("文件超过 %(mb)d MB 的上限", mb=limit // (1024 * 1024)))
     if size == 0:
-        raise ServiceError(_("文件为空"))
+        raise ValidationError(_("文件为空"))
     return extension
 
 

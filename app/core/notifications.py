@@ -1,10 +1,9 @@
 """Notifications: an in-app row for every event, and an e-mail after commit when mail is configured."""
 from __future__ import annotations
 
-from flask import url_for
-
 from app.accounts.models import STAFF_ROLES, User
 from app.core import mail
+from app.core.links import absolute_url
 from app.core.models import Notification, utcnow
 from app.extensions import db
 
@@ -14,7 +13,7 @@ def notify(user: User, kind: str, title: str, body: str = "", link: str = "") ->
     notification = Notification(user_id=user.id, kind=kind, title=title, body=body, link=link)
     db.session.add(notification)
     if user.active:
-        text = body + (f"\n\n{_absolute(link)}" if link else "")
+        text = body + (f"\n\n{absolute_url(link)}" if link else "")
         mail.send_after_commit(user.email, f"[ClinBridge] {title}", text)
     return notification
 
@@ -32,13 +31,6 @@ def notify_staff(kind: str, title: str, body: str = "", link: str = "") -> None:
     """Every active station staff member and admin."""
     staff = db.session.scalars(db.select(User).where(User.role.in_(STAFF_ROLES), User.active.is_(True))).all()
     notify_many(staff, kind, title, body, link)
-
-
-def _absolute(link: str) -> str:
-    try:
-        return url_for("main.index", _external=True).rstrip("/") + link
-    except RuntimeError:  # outside a request (CLI): the relative link is still useful
-        return link
 
 
 def unread_count(user: User) -> int:
@@ -60,10 +52,19 @@ def mark_read(user: User, notification_id: int | None = None) -> None:
     db.session.execute(query.values(read_at=utcnow()))
 
 
-def mark_read_on_arrival(user: User, path: str) -> None:
-    """Opening the page a notification points to counts as reading it."""
-    ids = db.session.scalars(db.select(Notification.id).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None), Notification.link == path)).all()
-    if ids:
-        db.session.execute(db.update(Notification).where(Notification.id.in_(ids)).values(read_at=utcnow()))
-        db.session.commit()
+def unread_here(user: User, path: str) -> bool:
+    """Whether the user has unread notifications that point to this page (the page then asks to mark them read)."""
+    first = db.session.scalar(db.select(Notification.id).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None), Notification.link == path).limit(1))
+    return first is not None
+
+
+def mark_read_on_arrival(user_id: int, path: str) -> int:
+    """Arriving at the page a notification points to counts as reading it; returns how many were marked.
+
+    Called by the small POST the page sends once it is shown (notifications.arrived), never by the GET itself.
+    """
+    result = db.session.execute(db.update(Notification).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None), Notification.link == path)
+        .values(read_at=utcnow()))
+    return result.rowcount or 0

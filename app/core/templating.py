@@ -132,12 +132,14 @@ def init_app(app: Flask) -> None:
     def navigation():
         from flask_babel import get_locale
         counts = {}
+        arriving = False
         if current_user.is_authenticated:
-            from app.core.notifications import unread_count
+            from app.core.notifications import unread_count, unread_here
             counts["notifications"] = unread_count(current_user)
+            arriving = bool(counts["notifications"]) and unread_here(current_user, request.path)
             if current_user.is_staff:
                 from app.projects.review import queue_counts
                 counts.update(queue_counts())
-        return {"nav_counts": counts, "current_lang": str(get_locale() or "zh"),
+        return {"nav_counts": counts, "notifications_arriving": arriving, "current_lang": str(get_locale() or "zh"),
                 "languages": app.config["LANGUAGES"], "request_path": request.path,
                 "session_lang": session.get("lang")}

@@ -1,6 +1,6 @@
 """Shared pages: home, language switch, health check, and the notification centre."""
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from app.core import notifications as notify
@@ -56,8 +56,19 @@ def notifications_index():
 def read_all():
     if ConfirmForm().validate_on_submit():
         notify.mark_read(current_user)
-        db.session.commit()
     return redirect(url_for(".index"))
+
+
+@notifications_bp.route("/arrived", methods=["POST"])
+@login_required
+def arrived():
+    """The page a notification points to was shown: its notifications are read (sent by the page, see app.js)."""
+    form = ConfirmForm()
+    path = request.form.get("path", "")
+    if not form.validate_on_submit() or not path.startswith("/"):
+        abort(400)
+    notify.mark_read_on_arrival(current_user.id, path)
+    return jsonify(unread=notify.unread_count(current_user))
 
 
 @notifications_bp.route("/<int:notification_id>/open", methods=["POST"])
@@ -68,8 +79,9 @@ def open_one(notification_id):
         abort(404)
     if ConfirmForm().validate_on_submit():
         notify.mark_read(current_user, item.id)
-        db.session.commit()
-    link = item.link if item.link.startswith("/") and not item.link.startswith("//") else url_for(".index")
+    # Stored links are paths inside the application (core/links.py); the script root puts them under its mount.
+    local = item.link.startswith("/") and not item.link.startswith("//")
+    link = request.script_root + item.link if local else url_for(".index")
     return redirect(link)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -14,6 +14,7 @@ from app.accounts.rules import may_manage_intents
 from app.core import audit
 from app.core.errors import ServiceError, TransitionError, require
 from app.core.files import save_file
+from app.core.links import path_for
 from app.core.models import utcnow
 from app.core.notifications import notify, notify_many, notify_staff
 from app.core.states import SYSTEM, Transition, action_between, check, is_system, move
@@ -82,11 +83,11 @@ INTENT = {
 
 
 def _link(interest: Interest) -> str:
-    return url_for("deals.thread", interest_id=interest.id)
+    return path_for("deals.thread", interest_id=interest.id)
 
 
 def _board_link(project: Project) -> str:
-    return url_for("deals.board", project_id=project.id)
+    return path_for("deals.board", project_id=project.id)
 
 
 def open_interest_of(project: Project, organisation_id: int) -> Interest | None:
@@ -99,7 +100,8 @@ def express_interest(project: Project, user: User, message: str, cooperation_mod
                      amount_wan: Decimal | None = None, timeline: str = "", intent_id: int | None = None) -> Interest:
     """A verified organisation's member states interest in a listed project."""
     require(user.is_organisation_member and user.is_verified, _("只有经认证的企业或投资人可以表达合作意向"))
-    require(project.is_listed(), _("该项目当前不接受合作意向"))
+    if not project.is_listed():
+        raise TransitionError(_("该项目当前不接受合作意向"))
     if open_interest_of(project, user.organisation_id) is not None:
         raise ServiceError(_("贵机构对该项目已有进行中的意向，请在“我的意向”中查看"))
     days = current_app.config["INTEREST_EXPIRY_DAYS"]
@@ -227,7 +229,7 @@ def post_message(interest: Interest, sender: User, body: str, upload=None) -> Ne
     other_side = [interest.project.owner] if interest.is_member(sender) else \
         [u for u in interest.organisation.members if u.active]
     notify_many(other_side, "new_message", _("洽谈新消息：%(project)s", project=interest.project.display_name),
-                body[:100] or _("对方发送了附件"), url_for("deals.thread", interest_id=interest.id))
+                body[:100] or _("对方发送了附件"), path_for("deals.thread", interest_id=interest.id))
     return message
 
 
@@ -307,7 +309,7 @@ def record_agreement(interest: Interest, actor: User, cooperation_modes: list[st
         move(agreement, SIGNING, "record", actor, comment=summary[:200])
     notify_many(_other_side(interest, actor), "signing_awaiting",
                 _("请确认签约：%(project)s", project=interest.project.display_name),
-                _("对方已登记合作签约信息，请核对后确认。"), url_for("deals.signing", interest_id=interest.id))
+                _("对方已登记合作签约信息，请核对后确认。"), path_for("deals.signing", interest_id=interest.id))
     return agreement
 
 
@@ -324,7 +326,7 @@ def confirm_agreement(agreement: Agreement, actor: User) -> None:
     project_service.sign_project(interest.project, actor, comment=interest.organisation.name)
     title = _("签约落地：%(project)s", project=interest.project.display_name)
     body = _("%(org)s 与项目负责人已确认合作签约。", org=interest.organisation.name)
-    link = url_for("deals.thread", interest_id=interest.id)
+    link = path_for("deals.thread", interest_id=interest.id)
     notify_many([interest.project.owner, *[u for u in interest.organisation.members if u.active]],
                 "signed", title, body + _("签约企业请填报《企业意向临床研究成果转化项目对接表》。"), link)
     notify_staff("signed", title, body, link)
@@ -341,7 +343,7 @@ def dispute_agreement(agreement: Agreement, actor: User, note: str) -> None:
     agreement.dispute_note = note.strip()
     notify_many(_other_side(agreement.interest, actor), "signing_disputed",
                 _("签约信息需更正：%(project)s", project=agreement.interest.project.display_name), note,
-                url_for("deals.signing", interest_id=agreement.interest.id))
+                path_for("deals.signing", interest_id=agreement.interest.id))
 
 
 def start_docking_form(interest: Interest, actor: User) -> DockingForm:
@@ -349,10 +351,21 @@ def start_docking_form(interest: Interest, actor: User) -> DockingForm:
     require(interest.can_file_docking_form(actor), _("只有签约企业可以填报对接表"))
     if interest.docking_form is not None:
         return interest.docking_form
+    form = prefilled_docking_form(interest, actor)
+    form.interest = interest
+    db.session.add(form)
+    db.session.flush()
+    audit.record("start_docking_form", actor=actor, project=interest.project, subject=form)
+    return form
+
+
+def prefilled_docking_form(interest: Interest, actor: User) -> DockingForm:
+    """An unsaved 附件2 filled from the organisation's profile and the agreement (what the form page shows first)."""
     organisation = interest.organisation
     project = interest.project
-    form = DockingForm(
-        interest=interest, company_name=organisation.name, address=organisation.address, uscc=organisation.uscc,
+    return DockingForm(
+        interest_id=interest.id, status=DockingStatus.DRAFT,
+        company_name=organisation.name, address=organisation.address, uscc=organisation.uscc,
         field=organisation.field, legal_rep=organisation.legal_rep,
         registered_capital_wan=organisation.registered_capital_wan, registered_on=organisation.registered_on,
         high_tech=organisation.high_tech, specialised=Specialised.coerce(organisation.specialised),
@@ -361,10 +374,6 @@ def start_docking_form(interest: Interest, actor: User) -> DockingForm:
         applicant="　".join(filter(None, [project.owner.institution, project.department, project.lead_name])),
         cooperation_modes=list(interest.agreement.cooperation_modes if interest.agreement else []),
         progress_stage=project.stage_text)
-    db.session.add(form)
-    db.session.flush()
-    audit.record("start_docking_form", actor=actor, project=project, subject=form)
-    return form
 
 
 def save_docking_form(form: DockingForm, actor: User, values: dict, file: bool) -> None:
@@ -381,7 +390,7 @@ def save_docking_form(form: DockingForm, actor: User, values: dict, file: bool) 
     form.filed_by_id = actor.id
     notify_staff("docking_filed", _("对接表已报送：%(project)s", project=form.project_name),
                  _("%(org)s 已填报《企业意向临床研究成果转化项目对接表》。", org=form.company_name),
-                 url_for("deals.docking", interest_id=form.interest_id))
+                 path_for("deals.docking", interest_id=form.interest_id))
 
 
 def docking_forms() -> list[DockingForm]:

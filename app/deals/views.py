@@ -1,7 +1,7 @@
 """Blueprints of the deals area: interests, threads, signing and 附件2 (deals), the demands list (demands), the organisation's intents (intents), 附件2 as Word (docking_documents)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -13,7 +13,7 @@ from app.accounts.views import intent_labels, own_organisation
 from app.core import audit
 from app.core import files as attachments
 from app.core.docx import DOCKING_FORM_NAME, download_name, send_docx
-from app.core.errors import ServiceError
+from app.core.errors import ServiceError, ValidationError
 from app.core.permissions import role_required, staff_required, verified_required
 from app.deals import demands, operations
 from app.deals.exports import docking_form_docx
@@ -23,6 +23,7 @@ from app.extensions import db
 from app.projects.models import DeviceClass, Project
 from forms.deals import (INTENT_ACTIONS, AgreementForm, DeclineForm, DisputeForm, DockingFormForm, EndNegotiationForm,
                          IntentForm, IntentStatusForm, InterestForm, MessageForm)
+from forms.projects import ConfirmForm
 
 member_required = role_required(Role.ENTERPRISE, Role.INVESTOR)
 
@@ -43,12 +44,6 @@ def _interest(interest_id: int) -> Interest:
     return interest
 
 
-def _fail(error: ServiceError, target: str):
-    db.session.rollback()
-    flash(str(error), "danger")
-    return redirect(target)
-
-
 @deals_bp.route("/")
 @verified_required
 def mine():
@@ -66,12 +61,8 @@ def express(project_id):
         abort(404)
     form = InterestForm()
     if form.validate_on_submit():
-        try:
-            operations.express_interest(project, current_user, form.message.data, form.cooperation_modes.data,
-                                       form.amount_wan.data, form.timeline.data or "")
-        except ServiceError as error:
-            return _fail(error, url_for("library.detail", project_id=project.id))
-        db.session.commit()
+        operations.express_interest(project, current_user, form.message.data, form.cooperation_modes.data,
+                                   form.amount_wan.data, form.timeline.data or "")
         flash(_("意向已发送。项目负责人将在 %(days)d 天内回复，结果会通知您",
                 days=current_app.config["INTEREST_EXPIRY_DAYS"]), "success")
         return redirect(url_for(".mine"))
@@ -96,11 +87,7 @@ def board(project_id):
 @login_required
 def accept(interest_id):
     interest = _interest(interest_id)
-    try:
-        operations.accept_interest(interest, current_user)
-    except ServiceError as error:
-        return _fail(error, url_for(".board", project_id=interest.project_id))
-    db.session.commit()
+    operations.accept_interest(interest, current_user)
     flash(_("已接受 %(org)s 的意向。对方现在可以查看项目详细资料，请在洽谈页与对方沟通",
             org=interest.organisation.name), "success")
     return redirect(url_for(".thread", interest_id=interest.id))
@@ -112,11 +99,7 @@ def decline(interest_id):
     interest = _interest(interest_id)
     form = DeclineForm(prefix=f"decline{interest.id}")
     if form.validate_on_submit():
-        try:
-            operations.decline_interest(interest, current_user, DeclineReason(form.reason.data), form.note.data or "")
-        except ServiceError as error:
-            return _fail(error, url_for(".board", project_id=interest.project_id))
-        db.session.commit()
+        operations.decline_interest(interest, current_user, DeclineReason(form.reason.data), form.note.data or "")
         flash(_("已婉拒该意向，对方将看到您选择的原因"), "info")
     else:
         for errors in form.errors.values():
@@ -128,23 +111,18 @@ def decline(interest_id):
 @verified_required
 def withdraw(interest_id):
     interest = _interest(interest_id)
-    try:
-        operations.withdraw_interest(interest, current_user)
-    except ServiceError as error:
-        return _fail(error, url_for(".mine"))
-    db.session.commit()
+    operations.withdraw_interest(interest, current_user)
     flash(_("意向已撤回"), "info")
     return redirect(url_for(".mine"))
 
 
 def _render_thread(interest, status=200, message_form=None, end_form=None):
     if current_user.is_staff and not interest.is_party(current_user):
-        operations.record_staff_reading(interest, current_user)
-    elif interest.is_party(current_user):
-        operations.mark_read(interest, current_user)
-    db.session.commit()
+        operations.record_staff_reading(interest, current_user)  # a record of reading: the one write a GET may make
+    # A party's messages are marked read by the page itself (deals.read), not by this GET.
     return render_template("deals/thread.html", interest=interest, message_form=message_form or MessageForm(),
-                           end_form=end_form or EndNegotiationForm(formdata=None)), status
+                           end_form=end_form or EndNegotiationForm(formdata=None),
+                           mark_read=interest.is_party(current_user)), status
 
 
 @deals_bp.route("/<int:interest_id>", methods=["GET", "POST"])
@@ -155,12 +133,25 @@ def thread(interest_id):
     if form.validate_on_submit():
         try:
             operations.post_message(interest, current_user, form.body.data, form.file.data)
-        except ServiceError as error:
-            return _fail(error, url_for(".thread", interest_id=interest.id))
-        db.session.commit()
+        except ValidationError as error:  # e.g. a file of the wrong type: the typed message stays
+            form.file.errors = [*form.file.errors, str(error)]
+            return _render_thread(interest, 400, message_form=form)
         flash(_("消息已发送，对方会收到通知"), "success")
         return redirect(url_for(".thread", interest_id=interest.id) + "#latest")
     return _render_thread(interest, 400 if form.errors else 200, message_form=form)
+
+
+@deals_bp.route("/<int:interest_id>/read", methods=["POST"])
+@login_required
+def read(interest_id):
+    """The thread was shown to a party: its messages are read (sent by the page, see app.js)."""
+    interest = _interest(interest_id)
+    if not interest.is_party(current_user):
+        abort(403)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    operations.mark_read(interest, current_user)
+    return jsonify(ok=True)
 
 
 @deals_bp.route("/<int:interest_id>/messages/<int:message_id>/attachment")
@@ -180,11 +171,7 @@ def end(interest_id):
     interest = _interest(interest_id)
     form = EndNegotiationForm()
     if form.validate_on_submit():
-        try:
-            operations.end_negotiation(interest, current_user, form.reason.data)
-        except ServiceError as error:
-            return _fail(error, url_for(".thread", interest_id=interest.id))
-        db.session.commit()
+        operations.end_negotiation(interest, current_user, form.reason.data)
         flash(_("洽谈已终止，对方会收到通知"), "info")
         return redirect(url_for(".thread", interest_id=interest.id))
     return _render_thread(interest, 400, end_form=form)
@@ -199,11 +186,9 @@ def signing_page(interest_id):
         try:
             operations.record_agreement(interest, current_user, form.cooperation_modes.data, form.amount_wan.data,
                                      form.signed_on.data, form.summary.data, form.contract.data)
-        except ServiceError as error:
-            db.session.rollback()
+        except ServiceError as error:  # next to the contract field; the 400 below rolls back
             form.contract.errors.append(str(error))
         else:
-            db.session.commit()
             flash(_("签约信息已登记，等待对方确认"), "success")
             return redirect(url_for(".signing", interest_id=interest.id))
     elif not form.is_submitted() and interest.agreement is not None:
@@ -225,11 +210,7 @@ def confirm(interest_id):
     interest = _interest(interest_id)
     if interest.agreement is None:
         abort(404)
-    try:
-        operations.confirm_agreement(interest.agreement, current_user)
-    except ServiceError as error:
-        return _fail(error, url_for(".signing", interest_id=interest.id))
-    db.session.commit()
+    operations.confirm_agreement(interest.agreement, current_user)
     flash(_("签约已确认，项目进入“签约落地”。服务站已收到通知；签约企业请填报对接表"), "success")
     return redirect(url_for(".thread", interest_id=interest.id))
 
@@ -242,11 +223,7 @@ def dispute(interest_id):
     if interest.agreement is None:
         abort(404)
     if form.validate_on_submit():
-        try:
-            operations.dispute_agreement(interest.agreement, current_user, form.note.data)
-        except ServiceError as error:
-            return _fail(error, url_for(".signing", interest_id=interest.id))
-        db.session.commit()
+        operations.dispute_agreement(interest.agreement, current_user, form.note.data)
         flash(_("已告知对方需要更正的内容"), "info")
     else:
         flash(_("请说明哪里需要更正"), "danger")
@@ -267,27 +244,29 @@ def contract(interest_id):
 @login_required
 def docking(interest_id):
     interest = _interest(interest_id)
-    if interest.docking_form is None:
+    docking_form = interest.docking_form
+    if docking_form is None:  # not started: the GET shows it prefilled and unsaved, the first save creates it
         if not interest.can_file_docking_form(current_user):
             abort(404)
-        operations.start_docking_form(interest, current_user)
-        db.session.commit()
-    docking_form = interest.docking_form
-    if not docking_form.can_view(current_user):
+        docking_form = operations.prefilled_docking_form(interest, current_user)
+    elif not docking_form.can_view(current_user):
         abort(404)
+    editable = interest.can_file_docking_form(current_user) if docking_form.id is None \
+        else docking_form.can_edit(current_user)
     form = DockingFormForm()
-    if form.is_submitted() and docking_form.can_edit(current_user):
+    if form.is_submitted() and editable:
         form.for_submit = bool(form.file.data)
         if form.validate():
+            if docking_form.id is None:
+                docking_form = operations.start_docking_form(interest, current_user)
             operations.save_docking_form(docking_form, current_user, form.values(), form.for_submit)
-            db.session.commit()
             flash(_("对接表已报送服务站") if form.for_submit else _("对接表已保存"), "success")
             return redirect(url_for(".docking", interest_id=interest.id))
         flash(_("还有 %(n)d 处需要修改，请查看标红的字段", n=len(form.errors)), "danger")
     elif not form.is_submitted():
         form.load(docking_form)
     return render_template("deals/docking.html", interest=interest, docking=docking_form, form=form,
-                           editable=docking_form.can_edit(current_user)), 400 if form.errors else 200
+                           editable=editable), 400 if form.errors else 200
 
 
 @deals_bp.route("/docking-forms")
@@ -357,11 +336,9 @@ def new_intent():
     if form.validate_on_submit():
         try:
             operations.create_intent(organisation, current_user, form.values())
-        except ServiceError as error:
-            db.session.rollback()
+        except ServiceError as error:  # the form again, as typed (its 400 rolls back)
             flash(str(error), "danger")
         else:
-            db.session.commit()
             flash(_("投资意向已发布，认证用户可在“企业需求”中看到；项目推荐也会参考它"), "success")
             return redirect(url_for(".intents"))
     return _intent_form(form, None)
@@ -381,11 +358,9 @@ def edit_intent(intent_id):
     elif form.validate():
         try:
             operations.update_intent(intent, current_user, form.values())
-        except ServiceError as error:
-            db.session.rollback()
+        except ServiceError as error:  # the form again, as typed (its 400 rolls back)
             flash(str(error), "danger")
         else:
-            db.session.commit()
             flash(_("投资意向已更新") + (_("，并继续在“企业需求”中展示") if intent.status is IntentStatus.ACTIVE
                                        else _("；当前为暂停状态，恢复后才会展示")), "success")
             return redirect(url_for(".intents"))
@@ -407,15 +382,9 @@ def intent_status(intent_id):
     form = IntentStatusForm()
     if form.validate_on_submit():
         target = INTENT_ACTIONS[form.action.data]
-        try:
-            operations.set_intent_status(intent, current_user, target)
-        except ServiceError as error:
-            db.session.rollback()
-            flash(str(error), "danger")
-        else:
-            db.session.commit()
-            message, category = STATUS_MESSAGES[target]
-            flash(str(message), category)
+        operations.set_intent_status(intent, current_user, target)
+        message, category = STATUS_MESSAGES[target]
+        flash(str(message), category)
     else:
         flash(_("未能变更状态，请刷新页面后重试"), "danger")
     return redirect(url_for(".intents"))
@@ -435,7 +404,6 @@ def docking_form(form_id):
     if current_user.is_staff:
         # Not tied to the project: the project's history is shown to its owner, who may not see 附件2.
         audit.record("export_docx", actor=current_user, subject=form, comment="附件2")
-        db.session.commit()
     return send_docx(data, download_name(DOCKING_FORM_NAME, form.company_name))
 
 

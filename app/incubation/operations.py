@@ -5,7 +5,6 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -14,6 +13,7 @@ from app.accounts.rules import is_staff
 from app.core import audit
 from app.core.errors import ServiceError, TransitionError, require
 from app.core.files import save_file
+from app.core.links import path_for
 from app.core.models import Setting
 from app.core.notifications import notify_many
 from app.core.states import Transition, action_between, check, move
@@ -170,7 +170,7 @@ def complete_assessment(assessment: Assessment, staff: User, recommendations: li
     ensure_milestones(project)
     notify_many(_parties(project), "assessment_completed",
                 _("项目评估已完成：%(project)s", project=project.display_name),
-                _("服务站已完成项目评估并制定一企一策帮扶方案。"), url_for("incubation.project", project_id=project.id))
+                _("服务站已完成项目评估并制定一企一策帮扶方案。"), path_for("incubation.project", project_id=project.id))
 
 
 def ensure_milestones(project: Project) -> list[Milestone]:
@@ -182,6 +182,20 @@ def ensure_milestones(project: Project) -> list[Milestone]:
             db.session.add(existing[kind])
     db.session.flush()
     return sorted(existing.values(), key=lambda m: m.position)
+
+
+def milestones_of(project: Project) -> list[Milestone]:
+    """The nine milestones in order, stored ones and unsaved placeholders (id None) for those not created yet."""
+    existing = {m.kind: m for m in db.session.scalars(db.select(Milestone).where(Milestone.project_id == project.id))}
+    return [existing.get(kind) or Milestone(project_id=project.id, kind=kind, position=position, notes="",
+                                            status=MilestoneStatus.NOT_STARTED)
+            for position, kind in enumerate(MilestoneKind)]
+
+
+def start_tracking(project: Project, actor: User) -> list[Milestone]:
+    """Those who keep the timeline create its nine milestones (completing an assessment also does)."""
+    require(can_update_milestones(project, actor), _("只有项目负责人、签约企业和服务站可以更新里程碑"))
+    return ensure_milestones(project)
 
 
 def signing_interest(project: Project) -> Interest | None:
@@ -221,7 +235,7 @@ def update_milestone(milestone: Milestone, actor: User, status: MilestoneStatus,
             project.status in (ProjectStatus.SIGNED, ProjectStatus.INCUBATING):
         project_service.launch_project(project, actor, comment=_("获批上市"))
         notify_many(_parties(project), "launched", _("获批上市：%(project)s", project=project.display_name),
-                    _("恭喜！项目产品已获批上市。"), url_for("incubation.project", project_id=project.id))
+                    _("恭喜！项目产品已获批上市。"), path_for("incubation.project", project_id=project.id))
 
 
 def add_evidence(milestone: Milestone, actor: User, upload) -> MilestoneEvidence:

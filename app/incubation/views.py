@@ -13,6 +13,7 @@ from app.incubation import operations as service
 from app.incubation.models import Assessment, Indicator, Milestone, MilestoneEvidence, MilestoneStatus
 from app.projects.models import Project
 from forms.incubation import CompleteAssessmentForm, EvidenceForm, MilestoneForm, ScoreForm
+from forms.projects import ConfirmForm
 
 incubation_bp = Blueprint("incubation", __name__, url_prefix="/incubation")
 
@@ -38,8 +39,7 @@ def _complete_form(formdata=None):
 def _render_project(project, status=200, **forms):
     if not service.can_view_incubation(project, current_user):
         abort(404)
-    milestones = service.ensure_milestones(project)
-    db.session.commit()
+    milestones = service.milestones_of(project)  # unsaved placeholders until tracking starts: a GET writes nothing
     assessments = service.assessments_of(project)
     mine = next((s for s in assessments[0].scores if s.assessor_id == current_user.id), None) if assessments else None
     forms.setdefault("score_form", ScoreForm(formdata=None, obj=mine))  # an assessor revises their own scores
@@ -49,8 +49,10 @@ def _render_project(project, status=200, **forms):
     return render_template(
         "incubation/project.html", project=project, assessments=assessments, milestones=milestones,
         today=service.beijing_today(), indicators=list(Indicator), means=service.indicator_means,
-        weights=service.assessment_weights(), weighted_preview=service.weighted_total, editable=service.can_update_milestones(project, current_user),
-        milestone_form=MilestoneForm, evidence_form=EvidenceForm(formdata=None), **forms), status
+        weights=service.assessment_weights(), weighted_preview=service.weighted_total,
+        editable=service.can_update_milestones(project, current_user), tracking=all(m.id for m in milestones),
+        milestone_form=MilestoneForm, evidence_form=EvidenceForm(formdata=None), confirm_form=ConfirmForm(),
+        **forms), status
 
 
 @incubation_bp.route("/projects/<int:project_id>")
@@ -59,16 +61,24 @@ def project(project_id):
     return _render_project(db.get_or_404(Project, project_id))
 
 
+@incubation_bp.route("/projects/<int:project_id>/milestones", methods=["POST"])
+@login_required
+def start_tracking(project_id):
+    """Create the nine milestones of a tracked project (the page shows them unsaved until then)."""
+    project = db.get_or_404(Project, project_id)
+    if not service.can_view_incubation(project, current_user):
+        abort(404)
+    if ConfirmForm().validate_on_submit():
+        service.start_tracking(project, current_user)
+        flash(_("已开始全流程跟踪，可以逐项更新里程碑"), "success")
+    return redirect(url_for(".project", project_id=project.id) + "#milestones")
+
+
 @incubation_bp.route("/projects/<int:project_id>/assessments", methods=["POST"])
 @staff_required
 def open_assessment(project_id):
     project = db.get_or_404(Project, project_id)
-    try:
-        assessment = service.open_assessment(project, current_user)
-    except ServiceError as error:
-        flash(str(error), "danger")
-        return redirect(url_for(".project", project_id=project.id))
-    db.session.commit()
+    assessment = service.open_assessment(project, current_user)
     flash(_("已发起第 %(v)d 版评估，请评估人打分", v=assessment.version), "success")
     return redirect(url_for(".project", project_id=project.id) + "#assessment")
 
@@ -81,10 +91,9 @@ def score(assessment_id):
     if form.validate_on_submit():
         try:
             service.record_scores(assessment, current_user, form.scores(), form.comments())
-        except ServiceError as error:
+        except ServiceError as error:  # the scores again, as typed (the 400 below rolls back)
             flash(str(error), "danger")
         else:
-            db.session.commit()
             flash(_("评分已保存。所有评估人打分后即可完成评估"), "success")
             return redirect(url_for(".project", project_id=assessment.project_id) + "#assessment")
     return _render_project(assessment.project, 400, score_form=form)
@@ -100,11 +109,9 @@ def complete(assessment_id):
             service.complete_assessment(assessment, current_user, form.recommendations.data or [],
                                         form.support_plan.data, db.session.get(User, form.responsible_id.data),
                                         form.next_review_on.data)
-        except ServiceError as error:
-            db.session.rollback()
+        except ServiceError as error:  # the conclusion again, as typed (the 400 below rolls back)
             flash(str(error), "danger")
         else:
-            db.session.commit()
             flash(_("评估已完成，项目进入产品培育，项目双方已收到通知"), "success")
             return redirect(url_for(".project", project_id=assessment.project_id))
     return _render_project(assessment.project, 400, complete_form=form)
@@ -118,15 +125,9 @@ def update_milestone(milestone_id):
         abort(404)
     form = MilestoneForm(prefix=f"m{milestone.id}")
     if form.validate_on_submit():
-        try:
-            service.update_milestone(milestone, current_user, MilestoneStatus(form.status.data),
-                                     form.planned_on.data, form.actual_on.data, form.notes.data)
-        except ServiceError as error:
-            db.session.rollback()
-            flash(f"{milestone.kind.label}：{error}", "danger")
-        else:
-            db.session.commit()
-            flash(_("“%(kind)s”已更新", kind=milestone.kind.label), "success")
+        service.update_milestone(milestone, current_user, MilestoneStatus(form.status.data),
+                                 form.planned_on.data, form.actual_on.data, form.notes.data)
+        flash(_("“%(kind)s”已更新", kind=milestone.kind.label), "success")
     else:
         for errors in form.errors.values():
             flash(f"{milestone.kind.label}：" + "；".join(map(str, errors)), "danger")
@@ -141,14 +142,8 @@ def upload_evidence(milestone_id):
         abort(404)
     form = EvidenceForm()
     if form.validate_on_submit():
-        try:
-            service.add_evidence(milestone, current_user, form.file.data)
-        except ServiceError as error:
-            db.session.rollback()
-            flash(_("佐证材料未上传：%(reason)s", reason=str(error)), "danger")
-        else:
-            db.session.commit()
-            flash(_("佐证材料已上传"), "success")
+        service.add_evidence(milestone, current_user, form.file.data)
+        flash(_("佐证材料已上传"), "success")
     else:
         flash(_("请选择文件"), "danger")
     return redirect(url_for(".project", project_id=milestone.project_id) + f"#milestone-{milestone.id}")

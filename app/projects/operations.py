@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from app.accounts.models import User
 from app.accounts.rules import is_staff
 from app.core import audit
-from app.core.errors import TransitionError, require
+from app.core.errors import ValidationError, require
 from app.core.files import save_file, upload_root
 from app.core.states import Transition, check, move
 from app.extensions import db
@@ -102,14 +102,16 @@ def update_project(project: Project, actor: User, values: dict) -> set[str]:
 def submit_project(project: Project, actor: User) -> None:
     """Send a draft or returned project to initial review (初核)."""
     check(project, LIFE, "submit", actor)
-    require(project.commitment_agreed, _("提交前须同意承诺书"))
+    if not project.commitment_agreed:
+        raise ValidationError(_("提交前须同意承诺书"), field="commitment_agreed")
     _move(project, "submit", actor)
 
 
 def submit_paper_form(project: Project, staff: User, comment: str = "") -> None:
     """Staff enter a paper 附件1 (bulk import) into review on the owner's behalf."""
     check(project, LIFE, "submit_paper_form", staff)
-    require(project.commitment_agreed, _("提交前须同意承诺书"))
+    if not project.commitment_agreed:
+        raise ValidationError(_("提交前须同意承诺书"), field="commitment_agreed")
     _move(project, "submit_paper_form", staff, comment)
 
 
@@ -123,7 +125,7 @@ def return_project(project: Project, reviewer: User, comment: str) -> None:
     """Send a submitted project back to its owner with what to revise."""
     check(project, LIFE, "return", reviewer)
     if not comment.strip():
-        raise TransitionError(_("退回修改须说明修改意见"))
+        raise ValidationError(_("退回修改须说明修改意见"), field="comment")
     _move(project, "return", reviewer, comment)
 
 
@@ -131,7 +133,7 @@ def reject_project(project: Project, reviewer: User, reason: str) -> None:
     """Refuse a submitted project, with the reason the owner will read."""
     check(project, LIFE, "reject", reviewer)
     if not reason.strip():
-        raise TransitionError(_("不予通过须说明理由"))
+        raise ValidationError(_("不予通过须说明理由"), field="comment")
     _move(project, "reject", reviewer, reason)
 
 

@@ -1,11 +1,12 @@
 """Saved library searches (保存的搜索): save, list, delete, and tell owners about newly published matches."""
 from __future__ import annotations
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 
 from app.accounts.models import User
 from app.core.errors import ServiceError, require
+from app.core.links import path_for
 from app.core.models import Notification
 from app.core.notifications import notify
 from app.extensions import db
@@ -76,10 +77,7 @@ def with_counts(user: User) -> list[tuple[SavedSearch, int]]:
 
 
 def project_link(project: Project) -> str:
-    try:
-        return url_for("library.detail", project_id=project.id)
-    except RuntimeError:  # outside a request (CLI import): the path is all a notification needs
-        return f"/library/{project.id}"
+    return path_for("library.detail", project_id=project.id)
 
 
 def notify_matches(project: Project) -> int:

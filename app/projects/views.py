@@ -9,7 +9,7 @@ from app.accounts.models import Role
 from app.core import audit
 from app.core import files as attachment_service
 from app.core.docx import PROJECT_FORM_NAME, download_name, send_docx
-from app.core.errors import ServiceError
+from app.core.errors import ServiceError, ValidationError
 from app.core.permissions import role_required, staff_required, verified_required
 from app.extensions import db
 from app.projects import operations as project_service
@@ -47,21 +47,31 @@ def _edit(project: Project | None):
         if form.validate():
             try:
                 project = project_service.save_project(current_user, project, form.values(), form.for_submit)
-            except ServiceError as error:
-                db.session.rollback()
-                flash(str(error), "danger")
-            else:
-                db.session.commit()
-                flash(_message_after_save(project, form.for_submit), "success")
-                if form.for_submit or project.status is ProjectStatus.SUBMITTED:
-                    return redirect(url_for(".detail", project_id=project.id))
-                return redirect(url_for(".edit", project_id=project.id))
-        else:
-            flash(_("还有 %(n)d 处需要修改，请查看标红的字段；已填写的内容都保留着", n=len(form.errors)), "danger")
-    status = 400 if form.errors else 200
+            except ServiceError as error:  # the form stays as typed; its 400 rolls back what was written
+                _field_or_flash(form, error)
+                return _render_form(form, project, 400)
+            flash(_message_after_save(project, form.for_submit), "success")
+            if form.for_submit or project.status is ProjectStatus.SUBMITTED:
+                return redirect(url_for(".detail", project_id=project.id))
+            return redirect(url_for(".edit", project_id=project.id))
+        flash(_("还有 %(n)d 处需要修改，请查看标红的字段；已填写的内容都保留着", n=len(form.errors)), "danger")
+    return _render_form(form, project, 400 if form.errors else 200)
+
+
+def _render_form(form: ProjectForm, project: Project | None, status: int):
     return render_template("projects/form.html", form=form, project=project,
                            attachment_form=AttachmentForm(), confirm_form=ConfirmForm(),
                            review_comment=project_service.latest_review_comment(project) if project else ""), status
+
+
+def _field_or_flash(form, error: ServiceError) -> None:
+    """The refusal next to the field it is about, when the operation names one the form has; a flash otherwise."""
+    field = getattr(error, "field", None)
+    if field and field in form:
+        form[field].errors = [*form[field].errors, str(error)]
+        flash(_("还有 %(n)d 处需要修改，请查看标红的字段；已填写的内容都保留着", n=1), "danger")
+    else:
+        flash(str(error), "danger")
 
 
 def _message_after_save(project: Project, submitted: bool) -> str:
@@ -110,10 +120,11 @@ def submit(project_id):
     if ConfirmForm().validate_on_submit():
         try:
             project_service.submit_project(project, current_user)
-        except ServiceError as error:
-            flash(str(error) + _("，请在表单中补全后提交"), "danger")
-            return redirect(url_for(".edit", project_id=project.id))
-        db.session.commit()
+        except ValidationError as error:  # e.g. 承诺书 not agreed: the form, with the message next to the field
+            form = ProjectForm(formdata=None)
+            form.load(project)
+            _field_or_flash(form, error)
+            return _render_form(form, project, 400)
         flash(_("已提交初核。创新服务站审核后会通知您"), "success")
     return redirect(url_for(".detail", project_id=project.id))
 
@@ -124,13 +135,8 @@ def withdraw(project_id):
     project = _own_project(project_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        try:
-            project_service.withdraw_project(project, current_user, form.comment.data or "")
-        except ServiceError as error:
-            flash(str(error), "danger")
-        else:
-            db.session.commit()
-            flash(_("项目已撤回，不再在项目库展示"), "info")
+        project_service.withdraw_project(project, current_user, form.comment.data or "")
+        flash(_("项目已撤回，不再在项目库展示"), "info")
     return redirect(url_for(".detail", project_id=project.id))
 
 
@@ -140,13 +146,8 @@ def upload(project_id):
     project = _own_project(project_id)
     form = AttachmentForm()
     if form.validate_on_submit():
-        try:
-            project_service.add_project_attachment(project, current_user, form.file.data)
-        except ServiceError as error:
-            flash(_("附件未上传：%(reason)s", reason=str(error)), "danger")
-        else:
-            db.session.commit()
-            flash(_("附件已上传"), "success")
+        project_service.add_project_attachment(project, current_user, form.file.data)
+        flash(_("附件已上传"), "success")
     else:
         for errors in form.errors.values():
             flash(_("附件未上传：%(reason)s", reason="；".join(map(str, errors))), "danger")
@@ -163,7 +164,6 @@ def attachment(project_id, attachment_id):
         abort(404)
     if not project.can_view_private(current_user):
         audit.record("view_partner_attachment", actor=current_user, project=project, subject=item)
-        db.session.commit()
     return send_file(attachment_service.stored_path(item.stored_name), mimetype=item.content_type,
                      as_attachment=True, download_name=item.original_name)
 
@@ -176,13 +176,8 @@ def delete_attachment(project_id, attachment_id):
     if item.project_id != project.id:
         abort(404)
     if ConfirmForm().validate_on_submit():
-        try:
-            project_service.remove_project_attachment(item, current_user)
-        except ServiceError as error:
-            flash(str(error), "danger")
-        else:
-            db.session.commit()
-            flash(_("附件已删除"), "info")
+        project_service.remove_project_attachment(item, current_user)
+        flash(_("附件已删除"), "info")
     return redirect(url_for(".edit", project_id=project.id))
 
 
@@ -230,13 +225,7 @@ def act(project_id, action):
     form_cls, operation, message = ACTIONS[action]
     form = form_cls(prefix=action)  # three forms on one page: prefixes keep their ids apart
     if form.validate_on_submit():
-        try:
-            operation(project, current_user, form.comment.data or "")
-        except ServiceError as error:
-            db.session.rollback()
-            flash(str(error), "danger")
-            return redirect(url_for(".project", project_id=project.id))
-        db.session.commit()
+        operation(project, current_user, form.comment.data or "")
         flash(message(), "success")
         return redirect(url_for(".queue"))
     return _render(project, 400, **{f"{action}_form": form})
@@ -267,8 +256,7 @@ def render_detail(project: Project, interest_form=None):
 
     partner = project.can_view_partner(current_user) and not project.can_view_private(current_user)
     if partner:
-        record_partner_view(project, current_user)
-        db.session.commit()
+        record_partner_view(project, current_user)  # a record of reading: the one write a GET may make
     interest = open_interest_of(project, current_user.organisation_id) if current_user.is_organisation_member else None
     can_express = current_user.is_organisation_member and interest is None and project.is_listed()
     return render_template(
@@ -313,10 +301,9 @@ def save():
     try:
         saved = saved_searches.save_search(current_user, form.name.data, form.query.data,
                                            {name: form[name].data for name in FACETS})
-    except ServiceError as error:
+    except ServiceError as error:  # the list again, with the name as typed
         flash(str(error), "danger")
         return _render_list(form, 400)
-    db.session.commit()
     flash(_("已保存搜索“%(name)s”。有新入库项目符合条件时，我们会通知您。", name=saved.name), "success")
     return redirect(url_for(".index"))
 
@@ -329,7 +316,6 @@ def delete(saved_search_id):
         abort(404)
     if DeleteSavedSearchForm().validate_on_submit():
         saved_searches.delete_search(current_user, saved)
-        db.session.commit()
         flash(_("已删除保存的搜索“%(name)s”", name=saved.name), "success")
     return redirect(url_for(".index"))
 
@@ -347,7 +333,6 @@ def project_form(project_id):
     data = project_form_docx(project)
     if current_user.is_staff:
         audit.record("export_docx", actor=current_user, project=project, comment="附件1")
-        db.session.commit()
     return send_docx(data, download_name(PROJECT_FORM_NAME, project.name))
 
 

@@ -10,7 +10,6 @@ from flask_login import current_user
 
 from app.accounts.models import Role
 from app.core import audit
-from app.core.errors import ServiceError
 from app.core.models import utcnow
 from app.core.permissions import role_required, staff_required
 from app.core.templating import beijing_time
@@ -99,15 +98,9 @@ def new():
     if request.method == "POST":
         filters = reporting.ReportFilters.from_args(request.form)
         if ConfirmForm().validate_on_submit():
-            try:
-                batch = reporting.create_batch(filters, current_user)
-            except ServiceError as error:
-                db.session.rollback()
-                flash(str(error), "danger")
-            else:
-                db.session.commit()
-                flash(_("已生成报送批次#%(id)d：%(n)d 个项目", id=batch.id, n=batch.project_count), "success")
-                return redirect(url_for(".detail", batch_id=batch.id))
+            batch = reporting.create_batch(filters, current_user)
+            flash(_("已生成报送批次#%(id)d：%(n)d 个项目", id=batch.id, n=batch.project_count), "success")
+            return redirect(url_for(".detail", batch_id=batch.id))
         else:
             flash(_("页面已过期，请重新提交"), "danger")
         return redirect(url_for(".new", **filters.as_args()))
@@ -141,8 +134,7 @@ def download(batch_id, kind):
     if not path.is_file():
         current_app.logger.error("report batch %s: stored file %s is missing", batch.id, path)
         abort(404)
-    reporting.record_download(batch, current_user, kind)
-    db.session.commit()
+    reporting.record_download(batch, current_user, kind)  # a record of reading: the one write a GET may make
     name = f"报送国家局器审中心-批次{batch.id}-{beijing_time(batch.created_at, '%Y%m%d')}.{kind}"
     response = send_file(path, mimetype=MIMETYPES[kind], as_attachment=True, download_name=name)
     response.headers["Cache-Control"] = "private, no-store"  # partner-tier data: keep out of shared caches
@@ -174,8 +166,7 @@ def export(kind):
     rows = audit_log.export_rows(filters)
     data = audit_log.audit_xlsx(rows) if kind == "xlsx" else audit_log.audit_csv(rows)
     audit.record("audit_export", actor=current_user, subject=current_user,
-                 comment=f"{kind}，{len(rows)} 行，筛选：{filters.as_args() or '无'}")
-    db.session.commit()
+                 comment=f"{kind}，{len(rows)} 行，筛选：{filters.as_args() or '无'}")  # a record of reading
     name = f"审计日志-{beijing_time(utcnow(), '%Y%m%d-%H%M')}.{kind}"
     response = send_file(io.BytesIO(data), mimetype=XLSX_MIMETYPE if kind == "xlsx" else "text/csv; charset=utf-8",
                          as_attachment=True, download_name=name)

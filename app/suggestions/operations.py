@@ -12,7 +12,7 @@ import os
 import threading
 from typing import Callable
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.session import Session
@@ -20,6 +20,7 @@ from sqlalchemy import event
 
 from app.accounts.models import Organisation, OrgStatus, User
 from app.accounts.rules import is_staff
+from app.core.links import path_for
 from app.core.models import utcnow
 from app.core.notifications import notify, notify_many
 from app.core.states import Transition, move
@@ -313,11 +314,11 @@ def approve_suggestion(suggestion: MatchSuggestion, staff: User) -> None:
     _decide_pair(suggestion, "approve", staff, organisation.name)
     notify(project.owner, "match_recommended", _("服务站推荐对接：%(org)s", org=organisation.name),
            _("创新服务站推荐贵项目与 %(org)s 对接，可在项目页查看推荐理由。", org=organisation.name),
-           url_for("projects.detail", project_id=project.id))
+           path_for("projects.detail", project_id=project.id))
     notify_many([u for u in organisation.members if u.active], "match_recommended",
                 _("服务站推荐项目：%(project)s", project=project.display_name),
                 _("创新服务站向贵机构推荐该项目，欢迎在项目库查看并表达合作意向。"),
-                url_for("library.detail", project_id=project.id))
+                path_for("library.detail", project_id=project.id))
 
 
 def dismiss_suggestion(suggestion: MatchSuggestion, staff: User) -> None:

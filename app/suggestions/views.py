@@ -5,7 +5,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.accounts.models import Organisation, OrgStatus, Role
-from app.core.errors import ServiceError
 from app.core.permissions import role_required, staff_required, verified_required
 from app.deals.models import Intent, IntentStatus
 from app.extensions import db
@@ -54,17 +53,11 @@ def decide(suggestion_id, decision):
     if decision not in ("approve", "dismiss"):
         abort(404)
     if ConfirmForm().validate_on_submit():
-        try:
-            if decision == "approve":
-                service.approve_suggestion(suggestion, current_user)
-            else:
-                service.dismiss_suggestion(suggestion, current_user)
-        except ServiceError as error:
-            db.session.rollback()
-            flash(str(error), "danger")
+        if decision == "approve":
+            service.approve_suggestion(suggestion, current_user)
         else:
-            db.session.commit()
-            flash(_("已作为服务站推荐发送给双方") if decision == "approve" else _("已忽略，该配对不再推荐"), "success")
+            service.dismiss_suggestion(suggestion, current_user)
+        flash(_("已作为服务站推荐发送给双方") if decision == "approve" else _("已忽略，该配对不再推荐"), "success")
     return redirect(request.referrer if (request.referrer or "").startswith(request.host_url)
                     else url_for(".board"))
 

@@ -38,6 +38,19 @@
       if (list) { list.classList.add("is-loading"); list.setAttribute("aria-busy", "true"); }
     }
   });
+  // Arriving at a page counts as reading it: send the page's arrival forms (notifications, a thread's messages).
+  // GET requests never write, so the page asks for this itself once it is shown.
+  document.querySelectorAll("form[data-arrival]").forEach(function (arrival) {
+    window.fetch(arrival.action, {method: "POST", body: new FormData(arrival), credentials: "same-origin",
+                                  keepalive: true, headers: {"Accept": "application/json"}})
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) {
+        var badge = document.querySelector("#nav-notifications .badge");
+        if (!data || typeof data.unread !== "number" || !badge) { return; }
+        if (data.unread > 0) { badge.textContent = String(data.unread); } else { badge.remove(); }
+      })
+      .catch(function () { /* the next visit tries again */ });
+  });
   // Warn before leaving a long form with unsaved typing.
   var form = document.querySelector("form[data-confirm-leave]");
   if (form) {

@@ -158,7 +158,8 @@ def test_reset_by_email_is_sent_after_commit(client, make_user, app, monkeypatch
     assert "重置链接已发送" in page.get_data(as_text=True)
     assert len(sent) == 1 and sent[0]["To"] == user.email
     link = re.search(r"http://\S+/auth/reset/\S+", sent[0].get_content()).group(0)
-    path = link.split("localhost", 1)[-1]
+    assert link.startswith(app.config["BASE_URL"] + "/auth/reset/")  # the public address, request or not
+    path = link.removeprefix(app.config["BASE_URL"])
     assert client.post(path, data={"password": "fresh1234", "confirm": "fresh1234"}).status_code == 302
     db.session.refresh(user)
     assert user.check_password("fresh1234")
@@ -175,7 +176,7 @@ def test_failing_mail_server_does_not_break_the_request(client, make_user, app, 
     assert client.post("/auth/forgot", data={"email": user.email}).status_code == 200
 
 
-def test_without_mail_staff_issue_a_reset_link_that_activates_an_imported_account(client, login_as, make_user):
+def test_without_mail_staff_issue_a_reset_link_that_activates_an_imported_account(client, login_as, make_user, app):
     imported = make_user("clinician", active=False)
     db.session.commit()
     assert client.post("/auth/login", data={"email": imported.email, "password": PASSWORD}).status_code == 400
@@ -183,7 +184,7 @@ def test_without_mail_staff_issue_a_reset_link_that_activates_an_imported_accoun
     assert "联系创新服务站" in page
     login_as("staff")
     html = client.post(f"/admin/users/{imported.id}/reset-link").get_data(as_text=True)
-    path = re.search(r'value="http://localhost(/auth/reset/[^"]+)"', html).group(1)
+    path = re.search(rf'value="{re.escape(app.config["BASE_URL"])}(/auth/reset/[^"]+)"', html).group(1)
     client.post("/auth/logout")
     client.post(path, data={"password": "claimed123", "confirm": "claimed123"})
     db.session.refresh(imported)

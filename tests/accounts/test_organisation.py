@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from app.accounts import operations as service
-from app.core.errors import PermissionDenied, ServiceError, TransitionError
+from app.core.errors import PermissionDenied, ServiceError, TransitionError, ValidationError
 from app.core.models import AuditEvent
 from app.deals import demands
 from app.deals import operations as deal_operations
@@ -155,7 +155,7 @@ def test_uscc_is_locked_after_verification(client, login_as, member):
     assert response.status_code == 302
     db.session.refresh(member.organisation)
     assert member.organisation.uscc == original and member.organisation.name == "新名称有限公司"
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ValidationError):
         service.update_profile(member.organisation, member, {"uscc": make_uscc(904)})
 
 
@@ -479,3 +479,15 @@ def test_pending_members_see_their_own_full_profile_but_no_other(client, login_a
     assert response.status_code == 200 and "13912345678" in response.get_data(as_text=True)
     response = client.get(f"/organisation/{member.organisation.id}")
     assert response.status_code == 403 and "尚未通过认证" in response.get_data(as_text=True)
+
+
+def test_bad_input_and_a_refusing_state_are_not_permission_errors(make_user, staff):
+    """require() is for who may act; a wrong role asked for is input (400), a disabled account a state (409)."""
+    from app.accounts.models import Role
+    with pytest.raises(ValidationError):
+        service.register_organisation_member("x@example.test", "password123", "某人", "13800138000", Role.CLINICIAN,
+                                             "某公司", make_uscc(905))
+    with pytest.raises(ValidationError):
+        service.create_staff("y@example.test", "password123", "某人", Role.CLINICIAN)
+    with pytest.raises(TransitionError):
+        service.issue_reset_link(make_user("staff", active=False), staff)

@@ -97,7 +97,7 @@ def test_the_admin_page_offers_verification_only_for_pending_organisations(clien
     page = client.get("/admin/organisations?status=rejected").get_data(as_text=True)
     assert f"/admin/organisations/{rejected.organisation.id}/verify" not in page
     response = client.post(f"/admin/organisations/{rejected.organisation.id}/verify", follow_redirects=True)
-    assert response.status_code == 200 and "不能执行此操作" in response.get_data(as_text=True)
+    assert response.status_code == 409 and "不能执行此操作" in response.get_data(as_text=True)
     db.session.refresh(rejected.organisation)
     assert rejected.organisation.status is O.REJECTED
     assert f"/admin/organisations/{pending.organisation.id}/verify" in client.get("/admin/organisations").get_data(

@@ -167,6 +167,8 @@ def test_whole_deal_from_search_to_docking_form(new_page, deal_parties, tmp_path
     shot(doctor, "doctor-interests")
     doctor.get_by_role("link", name="去回复").first.click()
     check(doctor).to_have_url(re.compile(rf"/deals/projects/{project_id}/board$"))
+    # The two notifications point to this board: the page itself posts that they are read (a GET writes nothing).
+    check(doctor.locator("#nav-notifications .badge")).to_have_count(0)
     card_b = doctor.locator("article.interest-card", has_text=ORG_B)
     card_b.locator("summary", has_text="婉拒").click()
     card_b.get_by_label("不属于我方领域", exact=True).check()

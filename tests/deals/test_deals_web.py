@@ -143,8 +143,15 @@ def test_arriving_at_the_linked_page_reads_the_notification(client, login_as, pu
     client.post(f"/deals/projects/{published.id}/interest", data={"message": "意向", "cooperation_modes": ["tech_transfer"]})
     switch(client, login_as, published.owner)
     assert unread_count(published.owner) == 1
-    client.get(f"/deals/projects/{published.id}/board")
+    board = f"/deals/projects/{published.id}/board"
+    page = client.get(board).get_data(as_text=True)
+    assert unread_count(published.owner) == 1  # the GET itself writes nothing ...
+    assert re.search(r'<form hidden data-arrival method="post" action="/notifications/arrived">', page)
+    assert f'name="path" value="{board}"' in page
+    response = client.post("/notifications/arrived", data={"path": board})  # ... the page sends this (app.js)
+    assert response.status_code == 200 and response.get_json() == {"unread": 0}
     assert unread_count(published.owner) == 0
+    assert "data-arrival" not in client.get(board).get_data(as_text=True)  # nothing left to mark
 
 
 def test_history_shows_each_object_in_its_own_words(client, login_as, published):

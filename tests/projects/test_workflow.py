@@ -1,7 +1,7 @@
 """The life of a project: every transition, allowed and refused, audited, never half-done."""
 import pytest
 
-from app.core.errors import PermissionDenied, ServiceError, TransitionError
+from app.core.errors import PermissionDenied, ServiceError, TransitionError, ValidationError
 from app.core.models import AuditEvent
 from app.extensions import db
 from app.projects import operations as svc
@@ -61,7 +61,7 @@ def test_submit_only_from_draft_or_returned(make_project, status):
 
 def test_submit_needs_the_commitment(make_project):
     project = make_project(status=S.DRAFT, commitment_agreed=False)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ValidationError):  # bad input, not a question of who may submit
         svc.submit_project(project, project.owner)
     assert project.status is S.DRAFT
 
@@ -95,9 +95,9 @@ def test_withdraw_refused_for_others(make_project, make_user, staff):
 
 def test_return_and_reject_need_a_comment(make_project, staff):
     project = make_project(status=S.SUBMITTED)
-    with pytest.raises(TransitionError):
+    with pytest.raises(ValidationError):
         svc.return_project(project, staff, "  ")
-    with pytest.raises(TransitionError):
+    with pytest.raises(ValidationError):
         svc.reject_project(project, staff, "")
     assert project.status is S.SUBMITTED
 

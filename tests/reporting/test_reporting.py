@@ -298,8 +298,10 @@ def test_not_yet_reported_only(client, login_as, make_project, staff):
     assert [i.project_id for i in batch.items] == [new.id]
     assert batch.filters == {"unreported": True}
     # nothing left: refused with a message, no batch
-    response = export(client, unreported="1")
-    assert response.status_code == 302 and "unreported=1" in response.headers["Location"]
+    response = client.post("/reports/new", data={"unreported": "1"},
+                           headers={"Referer": "http://localhost/reports/new?unreported=1"})
+    assert response.status_code == 400 and "所选范围内没有可报送的项目" in response.get_data(as_text=True)
+    assert 'href="http://localhost/reports/new?unreported=1"' in response.get_data(as_text=True)
     assert db.session.scalar(db.select(db.func.count()).select_from(ReportBatch)) == 2
 
 
