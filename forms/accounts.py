@@ -94,10 +94,7 @@ PROVINCES = (
     "宁夏回族自治区", "新疆维吾尔自治区", "香港特别行政区", "澳门特别行政区", "台湾省",
 )
 
-
 KEYWORD_SEPARATORS = re.compile(r"[,，、;；\s]+")
-
-
 MAX_KEYWORDS = 20
 
 

@@ -15,7 +15,6 @@ from forms.validators import EmailAddress, MainlandPhone, RequiredToSubmit
 FUJIAN_CITIES = ("福州市", "厦门市", "泉州市", "漳州市", "莆田市", "三明市", "南平市", "龙岩市", "宁德市",
                  "平潭综合实验区")
 
-
 LONG_TEXT = 4000
 
 

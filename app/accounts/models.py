@@ -29,10 +29,7 @@ set_labels(Role, {
     Role.ADMIN: _l("工作专班"),
 })
 
-
 ORGANISATION_ROLES = (Role.ENTERPRISE, Role.INVESTOR)
-
-
 STAFF_ROLES = (Role.STAFF, Role.ADMIN)
 
 

@@ -233,8 +233,6 @@ def settings():
 
 
 organisation_bp = Blueprint("organisation", __name__, url_prefix="/organisation")
-
-
 member_required = role_required(Role.ENTERPRISE, Role.INVESTOR)
 
 

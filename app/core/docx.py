@@ -19,133 +19,38 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 from flask import send_file
 
-from app.deals.models import CooperationMode, Specialised
-from app.projects.models import DeviceClass, IpExists, ProjectType, Stage
-
 BODY_FONT = "宋体"
-
-
 TITLE_FONT = "黑体"
-
-
 LATIN_FONT = "Times New Roman"
-
-
 BODY_SIZE = Pt(12)    # 小四
-
-
 HINT_SIZE = Pt(10.5)  # 五号
-
-
 ANNEX_SIZE = Pt(16)   # 三号
-
-
 TITLE_SIZE = Pt(18)   # 小二
-
-
 HINT_COLOUR = RGBColor(0x59, 0x59, 0x59)
-
-
 LABEL_SHADING = "F2F2F2"
-
-
 CHECKED, UNCHECKED = "☑", "□"
-
-
 BLANK = "\u3000" * 3  # room to write by hand
-
 
 # A4 with 25 mm top/bottom and 22 mm side margins; the table fills the 166 mm between.
 PAGE_WIDTH, PAGE_HEIGHT = Mm(210), Mm(297)
-
-
 MARGIN_TB, MARGIN_LR = Mm(25), Mm(22)
-
-
 COLUMN_WIDTHS = (Mm(34), Mm(49), Mm(34), Mm(49))
-
-
 TEXT_ROW_HEIGHT = Mm(16)
-
-
 SHORT_ROW_HEIGHT = Mm(9)
-
-
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-
-
 FALLBACK_TIME = datetime(2024, 1, 1, tzinfo=timezone.utc)
-
-
 AUTHOR = "ClinBridge 临床研究成果转化对接平台"
-
-
-PROJECT_FORM_ANNEX = "附件1"
-
-
-PROJECT_FORM_TITLE = "医疗机构临床研究成果转化项目需求表"
-
-
-DOCKING_FORM_ANNEX = "附件2"
-
-
-DOCKING_FORM_TITLE = "企业意向临床研究成果转化项目对接表"
-
-
 NOTE = "注：此表可另附纸，对相关内容进行详细说明。"
-
-
 DEFAULT_PROVINCE = "福建省"
 
 
-# The official option wording, in the forms' order.
-PROJECT_TYPE_OPTIONS = ((ProjectType.ACTIVE, "有源"), (ProjectType.PASSIVE, "无源"),
-                        (ProjectType.IVD, "体外诊断试剂"))
 
 
-DEVICE_CLASS_OPTIONS = ((DeviceClass.I, "Ⅰ类医疗器械"), (DeviceClass.II, "Ⅱ类医疗器械"),
-                        (DeviceClass.III, "Ⅲ类医疗器械"), (DeviceClass.COMBINATION, "药械组合"),
-                        (DeviceClass.UNDETERMINED, "待确定"))
 
 
-STAGE_OPTIONS = ((Stage.CONCEPT, "概念阶段"), (Stage.SAMPLE, "样品阶段"),
-                 (Stage.DESIGN_VERIFICATION, "设计验证阶段"), (Stage.PRODUCTION_VERIFICATION, "生产验证阶段"),
-                 (Stage.REGISTRATION_TESTING, "注册检验阶段"), (Stage.CLINICAL_TRIAL, "临床试验阶段"),
-                 (Stage.OTHER, "其他"))
 
 
-SPECIALISED_OPTIONS = ((Specialised.NATIONAL, "国家级"), (Specialised.PROVINCIAL, "省级"),
-                       (Specialised.MUNICIPAL, "市级"), (Specialised.NONE, "否"))
 
-
-COOPERATION_OPTIONS = ((CooperationMode.TECH_TRANSFER, "技术转让"), (CooperationMode.TECH_EQUITY, "技术入股"),
-                       (CooperationMode.JOINT_DEVELOPMENT, "联合开发"), (CooperationMode.COMMISSIONED_RD, "委托研发"),
-                       (CooperationMode.LONG_TERM_SERVICE, "委托团队、专家长期技术服务"),
-                       (CooperationMode.NEW_ENTITY, "共建新研发、生产实体"))
-
-
-IP_EXISTS_OPTIONS = ((IpExists.GRANTED, "已授权"), (IpExists.PENDING, "申请中"), (IpExists.NONE, "暂无"))
-
-
-COMMITMENT_TEXT = ("我承诺填报项目信息真实可靠，知识产权清晰明确。如因第三方提出侵权等引起法律纠纷，"
-                   "由本人承担相关责任。")
-
-
-MARKET_HINT = "相关行业或细分领域的情况（行业背景、需求状况、现状瓶颈、发展趋势等）；国内外同类已上市产品情况"
-
-
-TEAM_HINT = "项目负责人及团队主要技术成员介绍"
-
-
-IP_HINT = "申请和授权情况、知识产权所有人"
-
-
-PROGRESS_HINT = "（1.已开展的工作；2.所处阶段；3.投入资金和人力；4.仪器和设备；5.生产条件；6.其他）"
-
-
-PROGRESS_PARTS = (("progress_work", "1.已开展的工作"), ("progress_stage", "2.所处阶段"),
-                  ("progress_investment", "3.投入资金和人力"), ("progress_equipment", "4.仪器和设备"),
-                  ("progress_production", "5.生产条件"), ("progress_other", "6.其他"))
 
 
 def options(choices, selected) -> str:
@@ -339,16 +244,9 @@ def programme_province() -> str:
         return current_app.config.get("PLATFORM_PROVINCE") or DEFAULT_PROVINCE
     return DEFAULT_PROVINCE
 
-
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-
-
 PROJECT_FORM_NAME = "附件1-医疗机构临床研究成果转化项目需求表-{}.docx"
-
-
 DOCKING_FORM_NAME = "附件2-企业意向临床研究成果转化项目对接表-{}.docx"
-
-
 _UNSAFE_IN_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
 
 

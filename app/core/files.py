@@ -19,7 +19,6 @@ ALLOWED_TYPES = {
     "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
 }
 
-
 ALLOWED_EXTENSIONS = tuple(ALLOWED_TYPES)
 
 

@@ -13,8 +13,6 @@ if TYPE_CHECKING:  # relationships name these as strings
     from app.accounts.models import User
 
 _LABELS: dict[enum.Enum, object] = {}
-
-
 _BADGES: dict[enum.Enum, str] = {}
 
 

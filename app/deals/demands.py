@@ -15,8 +15,6 @@ from app.extensions import db
 from app.projects.models import DeviceClass
 
 FACETS = ("field", "cooperation_mode", "device_class")
-
-
 FACET_COLUMNS = {"field": "fields", "cooperation_mode": "cooperation_modes", "device_class": "device_classes"}
 
 

@@ -3,11 +3,23 @@ from __future__ import annotations
 
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 
-from app.core.docx import (COOPERATION_OPTIONS, DOCKING_FORM_ANNEX, DOCKING_FORM_TITLE, NOTE, PROGRESS_HINT,
-                           PROGRESS_PARTS, SPECIALISED_OPTIONS, TEXT_ROW_HEIGHT, add_row, add_text, after_table,
-                           cell_paragraph, fill_label, fill_value, full_row, iso_date, member, new_document, new_table,
-                           options, pair_row, to_bytes, wan_amount, yes_no)
+from app.core.docx import (NOTE, TEXT_ROW_HEIGHT, add_row, add_text, after_table, cell_paragraph, fill_label,
+                           fill_value, full_row, iso_date, member, new_document, new_table, options, pair_row, to_bytes,
+                           wan_amount, yes_no)
 from app.deals.models import CooperationMode, Specialised
+
+DOCKING_FORM_ANNEX = "附件2"
+DOCKING_FORM_TITLE = "企业意向临床研究成果转化项目对接表"
+SPECIALISED_OPTIONS = ((Specialised.NATIONAL, "国家级"), (Specialised.PROVINCIAL, "省级"),
+                       (Specialised.MUNICIPAL, "市级"), (Specialised.NONE, "否"))
+COOPERATION_OPTIONS = ((CooperationMode.TECH_TRANSFER, "技术转让"), (CooperationMode.TECH_EQUITY, "技术入股"),
+                       (CooperationMode.JOINT_DEVELOPMENT, "联合开发"), (CooperationMode.COMMISSIONED_RD, "委托研发"),
+                       (CooperationMode.LONG_TERM_SERVICE, "委托团队、专家长期技术服务"),
+                       (CooperationMode.NEW_ENTITY, "共建新研发、生产实体"))
+PROGRESS_HINT = "（1.已开展的工作；2.所处阶段；3.投入资金和人力；4.仪器和设备；5.生产条件；6.其他）"
+PROGRESS_PARTS = (("progress_work", "1.已开展的工作"), ("progress_stage", "2.所处阶段"),
+                  ("progress_investment", "3.投入资金和人力"), ("progress_equipment", "4.仪器和设备"),
+                  ("progress_production", "5.生产条件"), ("progress_other", "6.其他"))
 
 
 def docking_form_docx(form) -> bytes:

@@ -33,7 +33,6 @@ STATUS_MESSAGES = {
     IntentStatus.CLOSED: (_l("已关闭该投资意向：不再展示，也不能再修改"), "info"),
 }
 
-
 deals_bp = Blueprint("deals", __name__, url_prefix="/deals")
 
 
@@ -276,8 +275,6 @@ def docking_list():
 
 
 demands_bp = Blueprint("demands", __name__, url_prefix="/demands")
-
-
 demands_bp.context_processor(intent_labels)
 
 

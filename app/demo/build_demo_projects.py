@@ -17,35 +17,18 @@ from pathlib import Path
 from app.demo.loader import CLINICIANS
 
 HERE = Path(__file__).resolve().parent
-
-
 ROOT = HERE.parent.parent
-
-
 DEFAULT_SOURCE = ROOT.parent / "shared" / "data" / "nmpa" / "determinations_2018_2020.jsonl"
-
-
 CATALOG = ROOT.parent / "shared" / "data" / "nmpa" / "classification_catalog.json"
-
-
 OUTPUT = HERE / "demo_projects.jsonl"
-
-
 sys.path.insert(0, str(ROOT))
-
-
 CLASSES = {"一类": "I", "二类": "II", "三类": "III", "药械组合": "combination"}
-
 
 ACTIVE_WORDS = ("主机", "电源", "软件", "电极", "电池", "电子", "激光", "传感器", "超声", "射频", "显示",
                 "泵", "控制系统", "蓝牙", "微处理器", "光源", "加热")
 
-
 DROP_SENTENCE = ("风险", "不用于医疗目的", "不用于疾病", "按照", "建议", "无法证明", "未取得", "相关测量分析结果")
-
-
 TYPE_LABELS = {"active": "有源", "passive": "无源", "ivd": "体外诊断试剂"}
-
 
 # One row per demo project: determination, owner (CLINICIANS index + 1), target state, stage,
 # whether IP exists, days since creation and since the last change, the clinical need in the
@@ -153,7 +136,6 @@ PROJECTS = [
      "长期卧床及术后患者压疮发生率高，护理工作量大，现有防压疮床垫舒适性和透气性不足。", {}),
 ]
 
-
 # Where a determination's wording does not fit a 附件1 field (no working principle given, the
 # intended use spread over several sentences), the field is rewritten from the same description.
 FIELD_OVERRIDES = {
@@ -207,9 +189,7 @@ FIELD_OVERRIDES = {
                              "角度和深度。"},
 }
 
-
 RETURN_DEFAULT = "请补充样品测试数据，并完善“临床运用前景”中的目标患者群体和临床获益说明。"
-
 
 BENEFITS = {
     "active": ("产品可在{dept}及基层医院推广使用，有望提高诊疗效率、减轻医护人员工作负担。",
@@ -220,7 +200,6 @@ BENEFITS = {
             "项目有望提供国产化检测方案，缩短报告周期，降低患者检测费用。"),
 }
 
-
 MARKETS = (
     "国内同类已上市产品以进口品牌为主，价格较高，基层医院配置率低；国产同类产品较少，细分市场处于成长期。",
     "国内已有少量同类产品获批，但在操作便捷性和适用人群方面仍有改进空间；随着分级诊疗推进和集中采购，"
@@ -228,24 +207,17 @@ MARKETS = (
     "该细分领域近年保持较快增长，省内尚无同类产品生产企业，具备在本省落地转化的条件。",
 )
 
-
 UNIVERSITIES = ("福州大学机械工程及自动化学院", "厦门大学航空航天学院", "华侨大学机电及自动化学院",
                 "福建师范大学光电与信息工程学院", "集美大学海洋装备与机械工程学院")
 
-
 IVD_PARTNER = "福建医科大学医学技术与工程学院"
-
-
 PROFESSIONS = {"检验科": "技师", "康复医学科": "治疗师"}
-
 
 FUNDING = ("福建省自然科学基金面上项目", "福建省卫生健康科技计划项目（青年科研课题）", "{city}科技计划项目",
            "无", "福建省医学创新课题", "国家自然科学基金青年科学基金项目（相关基础研究）")
 
-
 IN_PROVINCE = ("具备相应类别医疗器械生产许可的省内企业均可", "福州、厦门地区有相关产品线的医疗器械企业",
                "省内有意向拓展{l1}产品线的企业")
-
 
 OUT_OF_PROVINCE = ("长三角地区相关领域企业", "珠三角地区有注册经验的企业", "")
 

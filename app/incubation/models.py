@@ -29,9 +29,7 @@ set_labels(Indicator, {Indicator.TECHNOLOGY: _l("技术先进性"), Indicator.FI
                        Indicator.CLINICAL_POTENTIAL: _l("临床应用潜力"),
                        Indicator.PARTNER_CAPABILITY: _l("合作企业能力")})
 
-
 SCORE_MIN, SCORE_MAX = 0, 100  # 百分制 per indicator
-
 
 DEFAULT_WEIGHTS = {Indicator.TECHNOLOGY.value: 30, Indicator.FINALISATION.value: 20,
                    Indicator.CLINICAL_POTENTIAL.value: 30, Indicator.PARTNER_CAPABILITY.value: 20}

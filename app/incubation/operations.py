@@ -27,13 +27,8 @@ from app.projects import operations as project_service
 from app.projects.models import Project, ProjectStatus
 
 WEIGHTS_KEY = "assessment_weights"
-
-
 DEFAULT_WEIGHT_KEYS = tuple(i.value for i in Indicator)
-
-
 ASSESSABLE_STATES = TRACKED_STATES = rules.TRACKED_STATES
-
 
 # An assessment version is open while staff score it, and completed once (a re-assessment is a new version).
 ASSESSMENT = {
@@ -41,7 +36,6 @@ ASSESSMENT = {
                            audit="complete_assessment", stamps=("completed_at",),
                            refusal=_l("只有服务站工作人员可以完成评估")),
 }
-
 
 M = MilestoneStatus
 

@@ -4,12 +4,29 @@ from __future__ import annotations
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
 from docx.shared import Pt
 
-from app.core.docx import (BLANK, COMMITMENT_TEXT, DEVICE_CLASS_OPTIONS, IP_EXISTS_OPTIONS, IP_HINT, MARKET_HINT, NOTE,
-                           PROJECT_FORM_ANNEX, PROJECT_FORM_TITLE, PROJECT_TYPE_OPTIONS, STAGE_OPTIONS, TEAM_HINT,
-                           TEXT_ROW_HEIGHT, add_row, add_text, after_table, cell_paragraph, fill_label, fill_value,
-                           full_row, member, new_document, new_table, options, pair_row, programme_province, to_bytes,
-                           yes_no)
+from app.core.docx import (BLANK, NOTE, TEXT_ROW_HEIGHT, add_row, add_text, after_table, cell_paragraph, fill_label,
+                           fill_value, full_row, member, new_document, new_table, options, pair_row, programme_province,
+                           to_bytes, yes_no)
 from app.projects.models import DeviceClass, IpExists, ProjectType, Stage
+
+PROJECT_FORM_ANNEX = "附件1"
+PROJECT_FORM_TITLE = "医疗机构临床研究成果转化项目需求表"
+# The official option wording, in the forms' order.
+PROJECT_TYPE_OPTIONS = ((ProjectType.ACTIVE, "有源"), (ProjectType.PASSIVE, "无源"),
+                        (ProjectType.IVD, "体外诊断试剂"))
+DEVICE_CLASS_OPTIONS = ((DeviceClass.I, "Ⅰ类医疗器械"), (DeviceClass.II, "Ⅱ类医疗器械"),
+                        (DeviceClass.III, "Ⅲ类医疗器械"), (DeviceClass.COMBINATION, "药械组合"),
+                        (DeviceClass.UNDETERMINED, "待确定"))
+STAGE_OPTIONS = ((Stage.CONCEPT, "概念阶段"), (Stage.SAMPLE, "样品阶段"),
+                 (Stage.DESIGN_VERIFICATION, "设计验证阶段"), (Stage.PRODUCTION_VERIFICATION, "生产验证阶段"),
+                 (Stage.REGISTRATION_TESTING, "注册检验阶段"), (Stage.CLINICAL_TRIAL, "临床试验阶段"),
+                 (Stage.OTHER, "其他"))
+IP_EXISTS_OPTIONS = ((IpExists.GRANTED, "已授权"), (IpExists.PENDING, "申请中"), (IpExists.NONE, "暂无"))
+COMMITMENT_TEXT = ("我承诺填报项目信息真实可靠，知识产权清晰明确。如因第三方提出侵权等引起法律纠纷，"
+                   "由本人承担相关责任。")
+MARKET_HINT = "相关行业或细分领域的情况（行业背景、需求状况、现状瓶颈、发展趋势等）；国内外同类已上市产品情况"
+TEAM_HINT = "项目负责人及团队主要技术成员介绍"
+IP_HINT = "申请和授权情况、知识产权所有人"
 
 
 def project_form_docx(project, *, province: str | None = None) -> bytes:

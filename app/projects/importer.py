@@ -45,18 +45,12 @@ from app.projects.operations import approve_project, create_project, submit_pape
 from forms.validators import is_mainland_phone, normalise_phone
 
 SYSTEM_EMAIL = "system@clinbridge.local"
-
-
 SYSTEM_NAME = "系统导入"
-
-
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-
 
 # Column sizes of Project: longer values would fail on PostgreSQL, so they are row errors.
 MAX_LENGTHS = {"name": 200, "city": 50, "lead_name": 100, "department": 100, "phone": 30,
                "email": 254, "stage_other": 200}
-
 
 # Header aliases beyond the exchange keys and the labels of PROJECT_FIELDS.
 HEADER_ALIASES = {
@@ -71,7 +65,6 @@ HEADER_ALIASES = {
     "是否发布": "publish_consent", "是否同意发布": "publish_consent",
     "是否有知识产权": "ip_exists",
 }
-
 
 # Option spellings beyond the codes and the enums' own Chinese labels (the one alias table).
 OPTION_ALIASES = {
@@ -92,10 +85,7 @@ OPTION_ALIASES = {
                   "已申请": "pending", "无": "none", "没有": "none", "暂无": "none"},
 }
 
-
 TRUE_WORDS = {"true", "1", "yes", "y", "是", "同意", "愿意", "已同意", "已签署", "√", "✓"}
-
-
 FALSE_WORDS = {"false", "0", "no", "n", "否", "不同意", "不愿意", "未同意", "×"}
 
 

@@ -10,11 +10,7 @@ from app.projects import search
 from app.projects.models import LIBRARY_STATES, PUBLIC_FIELDS, DeviceClass, Project, ProjectType, Stage
 
 ENUM_FACETS = {"project_type": ProjectType, "device_class": DeviceClass, "stage": Stage}
-
-
 TEXT_FACETS = ("city", "department")
-
-
 FACETS = tuple(ENUM_FACETS) + TEXT_FACETS
 
 

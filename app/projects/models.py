@@ -52,22 +52,15 @@ set_labels(ProjectStatus, {
     ProjectStatus.LAUNCHED: "success",
 })
 
-
 # The life of a project as the step indicator shows it.
 LIFE_STEPS = (ProjectStatus.DRAFT, ProjectStatus.SUBMITTED, ProjectStatus.PUBLISHED,
               ProjectStatus.NEGOTIATING, ProjectStatus.SIGNED, ProjectStatus.INCUBATING,
               ProjectStatus.LAUNCHED)
 
-
 # States in which a project is shown in the library (入选项目库).
 LIBRARY_STATES = (ProjectStatus.PUBLISHED, ProjectStatus.NEGOTIATING)
-
-
 SUBMITTABLE_STATES = (ProjectStatus.DRAFT, ProjectStatus.RETURNED)
-
-
 EDITABLE_STATES = (ProjectStatus.DRAFT, ProjectStatus.RETURNED, ProjectStatus.PUBLISHED)
-
 
 WITHDRAWABLE_STATES = (ProjectStatus.DRAFT, ProjectStatus.SUBMITTED, ProjectStatus.RETURNED,
                        ProjectStatus.PUBLISHED)
@@ -173,22 +166,13 @@ PROJECT_FIELDS: tuple[ProjectField, ...] = (
     ProjectField("publish_consent", _l("是否愿意在平台发布"), Tier.PRIVATE),
 )
 
-
 FIELDS_BY_NAME = {f.name: f for f in PROJECT_FIELDS}
-
-
 PUBLIC_FIELDS = tuple(f.name for f in PROJECT_FIELDS if f.tier == Tier.PUBLIC)
-
-
 PARTNER_FIELDS = tuple(f.name for f in PROJECT_FIELDS if f.tier == Tier.PARTNER)
-
-
 PRIVATE_FIELDS = tuple(f.name for f in PROJECT_FIELDS if f.tier == Tier.PRIVATE)
-
 
 ENUM_FIELDS = {"project_type": ProjectType, "device_class": DeviceClass, "stage": Stage,
                "ip_exists": IpExists}
-
 
 COMMITMENT_TEXT = _l("我承诺填报项目信息真实可靠，知识产权清晰明确。如因第三方提出侵权等引起法律纠纷，由本人承担相关责任。")
 

@@ -15,8 +15,6 @@ from app.projects.library import FACETS, LibraryFilters, result_count
 from app.projects.models import Project, SavedSearch
 
 MAX_PER_USER = 20
-
-
 HIT_KIND = "saved_search_hit"
 
 

@@ -183,7 +183,6 @@ def delete_attachment(project_id, attachment_id):
 
 review_bp = Blueprint("review", __name__, url_prefix="/review")
 
-
 ACTIONS = {
     "approve": (ApproveForm, project_service.approve_project, lambda: _("已通过初核并在项目库发布")),
     "return": (ReturnForm, project_service.return_project, lambda: _("已退回修改，项目负责人将看到您的意见")),

@@ -27,7 +27,6 @@ SUBJECT_LABELS = {
     "report_batch": "报送批次", "setting": "设置",
 }
 
-
 EXPORT_HEADERS = ("时间（北京时间）", "操作人", "操作", "项目", "对象", "状态变化", "说明")
 
 

@@ -23,16 +23,9 @@ from app.reporting.models import ReportBatch, ReportBatchItem
 REPORTABLE_STATES = (ProjectStatus.PUBLISHED, ProjectStatus.NEGOTIATING, ProjectStatus.SIGNED,
                      ProjectStatus.INCUBATING, ProjectStatus.LAUNCHED)
 
-
 NO_CONSENT = "项目负责人未同意在平台发布"
-
-
 CONSENT_MISSING = "未填写是否同意发布"
-
-
 FILE_KINDS = ("xlsx", "jsonl")
-
-
 REPORT_FOLDER = "reports"
 
 

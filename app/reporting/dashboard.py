@@ -31,13 +31,8 @@ from app.extensions import db
 from app.projects.models import DeviceClass, Project, ProjectStatus, ProjectType, Stage
 
 BEIJING = ZoneInfo("Asia/Shanghai")
-
-
 TREND_MONTHS = 12
-
-
 S = ProjectStatus
-
 
 FUNNEL_STEPS: tuple[tuple[str, object], ...] = (
     ("submitted", _l("提交受理")),
@@ -49,13 +44,9 @@ FUNNEL_STEPS: tuple[tuple[str, object], ...] = (
     ("launched", _l("获批上市")),
 )
 
-
 # States a project can leave, in the order of its life: the ones with a "days spent" figure.
 STAY_STATES = (S.DRAFT, S.SUBMITTED, S.RETURNED, S.PUBLISHED, S.NEGOTIATING, S.SIGNED, S.INCUBATING)
-
-
 ACCEPTED_INTEREST_STATES = (InterestStatus.ACCEPTED, InterestStatus.SIGNED, InterestStatus.FAILED)
-
 
 BREAKDOWNS: tuple[tuple[str, object], ...] = (
     ("city", _l("所在城市")),
@@ -64,7 +55,6 @@ BREAKDOWNS: tuple[tuple[str, object], ...] = (
     ("device_class", _l("产品分类")),
     ("stage", _l("项目所处阶段")),
 )
-
 
 _STATUS_VALUES = tuple(s.value for s in ProjectStatus)
 

@@ -66,20 +66,10 @@ from app.projects.importer import export_cell
 from app.projects.models import ENUM_FIELDS, PROJECT_FIELDS
 
 ID_HEADER = "项目编号"
-
-
 PUBLISHED_HEADER = "入库时间"
-
-
 SHEET_TITLE = "项目需求表"
-
-
 MAPPING_SHEET_TITLE = "字段说明"
-
-
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
 JSONL_MIMETYPE = "application/x-ndjson"
 
 

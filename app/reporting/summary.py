@@ -21,19 +21,10 @@ from app.core.docx import BODY_FONT, BODY_SIZE, LATIN_FONT, TITLE_FONT, add_text
 from app.reporting.dashboard import DashboardFigures, days_text, percent_text
 
 REPORT_TITLE = "医疗器械临床研究成果转化工作总结评估"
-
-
 AUTHOR = "ClinBridge 临床研究成果转化对接平台"
-
-
 HEADER_FILL = "DDE6F0"
-
-
 NONE_TEXT = "—"
-
-
 EMPTY_TEXT = "暂无数据"
-
 
 DEFINITIONS = (
     "漏斗各环节按项目计数：某项目首次到达该环节的时间落在统计期间内即计入；到达后一环节的项目视为已经过前面各环节。",
@@ -44,10 +35,7 @@ DEFINITIONS = (
     "所有日期、时间均为北京时间。",
 )
 
-
 _THIN = Side(style="thin", color="A6A6A6")
-
-
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 
 
@@ -150,11 +138,7 @@ def _share(count: int, total: int) -> float | None:
 
 
 HEADING_SIZE = Pt(14)   # 四号
-
-
 SUBHEADING_SIZE = Pt(12)
-
-
 TABLE_SIZE = Pt(10.5)   # 五号
 
 

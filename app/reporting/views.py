@@ -24,10 +24,6 @@ from app.reporting.summary import REPORT_TITLE, summary_docx, summary_xlsx
 from forms.projects import ConfirmForm
 
 dashboard_bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
-
-
-
-
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
@@ -79,8 +75,6 @@ def summary_report():
 
 
 reports_bp = Blueprint("reports", __name__, url_prefix="/reports")
-
-
 MIMETYPES = {"xlsx": XLSX_MIMETYPE, "jsonl": JSONL_MIMETYPE}
 
 
@@ -142,8 +136,6 @@ def download(batch_id, kind):
 
 
 audit_bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
-
-
 PER_PAGE = 50
 
 

@@ -13,9 +13,11 @@ from app.accounts.models import OrgStatus
 from app.core import docx as forms
 from app.core.docx import DOCX_MIMETYPE, download_name
 from app.core.models import AuditEvent
+from app.deals import exports as docking_docx
 from app.deals.exports import docking_form_docx
 from app.deals.models import CooperationMode, DockingForm, Interest, InterestStatus, Specialised
 from app.extensions import db
+from app.projects import exports as project_docx
 from app.projects import operations as project_operations
 from app.projects.exports import project_form_docx
 from app.projects.models import DeviceClass, IpExists, ProjectStatus, ProjectType, Stage
@@ -125,7 +127,7 @@ def test_project_form_has_every_field_of_the_official_table(make_project):
     stage = label_cell_text(document, "项目所处阶段")
     assert stage.startswith("□概念阶段 ☑样品阶段 □设计验证阶段 □生产验证阶段 □注册检验阶段 □临床试验阶段 □其他（")
     assert "☑同意 □不同意" in label_cell_text(document, "承诺书")
-    assert forms.COMMITMENT_TEXT in label_cell_text(document, "承诺书")
+    assert project_docx.COMMITMENT_TEXT in label_cell_text(document, "承诺书")
     assert "是否已有知识产权：□已授权 ☑申请中 □暂无" in label_cell_text(document, "知识产权情况")
     assert "是否愿意在福建省医疗器械临床研究成果转化平台发布？" in text
     assert text.count("☑是 □否") == 1
@@ -135,7 +137,7 @@ def test_project_form_hints_partner_rows_note_and_stamp_lines(make_project):
     project = make_project(partners_out_of_province="上海某器械公司")
     document = open_docx(project_form_docx(project))
     market = label_cell_text(document, "行业及市场情况")
-    assert market.split("\n") == [forms.MARKET_HINT, FULL_PROJECT["market"]]
+    assert market.split("\n") == [project_docx.MARKET_HINT, FULL_PROJECT["market"]]
     assert label_cell_text(document, "研究团队情况").startswith("项目负责人及团队主要技术成员介绍\n")
     assert label_cell_text(document, "知识产权情况").startswith("申请和授权情况、知识产权所有人\n")
     rows = document.tables[0].rows
@@ -211,8 +213,8 @@ def test_docking_form_has_every_field_of_the_official_table(make_docking_form):
     assert label_cell_text(document, "项目申报机构/人") == f"福建医科大学附属协和医院/{FULL_PROJECT['lead_name']}"
     progress = label_cell_text(document, "合作进展情况").split("\n")
     assert progress[0] == "（1.已开展的工作；2.所处阶段；3.投入资金和人力；4.仪器和设备；5.生产条件；6.其他）"
-    assert progress[1:] == [f"{label}：{PROGRESS[name]}" for name, label in forms.PROGRESS_PARTS]
-    assert [label for _, label in forms.PROGRESS_PARTS] == ["1.已开展的工作", "2.所处阶段", "3.投入资金和人力",
+    assert progress[1:] == [f"{label}：{PROGRESS[name]}" for name, label in docking_docx.PROGRESS_PARTS]
+    assert [label for _, label in docking_docx.PROGRESS_PARTS] == ["1.已开展的工作", "2.所处阶段", "3.投入资金和人力",
                                                             "4.仪器和设备", "5.生产条件", "6.其他"]
     assert label_cell_text(document, "合作方式") == (
         "□技术转让 ☑技术入股 ☑联合开发 □委托研发 □委托团队、专家长期技术服务 □共建新研发、生产实体")
@@ -256,11 +258,11 @@ def test_wan_amount(value, expected):
     assert forms.wan_amount(value) == expected
 
 
-@pytest.mark.parametrize("enum_cls, choices", [(ProjectType, forms.PROJECT_TYPE_OPTIONS),
-                                               (DeviceClass, forms.DEVICE_CLASS_OPTIONS),
-                                               (Stage, forms.STAGE_OPTIONS), (IpExists, forms.IP_EXISTS_OPTIONS),
-                                               (Specialised, forms.SPECIALISED_OPTIONS),
-                                               (CooperationMode, forms.COOPERATION_OPTIONS)])
+@pytest.mark.parametrize("enum_cls, choices", [(ProjectType, project_docx.PROJECT_TYPE_OPTIONS),
+                                               (DeviceClass, project_docx.DEVICE_CLASS_OPTIONS),
+                                               (Stage, project_docx.STAGE_OPTIONS), (IpExists, project_docx.IP_EXISTS_OPTIONS),
+                                               (Specialised, docking_docx.SPECIALISED_OPTIONS),
+                                               (CooperationMode, docking_docx.COOPERATION_OPTIONS)])
 def test_option_wording_covers_and_matches_the_enums(enum_cls, choices):
     """The printed wording is fixed Chinese; it must stay in step with the enums' Chinese labels."""
     assert [member for member, _ in choices] == list(enum_cls)
