@@ -1,0 +1,170 @@
+"""The job queue (app/core/jobs.py): enqueued only after a commit, run in an app context, debounced, consumed.
+
+The `queue` fixture puts the queue on real storage as in production, a SQLite file and (with TEST_REDIS_URL)
+Redis, with no consumer: each test looks at what waits and runs it.
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from flask import has_request_context, url_for
+
+from app.core import jobs
+from app.core.models import Notification
+from app.extensions import db
+
+visits: list[tuple] = []
+refreshes: list[int] = []
+
+
+@jobs.task()
+def record_visit(label: str, user_id: int | None = None, fail: bool = False) -> None:
+    """A probe: records where it ran; with a user, leaves a notification (rolled back if it fails)."""
+    visits.append((label, has_request_context(), url_for("main.index", _external=True)))
+    if user_id is not None:
+        db.session.add(Notification(user_id=user_id, kind="probe", title=label))
+    if fail:
+        raise RuntimeError("probe failed")
+
+
+@jobs.task(debounce=5)
+def recount() -> None:
+    """A debounced probe."""
+    refreshes.append(1)
+
+
+@pytest.fixture(autouse=True)
+def forget_probes():
+    visits.clear()
+    refreshes.clear()
+
+
+def test_a_job_is_enqueued_only_once_its_transaction_commits(queue, app, make_user):
+    make_user("staff")
+    jobs.after_commit(record_visit, "after commit")
+    db.session.flush()
+    assert queue.waiting() == []
+    db.session.commit()
+    assert queue.waiting() == ["record_visit"] and visits == []
+    assert queue.run_all() == 1
+    assert visits == [("after commit", True, app.config["BASE_URL"] + "/")]  # links resolve to the platform
+
+
+def test_a_rollback_enqueues_nothing_not_even_at_a_later_commit(queue, make_user):
+    make_user("staff")
+    jobs.after_commit(record_visit, "rolled back")
+    db.session.rollback()
+    make_user("staff")
+    db.session.commit()
+    assert queue.waiting() == [] and queue.run_all() == 0 and visits == []
+
+
+def test_a_closed_session_forgets_its_jobs(queue, make_user):
+    make_user("staff")
+    jobs.after_commit(record_visit, "closed")
+    db.session.close()
+    db.session.commit()
+    assert queue.waiting() == []
+
+
+def test_a_rolled_back_savepoint_forgets_only_its_own_jobs(queue, make_user):
+    make_user("staff")
+    jobs.after_commit(record_visit, "before")
+    savepoint = db.session.begin_nested()
+    jobs.after_commit(record_visit, "inside")
+    savepoint.rollback()
+    with db.session.begin_nested():
+        jobs.after_commit(record_visit, "released")
+    assert queue.waiting() == []                     # a released savepoint is not a commit
+    db.session.commit()
+    queue.run_all()
+    assert sorted(label for label, *_ in visits) == ["before", "released"]
+
+
+def test_the_same_job_asked_twice_in_a_transaction_runs_once(queue, make_user):
+    make_user("staff")
+    for _ in range(3):
+        jobs.after_commit(record_visit, "twice")
+    jobs.after_commit(record_visit, "other")
+    db.session.commit()
+    assert queue.run_all() == 2
+
+
+def test_a_job_commits_its_work_and_a_failing_job_leaves_none(queue, make_user):
+    user = make_user("clinician")
+    jobs.after_commit(record_visit, "kept", user.id)
+    jobs.after_commit(record_visit, "dropped", user.id, True)
+    db.session.commit()
+    queue.run_all()
+    db.session.expire_all()
+    titles = db.session.scalars(db.select(Notification.title).where(Notification.kind == "probe")).all()
+    assert titles == ["kept"]
+
+
+def test_a_job_run_by_a_thread_without_a_context_runs_in_the_registered_app(queue, make_user):
+    make_user("staff")
+    jobs.after_commit(record_visit, "worker thread")
+    db.session.commit()
+    task = queue.huey.dequeue()
+    worker = threading.Thread(target=queue.huey.execute, args=(task,))  # as a consumer's worker thread does
+    worker.start()
+    worker.join(10)
+    assert [label for label, *_ in visits] == ["worker thread"]
+
+
+def test_immediate_mode_runs_a_job_in_the_commit(app, make_user):
+    assert jobs.huey.immediate  # the test app's setting
+    make_user("staff")
+    jobs.after_commit(record_visit, "immediate")
+    assert visits == []
+    db.session.commit()
+    assert [label for label, *_ in visits] == ["immediate"]
+
+
+def test_debounce_a_burst_of_requests_runs_once(queue, make_user):
+    for _ in range(5):  # five transactions, as five requests
+        make_user("staff")
+        jobs.after_commit(recount)
+        db.session.commit()
+    assert queue.waiting() == ["recount"]
+    assert queue.run_all() == 1 and refreshes == [1]
+
+    make_user("staff")
+    jobs.after_commit(recount)                       # after the run: a new one
+    db.session.commit()
+    assert queue.waiting() == ["recount"]
+
+
+def test_debounce_a_run_under_way_is_followed_not_overlapped(queue, make_user):
+    make_user("staff")
+    jobs.after_commit(recount)
+    db.session.commit()
+    lock = queue.huey.lock_task("recount")
+    lock.acquire()                                   # another worker is running it
+    try:
+        later = queue.huey.dequeue()
+        queue.huey.execute(later)
+        assert refreshes == [] and queue.waiting() == ["recount"]  # it waits for the running one
+    finally:
+        lock.release()
+    queue.run_all()
+    assert refreshes == [1]
+
+
+def test_debounce_a_lost_run_is_replaced(queue, make_user):
+    make_user("staff")
+    jobs.after_commit(recount)
+    db.session.commit()
+    queue.huey.flush()                               # the waiting run vanished (a crash), its flag stayed
+    queue.huey.put(jobs._pending_key("recount"), time.time() - jobs.STALE_AFTER - 1)
+    make_user("staff")
+    jobs.after_commit(recount)
+    db.session.commit()
+    assert queue.waiting() == ["recount"]
+
+
+def test_the_consumer_command_refuses_immediate_mode(app):
+    result = app.test_cli_runner().invoke(args=["jobs", "consume"])
+    assert result.exit_code != 0 and "CLINBRIDGE_JOBS_IMMEDIATE" in result.output
