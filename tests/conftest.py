@@ -1,5 +1,5 @@
 """Shared fixtures: a real database (SQLite file, or PostgreSQL via TEST_DATABASE_URL), clients, factories,
-the job queue on real storage (SQLite file, and Redis via TEST_REDIS_URL)."""
+the job queue on real storage (SQLite file, and Redis via TEST_REDIS_URL), a local SMTP server."""
 from __future__ import annotations
 
 import itertools
@@ -15,6 +15,7 @@ from app.accounts.models import Organisation, OrgStatus, Role, User
 from app.core import jobs
 from app.extensions import db
 from app.projects.models import DeviceClass, IpExists, Project, ProjectStatus, ProjectType, Stage
+from tests.smtp import LocalSMTPServer
 from tests.uscc import make_uscc
 
 PASSWORD = "demo-password1"
@@ -94,6 +95,16 @@ def app_context(app):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def smtp_server(app, monkeypatch):
+    """A real SMTP server on loopback that the app sends its mail to."""
+    server = LocalSMTPServer().start()
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", server.port)
+    yield server
+    server.stop()
 
 
 NO_REDIS = "TEST_REDIS_URL not set: job tests against Redis skipped (e.g. TEST_REDIS_URL=redis://127.0.0.1:6379/0)"

@@ -12,7 +12,9 @@ import pytest
 from flask import has_request_context, url_for
 
 from app.core import jobs
+from app.core.mail import send_mail
 from app.core.models import Notification
+from app.core.notifications import notify
 from app.extensions import db
 
 visits: list[tuple] = []
@@ -163,6 +165,42 @@ def test_debounce_a_lost_run_is_replaced(queue, make_user):
     jobs.after_commit(recount)
     db.session.commit()
     assert queue.waiting() == ["recount"]
+
+
+def test_mail_is_a_job_delivered_to_the_smtp_server(queue, smtp_server, make_user):
+    user = make_user("clinician")
+    notify(user, "probe", "意向提醒", "有新的合作意向。", "/deals/")
+    assert smtp_server.messages == []
+    db.session.commit()
+    assert queue.waiting() == ["send_mail"] and smtp_server.messages == []
+    queue.run_all()
+    (message,) = smtp_server.wait_for(1)
+    assert message["To"] == user.email and message["Subject"] == "[ClinBridge] 意向提醒"
+    assert "有新的合作意向。" in message.get_content()
+
+
+def test_a_failing_mail_server_makes_the_mail_job_retry(queue, app, make_user, monkeypatch, caplog):
+    with socket_closed_port() as port:
+        monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+        monkeypatch.setitem(app.config, "MAIL_PORT", port)
+        notify(make_user("clinician"), "probe", "标题")
+        db.session.commit()
+        queue.huey.execute(queue.huey.dequeue())
+    assert queue.waiting() == ["send_mail"]          # scheduled again, retry_delay later
+    assert queue.huey.scheduled()[0].retries == send_mail.retries - 1
+
+
+class socket_closed_port:
+    """A loopback port nothing listens on."""
+
+    def __enter__(self) -> int:
+        import socket
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            return probe.getsockname()[1]
+
+    def __exit__(self, *exc):
+        return False
 
 
 def test_the_consumer_command_refuses_immediate_mode(app):
