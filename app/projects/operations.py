@@ -9,7 +9,8 @@ from app.core.errors import TransitionError, require
 from app.core.files import save_file, upload_root
 from app.core.models import utcnow
 from app.extensions import db
-from app.projects import saved_searches, search
+from app.projects import saved_searches
+from app.projects.jobs import reindex_after_commit
 from app.projects.models import (ENUM_FIELDS, PROJECT_FIELDS, PUBLIC_FIELDS, SUBMITTABLE_STATES, WITHDRAWABLE_STATES,
                                  Project, ProjectAttachment, ProjectStatus)
 from app.suggestions import operations as matching
@@ -44,7 +45,7 @@ def _move(project: Project, action: str, actor: User, comment: str = "", audit_a
     sources, to = TRANSITIONS[action]
     if project.status not in sources:
         raise TransitionError(_("当前状态（%(state)s）下不能执行此操作", state=project.status.label))
-    from_state = project.status
+    from_state, was_listed = project.status, project.is_listed()
     project.status = to
     now = utcnow()
     project.status_changed_at = now
@@ -56,7 +57,7 @@ def _move(project: Project, action: str, actor: User, comment: str = "", audit_a
         db.session.flush()
     audit.record(audit_action or action, actor=actor, project=project, from_state=from_state.value,
                  to_state=to.value, comment=comment)
-    search.index_after_commit(project)
+    reindex_after_commit(project, was_listed)
     matching.refresh_after_commit()
 
 
@@ -93,13 +94,14 @@ def _assign(project: Project, values: dict) -> set[str]:
 def update_project(project: Project, actor: User, values: dict) -> set[str]:
     """Save the owner's edits; editing a published project's public fields sends it back to review."""
     require(project.can_edit(actor), _("该项目当前不可编辑"))
+    was_listed = project.is_listed()
     changed = _assign(project, values)
     if project.status is S.PUBLISHED and changed & set(PUBLIC_FIELDS):
         _move(project, "resubmit_after_edit", actor, comment=_("修改了公开信息，重新提交初核"))
     elif changed:
         audit.record("edit", actor=actor, project=project, comment=", ".join(sorted(changed)))
     if changed:
-        search.index_after_commit(project)
+        reindex_after_commit(project, was_listed)
     matching.refresh_after_commit()
     return changed
 

@@ -1,12 +1,17 @@
 """The job queue (app/core/jobs.py): enqueued only after a commit, run in an app context, debounced, consumed.
 
 The `queue` fixture puts the queue on real storage as in production, a SQLite file and (with TEST_REDIS_URL)
-Redis, with no consumer: each test looks at what waits and runs it.
+Redis, with no consumer: each test looks at what waits and runs it (or starts a real consumer process).
 """
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from flask import has_request_context, url_for
@@ -16,6 +21,12 @@ from app.core.mail import send_mail
 from app.core.models import Notification
 from app.core.notifications import notify
 from app.extensions import db
+from app.projects import operations as project_service
+from app.projects import search
+from app.projects.jobs import index_project
+from app.projects.models import Project, ProjectStatus
+
+ROOT = Path(__file__).resolve().parents[2]
 
 visits: list[tuple] = []
 refreshes: list[int] = []
@@ -125,6 +136,24 @@ def test_immediate_mode_runs_a_job_in_the_commit(app, make_user):
     assert [label for label, *_ in visits] == ["immediate"]
 
 
+def test_a_request_that_fails_enqueues_nothing(queue, app, client, login_as, make_project, monkeypatch):
+    failing, passing = make_project(status=ProjectStatus.SUBMITTED), make_project(status=ProjectStatus.SUBMITTED)
+    db.session.commit()
+    login_as("staff")
+
+    def broken(project):  # an error after the approval has asked for its index job
+        raise RuntimeError("saved-search matching broke")
+    monkeypatch.setattr(project_service.saved_searches, "notify_matches", broken)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    assert client.post(f"/review/{failing.id}/approve", data={"approve-comment": ""}).status_code == 500
+    assert queue.waiting() == []
+    assert db.session.get(Project, failing.id).status is ProjectStatus.SUBMITTED
+
+    monkeypatch.undo()
+    assert client.post(f"/review/{passing.id}/approve", data={"approve-comment": ""}).status_code == 302
+    assert queue.waiting(index_project) == ["index_project"]
+
+
 def test_debounce_a_burst_of_requests_runs_once(queue, make_user):
     for _ in range(5):  # five transactions, as five requests
         make_user("staff")
@@ -206,3 +235,38 @@ class socket_closed_port:
 def test_the_consumer_command_refuses_immediate_mode(app):
     result = app.test_cli_runner().invoke(args=["jobs", "consume"])
     assert result.exit_code != 0 and "CLINBRIDGE_JOBS_IMMEDIATE" in result.output
+
+
+def test_the_consumer_process_runs_what_requests_queued(queue, app, smtp_server, make_project, make_user, tmp_path):
+    """`flask --app wsgi jobs consume` in its own process, as in production: mail leaves, the index follows."""
+    project = make_project(status=ProjectStatus.PUBLISHED, name="电动痔疮套扎系统",
+                           intended_use="用于对各期内痔及混合痔的套扎治疗。")
+    notify(make_user("clinician"), "probe", "消费者测试")
+    db.session.commit()
+    assert sorted(set(queue.waiting())) == ["index_project", "send_mail"]
+
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("CLINBRIDGE_", "TEST_"))}
+    env.update(CLINBRIDGE_INSTANCE_PATH=app.instance_path, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+               SECRET_KEY="consumer-test", MAIL_SERVER="127.0.0.1", MAIL_PORT=str(smtp_server.port),
+               CLINBRIDGE_JOBS_FILE=app.config["JOBS_FILE"], CLINBRIDGE_JOBS_QUEUE=app.config["JOBS_QUEUE"],
+               REDIS_URL=app.config["REDIS_URL"], CLINBRIDGE_MATCHING_CACHE="off")
+    log = tmp_path / "consumer.log"
+    with log.open("w") as output:
+        consumer = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "consume", "--workers", "1"],
+                                    cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        assert smtp_server.wait_for(1, timeout=60), log.read_text()
+        deadline = time.monotonic() + 30
+        while not search.search_projects("痔疮").hits and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert [hit.project_id for hit in search.search_projects("痔疮").hits] == [project.id], log.read_text()
+        assert smtp_server.messages[0]["Subject"] == "[ClinBridge] 消费者测试"
+    finally:
+        consumer.send_signal(signal.SIGINT)          # graceful: finish the running jobs, then stop
+        try:
+            consumer.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            consumer.kill()
+            consumer.wait()
+    assert consumer.returncode == 0, log.read_text()
+    assert queue.waiting() == []
