@@ -72,7 +72,7 @@ def app(tmp_path_factory):
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast hashing; production uses scrypt
         "MAIL_SERVER": "",
         "JOBS_IMMEDIATE": True,  # a job runs when its transaction commits; the `queue` fixture queues them instead
-        "MATCHING_REFRESH": "off",  # tests recompute suggestions explicitly (or switch to "sync")
+        "SUGGESTIONS_REFRESH": False,  # tests recompute suggestions explicitly (or switch it on)
     })
     application.test_client_class = IsolatedClient
     with application.app_context():

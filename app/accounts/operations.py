@@ -17,6 +17,7 @@ from app.core.errors import ServiceError, require
 from app.core.models import utcnow
 from app.deals.models import Specialised
 from app.extensions import db
+from app.suggestions.jobs import request_refresh
 
 
 def find_user(email: str) -> User | None:
@@ -184,8 +185,7 @@ def verify_organisation(organisation: Organisation, staff: User) -> None:
     organisation.verified_by_id = staff.id
     audit.record("verify_organisation", actor=staff, subject=organisation,
                  from_state=previous.value, to_state=OrgStatus.VERIFIED.value)
-    from app.suggestions import operations as matching
-    matching.refresh_after_commit()
+    request_refresh()
     for member in organisation.members:
         mail.send_after_commit(member.email, _("机构认证已通过"),
                                _("%(org)s 已通过创新服务站认证，现在可以浏览入选项目库。", org=organisation.name))

@@ -13,7 +13,7 @@ from app.projects import saved_searches
 from app.projects.jobs import reindex_after_commit
 from app.projects.models import (ENUM_FIELDS, PROJECT_FIELDS, PUBLIC_FIELDS, SUBMITTABLE_STATES, WITHDRAWABLE_STATES,
                                  Project, ProjectAttachment, ProjectStatus)
-from app.suggestions import operations as matching
+from app.suggestions.jobs import refresh_for_project
 
 S = ProjectStatus
 
@@ -58,7 +58,7 @@ def _move(project: Project, action: str, actor: User, comment: str = "", audit_a
     audit.record(audit_action or action, actor=actor, project=project, from_state=from_state.value,
                  to_state=to.value, comment=comment)
     reindex_after_commit(project, was_listed)
-    matching.refresh_after_commit()
+    refresh_for_project(project, was_listed)
 
 
 def create_project(owner: User, values: dict) -> Project:
@@ -102,7 +102,7 @@ def update_project(project: Project, actor: User, values: dict) -> set[str]:
         audit.record("edit", actor=actor, project=project, comment=", ".join(sorted(changed)))
     if changed:
         reindex_after_commit(project, was_listed)
-    matching.refresh_after_commit()
+    refresh_for_project(project, was_listed, changed)
     return changed
 
 
