@@ -52,7 +52,7 @@ def matching_recompute(if_empty):
 @interests_cli.command("expire")
 @click.option("--now", "now_text", default=None, help="Pretend it is this ISO time (UTC), for testing.")
 def interests_expire(now_text):
-    """Expire pending interests past their date and remind owners halfway (run daily from cron)."""
+    """Expire pending interests past their date and remind owners halfway (the consumer does it daily at 08:00)."""
     from datetime import datetime, timezone
 
     from app.deals.operations import expire_interests
