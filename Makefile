@@ -18,15 +18,22 @@ translations: $(STAMP)
 
 install: $(STAMP) translations
 
+# The job consumer (search index, suggestion refresh, mail, the daily expiry) runs beside the
+# development server, on the queue's SQLite file in instance/, and stops with it (Ctrl-C).
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo load
 	$(FLASK) matching recompute --if-empty
+	$(FLASK) jobs consume & consumer=$$!; \
+	trap 'kill $$consumer 2>/dev/null; wait $$consumer 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 # SQLite pass (whole suite); then, when TEST_DATABASE_URL names a PostgreSQL database,
-# the same suite without the browser tests against it.
+# the same suite without the browser tests against it. The job tests run on the queue's
+# SQLite storage and, in both passes, also against Redis when TEST_REDIS_URL names a server
+# (their [redis] variants; skipped with the reason otherwise, failed in CI).
 test: install
+	@if [ -z "$$TEST_REDIS_URL" ]; then echo "TEST_REDIS_URL not set: job tests against Redis skipped (.ci/run starts Redis)."; fi
 	env -u TEST_DATABASE_URL $(BIN)/python -m pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
 	 else echo "TEST_DATABASE_URL not set: PostgreSQL pass skipped (.ci/run sets it up)."; fi

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from importlib import import_module
+from importlib.util import find_spec
 from pathlib import Path
 
 from flask import Flask, has_request_context, render_template, request, session
@@ -10,11 +11,13 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from app import config as config_module
+from app.core import jobs
 from app.extensions import babel, bootstrap, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Feature areas, each a package with models.py and views.py (its blueprints); core holds the shared parts.
+# Feature areas, each a package with models.py and views.py (its blueprints), and jobs.py where it has jobs;
+# core holds the shared parts.
 AREAS = ("core", "accounts", "projects", "deals", "suggestions", "incubation", "reporting")
 
 
@@ -51,9 +54,12 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from app.core import templating
     templating.init_app(app)
+    jobs.init_app(app)
     for area in AREAS:
         for blueprint in import_module(f"app.{area}.views").BLUEPRINTS:
             app.register_blueprint(blueprint)
+        if find_spec(f"app.{area}.jobs"):  # its tasks, registered with the queue (a consumer must know them all)
+            import_module(f"app.{area}.jobs")
     from app import cli
     cli.init_app(app)
     _register_error_pages(app)

@@ -1,4 +1,4 @@
-"""Command-line tools: `flask --app wsgi demo load`, `projects import`, `users create-staff`."""
+"""Command-line tools: `flask --app wsgi demo load`, `projects import`, `users create-staff`, `jobs consume`."""
 from __future__ import annotations
 
 import sys
@@ -15,6 +15,20 @@ projects_cli = AppGroup("projects", help="Projects (附件1).")
 users_cli = AppGroup("users", help="Accounts.")
 interests_cli = AppGroup("interests", help="Expressions of interest (意向).")
 matching_cli = AppGroup("matching", help="Suggested pairings (为您推荐).")
+jobs_cli = AppGroup("jobs", help="The job queue (Huey): search index, suggestion refresh, mail, daily expiry.")
+
+
+@jobs_cli.command("consume")
+@click.option("--workers", default=2, show_default=True, help="Worker threads (a refresh may run for a while).")
+def jobs_consume(workers):
+    """Run queued jobs, and the daily interest expiry at 08:00, until stopped (Ctrl-C finishes running jobs)."""
+    import logging
+
+    from app.core import jobs
+    if jobs.huey.immediate:
+        raise click.ClickException("CLINBRIDGE_JOBS_IMMEDIATE=1: jobs run where they are asked, no consumer needed")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    jobs.consumer(workers).run()
 
 
 @matching_cli.command("recompute")
@@ -38,7 +52,7 @@ def matching_recompute(if_empty):
 @interests_cli.command("expire")
 @click.option("--now", "now_text", default=None, help="Pretend it is this ISO time (UTC), for testing.")
 def interests_expire(now_text):
-    """Expire pending interests past their date and remind owners halfway (run daily from cron)."""
+    """Expire pending interests past their date and remind owners halfway (the consumer does it daily at 08:00)."""
     from datetime import datetime, timezone
 
     from app.deals.operations import expire_interests
@@ -137,6 +151,6 @@ def search_query(text, pairs, page, per_page, as_json):
 
 
 def init_app(app: Flask) -> None:
-    for group in (demo_cli, projects_cli, users_cli, interests_cli, matching_cli):
+    for group in (demo_cli, projects_cli, users_cli, interests_cli, matching_cli, jobs_cli):
         app.cli.add_command(group)
     app.cli.add_command(search_cli)

@@ -58,9 +58,15 @@ def from_environment(instance_path: str) -> dict:
         "LOGIN_LOCK_MINUTES": 15,
         "PASSWORD_RESET_HOURS": 24,
         "PER_PAGE": 20,
-        # After a publish, edit or intent change: "thread" recomputes suggestions in the background,
-        # "sync" in the request (small sites), "off" leaves it to `flask matching recompute` (cron).
-        "MATCHING_REFRESH": env("CLINBRIDGE_MATCHING_REFRESH", "thread"),
-        "BASE_URL": env("CLINBRIDGE_BASE_URL", "http://127.0.0.1:5000"),  # links in mail sent from the CLI
+        # The job queue (app/core/jobs.py): Redis when REDIS_URL is set, else this SQLite file;
+        # immediate runs each job in the process that asks for it, when it asks (no consumer).
+        "REDIS_URL": env("REDIS_URL", ""),
+        "JOBS_FILE": env("CLINBRIDGE_JOBS_FILE", str(Path(instance_path) / "jobs.db")),
+        "JOBS_QUEUE": env("CLINBRIDGE_JOBS_QUEUE", "clinbridge"),
+        "JOBS_IMMEDIATE": env("CLINBRIDGE_JOBS_IMMEDIATE", "0") == "1",
+        # Suggestions are refreshed (a job) after a change that can move them; False leaves that to
+        # `flask matching recompute` (the tests recompute explicitly).
+        "SUGGESTIONS_REFRESH": True,
+        "BASE_URL": env("CLINBRIDGE_BASE_URL", "http://127.0.0.1:5000"),  # links in mail sent by jobs and the CLI
         "INTEREST_EXPIRY_DAYS": int(env("CLINBRIDGE_INTEREST_EXPIRY_DAYS", "14")),
     }

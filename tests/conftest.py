@@ -1,8 +1,10 @@
-"""Shared fixtures: a real database (SQLite file, or PostgreSQL via TEST_DATABASE_URL), clients, factories."""
+"""Shared fixtures: a real database (SQLite file, or PostgreSQL via TEST_DATABASE_URL), clients, factories,
+the job queue on real storage (SQLite file, and Redis via TEST_REDIS_URL), a local SMTP server."""
 from __future__ import annotations
 
 import itertools
 import os
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from flask.globals import _cv_app
@@ -10,8 +12,10 @@ from flask.testing import FlaskClient
 
 from app import create_app
 from app.accounts.models import Organisation, OrgStatus, Role, User
+from app.core import jobs
 from app.extensions import db
 from app.projects.models import DeviceClass, IpExists, Project, ProjectStatus, ProjectType, Stage
+from tests.smtp import LocalSMTPServer
 from tests.uscc import make_uscc
 
 PASSWORD = "demo-password1"
@@ -67,7 +71,8 @@ def app(tmp_path_factory):
         "WTF_CSRF_ENABLED": False,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast hashing; production uses scrypt
         "MAIL_SERVER": "",
-        "MATCHING_REFRESH": "off",  # tests recompute suggestions explicitly (or switch to "sync")
+        "JOBS_IMMEDIATE": True,  # a job runs when its transaction commits; the `queue` fixture queues them instead
+        "SUGGESTIONS_REFRESH": False,  # tests recompute suggestions explicitly (or switch it on)
     })
     application.test_client_class = IsolatedClient
     with application.app_context():
@@ -90,6 +95,79 @@ def app_context(app):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def smtp_server(app, monkeypatch):
+    """A real SMTP server on loopback that the app sends its mail to."""
+    server = LocalSMTPServer().start()
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", server.port)
+    yield server
+    server.stop()
+
+
+NO_REDIS = "TEST_REDIS_URL not set: job tests against Redis skipped (e.g. TEST_REDIS_URL=redis://127.0.0.1:6379/0)"
+
+
+def pytest_collection_modifyitems(items):
+    """Without TEST_REDIS_URL the [redis] job tests are skipped, one summary line per file (in CI they fail)."""
+    if os.environ.get("TEST_REDIS_URL") or os.environ.get("CI"):
+        return
+    for item in items:
+        if getattr(item, "callspec", None) and item.callspec.params.get("queue") == "redis":
+            item.add_marker(pytest.mark.skip(reason=NO_REDIS))
+
+
+def redis_url() -> str:
+    """TEST_REDIS_URL; in CI, where .ci/run starts redis-server and sets it, its absence is a failure."""
+    url = os.environ.get("TEST_REDIS_URL", "")
+    if not url:
+        pytest.fail("TEST_REDIS_URL not set in CI (.ci/run starts redis-server and sets it)")
+    return url
+
+
+class JobQueue:
+    """The app's job queue on real storage with no consumer: the test looks at it and runs it."""
+
+    def __init__(self, backend: str):
+        self.backend = backend
+        self.huey = jobs.huey
+
+    def waiting(self, task=None) -> list[str]:
+        """Names of the queued and scheduled jobs (of one task, if given)."""
+        names = [type(t).__name__ for t in self.huey.pending() + self.huey.scheduled()]
+        return [n for n in names if task is None or n == task.task_class.__name__]
+
+    def run_all(self, limit: int = 200) -> int:
+        """What a consumer does, without waiting for delays: run every queued and scheduled job; how many ran."""
+        later = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(days=1)  # Huey's clock: naive UTC
+        ran = 0
+        for _ in range(limit):
+            for task in self.huey.read_schedule(later):
+                self.huey.enqueue(task)
+            task = self.huey.dequeue()
+            if task is None:
+                return ran
+            self.huey.execute(task, timestamp=later)
+            ran += 1
+        raise AssertionError(f"jobs still queued after {limit} runs")
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def queue(request, app, monkeypatch, tmp_path):
+    """The job queue as in production (a SQLite file, or Redis at TEST_REDIS_URL), not immediate."""
+    settings = {"JOBS_IMMEDIATE": False, "JOBS_QUEUE": f"clinbridge-test-{os.getpid()}",
+                "JOBS_FILE": str(tmp_path / "jobs.db"),
+                "REDIS_URL": redis_url() if request.param == "redis" else ""}
+    for name, value in settings.items():
+        monkeypatch.setitem(app.config, name, value)
+    jobs.init_app(app)
+    jobs.huey.flush()
+    yield JobQueue(request.param)
+    jobs.huey.flush()
+    monkeypatch.undo()
+    jobs.init_app(app)
 
 
 @pytest.fixture

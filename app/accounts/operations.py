@@ -21,6 +21,7 @@ from app.core.models import utcnow
 from app.core.states import Transition, any_of, check, move
 from app.deals.models import Specialised
 from app.extensions import db
+from app.suggestions.jobs import request_refresh
 
 
 def find_user(email: str) -> User | None:
@@ -209,8 +210,7 @@ def verify_organisation(organisation: Organisation, staff: User) -> None:
     move(organisation, VERIFICATION, "verify", staff)
     organisation.status_reason = ""
     organisation.verified_by_id = staff.id
-    from app.suggestions import operations as matching
-    matching.refresh_after_commit()
+    request_refresh()
     for member in organisation.members:
         mail.send_after_commit(member.email, _("机构认证已通过"),
                                _("%(org)s 已通过创新服务站认证，现在可以浏览入选项目库。", org=organisation.name))

@@ -25,6 +25,7 @@ from app.deals.models import (Agreement, AgreementStatus, CooperationMode, Decli
 from app.extensions import db
 from app.projects import operations as project_service
 from app.projects.models import DeviceClass, Project, ProjectStatus, Stage
+from app.suggestions.jobs import refresh_for_intent
 
 I = InterestStatus
 
@@ -423,10 +424,9 @@ def intent_counts(organisation: Organisation) -> dict[IntentStatus, int]:
     return {s: 0 for s in IntentStatus} | dict(rows)
 
 
-def intent_changed(intent: Intent) -> None:
-    """An intent's content or status changed: suggestions are recomputed after the commit."""
-    from app.suggestions import operations as matching
-    matching.refresh_after_commit()
+def intent_changed(intent: Intent, previous_status: IntentStatus | None = None) -> None:
+    """An intent's content or status changed: suggestions are refreshed after the commit if matching reads it."""
+    refresh_for_intent(intent, previous_status)
 
 
 def _clean_intent_values(values: dict) -> dict:
@@ -485,6 +485,7 @@ def set_intent_status(intent: Intent, actor, status: IntentStatus) -> Intent:
     if action is None:
         raise TransitionError(_("投资意向当前为“%(state)s”，不能改为“%(target)s”",
                                 state=intent.status.label, target=status.label))
+    previous = intent.status
     move(intent, INTENT, action, actor)
-    intent_changed(intent)
+    intent_changed(intent, previous)
     return intent

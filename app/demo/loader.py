@@ -548,7 +548,7 @@ class _DemoLoad:
             interest_service.withdraw_interest(interest, member)
 
     def _expiry_runs(self) -> Walk:
-        """The cron job (flask interests expire) at 08:00 each morning: expiries and halfway reminders."""
+        """The daily job (expire_interests_daily) at 08:00 each morning: expiries and halfway reminders."""
         for days in range(CRON_DAYS, 0, -1):
             morning = datetime.combine(self.today - timedelta(days=days), time(8), BEIJING).astimezone(timezone.utc)
             yield morning

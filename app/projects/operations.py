@@ -11,11 +11,12 @@ from app.core.errors import ValidationError, require
 from app.core.files import save_file, upload_root
 from app.core.states import Transition, check, move
 from app.extensions import db
-from app.projects import saved_searches, search
+from app.projects import saved_searches
+from app.projects.jobs import reindex_after_commit
 from app.projects.models import (ENUM_FIELDS, PROJECT_FIELDS, PUBLIC_FIELDS, SUBMITTABLE_STATES, WITHDRAWABLE_STATES,
                                  Project, ProjectAttachment, ProjectStatus)
 from app.projects.rules import is_deal_party, is_owner, may_track
-from app.suggestions import operations as matching
+from app.suggestions.jobs import refresh_for_project
 
 S = ProjectStatus
 
@@ -50,9 +51,10 @@ EDITABLE_FIELDS = tuple(f.name for f in PROJECT_FIELDS)
 
 def _move(project: Project, action: str, actor: User, comment: str = "") -> None:
     """Take one step of the project's life, then bring its search document and the suggestions up to date."""
+    was_listed = project.is_listed()
     move(project, LIFE, action, actor, comment, project=project)
-    search.index_after_commit(project)
-    matching.refresh_after_commit()
+    reindex_after_commit(project, was_listed)
+    refresh_for_project(project, was_listed)
 
 
 def create_project(owner: User, values: dict) -> Project:
@@ -88,14 +90,15 @@ def _assign(project: Project, values: dict) -> set[str]:
 def update_project(project: Project, actor: User, values: dict) -> set[str]:
     """Save the owner's edits; editing a published project's public fields sends it back to review."""
     require(project.can_edit(actor), _("该项目当前不可编辑"))
+    was_listed = project.is_listed()
     changed = _assign(project, values)
     if project.status is S.PUBLISHED and changed & set(PUBLIC_FIELDS):
         _move(project, "resubmit_after_edit", actor, comment=_("修改了公开信息，重新提交初核"))
     elif changed:
         audit.record("edit", actor=actor, project=project, comment=", ".join(sorted(changed)))
     if changed:
-        search.index_after_commit(project)
-    matching.refresh_after_commit()
+        reindex_after_commit(project, was_listed)
+    refresh_for_project(project, was_listed, changed)
     return changed
 
 

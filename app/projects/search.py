@@ -1,8 +1,9 @@
 """Full-text search of the project library: Whoosh with jieba word segmentation, public tier only.
 
-The rest of the app uses this module's functions (index_after_commit, reindex, search_projects,
-ProjectProbe); a search engine may replace Whoosh behind them later (DESIGN.md). Only listed projects
-are indexed, and only their public fields: a public search can never match on partner-tier text.
+The rest of the app uses this module's functions (update_projects, which the index_project job of
+app/projects/jobs.py calls after a commit; reindex, search_projects, ProjectProbe); a search engine may
+replace Whoosh behind them later (DESIGN.md). Only listed projects are indexed, and only their public
+fields: a public search can never match on partner-tier text.
 The database stays the truth: results are re-checked against it (listed, filters) before they are shown.
 """
 from __future__ import annotations
@@ -16,10 +17,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from flask import current_app, has_app_context
-from flask_sqlalchemy.session import Session
+from flask import current_app
 from markupsafe import Markup, escape
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session as PlainSession
 from whoosh.analysis import Token, Tokenizer
 
@@ -33,9 +33,6 @@ SCHEMA_VERSION = "1"  # bump when the schema or the analysis changes: the index 
 
 
 _VERSION_FILE = "clinbridge-schema-version"
-
-
-_PENDING_KEY = "clinbridge_pending_index"
 
 
 MAX_QUERY_CHARS = 200
@@ -325,7 +322,7 @@ def update_projects(ids) -> None:
     """Bring the index in line with the database for these projects: add, update or remove them."""
     ids = {int(i) for i in ids}
     ix = open_index()
-    with PlainSession(db.engine) as session:  # a fresh session: the caller's has just committed
+    with PlainSession(db.engine) as session:  # a session of its own, for reading only
         listed = dict(_listed_documents(session, ids))
     searcher = _searcher(ix)
     gone = {i for i in ids - set(listed) if searcher.document_number(id=str(i)) is not None}
@@ -338,29 +335,6 @@ def update_projects(ids) -> None:
         for doc in listed.values():
             writer.update_document(**doc)
         writer.commit()
-
-
-def index_after_commit(project: Project) -> None:
-    """Re-index (or drop) the project once the current transaction commits; a rollback forgets it."""
-    if project.id is None:
-        db.session.flush()
-    db.session.info.setdefault(_PENDING_KEY, set()).add(project.id)
-
-
-@event.listens_for(Session, "after_commit", propagate=True)
-def _index_committed(session):
-    ids = session.info.pop(_PENDING_KEY, None)
-    if not ids or not has_app_context():
-        return
-    try:
-        update_projects(ids)
-    except Exception:  # noqa: BLE001 — search must never break the request that changed a project
-        current_app.logger.exception("search index update failed for projects %s", sorted(ids))
-
-
-@event.listens_for(Session, "after_rollback", propagate=True)
-def _forget_pending(session):
-    session.info.pop(_PENDING_KEY, None)
 
 
 @dataclass

@@ -2,21 +2,17 @@
 
 `matching/` knows nothing of Flask or the database. Here listed projects and verified organisations
 become exchange-format records, the engine ranks both directions, and the results are stored as
-MatchSuggestion rows that pages read. Suggestions are recomputed after a project is published,
-edited or withdrawn and after an intent changes (after the commit, in a background thread unless
-MATCHING_REFRESH says otherwise), and by `flask --app wsgi matching recompute`.
+MatchSuggestion rows that pages read. Suggestions are recomputed by the refresh_suggestions job
+(app/suggestions/jobs.py, after a change that can move them) and by `flask --app wsgi matching recompute`.
 """
 from __future__ import annotations
 
 import os
-import threading
 from typing import Callable
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_sqlalchemy.session import Session
-from sqlalchemy import event
 
 from app.accounts.models import Organisation, OrgStatus, User
 from app.accounts.rules import is_staff
@@ -33,9 +29,6 @@ K = 10
 
 
 MIN_SCORE = 0.05  # below this a "suggestion" is noise: the engine ranks everything, not only good pairs
-
-
-_PENDING_KEY = "clinbridge_matching_refresh"
 
 
 # The app's cooperation-mode codes and the engine's names for the same six modes of 附件2.
@@ -160,64 +153,6 @@ def _store(fresh: dict) -> int:
         stored += 1
     db.session.flush()
     return stored
-
-
-def refresh_after_commit() -> None:
-    """Ask for a recompute once the current transaction has committed."""
-    if current_app.config.get("MATCHING_REFRESH", "thread") != "off":
-        db.session.info[_PENDING_KEY] = True
-
-
-@event.listens_for(Session, "after_commit", propagate=True)
-def _after_commit(session):
-    if session.info.pop(_PENDING_KEY, False):
-        app = current_app._get_current_object()
-        if app.config.get("MATCHING_REFRESH", "thread") == "sync":
-            _run(app)
-        else:
-            _Refresher.request(app)
-
-
-@event.listens_for(Session, "after_rollback", propagate=True)
-def _after_rollback(session):
-    session.info.pop(_PENDING_KEY, None)
-
-
-def _run(app) -> None:
-    with app.app_context():
-        try:
-            recompute_all()
-            db.session.commit()
-        except Exception:  # a failed recompute must never break the request that asked for it
-            db.session.rollback()
-            app.logger.exception("matching recompute failed")
-
-
-class _Refresher:
-    """One background recompute at a time per process; requests during a run cause one more run."""
-
-    _lock = threading.Lock()
-    _running = False
-    _again = False
-
-    @classmethod
-    def request(cls, app) -> None:
-        with cls._lock:
-            if cls._running:
-                cls._again = True
-                return
-            cls._running = True
-        threading.Thread(target=cls._loop, args=(app,), daemon=True, name="matching-refresh").start()
-
-    @classmethod
-    def _loop(cls, app) -> None:
-        while True:
-            _run(app)
-            with cls._lock:
-                if not cls._again:
-                    cls._running = False
-                    return
-                cls._again = False
 
 
 def _visible(query):

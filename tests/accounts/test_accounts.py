@@ -134,28 +134,12 @@ def test_change_password(client, login_as):
     assert user.check_password("newpass123")
 
 
-def test_reset_by_email_is_sent_after_commit(client, make_user, app, monkeypatch):
-    sent = []
-
-    class FakeSMTP:  # the edge of the world: the mail server
-        def __init__(self, host, port, timeout):
-            pass
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-        def send_message(self, message):
-            sent.append(message)
-
-    monkeypatch.setattr("smtplib.SMTP", FakeSMTP)
-    monkeypatch.setitem(app.config, "MAIL_SERVER", "smtp.example.test")
+def test_reset_by_email_is_sent_after_commit(app, client, make_user, smtp_server):
     user = make_user("clinician")
     db.session.commit()
     page = client.post("/auth/forgot", data={"email": user.email})
     assert "重置链接已发送" in page.get_data(as_text=True)
+    sent = smtp_server.wait_for(1)                   # the mail job ran when the request committed
     assert len(sent) == 1 and sent[0]["To"] == user.email
     link = re.search(r"http://\S+/auth/reset/\S+", sent[0].get_content()).group(0)
     assert link.startswith(app.config["BASE_URL"] + "/auth/reset/")  # the public address, request or not

@@ -60,6 +60,8 @@ def live_app(tmp_path_factory):
         "WTF_CSRF_ENABLED": True,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast hashing; production uses scrypt
         "MAIL_SERVER": "",
+        "JOBS_IMMEDIATE": True,  # no consumer beside the live server: jobs run when their request commits
+        "SUGGESTIONS_REFRESH": False,  # suggestions are computed by the tests that need them
     })
     with application.app_context():
         from flask_migrate import upgrade

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 
 import pytest
 
@@ -49,19 +48,8 @@ INTENT = "寻找导管类项目"
 shot = Screenshots("suggest")
 
 
-
-
-
-def wait_for_background_refresh(deadline_seconds: float = 180) -> None:
-    """Let a suggestion refresh that an earlier commit started in the live server finish (set-up, not a check)."""
-    from app.suggestions.operations import _Refresher
-    deadline = time.monotonic() + deadline_seconds
-    while _Refresher._running and time.monotonic() < deadline:
-        time.sleep(0.2)
-
-
 @pytest.fixture
-def market(live_app, live_server, monkeypatch):
+def market(live_app, live_server):
     """Two published projects, a verified catheter maker with profile and intent, suggestions computed."""
     from app.accounts import operations as accounts
     from app.accounts import operations as organisations
@@ -70,9 +58,7 @@ def market(live_app, live_server, monkeypatch):
     from app.projects import operations as project_service
     from app.suggestions import operations as matching
 
-    # The set-up computes suggestions itself: no background refresh racing it for the SQLite file.
-    monkeypatch.setitem(live_app.config, "MATCHING_REFRESH", "off")
-    wait_for_background_refresh()
+    # The set-up computes suggestions itself (the live app's SUGGESTIONS_REFRESH is off).
     tag = os.getpid()
     emails = {kind: f"suggest-{kind}-{tag}@example.com" for kind in ("doctor", "company", "staff")}
     with live_app.app_context(), live_app.test_request_context("/", base_url=live_server):

@@ -107,19 +107,15 @@ def test_dismissed_pairs_are_never_suggested_again(client, login_as, market, app
                              .where(AuditEvent.action == "dismiss_match")) == 1
 
 
-def test_suggestions_refresh_after_a_project_is_published(market, make_project, make_user, app):
+def test_suggestions_refresh_after_a_project_is_published(market, make_project, make_user, app, monkeypatch):
     from app.projects import operations as svc
-    app.config["MATCHING_REFRESH"] = "sync"
-    try:
-        project = make_project(status=ProjectStatus.SUBMITTED, name="经外周置入中心静脉导管",
-                               intended_use="用于中长期静脉输液治疗")
-        db.session.commit()
-        with app.test_request_context():
-            svc.approve_project(project, make_user("staff"), "")
-            db.session.commit()
-        assert matching.suggestions_for_project(project)
-    finally:
-        app.config["MATCHING_REFRESH"] = "off"
+    monkeypatch.setitem(app.config, "SUGGESTIONS_REFRESH", True)
+    project = make_project(status=ProjectStatus.SUBMITTED, name="经外周置入中心静脉导管",
+                           intended_use="用于中长期静脉输液治疗")
+    db.session.commit()
+    svc.approve_project(project, make_user("staff"), "")
+    db.session.commit()                              # immediate mode: the refresh job ran in the commit
+    assert matching.suggestions_for_project(project)
 
 
 def test_reference_classification_lists_only_alternatives_worth_showing():
