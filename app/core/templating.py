@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import Enum
 from zoneinfo import ZoneInfo
 
 from flask import Flask, request, session
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+
+from app.core.notifications import unread_count, unread_here
+from app.extensions import db
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -65,81 +70,43 @@ def action_label(action: str) -> str:
     return str(ACTION_LABELS.get(action, action))
 
 
-def _state_enum(action: str):
-    """Which life an audit row's states belong to, told by its action."""
-    from app.accounts.models import OrgStatus
-    from app.deals.models import AgreementStatus, DockingStatus, InterestStatus
-    from app.incubation.models import AssessmentStatus, MilestoneStatus
-    from app.projects.models import ProjectStatus
-    from app.suggestions.models import SuggestionStatus
-    if action.startswith("interest_"):
-        return InterestStatus
-    if action.endswith("_agreement"):
-        return AgreementStatus
-    if "docking" in action:
-        return DockingStatus
-    if action.endswith("_assessment"):
-        return AssessmentStatus
-    if "milestone" in action:
-        return MilestoneStatus
-    if action.endswith("_organisation"):
-        return OrgStatus
-    if action.endswith("_match"):
-        return SuggestionStatus
-    return ProjectStatus
+def state_enum(subject_type: str) -> type[Enum] | None:
+    """The state enum of the table an audit row concerns: the type of that model's `status` column."""
+    for mapper in db.Model.registry.mappers:
+        if mapper.local_table.name == subject_type and "status" in mapper.columns:
+            return getattr(mapper.columns["status"].type, "enum_class", None)
+    return None
 
 
-def state_label(action: str, value: str) -> str:
+def state_label(subject_type: str, value: str) -> str:
     """An audit row's from/to state in words, in the vocabulary of the object it concerns."""
     if not value:
         return "—"
+    return value_label(state_enum(subject_type or "project"), value)
+
+
+def value_label(enum_cls: type[Enum] | None, value: str) -> str:
+    """A stored enum value in words; the value itself when it is not one of the enum's."""
     try:
-        return _state_enum(action or "")(value).label
-    except ValueError:
-        return value
-
-
-def cooperation_label(value: str) -> str:
-    from app.deals.models import CooperationMode
-    try:
-        return CooperationMode(value).label
-    except ValueError:
-        return value
-
-
-def recommendation_label(value: str) -> str:
-    from app.incubation.models import Recommendation
-    try:
-        return Recommendation(value).label
-    except ValueError:
+        return enum_cls(value).label
+    except (TypeError, ValueError):
         return value
 
 
 def init_app(app: Flask) -> None:
-    from app.projects.models import (COMMITMENT_TEXT, FIELDS_BY_NAME, LIFE_STEPS, PROJECT_FIELDS, DeviceClass,
-                                     ProjectStatus, ProjectType, Stage)
-
+    """Filters and globals every template may use; the areas add their own from their blueprints."""
     app.jinja_env.filters["bjtime"] = beijing_time
     app.jinja_env.filters["bjdate"] = lambda v: beijing_time(v, "%Y-%m-%d")
     app.jinja_env.filters["wan"] = wan
-    app.jinja_env.globals.update(action_label=action_label, state_label=state_label,
-                                 cooperation_label=cooperation_label, recommendation_label=recommendation_label,
-                                 PROJECT_FIELDS=PROJECT_FIELDS, FIELDS_BY_NAME=FIELDS_BY_NAME, COMMITMENT_TEXT=COMMITMENT_TEXT,
-                                 ProjectStatus=ProjectStatus, ProjectType=ProjectType,
-                                 DeviceClass=DeviceClass, Stage=Stage, LIFE_STEPS=LIFE_STEPS)
+    app.jinja_env.globals.update(action_label=action_label, state_label=state_label, value_label=value_label)
 
     @app.context_processor
     def navigation():
-        from flask_babel import get_locale
         counts = {}
         arriving = False
         if current_user.is_authenticated:
-            from app.core.notifications import unread_count, unread_here
             counts["notifications"] = unread_count(current_user)
             arriving = bool(counts["notifications"]) and unread_here(current_user, request.path)
-            if current_user.is_staff:
-                from app.projects.review import queue_counts
-                counts.update(queue_counts())
         return {"nav_counts": counts, "notifications_arriving": arriving, "current_lang": str(get_locale() or "zh"),
                 "languages": app.config["LANGUAGES"], "request_path": request.path,
                 "session_lang": session.get("lang")}

@@ -15,6 +15,7 @@ from app.core import files as attachments
 from app.core.docx import DOCKING_FORM_NAME, download_name, send_docx
 from app.core.errors import ServiceError, ValidationError
 from app.core.permissions import role_required, staff_required, verified_required
+from app.core.templating import value_label
 from app.deals import demands, operations
 from app.deals.exports import docking_form_docx
 from app.deals.models import (CooperationMode, DeclineReason, DockingForm, Intent, IntentStatus, Interest,
@@ -34,6 +35,12 @@ STATUS_MESSAGES = {
 }
 
 deals_bp = Blueprint("deals", __name__, url_prefix="/deals")
+
+
+@deals_bp.app_template_global()
+def cooperation_label(value: str) -> str:
+    """A stored cooperation mode (合作方式) in words."""
+    return value_label(CooperationMode, value)
 
 
 def _interest(interest_id: int) -> Interest:

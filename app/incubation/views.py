@@ -8,14 +8,21 @@ from app.accounts.models import STAFF_ROLES, User
 from app.core import files as attachments
 from app.core.errors import ServiceError
 from app.core.permissions import staff_required
+from app.core.templating import value_label
 from app.extensions import db
 from app.incubation import operations as service
-from app.incubation.models import Assessment, Indicator, Milestone, MilestoneEvidence, MilestoneStatus
+from app.incubation.models import Assessment, Indicator, Milestone, MilestoneEvidence, MilestoneStatus, Recommendation
 from app.projects.models import Project
 from forms.incubation import CompleteAssessmentForm, EvidenceForm, MilestoneForm, ScoreForm
 from forms.projects import ConfirmForm
 
 incubation_bp = Blueprint("incubation", __name__, url_prefix="/incubation")
+
+
+@incubation_bp.app_template_global()
+def recommendation_label(value: str) -> str:
+    """A stored assessment recommendation in words."""
+    return value_label(Recommendation, value)
 
 
 @incubation_bp.route("/")

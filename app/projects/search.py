@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session as PlainSession
 from whoosh.analysis import Token, Tokenizer
 
 from app.extensions import db
+from app.projects.listing import LibraryFilters, listed_clause, listed_ids, public_view
 from app.projects.models import ENUM_FIELDS, PUBLIC_FIELDS, Project
 
 log = logging.getLogger(__name__)
@@ -289,7 +290,6 @@ def _writer(ix):
 
 
 def _listed_documents(session, ids=None):
-    from app.projects.library import listed_clause
     query = select(Project).where(listed_clause()).order_by(Project.id)
     if ids is not None:
         query = query.where(Project.id.in_(list(ids)))
@@ -385,8 +385,6 @@ def rank(terms) -> tuple[list[tuple[int, float]], bool]:
 
 def search_projects(query, filters=None, page: int = 1, per_page: int = 20) -> SearchResults:
     """Listed projects matching the query under the library filters: one page, best first, with snippets."""
-    from app.projects.library import LibraryFilters, listed_ids, public_view
-
     if not isinstance(filters, LibraryFilters):
         filters = LibraryFilters.from_args(filters or {})
     text = normalise_query(query)

@@ -16,12 +16,22 @@ from app.projects import operations as project_service
 from app.projects import saved_searches
 from app.projects.exports import project_form_docx
 from app.projects.library import FACETS, LibraryFilters, library_page, public_view
-from app.projects.models import FIELDS_BY_NAME, PARTNER_FIELDS, Project, ProjectAttachment, ProjectStatus
-from app.projects.review import review_queue, status_counts
+from app.projects.models import (COMMITMENT_TEXT, FIELDS_BY_NAME, LIFE_STEPS, PARTNER_FIELDS, PROJECT_FIELDS,
+                                 DeviceClass, Project, ProjectAttachment, ProjectStatus, ProjectType, Stage)
+from app.projects.review import queue_counts, review_queue, status_counts
 from forms.projects import (ApproveForm, AttachmentForm, ConfirmForm, DeleteSavedSearchForm, ProjectForm, RejectForm,
                             ReturnForm, SavedSearchForm)
 
 projects_bp = Blueprint("projects", __name__, url_prefix="/projects")
+
+
+@projects_bp.record_once
+def project_template_globals(state) -> None:
+    """附件1's fields, options and life steps for every template (forms, pages, the library, the dashboard)."""
+    state.app.jinja_env.globals.update(
+        PROJECT_FIELDS=PROJECT_FIELDS, FIELDS_BY_NAME=FIELDS_BY_NAME, COMMITMENT_TEXT=COMMITMENT_TEXT,
+        ProjectStatus=ProjectStatus, ProjectType=ProjectType, DeviceClass=DeviceClass, Stage=Stage,
+        LIFE_STEPS=LIFE_STEPS)
 
 
 def _own_project(project_id: int) -> Project:
@@ -182,6 +192,13 @@ def delete_attachment(project_id, attachment_id):
 
 
 review_bp = Blueprint("review", __name__, url_prefix="/review")
+
+
+@review_bp.app_context_processor
+def review_queue_counts() -> dict:
+    """What waits for station staff, for the navigation badges (初核, 机构认证)."""
+    staff = current_user.is_authenticated and current_user.is_staff
+    return {"queue_counts": queue_counts() if staff else {}}
 
 ACTIONS = {
     "approve": (ApproveForm, project_service.approve_project, lambda: _("已通过初核并在项目库发布")),

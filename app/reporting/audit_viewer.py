@@ -150,7 +150,7 @@ def subject_text(event: AuditEvent) -> str:
 def state_text(event: AuditEvent) -> str:
     if not (event.from_state or event.to_state):
         return ""
-    return f"{state_label(event.action, event.from_state)} → {state_label(event.action, event.to_state)}"
+    return f"{state_label(event.subject_type, event.from_state)} → {state_label(event.subject_type, event.to_state)}"
 
 
 def export_rows(filters: AuditFilters) -> list[list[str]]:
