@@ -7,18 +7,25 @@ from importlib.util import find_spec
 from pathlib import Path
 
 from flask import Flask, has_request_context, render_template, request, session
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from app import cli
 from app import config as config_module
-from app.core import jobs
+from app.accounts.models import User
+from app.core import audit  # noqa: F401 — importing it installs the append-only guard on audit rows
+from app.core import jobs, templating, unit_of_work
+from app.core.models import render_migration_item
 from app.extensions import babel, bootstrap, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
 # Feature areas, each a package with models.py and views.py (its blueprints), and jobs.py where it has jobs;
 # core holds the shared parts.
-AREAS = ("core", "accounts", "projects", "deals", "suggestions", "incubation", "reporting")
+AREAS = ("accounts", "projects", "deals", "suggestions", "incubation", "reporting")
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -42,9 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "app" / "translations"))
 
     db.init_app(app)
-    from app.core import unit_of_work
     unit_of_work.init_app(app)  # first, so that its after_request hook (the commit) runs after every other
-    from app.core.models import render_migration_item
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True,
                      render_item=render_migration_item)
     csrf.init_app(app)
@@ -52,7 +57,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "Asia/Shanghai")
     _init_login(app)
 
-    from app.core import templating
     templating.init_app(app)
     jobs.init_app(app)
     for area in AREAS:
@@ -60,7 +64,6 @@ def create_app(test_config: dict | None = None) -> Flask:
             app.register_blueprint(blueprint)
         if find_spec(f"app.{area}.jobs"):  # its tasks, registered with the queue (a consumer must know them all)
             import_module(f"app.{area}.jobs")
-    from app import cli
     cli.init_app(app)
     _register_error_pages(app)
     return app
@@ -74,9 +77,7 @@ def _select_locale() -> str:
 
 
 def _init_login(app: Flask) -> None:
-    from flask_babel import lazy_gettext as _l
 
-    from app.accounts.models import User
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -102,7 +103,6 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 
 def _register_error_pages(app: Flask) -> None:
-    from flask_babel import gettext as _
 
     messages = {
         400: lambda: _("请求无效"),
@@ -119,7 +119,6 @@ def _register_error_pages(app: Flask) -> None:
     for code in messages:
         app.register_error_handler(code, handler)
 
-    from flask_wtf.csrf import CSRFError
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error):

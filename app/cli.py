@@ -1,14 +1,27 @@
 """Command-line tools: `flask --app wsgi demo load`, `projects import`, `users create-staff`, `jobs consume`."""
 from __future__ import annotations
 
+import json
+import logging
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from app.accounts.models import Role
+from app.accounts.operations import create_staff as create
+from app.core import jobs
+from app.core.errors import ServiceError
+from app.deals.operations import expire_interests
+from app.demo import loader as demo
 from app.extensions import db
+from app.projects import search
+from app.projects.importer import import_projects
+from app.suggestions.models import MatchSuggestion
+from app.suggestions.operations import recompute_all
 
 demo_cli = AppGroup("demo", help="Demo data.")
 projects_cli = AppGroup("projects", help="Projects (附件1).")
@@ -22,9 +35,7 @@ jobs_cli = AppGroup("jobs", help="The job queue (Huey): search index, suggestion
 @click.option("--workers", default=2, show_default=True, help="Worker threads (a refresh may run for a while).")
 def jobs_consume(workers):
     """Run queued jobs, and the daily interest expiry at 08:00, until stopped (Ctrl-C finishes running jobs)."""
-    import logging
 
-    from app.core import jobs
     if jobs.huey.immediate:
         raise click.ClickException("CLINBRIDGE_JOBS_IMMEDIATE=1: jobs run where they are asked, no consumer needed")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -35,8 +46,6 @@ def jobs_consume(workers):
 @click.option("--if-empty", is_flag=True, help="Only when no suggestion is stored yet (first start).")
 def matching_recompute(if_empty):
     """Rank every listed project against every verified organisation and store the suggestions."""
-    from app.suggestions.models import MatchSuggestion
-    from app.suggestions.operations import recompute_all
     if if_empty and db.session.scalar(db.select(db.func.count()).select_from(MatchSuggestion)):
         click.echo("Suggestions already stored; skipped (run without --if-empty to rebuild).")
         return
@@ -53,9 +62,7 @@ def matching_recompute(if_empty):
 @click.option("--now", "now_text", default=None, help="Pretend it is this ISO time (UTC), for testing.")
 def interests_expire(now_text):
     """Expire pending interests past their date and remind owners halfway (the consumer does it daily at 08:00)."""
-    from datetime import datetime, timezone
 
-    from app.deals.operations import expire_interests
     now = None
     if now_text:
         now = datetime.fromisoformat(now_text)
@@ -69,7 +76,6 @@ def interests_expire(now_text):
 @click.option("--force", is_flag=True, help="Load even if the database already has users.")
 def demo_load(force):
     """Load demo accounts and projects (skipped when the database already has data)."""
-    from app.demo import loader as demo
     if demo.has_data() and not force:
         click.echo("Database already has data; demo not loaded (use --force to add it anyway).")
         return
@@ -85,7 +91,6 @@ def demo_load(force):
 @click.option("--skip-invalid", is_flag=True, help="Import the valid rows even if some rows are bad.")
 def projects_import(path, publish, skip_invalid):
     """Import 附件1 projects from JSON lines (exchange format) or .xlsx (one column per field)."""
-    from app.projects.importer import import_projects
     try:
         report = import_projects(path, publish=publish, skip_invalid=skip_invalid)
     except Exception:
@@ -109,9 +114,6 @@ def projects_import(path, publish, skip_invalid):
 @click.password_option()
 def create_staff(email, name, is_admin, password):
     """Create a station staff (or admin) account."""
-    from app.accounts.models import Role
-    from app.accounts.operations import create_staff as create
-    from app.core.errors import ServiceError
     try:
         create(email, password, name, Role.ADMIN if is_admin else Role.STAFF)
     except ServiceError as error:
@@ -126,7 +128,6 @@ search_cli = AppGroup("search", help="Full-text search of the project library.")
 @search_cli.command("reindex")
 def search_reindex():
     """Rebuild the search index from the database (listed projects, public fields)."""
-    from app.projects import search
     click.echo(f"indexed {search.reindex()} listed projects")
 
 
@@ -138,9 +139,7 @@ def search_reindex():
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 def search_query(text, pairs, page, per_page, as_json):
     """Search the library as a verified user would (public fields of listed projects)."""
-    import json
 
-    from app.projects import search
     results = search.search_projects(text, dict(p.split("=", 1) for p in pairs if "=" in p), page, per_page)
     if as_json:
         click.echo(json.dumps(results.to_dict(), ensure_ascii=False, indent=2))

@@ -1,22 +1,104 @@
-"""Sign-in, registration and passwords (auth), user and organisation administration (admin), the organisation's profile (organisation)."""
+"""Blueprints of the accounts area: home and language (main), sign-in, registration and passwords (auth), the
+notification centre (notifications), user and organisation administration (admin), the organisation's profile
+(organisation)."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.accounts import operations as accounts
-from app.accounts import operations as service
+from app.accounts import rules as account_rules
 from app.accounts.models import Organisation, OrgStatus, Role, User
+from app.core import notifications as notify
 from app.core.errors import ServiceError
+from app.core.models import Notification
 from app.core.permissions import role_required, staff_required
+from app.deals import operations as deal_operations
 from app.deals.models import CooperationMode, IntentStatus, Specialised
 from app.extensions import db
+from app.incubation import operations as incubation
+from app.projects.library import listed_project_count
 from app.projects.models import DeviceClass, Stage
 from forms.accounts import (ChangePasswordForm, ClinicianRegistrationForm, ForgotPasswordForm, LoginForm,
                             OrganisationRegistrationForm, ProfileForm, ResetPasswordForm, StaffAccountForm)
+from forms.incubation import WeightsForm
 from forms.projects import ConfirmForm, RejectOrganisationForm, VerifyOrganisationForm
-from app.accounts import rules as account_rules
-from app.deals import operations as deal_operations
+
+main_bp = Blueprint("main", __name__)
+
+
+@main_bp.route("/")
+def index():
+    if current_user.is_authenticated:
+        if current_user.is_staff:
+            return redirect(url_for("review.queue"))
+        if current_user.is_clinician:
+            return redirect(url_for("projects.mine"))
+        if current_user.is_organisation_member and current_user.is_verified:
+            return redirect(url_for("matching.for_you"))
+        return redirect(url_for("library.index"))
+    return render_template("main/index.html", listed=listed_project_count())
+
+
+@main_bp.route("/lang/<code>")
+def set_language(code):
+    if code in current_app.config["LANGUAGES"]:
+        session["lang"] = code
+    target = request.args.get("next") or url_for("main.index")
+    if not target.startswith("/") or target.startswith("//"):  # only local redirects
+        target = url_for("main.index")
+    return redirect(target)
+
+
+@main_bp.route("/healthz")
+def health():
+    return {"status": "ok"}
+
+
+notifications_bp = Blueprint("notifications", __name__, url_prefix="/notifications")
+
+
+@notifications_bp.route("/", endpoint="index")
+@login_required
+def notifications_index():
+    items = notify.notifications_of(current_user)
+    return render_template("notifications/index.html", items=items, unread=notify.unread_count(current_user),
+                           form=ConfirmForm())
+
+
+@notifications_bp.route("/read", methods=["POST"])
+@login_required
+def read_all():
+    if ConfirmForm().validate_on_submit():
+        notify.mark_read(current_user)
+    return redirect(url_for(".index"))
+
+
+@notifications_bp.route("/arrived", methods=["POST"])
+@login_required
+def arrived():
+    """The page a notification points to was shown: its notifications are read (sent by the page, see app.js)."""
+    form = ConfirmForm()
+    path = request.form.get("path", "")
+    if not form.validate_on_submit() or not path.startswith("/"):
+        abort(400)
+    notify.mark_read_on_arrival(current_user.id, path)
+    return jsonify(unread=notify.unread_count(current_user))
+
+
+@notifications_bp.route("/<int:notification_id>/open", methods=["POST"])
+@login_required
+def open_one(notification_id):
+    item = db.get_or_404(Notification, notification_id)
+    if item.user_id != current_user.id:
+        abort(404)
+    if ConfirmForm().validate_on_submit():
+        notify.mark_read(current_user, item.id)
+    # Stored links are paths inside the application (core/links.py); the script root puts them under its mount.
+    local = item.link.startswith("/") and not item.link.startswith("//")
+    link = request.script_root + item.link if local else url_for(".index")
+    return redirect(link)
+
 
 auth_bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -217,8 +299,6 @@ def new_staff():
 @admin_bp.route("/settings", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def settings():
-    from app.incubation import operations as incubation
-    from forms.incubation import WeightsForm
     form = WeightsForm(data=incubation.assessment_weights())
     if form.validate_on_submit():
         try:
@@ -238,7 +318,7 @@ member_required = role_required(Role.ENTERPRISE, Role.INVESTOR)
 
 def intent_labels() -> dict:
     """Labels for an intent's stored codes, for the organisation, intents and demands pages."""
-    fields = service.field_labels()
+    fields = accounts.field_labels()
 
     def label_of(enum_cls):
         return lambda value: enum_cls.coerce(value).label if value in {m.value for m in enum_cls} else value
@@ -267,8 +347,8 @@ def profile():
         form.load(organisation)
     elif form.validate():
         try:
-            service.update_profile(organisation, current_user, form.values())
-        except service.UsccTaken as error:
+            accounts.update_profile(organisation, current_user, form.values())
+        except accounts.UsccTaken as error:
             form.uscc.errors.append(str(error))
         except ServiceError as error:  # the form again, as typed (its 400 rolls back)
             flash(str(error), "danger")
@@ -289,13 +369,13 @@ def detail(organisation_id):
     if account_rules.can_view_full_profile(organisation, current_user):
         return render_template("organisation/detail.html", organisation=organisation,
                                intents=deal_operations.intents_of(organisation),
-                               is_member=service.is_member(organisation, current_user))
+                               is_member=accounts.is_member(organisation, current_user))
     if not current_user.is_verified:  # as verified_required: say why and what comes next
         return render_template("auth/unverified.html"), 403
     if not organisation.is_verified:
         abort(404)
-    return render_template("organisation/public.html", organisation=service.public_profile(organisation),
+    return render_template("organisation/public.html", organisation=accounts.public_profile(organisation),
                            intents=deal_operations.intents_of(organisation, IntentStatus.ACTIVE))
 
 
-BLUEPRINTS = (auth_bp, admin_bp, organisation_bp,)
+BLUEPRINTS = (main_bp, notifications_bp, auth_bp, admin_bp, organisation_bp,)

@@ -17,7 +17,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
-from flask import send_file
+from flask import current_app, has_app_context, send_file
 
 BODY_FONT = "宋体"
 TITLE_FONT = "黑体"
@@ -239,7 +239,6 @@ def to_bytes(document) -> bytes:
 
 
 def programme_province() -> str:
-    from flask import current_app, has_app_context
     if has_app_context():
         return current_app.config.get("PLATFORM_PROVINCE") or DEFAULT_PROVINCE
     return DEFAULT_PROVINCE

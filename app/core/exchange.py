@@ -4,7 +4,7 @@ The national report (app/reporting/exports.py), the matching edge (app/suggestio
 """
 from __future__ import annotations
 
-from app.projects.models import ENUM_FIELDS
+from enum import Enum
 
 # DESIGN.md "Data exchange contract", the project record, in its order.
 EXCHANGE_KEYS = (
@@ -20,8 +20,8 @@ def exchange_record(project) -> dict:
     record = {}
     for key in EXCHANGE_KEYS:
         value = getattr(project, key)
-        if key in ENUM_FIELDS:
-            value = value.value if value is not None else None
+        if key in OPTION_KEYS:  # an option of the form: its code
+            value = value.value if isinstance(value, Enum) else (value or None)
         elif key in BOOLEAN_FIELDS:
             value = None if value is None else bool(value)
         elif key != "id":
@@ -30,4 +30,6 @@ def exchange_record(project) -> dict:
     return record
 
 
+# Keys whose values are one of the form's options (coded as in the contract), and the yes/no keys.
+OPTION_KEYS = ("project_type", "device_class", "stage")
 BOOLEAN_FIELDS = ("commitment_agreed", "publish_consent")

@@ -22,6 +22,7 @@ from app.deals.models import (CooperationMode, DeclineReason, DockingForm, Inten
                               InterestStatus, NegotiationMessage)
 from app.extensions import db
 from app.projects.models import DeviceClass, Project
+from app.projects.views import render_detail
 from forms.deals import (INTENT_ACTIONS, AgreementForm, DeclineForm, DisputeForm, DockingFormForm, EndNegotiationForm,
                          IntentForm, IntentStatusForm, InterestForm, MessageForm)
 from forms.projects import ConfirmForm
@@ -72,7 +73,6 @@ def express(project_id):
         flash(_("意向已发送。项目负责人将在 %(days)d 天内回复，结果会通知您",
                 days=current_app.config["INTEREST_EXPIRY_DAYS"]), "success")
         return redirect(url_for(".mine"))
-    from app.projects.views import render_detail
     return render_detail(project, interest_form=form), 400
 
 

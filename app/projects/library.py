@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from types import SimpleNamespace
 
+from app.core import audit
 from app.extensions import db
 from app.projects import search
 from app.projects.listing import ENUM_FACETS, FACETS, LibraryFilters, ids_clause, listed_clause, listed_ids, public_view
-from app.projects.models import Project
+from app.projects.models import PARTNER_FIELDS, PUBLIC_FIELDS, Project
 
 
 @dataclass
@@ -91,9 +93,7 @@ __all__ = ["FACETS", "LibraryFilters", "LibraryPage", "ids_clause", "library_pag
 
 def partner_view(project):
     """Public and partner tiers of a project (never the owner/staff tier), for an accepted partner."""
-    from types import SimpleNamespace
 
-    from app.projects.models import PARTNER_FIELDS, PUBLIC_FIELDS
     view = SimpleNamespace(id=project.id, status=project.status, published_at=project.published_at,
                            stage_text=project.stage_text, display_name=project.display_name,
                            attachments=list(project.attachments))
@@ -104,6 +104,5 @@ def partner_view(project):
 
 def record_partner_view(project, user) -> None:
     """Every view of partner-tier content by someone other than the owner is audited."""
-    from app.core import audit
     if not project.is_owner(user):
         audit.record("view_partner", actor=user, project=project)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import LabeledEnum, StoredFile, UTCDateTime, enum_column, set_labels, utcnow
 from app.extensions import db
+from app.projects.rules import has_partner_access
 
 if TYPE_CHECKING:  # relationships name these as strings
     from app.accounts.models import User
@@ -262,7 +263,6 @@ class Project(db.Model):
         """Partner-tier fields and attachments: owner, staff, or an accepted interest's organisation."""
         if self.can_view_private(user):
             return True
-        from app.projects.rules import has_partner_access
         return has_partner_access(self, user)
 
     def can_view_public(self, user) -> bool:

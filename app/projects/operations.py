@@ -9,6 +9,7 @@ from app.accounts.rules import is_staff
 from app.core import audit
 from app.core.errors import ValidationError, require
 from app.core.files import save_file, upload_root
+from app.core.models import AuditEvent
 from app.core.states import Transition, check, move
 from app.extensions import db
 from app.projects import saved_searches
@@ -172,7 +173,6 @@ def launch_project(project: Project, actor: User, comment: str = "") -> None:
 
 def latest_review_comment(project: Project) -> str:
     """The last comment staff left on return or reject, for the owner to read."""
-    from app.core.models import AuditEvent
     event = db.session.scalars(
         db.select(AuditEvent).where(AuditEvent.project_id == project.id,
                                     AuditEvent.action.in_(("return", "reject")))

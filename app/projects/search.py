@@ -16,12 +16,20 @@ import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from uuid import uuid4
 
 from flask import current_app
+from flask_babel import force_locale
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session as PlainSession
+from whoosh import index as wi
+from whoosh import query as wq
 from whoosh.analysis import Token, Tokenizer
+from whoosh.fields import ID, TEXT, Schema
+from whoosh.filedb.filestore import FileStorage, RamStorage
+from whoosh.index import LockError
+from whoosh.writing import CLEAR, AsyncWriter
 
 from app.extensions import db
 from app.projects.listing import LibraryFilters, listed_clause, listed_ids, public_view
@@ -129,14 +137,12 @@ def analyzer():
 
 @lru_cache(maxsize=1)
 def schema():
-    from whoosh.fields import ID, TEXT, Schema
     fields = {name: TEXT(analyzer=analyzer()) for name in FIELD_BOOSTS}
     return Schema(id=ID(stored=True, unique=True, sortable=True),
                   grams=TEXT(analyzer=ChineseBigramTokenizer()), **fields)
 
 
 def _label_text(project) -> str:
-    from flask_babel import force_locale
     with force_locale("zh"):  # the index speaks Chinese whatever the language of the request that saved
         text = " ".join(str(getattr(project, name).label) for name in LABEL_FIELDS if getattr(project, name))
     return text.translate(_ROMAN_CLASSES)
@@ -183,7 +189,6 @@ def parse_query(text: str) -> tuple[QueryTerm, ...]:
 
 
 def _term_query(term: QueryTerm):
-    from whoosh import query as wq
     pairs = bigrams(term.original)
     if term.exact:
         return wq.Phrase(GRAMS_FIELD, pairs) if len(pairs) > 1 else wq.Term(GRAMS_FIELD, pairs[0])
@@ -197,7 +202,6 @@ def _term_query(term: QueryTerm):
 
 def compose(terms, conjunction: bool = True):
     """Every word (AND) or any word (OR); each word in any public field, or as characters in a row."""
-    from whoosh import query as wq
     parts = [_term_query(t) for t in terms]
     return (wq.And if conjunction else wq.Or)(parts)
 
@@ -242,8 +246,6 @@ def open_index(directory: str | None = None, fill: bool = True):
 
 
 def _load_or_create(directory: str, fill: bool):
-    from whoosh import index as wi
-    from whoosh.filedb.filestore import FileStorage
 
     Path(directory).mkdir(parents=True, exist_ok=True)
     version_file = Path(directory) / _VERSION_FILE
@@ -280,8 +282,6 @@ def _searcher(ix):
 
 
 def _writer(ix):
-    from whoosh.index import LockError
-    from whoosh.writing import AsyncWriter
     try:
         return ix.writer(timeout=WRITE_TIMEOUT, delay=0.05)
     except LockError:  # another worker is writing for long: finish in the background once it is done
@@ -298,7 +298,6 @@ def _listed_documents(session, ids=None):
 
 
 def _rebuild(ix) -> int:
-    from whoosh.writing import CLEAR
     count = 0
     with _write_lock, PlainSession(db.engine) as session:
         writer = _writer(ix)
@@ -464,9 +463,7 @@ class ProjectProbe:
 
     def _open(self):
         if self._searcher is None:
-            from uuid import uuid4
 
-            from whoosh.filedb.filestore import RamStorage
 
             # A RamStorage writer still spills to <tmp>/<indexname>.tmp: a unique name keeps
             # concurrent processes (several workers, parallel test runs) out of each other's files.

@@ -11,14 +11,17 @@ from app.core import files as attachment_service
 from app.core.docx import PROJECT_FORM_NAME, download_name, send_docx
 from app.core.errors import ServiceError, ValidationError
 from app.core.permissions import role_required, staff_required, verified_required
+from app.deals.operations import open_interest_of
 from app.extensions import db
 from app.projects import operations as project_service
 from app.projects import saved_searches
 from app.projects.exports import project_form_docx
-from app.projects.library import FACETS, LibraryFilters, library_page, public_view
+from app.projects.library import FACETS, LibraryFilters, library_page, partner_view, public_view, record_partner_view
 from app.projects.models import (COMMITMENT_TEXT, FIELDS_BY_NAME, LIFE_STEPS, PARTNER_FIELDS, PROJECT_FIELDS,
-                                 DeviceClass, Project, ProjectAttachment, ProjectStatus, ProjectType, Stage)
+                                 DeviceClass, Project, ProjectAttachment, ProjectStatus, ProjectType, Stage, Tier)
 from app.projects.review import queue_counts, review_queue, status_counts
+from app.suggestions.operations import suggestions_for_project
+from forms.deals import InterestForm
 from forms.projects import (ApproveForm, AttachmentForm, ConfirmForm, DeleteSavedSearchForm, ProjectForm, RejectForm,
                             ReturnForm, SavedSearchForm)
 
@@ -116,7 +119,6 @@ def detail(project_id):
         if project.can_view_public(current_user):
             return redirect(url_for("library.detail", project_id=project.id))
         abort(404)
-    from app.suggestions.operations import suggestions_for_project
     return render_template("projects/detail.html", project=project, history=audit.project_history(project),
                            tiers=project.visible_tiers(current_user), confirm_form=ConfirmForm(),
                            review_comment=project_service.latest_review_comment(project),
@@ -253,7 +255,6 @@ library_bp = Blueprint("library", __name__, url_prefix="/library")
 @library_bp.route("/", endpoint="index")
 @verified_required
 def library_index():
-    from forms.projects import SavedSearchForm
     filters = LibraryFilters.from_args(request.args)
     page = request.args.get("page", 1, type=int) or 1
     result = library_page(filters, page=page, per_page=current_app.config["PER_PAGE"],
@@ -265,10 +266,6 @@ def library_index():
 
 def render_detail(project: Project, interest_form=None):
     """The library page of a project: public tier for all, partner tier once the owner accepted."""
-    from app.deals.operations import open_interest_of
-    from app.projects.library import partner_view, record_partner_view
-    from app.projects.models import Tier
-    from forms.deals import InterestForm
 
     partner = project.can_view_partner(current_user) and not project.can_view_private(current_user)
     if partner:

@@ -28,6 +28,7 @@ from app.accounts.models import User
 from app.core.models import AuditEvent
 from app.deals.models import DeclineReason, Interest, InterestStatus
 from app.extensions import db
+from app.incubation.operations import beijing_today, overdue_milestones
 from app.projects.models import DeviceClass, Project, ProjectStatus, ProjectType, Stage
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -279,7 +280,6 @@ def _rate(numerator: int, denominator: int) -> float | None:
 
 def dashboard_figures(period: Period | None = None, today: date | None = None) -> DashboardFigures:
     """Every figure of the dashboard and the 总结评估 for a period, as of `today` (Beijing)."""
-    from app.incubation.operations import beijing_today
     period = period or Period()
     today = today or beijing_today()
     transitions = _transition_rows()
@@ -456,7 +456,6 @@ def _trend(first: dict[int, dict[str, datetime]], period: Period, today: date) -
 
 
 def _overdue(today: date) -> list[OverdueItem]:
-    from app.incubation.operations import overdue_milestones
     return [OverdueItem(m.project_id, m.project.display_name, m.kind.label, m.planned_on,
                         (today - m.planned_on).days, m.status.label)
             for m in overdue_milestones(today)]

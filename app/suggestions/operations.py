@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.accounts.models import Organisation, OrgStatus, User
 from app.accounts.rules import is_staff
+from app.core.exchange import exchange_record
 from app.core.links import path_for
 from app.core.models import utcnow
 from app.core.notifications import notify, notify_many
@@ -39,7 +40,6 @@ ENGINE_MODES = {"tech_transfer": "technology_transfer", "tech_equity": "equity",
 
 def project_record(project: Project, province: str) -> dict:
     """A project as the exchange record the national export writes, plus the platform's province."""
-    from app.core.exchange import exchange_record
     return exchange_record(project) | {"id": str(project.id), "province": province}
 
 
