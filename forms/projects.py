@@ -12,9 +12,6 @@ from app.projects.models import FIELDS_BY_NAME, DeviceClass, IpExists, ProjectTy
 from forms import options
 from forms.validators import EmailAddress, MainlandPhone, RequiredToSubmit
 
-FUJIAN_CITIES = ("福州市", "厦门市", "泉州市", "漳州市", "莆田市", "三明市", "南平市", "龙岩市", "宁德市",
-                 "平潭综合实验区")
-
 LONG_TEXT = 4000
 
 

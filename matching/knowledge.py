@@ -10,7 +10,7 @@ import json
 import re
 import threading
 import warnings
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -169,10 +169,6 @@ class KnowledgeBase:
 
     def _product_vectors(self, names: list[str], descriptions: list[str]) -> sp.csr_matrix:
         return l2_normalise(self.encoder.transform(names) * PRODUCT_NAME_WEIGHT + self.encoder.transform(descriptions))
-
-    def encode_products(self, names: list[str], descriptions: list[str]) -> sp.csr_matrix:
-        """Encode product texts (name + description) in the knowledge base's feature space."""
-        return self._product_vectors(names, descriptions)
 
     def guess(self, names: list[str], descriptions: list[str]) -> list[CategoryGuess]:
         """Guess NMPA category and management class for product texts."""
@@ -503,8 +499,3 @@ def knowledge_base() -> KnowledgeBase:
     """The process-wide knowledge base, fitted on first use (a few seconds) and then cached."""
     with _lock:
         return _cached_knowledge_base()
-
-
-def class_counts() -> Counter:
-    """How many past determinations each class label has (for reports and tests)."""
-    return Counter(CLASS_LABELS[d["class_label"]] for d in load_determinations() if d["class_label"] in CLASS_LABELS)

@@ -19,8 +19,6 @@ ALLOWED_TYPES = {
     "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
 }
 
-ALLOWED_EXTENSIONS = tuple(ALLOWED_TYPES)
-
 
 def upload_root() -> Path:
     return Path(current_app.config["UPLOAD_FOLDER"])

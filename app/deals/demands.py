@@ -89,10 +89,3 @@ def active_intents(filters: DemandFilters, page: int = 1, per_page: int = 20, vi
     by_id = {i.id: i for i in db.session.scalars(db.select(Intent).where(Intent.id.in_(page_ids)))} if page_ids else {}
     items = [SimpleNamespace(intent=by_id[i], organisation=public_profile(by_id[i].organisation)) for i in page_ids]
     return DemandPage(items=items, total=total, page=page, pages=pages, facets=facets)
-
-
-def listed_intent_count() -> int:
-    """How many intents 企业需求 shows, e.g. for the home page."""
-    return db.session.scalar(db.select(db.func.count()).select_from(Intent)
-                             .join(Organisation, Intent.organisation_id == Organisation.id)
-                             .where(listed_intent_clause())) or 0

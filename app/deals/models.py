@@ -121,7 +121,6 @@ set_labels(InterestStatus, {
     InterestStatus.FAILED: "dark",
 })
 
-OPEN_INTEREST_STATES = (InterestStatus.PENDING, InterestStatus.ACCEPTED)
 PARTNER_ACCESS_STATES = (InterestStatus.ACCEPTED, InterestStatus.SIGNED)
 
 
