@@ -233,11 +233,9 @@ def reopen_organisation(organisation: Organisation, actor: User, comment: str = 
 PROFILE_FIELDS = ("name", "address", "uscc", "field", "legal_rep", "registered_capital_wan", "registered_on",
                   "high_tech", "specialised", "contact_name", "contact_phone", "overview", "region")
 
-
 # What any signed-in verified user may see of an organisation; contact details, legal representative and
 # address stay with staff and the organisation's own members.
 PUBLIC_PROFILE_FIELDS = ("name", "kind", "uscc", "field", "region", "overview", "high_tech", "specialised")
-
 
 # IVD reagents sit outside the 22 first-level categories (catalog 6840); the matching module knows the code.
 IVD_REAGENT = {"code": "6840", "name": "体外诊断试剂"}

@@ -28,8 +28,6 @@ from app.projects.models import DeviceClass, Project, ProjectStatus, Stage
 from app.suggestions.jobs import refresh_for_intent
 
 I = InterestStatus
-
-
 _RESPONDERS = _l("只有项目负责人可以回复待处理的意向")
 
 # An expression of interest (DESIGN.md): pending → accepted | declined | withdrawn | expired; accepted → signed | failed.
@@ -47,7 +45,6 @@ INTEREST = {
                        refusal=_l("只有洽谈双方可以终止洽谈")),
 }
 
-
 A = AgreementStatus
 
 # The recorded cooperation: one side records it (again, to correct it), the other side confirms or disputes.
@@ -60,13 +57,11 @@ SIGNING = {
                           refusal=_l("只有另一方可以对签约信息提出异议")),
 }
 
-
 # 附件2: filed once by the signing enterprise; a filed form may still be corrected and saved.
 DOCKING = {
     "file": Transition({DockingStatus.DRAFT}, DockingStatus.FILED, rules.is_signer, audit="file_docking_form",
                        stamps=("filed_at",), refusal=_l("只有签约企业可以填报对接表")),
 }
-
 
 N = IntentStatus
 
@@ -402,10 +397,7 @@ def docking_forms() -> list[DockingForm]:
 INTENT_FIELDS = ("title", "description", "keywords", "fields", "device_classes", "stages", "cooperation_modes",
                  "budget_min_wan", "budget_max_wan", "region_preference")
 
-
 EDITABLE_INTENT_STATES = (IntentStatus.ACTIVE, IntentStatus.PAUSED)
-
-
 INTENT_ENUM_LISTS = {"device_classes": DeviceClass, "stages": Stage, "cooperation_modes": CooperationMode}
 
 

@@ -46,8 +46,6 @@ from app.projects.models import Project, ProjectStatus
 from forms.validators import uscc_check_character
 
 DEMO_PASSWORD = "demo-password"
-
-
 BEIJING = timezone(timedelta(hours=8))
 
 
@@ -92,7 +90,6 @@ CLINICIANS = (
                   "宁德市"),
 )
 
-
 ORGANISATION_MEMBERS = (
     DemoOrganisationMember("enterprise@demo.test", "林振华", "13800000011", Role.ENTERPRISE,
                            "榕康医疗器械有限公司（演示）", 1, True),
@@ -106,12 +103,8 @@ ORGANISATION_MEMBERS = (
                            "泉州闽诊生物科技有限公司（演示）", 5, True, "350500"),
 )
 
-
 STAFF = ("staff@demo.test", "周敏")
-
-
 ADMIN = ("admin@demo.test", "郭建国")
-
 
 DEMO_ACCOUNTS: tuple[str, ...] = (
     CLINICIANS[0].email, CLINICIANS[1].email,
@@ -120,10 +113,8 @@ DEMO_ACCOUNTS: tuple[str, ...] = (
     *(clinician.email for clinician in CLINICIANS[2:]),
 )
 
-
 # The review steps, then the deal steps (driven by demo_deals.json): one timeline moment each.
 DEAL_STEPS = ("accept", "sign", "incubate", "launch")
-
 
 PATHS = {
     ProjectStatus.DRAFT: (),
@@ -138,17 +129,10 @@ PATHS = {
     ProjectStatus.LAUNCHED: ("submit", "approve", *DEAL_STEPS),
 }
 
-
 # Returned once and revised before approval: the history the review queue usually shows.
 REVISED_PATH = ("submit", "return", "submit", "approve")
-
-
 ACCOUNTS_SINCE_DAYS = 450  # before the oldest demo project
-
-
 CRON_DAYS = 30             # the daily interest-expiry run is replayed for this many past days
-
-
 READ_AFTER_DAYS = 14       # notifications older than this have been read
 
 
@@ -210,10 +194,8 @@ def _upload(filename: str) -> FileStorage:
 SERVICE_TIMES = ("status_changed_at", "submitted_at", "published_at", "verified_at", "responded_at", "closed_at",
                  "confirmed_at", "completed_at", "filed_at")
 
-
 # Column defaults (utcnow) the replayed moment takes instead.
 DEFAULT_TIMES = ("created_at", "opened_at", "updated_at", "status_changed_at")
-
 
 # A walk is a generator: it yields the moment of its next step, then (when resumed) performs that step.
 Walk = Iterator[datetime]

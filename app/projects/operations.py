@@ -46,7 +46,6 @@ LIFE = {
                          refusal=_l("只有项目负责人、签约企业和服务站可以更新里程碑")),
 }
 
-
 EDITABLE_FIELDS = tuple(f.name for f in PROJECT_FIELDS)
 
 

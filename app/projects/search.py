@@ -36,54 +36,30 @@ from app.projects.listing import LibraryFilters, listed_clause, listed_ids, publ
 from app.projects.models import ENUM_FIELDS, PUBLIC_FIELDS, Project
 
 log = logging.getLogger(__name__)
-
-
 SCHEMA_VERSION = "1"  # bump when the schema or the analysis changes: the index is rebuilt on open
-
-
 _VERSION_FILE = "clinbridge-schema-version"
-
-
 MAX_QUERY_CHARS = 200
-
-
 MAX_TERMS = 32
-
-
 SNIPPET_CHARS = 120
-
-
 WRITE_TIMEOUT = 3.0  # seconds to wait for another worker's writer before handing over to a background one
-
 
 # Indexed text fields (public tier only) and their query-time boosts: the name and 适用范围 count most.
 FIELD_BOOSTS = {"name": 3.0, "intended_use": 2.0, "public_summary": 1.0, "clinical_prospects": 1.0,
                 "stage_other": 1.0, "department": 1.0, "city": 1.0, "labels": 1.0}
 
-
 LABEL_FIELDS = tuple(ENUM_FIELDS)   # project_type, device_class, stage, ip_exists, indexed as their words
-
-
 GRAMS_FIELD, GRAMS_BOOST = "grams", 0.5
-
 
 # Where a snippet may come from, in order of preference; all public, read from the public view.
 SNIPPET_FIELDS = ("intended_use", "public_summary", "clinical_prospects", "stage_other", "name", "department",
                   "city")
 
-
 assert set(FIELD_BOOSTS) - {"labels"} <= set(PUBLIC_FIELDS) and set(LABEL_FIELDS) <= set(PUBLIC_FIELDS)
-
-
 assert set(SNIPPET_FIELDS) <= set(PUBLIC_FIELDS)
-
-
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-
 
 # Single characters that carry no meaning in a query (jieba keeps them as words).
 _QUERY_STOP_CHARS = frozenset("的了和与及或在是对于为等之其个把被也就都而且")
-
 
 # jieba drops a lone Ⅱ; the regulator's documents also write 二类: index and query the latter.
 _ROMAN_CLASSES = str.maketrans({"Ⅰ": "一", "Ⅱ": "二", "Ⅲ": "三"})
@@ -207,17 +183,9 @@ def compose(terms, conjunction: bool = True):
 
 
 _open_lock = threading.Lock()
-
-
 _write_lock = threading.Lock()   # threads of one process write in turn; Whoosh's file lock covers processes
-
-
 _indexes: dict[str, object] = {}
-
-
 _local = threading.local()
-
-
 _pid = os.getpid()
 
 

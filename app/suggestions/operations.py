@@ -27,10 +27,7 @@ from app.projects.models import LIBRARY_STATES, Project
 from app.suggestions.models import MatchSuggestion, SuggestionStatus
 
 K = 10
-
-
 MIN_SCORE = 0.05  # below this a "suggestion" is noise: the engine ranks everything, not only good pairs
-
 
 # The app's cooperation-mode codes and the engine's names for the same six modes of 附件2.
 ENGINE_MODES = {"tech_transfer": "technology_transfer", "tech_equity": "equity",
@@ -279,8 +276,6 @@ def category_name(code: str) -> str:
 
 
 SHOWN_ALTERNATIVES = 3
-
-
 ALTERNATIVE_MIN_SHARE = 0.01
 
 
