@@ -108,7 +108,23 @@ def text_field(label, max_length, required_message=None, description=None):
     return StringField(label, validators=validators, description=description)
 
 
-class ProfileForm(FlaskForm):
+class CompanyFacts:
+    """Checks of the company facts the profile and 附件2 share: listed options, a registration date not in the future."""
+
+    def validate_registered_on(self, field):
+        if field.data and field.data > datetime.now(BEIJING).date():
+            raise ValidationError(_l("注册时间不能晚于今天"))
+
+    def validate_high_tech(self, field):
+        if field.data and field.data not in ("yes", "no"):
+            raise ValidationError(_l("请选择列表中的选项"))
+
+    def validate_specialised(self, field):
+        if field.data and field.data not in {m.value for m in Specialised}:
+            raise ValidationError(_l("请选择列表中的选项"))
+
+
+class ProfileForm(CompanyFacts, FlaskForm):
     """附件2 企业基本信息, kept on the profile and copied into each docking form."""
 
     name = text_field(_l("企业名称"), 200, _l("请填写企业名称"))
@@ -147,18 +163,6 @@ class ProfileForm(FlaskForm):
         if not (field.data or "").strip():
             raise ValidationError(_l("请输入统一社会信用代码"))
         USCC()(self, field)
-
-    def validate_registered_on(self, field):
-        if field.data and field.data > datetime.now(BEIJING).date():
-            raise ValidationError(_l("注册时间不能晚于今天"))
-
-    def validate_high_tech(self, field):
-        if field.data and field.data not in ("yes", "no"):
-            raise ValidationError(_l("请选择列表中的选项"))
-
-    def validate_specialised(self, field):
-        if field.data and field.data not in {m.value for m in Specialised}:
-            raise ValidationError(_l("请选择列表中的选项"))
 
     def load(self, organisation) -> None:
         """Fill the form from the saved profile (GET)."""

@@ -13,7 +13,7 @@ from app.accounts.operations import field_labels
 from app.deals.models import CooperationMode, DeclineReason, IntentStatus, RegionPreference, Specialised
 from app.projects.models import DeviceClass, Stage
 from forms import options
-from forms.accounts import KEYWORD_SEPARATORS, MAX_KEYWORDS, multi_check, text_field
+from forms.accounts import KEYWORD_SEPARATORS, MAX_KEYWORDS, CompanyFacts, multi_check, text_field
 from forms.fields import MultiCheckField, WanField
 from forms.validators import USCC, MainlandPhone, RequiredToSubmit
 
@@ -88,7 +88,7 @@ def _required(message):
     return [RequiredToSubmit(message)]
 
 
-class DockingFormForm(FlaskForm):
+class DockingFormForm(CompanyFacts, FlaskForm):
     company_name = StringField(_l("企业名称"), validators=_required(_l("请填写企业名称")) + [Length(max=200)])
     address = StringField(_l("通讯地址"), validators=_required(_l("请填写通讯地址")) + [Length(max=300)])
     uscc = StringField(_l("统一社会信用代码"), validators=_required(_l("请填写统一社会信用代码")) + [USCC()])
@@ -116,18 +116,6 @@ class DockingFormForm(FlaskForm):
     file = SubmitField(_l("报送对接表"))
 
     for_submit = False
-
-    def validate_high_tech(self, field):
-        if field.data and field.data not in ("yes", "no"):
-            raise ValidationError(_l("请选择列表中的选项"))
-
-    def validate_specialised(self, field):
-        if field.data and field.data not in {m.value for m in Specialised}:
-            raise ValidationError(_l("请选择列表中的选项"))
-
-    def validate_registered_on(self, field):
-        if field.data and field.data > date.today():
-            raise ValidationError(_l("注册时间不能晚于今天"))
 
     def values(self) -> dict:
         values = {name: getattr(self, name).data for name in (

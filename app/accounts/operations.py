@@ -18,7 +18,7 @@ from app.core import audit, mail
 from app.core.errors import ServiceError, TransitionError, ValidationError, require
 from app.core.links import absolute_url, path_for
 from app.core.models import utcnow
-from app.core.states import Transition, any_of, check, move
+from app.core.states import Transition, any_of, move
 from app.deals.models import Specialised
 from app.extensions import db
 from app.suggestions.jobs import request_refresh
@@ -199,7 +199,8 @@ _STAFF_ONLY = _l("只有服务站工作人员可以认证机构")
 VERIFICATION = {
     "verify": Transition({O.PENDING}, O.VERIFIED, rules.is_staff, audit="verify_organisation",
                          stamps=("verified_at",), refusal=_STAFF_ONLY),
-    "reject": Transition({O.PENDING}, O.REJECTED, rules.is_staff, audit="reject_organisation", refusal=_STAFF_ONLY),
+    "reject": Transition({O.PENDING}, O.REJECTED, rules.is_staff, audit="reject_organisation", refusal=_STAFF_ONLY,
+                         reason=_l("请填写不通过的理由")),
     "reopen": Transition({O.REJECTED}, O.PENDING, any_of(rules.is_member_of, rules.is_staff),
                          audit="reopen_organisation", refusal=_l("只有本机构成员或服务站工作人员可以重新提交认证")),
 }
@@ -218,9 +219,6 @@ def verify_organisation(organisation: Organisation, staff: User) -> None:
 
 def reject_organisation(organisation: Organisation, staff: User, reason: str) -> None:
     """Staff refuse a pending organisation, with the reason its members read."""
-    check(organisation, VERIFICATION, "reject", staff)
-    if not reason.strip():
-        raise ServiceError(_("请填写不通过的理由"))
     move(organisation, VERIFICATION, "reject", staff, comment=reason)
     organisation.status_reason = reason.strip()
 

@@ -20,7 +20,7 @@ from enum import Enum
 from flask_babel import gettext as _
 
 from app.core import audit
-from app.core.errors import PermissionDenied, TransitionError
+from app.core.errors import PermissionDenied, TransitionError, ValidationError
 from app.core.models import utcnow
 from app.extensions import db
 
@@ -41,6 +41,7 @@ class Transition:
     audit: str = ""                 # the audit row's action, when it is not the table's action name
     stamps: tuple[str, ...] = ()    # attributes set to the time of the move (submitted_at, closed_at …)
     refusal: object = None          # what the actor is told when `who` says no (a lazy string)
+    reason: object = None           # the transition needs a written reason (the comment): what to ask for if blank
 
     def __post_init__(self):
         object.__setattr__(self, "sources", frozenset(self.sources))
@@ -114,6 +115,8 @@ def move(obj, table: Table, action: str, actor, comment: str = "", *, project=No
     recorded by obj's row.
     """
     transition = check(obj, table, action, actor)
+    if transition.reason and not (comment or "").strip():
+        raise ValidationError(str(transition.reason), field="comment")
     along = [row for row in along if row is not obj]
     for row in along:
         check(row, table, action, actor)

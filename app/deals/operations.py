@@ -42,7 +42,7 @@ INTEREST = {
     "sign": Transition({I.ACCEPTED}, I.SIGNED, rules.is_party, audit="interest_sign", stamps=("closed_at",),
                        refusal=_l("只有洽谈双方可以确认签约")),
     "fail": Transition({I.ACCEPTED}, I.FAILED, rules.is_party, audit="interest_fail", stamps=("closed_at",),
-                       refusal=_l("只有洽谈双方可以终止洽谈")),
+                       refusal=_l("只有洽谈双方可以终止洽谈"), reason=_l("请说明终止洽谈的原因")),
 }
 
 A = AgreementStatus
@@ -54,7 +54,7 @@ SIGNING = {
     "confirm": Transition({A.AWAITING}, A.CONFIRMED, rules.is_other_side, audit="confirm_agreement",
                           stamps=("confirmed_at",), refusal=_l("只有另一方可以确认签约")),
     "dispute": Transition({A.AWAITING}, A.DISPUTED, rules.is_other_side, audit="dispute_agreement",
-                          refusal=_l("只有另一方可以对签约信息提出异议")),
+                          refusal=_l("只有另一方可以对签约信息提出异议"), reason=_l("请说明哪里需要更正")),
 }
 
 # 附件2: filed once by the signing enterprise; a filed form may still be corrected and saved.
@@ -146,9 +146,6 @@ def withdraw_interest(interest: Interest, member: User) -> None:
 
 def end_negotiation(interest: Interest, actor: User, reason: str) -> None:
     """Either side ends the talks without signing; the project returns to the library if no talks remain."""
-    check(interest, INTEREST, "fail", actor)
-    if not reason.strip():
-        raise ServiceError(_("请说明终止洽谈的原因"))
     move(interest, INTEREST, "fail", actor, comment=reason)
     interest.end_reason = reason.strip()
     project = interest.project
@@ -333,8 +330,6 @@ def dispute_agreement(agreement: Agreement, actor: User, note: str) -> None:
     check(agreement, SIGNING, "dispute", actor)
     if agreement.interest.status is not I.ACCEPTED:
         raise TransitionError(_("当前状态（%(state)s）下不能执行此操作", state=agreement.interest.status.label))
-    if not note.strip():
-        raise ServiceError(_("请说明哪里需要更正"))
     move(agreement, SIGNING, "dispute", actor, comment=note)
     agreement.dispute_note = note.strip()
     notify_many(_other_side(agreement.interest, actor), "signing_disputed",

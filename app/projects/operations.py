@@ -32,8 +32,8 @@ LIFE = {
     "submit_paper_form": Transition(SUBMITTABLE_STATES, S.SUBMITTED, is_staff, stamps=("submitted_at",),
                                     refusal=_l("只有服务站工作人员可以代为提交纸质申报表")),
     "approve": Transition({S.SUBMITTED}, S.PUBLISHED, is_staff, stamps=("published_at",), refusal=_REVIEWERS),
-    "return": Transition({S.SUBMITTED}, S.RETURNED, is_staff, refusal=_REVIEWERS),
-    "reject": Transition({S.SUBMITTED}, S.REJECTED, is_staff, refusal=_REVIEWERS),
+    "return": Transition({S.SUBMITTED}, S.RETURNED, is_staff, refusal=_REVIEWERS, reason=_l("退回修改须说明修改意见")),
+    "reject": Transition({S.SUBMITTED}, S.REJECTED, is_staff, refusal=_REVIEWERS, reason=_l("不予通过须说明理由")),
     "withdraw": Transition(WITHDRAWABLE_STATES, S.WITHDRAWN, is_owner, refusal=_l("只有项目负责人可以撤回项目")),
     "resubmit_after_edit": Transition({S.PUBLISHED}, S.SUBMITTED, is_owner, stamps=("submitted_at",)),
     "start_negotiation": Transition({S.PUBLISHED}, S.NEGOTIATING, is_owner,
@@ -126,17 +126,11 @@ def approve_project(project: Project, reviewer: User, comment: str = "") -> None
 
 def return_project(project: Project, reviewer: User, comment: str) -> None:
     """Send a submitted project back to its owner with what to revise."""
-    check(project, LIFE, "return", reviewer)
-    if not comment.strip():
-        raise ValidationError(_("退回修改须说明修改意见"), field="comment")
     _move(project, "return", reviewer, comment)
 
 
 def reject_project(project: Project, reviewer: User, reason: str) -> None:
     """Refuse a submitted project, with the reason the owner will read."""
-    check(project, LIFE, "reject", reviewer)
-    if not reason.strip():
-        raise ValidationError(_("不予通过须说明理由"), field="comment")
     _move(project, "reject", reviewer, reason)
 
 

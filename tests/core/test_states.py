@@ -16,7 +16,7 @@ import pytest
 from app.accounts.models import Organisation
 from app.accounts.operations import VERIFICATION
 from app.core import states
-from app.core.errors import PermissionDenied, TransitionError
+from app.core.errors import PermissionDenied, TransitionError, ValidationError
 from app.core.models import AuditEvent, LabeledEnum, set_labels
 from app.core.states import SYSTEM, Transition, action_between, allowed, any_of, check, is_system, move
 from app.deals.models import Agreement, DockingForm, Intent, Interest
@@ -138,6 +138,15 @@ def test_rows_moving_along_are_checked_first_and_recorded_by_one_row(lamp, keepe
     assert lamp.status is spare.status is Light.OFF and rows() == []
     move(lamp, LAMP, "switch_on", keeper, along=[spare])
     assert lamp.status is spare.status is Light.ON and spare.switched_on_at is not None and len(rows()) == 1
+
+
+def test_a_transition_that_needs_a_reason_refuses_a_blank_one(lamp, keeper):
+    table = {"switch_on": Transition({Light.OFF}, Light.ON, is_keeper, reason="请说明为什么开灯")}
+    with pytest.raises(ValidationError, match="请说明为什么开灯") as refused:
+        move(lamp, table, "switch_on", keeper, "  ")
+    assert refused.value.field == "comment" and lamp.status is Light.OFF and rows() == []
+    move(lamp, table, "switch_on", keeper, "天黑了")
+    assert lamp.status is Light.ON and rows()[0].comment == "天黑了"
 
 
 def test_check_allowed_and_action_between(lamp, keeper, staff):

@@ -103,7 +103,7 @@ def test_interest_timestamps(world):
     interest, people = world["interest"], world["people"]
     move(interest, deals.INTEREST, "accept", people["owner"])
     assert interest.responded_at is not None and interest.closed_at is None
-    move(interest, deals.INTEREST, "fail", people["member"])
+    move(interest, deals.INTEREST, "fail", people["member"], "条款未谈拢")
     assert interest.closed_at is not None
 
 
