@@ -86,6 +86,15 @@ def test_complete_submit_goes_to_review_with_history(client, clinician):
     assert "创建草稿" in page and "提交初核" in page and "待初核" in page
 
 
+def test_history_names_the_edited_fields_in_words(client, clinician):
+    client.post("/projects/new", data=form_data(commitment_agreed=None, save_draft="1"))
+    project = db.session.scalar(db.select(Project))
+    client.post(f"/projects/{project.id}/edit", data=form_data(market="新的市场分析", save_draft="1"))
+    page = client.get(f"/projects/{project.id}").get_data(as_text=True)
+    assert "承诺书、行业及市场情况" in page
+    assert "commitment_agreed" not in page and "market," not in page
+
+
 def test_my_projects_lists_state_and_history(client, clinician, make_project, staff):
     project = make_project(status=ProjectStatus.RETURNED, owner=clinician)
     db.session.commit()
