@@ -163,3 +163,21 @@ def test_history_shows_each_object_in_its_own_words(client, login_as, published)
     history = client.get(f"/projects/{published.id}").get_data(as_text=True)
     assert "待回复 → 已接受·洽谈中" in history and "已入库发布 → 合作洽谈" in history
     assert "pending" not in history
+
+
+def test_ending_talks_without_a_reason_says_so_next_to_the_field(client, login_as, published):
+    company = login_as("enterprise")
+    client.post(f"/deals/projects/{published.id}/interest", data={"message": "意向", "cooperation_modes": ["tech_transfer"]})
+    interest = db.session.scalar(db.select(Interest))
+    switch(client, login_as, published.owner)
+    client.post(f"/deals/{interest.id}/accept")
+    switch(client, login_as, company)
+    response = client.post(f"/deals/{interest.id}/end", data={"reason": ""})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert re.search(r"<details[^>]*\bopen\b", html)  # the reason's message is not hidden in a closed section
+    assert "invalid-feedback" in html
+    # the message form on this page still posts to the thread, not to …/end
+    assert re.search(rf'id="message-form"\s+action="/deals/{interest.id}"', html)
+    db.session.refresh(interest)
+    assert interest.status is InterestStatus.ACCEPTED
