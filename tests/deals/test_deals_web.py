@@ -32,6 +32,7 @@ def test_the_whole_deal(client, login_as, make_user, published):
     assert "表达合作意向" in page and "机密结构ZX1" not in page
     bad = client.post(f"/deals/projects/{published.id}/interest", data={"message": "", "cooperation_modes": []})
     assert bad.status_code == 400 and "请简要说明合作设想" in bad.get_data(as_text=True)
+    assert "还有 2 处需要修改" in bad.get_data(as_text=True)  # at the top too: on a phone the form is far below
     client.post(f"/deals/projects/{published.id}/interest",
                 data={"message": "我司有负压引流产品线", "cooperation_modes": ["joint_development", "tech_transfer"],
                       "amount_wan": "300", "timeline": "半年"})
