@@ -1,0 +1,78 @@
+"""Pages on a phone in a real browser: the project's steps, messages that must be seen without scrolling, refusals."""
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+from tests.browser.helpers import Screenshots, expect, log_in
+from tests.conftest import FULL_PROJECT, PASSWORD, PATHS, take_step
+
+pytestmark = pytest.mark.browser
+shot = Screenshots("phone")
+
+
+@pytest.fixture(scope="module")
+def launched_and_submitted(live_app):
+    """A clinician with a launched project and a submitted one, and a staff member; their e-mails and ids."""
+    from app.accounts import operations as accounts
+    from app.extensions import db
+    from app.projects import operations as project_service
+    from app.projects.models import ProjectStatus
+
+    tag = os.getpid()
+    emails = {"doctor": f"phone-doctor-{tag}@example.com", "staff": f"phone-staff-{tag}@example.com"}
+    with live_app.app_context():
+        doctor = accounts.register_clinician(emails["doctor"], PASSWORD, "郑医生", "13912340002",
+                                             "福州市第一医院", "心内科")
+        staff = accounts.create_staff(emails["staff"], PASSWORD, "手机审核员")
+        ids = {}
+        for status in (ProjectStatus.LAUNCHED, ProjectStatus.SUBMITTED):
+            project = project_service.create_project(doctor, dict(FULL_PROJECT, name=f"手机测试项目{status.value}"))
+            for step in PATHS[status]:
+                take_step(project, step, doctor, staff)
+            db.session.flush()
+            ids[status.value] = project.id
+        db.session.commit()
+    return dict(emails, **ids)
+
+
+def _inside_viewport(page, locator) -> bool:
+    box = locator.bounding_box()
+    width = page.viewport_size["width"]
+    return box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
+
+
+def test_the_current_step_is_in_sight_on_a_phone(new_page, launched_and_submitted):
+    check = expect()
+    doctor = new_page(phone=True)
+    log_in(doctor, launched_and_submitted["doctor"])
+    doctor.goto(f"/projects/{launched_and_submitted['launched']}")
+    current = doctor.locator(".step-indicator .step.current")
+    check(current).to_contain_text("获批上市")
+    assert _inside_viewport(doctor, current), "the last step (获批上市) is scrolled out of sight"
+    assert doctor.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    shot(doctor, "steps-launched")
+    # In English the labels are longer: the indicator scrolls, and shows the current step.
+    doctor.goto(f"/lang/en?next=/projects/{launched_and_submitted['launched']}")
+    current = doctor.locator(".step-indicator .step.current")
+    check(current).to_contain_text("Approved for market")
+    doctor.wait_for_load_state("load")
+    assert _inside_viewport(doctor, current), "the current step is scrolled out of sight in English"
+    shot(doctor, "steps-launched-en")
+
+
+def test_returning_without_a_comment_says_so_at_the_top_on_a_phone(new_page, launched_and_submitted):
+    check = expect()
+    staff = new_page(phone=True)
+    log_in(staff, launched_and_submitted["staff"])
+    staff.goto(f"/review/{launched_and_submitted['submitted']}")
+    staff.locator("#return-comment").scroll_into_view_if_needed()
+    staff.get_by_role("button", name="退回修改").click()
+    check(staff).to_have_url(re.compile(r"/return$"))
+    alert = staff.locator(".alert-danger")
+    check(alert).to_contain_text("请写明需要修改的内容")
+    assert alert.bounding_box()["y"] < staff.viewport_size["height"], "the message is below the fold"
+    check(staff.locator("#field-return-comment .invalid-feedback")).to_have_text("请写明需要修改的内容")
+    shot(staff, "return-without-comment")
