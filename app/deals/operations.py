@@ -104,7 +104,7 @@ def express_interest(project: Project, user: User, message: str, cooperation_mod
     if not project.is_listed():
         raise TransitionError(_("该项目当前不接受合作意向"))
     if open_interest_of(project, user.organisation_id) is not None:
-        raise ServiceError(_("贵机构对该项目已有进行中的意向，请在“我的意向”中查看"))
+        raise ServiceError(_("贵机构对该项目已有进行中的意向，请在“意向与洽谈”中查看"))
     days = current_app.config["INTEREST_EXPIRY_DAYS"]
     interest = Interest(project=project, organisation_id=user.organisation_id, created_by=user, intent_id=intent_id,
                         message=message.strip(), cooperation_modes=list(cooperation_modes), amount_wan=amount_wan,

@@ -182,3 +182,14 @@ def test_ending_talks_without_a_reason_says_so_next_to_the_field(client, login_a
     assert re.search(rf'id="message-form"\s+action="/deals/{interest.id}"', html)
     db.session.refresh(interest)
     assert interest.status is InterestStatus.ACCEPTED
+
+
+def test_a_second_interest_is_refused_pointing_to_the_deals_page(client, login_as, published):
+    login_as("enterprise")
+    data = {"message": "意向", "cooperation_modes": ["tech_transfer"]}
+    client.post(f"/deals/projects/{published.id}/interest", data=data)
+    again = client.post(f"/deals/projects/{published.id}/interest", data=data)
+    html = again.get_data(as_text=True)
+    assert again.status_code == 400 and 'id="refused"' in html
+    assert "请在“意向与洽谈”中查看" in html  # the menu's name: there is no “我的意向” page
+    assert db.session.scalar(db.select(db.func.count()).select_from(Interest)) == 1
