@@ -76,3 +76,17 @@ def test_returning_without_a_comment_says_so_at_the_top_on_a_phone(new_page, lau
     assert alert.bounding_box()["y"] < staff.viewport_size["height"], "the message is below the fold"
     check(staff.locator("#field-return-comment .invalid-feedback")).to_have_text("请写明需要修改的内容")
     shot(staff, "return-without-comment")
+
+
+def test_the_library_shows_results_first_on_a_phone(new_page, live_accounts):
+    check = expect()
+    company = new_page(phone=True)
+    log_in(company, live_accounts("enterprise"))
+    company.goto("/library/")
+    filters = company.locator("details.filters")
+    check(filters).not_to_have_attribute("open", "")
+    results = company.locator("section[aria-live]")
+    assert results.bounding_box()["y"] < company.viewport_size["height"], "the results are below the fold"
+    filters.locator("summary").click()
+    check(filters.locator("[data-facet=project_type]")).to_be_visible()
+    shot(company, "library-filters-unfolded")
