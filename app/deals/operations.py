@@ -217,13 +217,12 @@ def post_message(interest: Interest, sender: User, body: str, upload=None) -> Ne
     has_file = upload is not None and getattr(upload, "filename", "")
     if not body and not has_file:
         raise ServiceError(_("请输入内容或选择附件"))
+    # The file is checked before the message exists: a refused file must leave no message in interest.messages.
+    stored = save_file(upload, f"negotiations/{interest.id}") if has_file else None
     message = NegotiationMessage(interest=interest, sender_id=sender.id, body=body)
-    if has_file:
-        stored, original, content_type, size = save_file(upload, f"negotiations/{interest.id}")
-        message.attachment_stored_name = stored
-        message.attachment_original_name = original
-        message.attachment_content_type = content_type
-        message.attachment_size = size
+    if stored:
+        (message.attachment_stored_name, message.attachment_original_name, message.attachment_content_type,
+         message.attachment_size) = stored
     db.session.add(message)
     db.session.flush()
     mark_read(interest, sender)

@@ -8,6 +8,7 @@ import pytest
 
 from tests.browser.helpers import Screenshots, expect, log_in
 from tests.conftest import FULL_PROJECT, PASSWORD, PATHS, take_step
+from tests.uscc import make_uscc
 
 pytestmark = pytest.mark.browser
 shot = Screenshots("phone")
@@ -15,15 +16,18 @@ shot = Screenshots("phone")
 
 @pytest.fixture(scope="module")
 def launched_and_submitted(live_app):
-    """A clinician with a launched project and a submitted one, and a staff member; their e-mails and ids."""
+    """A clinician with a launched project, a submitted one and one in talks with a company, and a staff member."""
     from app.accounts import operations as accounts
+    from app.accounts.models import Role
+    from app.deals import operations as deals
     from app.extensions import db
     from app.projects import operations as project_service
     from app.projects.models import ProjectStatus
 
     tag = os.getpid()
-    emails = {"doctor": f"phone-doctor-{tag}@example.com", "staff": f"phone-staff-{tag}@example.com"}
-    with live_app.app_context():
+    emails = {"doctor": f"phone-doctor-{tag}@example.com", "staff": f"phone-staff-{tag}@example.com",
+              "company": f"phone-company-{tag}@example.com"}
+    with live_app.app_context(), live_app.test_request_context("/"):
         doctor = accounts.register_clinician(emails["doctor"], PASSWORD, "郑医生", "13912340002",
                                              "福州市第一医院", "心内科")
         staff = accounts.create_staff(emails["staff"], PASSWORD, "手机审核员")
@@ -34,7 +38,17 @@ def launched_and_submitted(live_app):
                 take_step(project, step, doctor, staff)
             db.session.flush()
             ids[status.value] = project.id
+        talks = project_service.create_project(doctor, dict(FULL_PROJECT, name="手机测试洽谈项目"))
+        for step in PATHS[ProjectStatus.PUBLISHED]:
+            take_step(talks, step, doctor, staff)
+        member = accounts.register_organisation_member(emails["company"], PASSWORD, "手机企业联系人", "13800138002",
+                                                       Role.ENTERPRISE, "手机测试医疗器械有限公司", make_uscc(740001))
+        accounts.verify_organisation(member.organisation, staff)
         db.session.commit()
+        interest = deals.express_interest(talks, member, "希望联合开发。", ["joint_development"])
+        deals.accept_interest(interest, doctor)
+        db.session.commit()
+        ids["interest"] = interest.id
     return dict(emails, **ids)
 
 
@@ -90,3 +104,21 @@ def test_the_library_shows_results_first_on_a_phone(new_page, live_accounts):
     filters.locator("summary").click()
     check(filters.locator("[data-facet=project_type]")).to_be_visible()
     shot(company, "library-filters-unfolded")
+
+
+def test_a_refused_message_opens_at_its_reason_on_a_phone(new_page, launched_and_submitted, tmp_path):
+    check = expect()
+    company = new_page(phone=True)
+    log_in(company, launched_and_submitted["company"])
+    company.goto(f"/deals/{launched_and_submitted['interest']}")
+    company.locator("#body").fill("请看附件")
+    wrong = tmp_path / "程序.exe"
+    wrong.write_bytes(b"MZ not a document")
+    company.locator("#file").set_input_files(str(wrong))
+    company.get_by_role("button", name="发送").click()
+    check(company).to_have_url(re.compile(r"#message-form$"))
+    reason = company.locator("#message-form .invalid-feedback")
+    check(reason).to_contain_text("只接受 PDF、Word、JPG、PNG 文件")
+    check(company.locator("#body")).to_have_value("请看附件")
+    check(reason).to_be_in_viewport()
+    shot(company, "message-refused")
