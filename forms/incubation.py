@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, IntegerField, SelectField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.incubation.models import SCORE_MAX, SCORE_MIN, Indicator, MilestoneStatus, Recommendation
 from forms import options
@@ -55,6 +55,11 @@ class MilestoneForm(FlaskForm):
     planned_on = DateField(_l("计划日期"), validators=[Optional()])
     actual_on = DateField(_l("实际日期"), validators=[Optional()])
     notes = TextAreaField(_l("说明"), validators=[Length(max=2000)])
+
+    def validate_status(self, field):
+        # Checked here too, so that the page says it beside the milestone (the operation's refusal is a bare page).
+        if field.data == MilestoneStatus.DONE.value and not (self.actual_on.raw_data or [""])[0]:
+            raise ValidationError(_l("标记为已完成时请填写实际完成日期"))
 
 
 class EvidenceForm(FlaskForm):

@@ -289,6 +289,7 @@ def test_a_docking_form_is_created_by_its_first_save(client, world):
     client.post("/auth/login", data={"email": partner.email, "password": PASSWORD})
     page = client.get(f"/deals/{signed.id}/docking").get_data(as_text=True)
     assert partner.organisation.name in page and "下载 Word 版" not in page  # prefilled, not stored
+    assert "尚未保存" in page and "填写中" not in page  # and it says so, not a draft's status it does not have
     assert db.session.scalar(db.select(DockingForm).where(DockingForm.interest_id == signed.id)) is None
     assert client.post(f"/deals/{signed.id}/docking",
                        data={"company_name": partner.organisation.name, "progress_work": "样机"}).status_code == 302

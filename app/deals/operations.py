@@ -99,7 +99,7 @@ def express_interest(project: Project, user: User, message: str, cooperation_mod
     if not project.is_listed():
         raise TransitionError(_("该项目当前不接受合作意向"))
     if open_interest_of(project, user.organisation_id) is not None:
-        raise ServiceError(_("贵机构对该项目已有进行中的意向，请在“我的意向”中查看"))
+        raise ServiceError(_("贵机构对该项目已有进行中的意向，请在“意向与洽谈”中查看"))
     days = current_app.config["INTEREST_EXPIRY_DAYS"]
     interest = Interest(project=project, organisation_id=user.organisation_id, created_by=user, intent_id=intent_id,
                         message=message.strip(), cooperation_modes=list(cooperation_modes), amount_wan=amount_wan,
@@ -209,13 +209,12 @@ def post_message(interest: Interest, sender: User, body: str, upload=None) -> Ne
     has_file = upload is not None and getattr(upload, "filename", "")
     if not body and not has_file:
         raise ServiceError(_("请输入内容或选择附件"))
+    # The file is checked before the message exists: a refused file must leave no message in interest.messages.
+    stored = save_file(upload, f"negotiations/{interest.id}") if has_file else None
     message = NegotiationMessage(interest=interest, sender_id=sender.id, body=body)
-    if has_file:
-        stored, original, content_type, size = save_file(upload, f"negotiations/{interest.id}")
-        message.attachment_stored_name = stored
-        message.attachment_original_name = original
-        message.attachment_content_type = content_type
-        message.attachment_size = size
+    if stored:
+        (message.attachment_stored_name, message.attachment_original_name, message.attachment_content_type,
+         message.attachment_size) = stored
     db.session.add(message)
     db.session.flush()
     mark_read(interest, sender)

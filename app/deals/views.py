@@ -73,6 +73,7 @@ def express(project_id):
         flash(_("意向已发送。项目负责人将在 %(days)d 天内回复，结果会通知您",
                 days=current_app.config["INTEREST_EXPIRY_DAYS"]), "success")
         return redirect(url_for(".mine"))
+    flash(_("还有 %(n)d 处需要修改，请查看标红的字段；已填写的内容都保留着", n=len(form.errors)), "danger")
     return render_detail(project, interest_form=form), 400
 
 

@@ -246,6 +246,7 @@ def act(project_id, action):
         operation(project, current_user, form.comment.data or "")
         flash(message(), "success")
         return redirect(url_for(".queue"))
+    flash("；".join(str(e) for errors in form.errors.values() for e in errors), "danger")  # on a phone the form is far below
     return _render(project, 400, **{f"{action}_form": form})
 
 

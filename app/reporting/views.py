@@ -160,7 +160,7 @@ def export(kind):
     audit.record("audit_export", actor=current_user, subject=current_user,
                  comment=f"{kind}，{len(rows)} 行，筛选：{filters.as_args() or '无'}")  # a record of reading
     name = f"审计日志-{beijing_time(utcnow(), '%Y%m%d-%H%M')}.{kind}"
-    response = send_file(io.BytesIO(data), mimetype=XLSX_MIMETYPE if kind == "xlsx" else "text/csv; charset=utf-8",
+    response = send_file(io.BytesIO(data), mimetype=XLSX_MIMETYPE if kind == "xlsx" else "text/csv",  # text/*: werkzeug adds the charset
                          as_attachment=True, download_name=name)
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -51,6 +51,17 @@
       })
       .catch(function () { /* the next visit tries again */ });
   });
+  // On a phone the library's filters start folded, so that the results come first (one tap unfolds them).
+  if (window.matchMedia("(max-width: 991.98px)").matches) {
+    document.querySelectorAll("details.filters[open]").forEach(function (d) { d.removeAttribute("open"); });
+  }
+  // A step indicator wider than the screen scrolls: bring the current step into view.
+  document.querySelectorAll(".step-indicator").forEach(function (list) {
+    var current = list.querySelector(".step.current");
+    if (!current || list.scrollWidth <= list.clientWidth) { return; }
+    var offset = current.getBoundingClientRect().left - list.getBoundingClientRect().left;
+    list.scrollLeft += offset - (list.clientWidth - current.offsetWidth) / 2;
+  });
   // Warn before leaving a long form with unsaved typing.
   var form = document.querySelector("form[data-confirm-leave]");
   if (form) {

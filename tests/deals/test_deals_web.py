@@ -32,6 +32,7 @@ def test_the_whole_deal(client, login_as, make_user, published):
     assert "表达合作意向" in page and "机密结构ZX1" not in page
     bad = client.post(f"/deals/projects/{published.id}/interest", data={"message": "", "cooperation_modes": []})
     assert bad.status_code == 400 and "请简要说明合作设想" in bad.get_data(as_text=True)
+    assert "还有 2 处需要修改" in bad.get_data(as_text=True)  # at the top too: on a phone the form is far below
     client.post(f"/deals/projects/{published.id}/interest",
                 data={"message": "我司有负压引流产品线", "cooperation_modes": ["joint_development", "tech_transfer"],
                       "amount_wan": "300", "timeline": "半年"})
@@ -163,3 +164,50 @@ def test_history_shows_each_object_in_its_own_words(client, login_as, published)
     history = client.get(f"/projects/{published.id}").get_data(as_text=True)
     assert "待回复 → 已接受·洽谈中" in history and "已入库发布 → 合作洽谈" in history
     assert "pending" not in history
+
+
+def test_ending_talks_without_a_reason_says_so_next_to_the_field(client, login_as, published):
+    company = login_as("enterprise")
+    client.post(f"/deals/projects/{published.id}/interest", data={"message": "意向", "cooperation_modes": ["tech_transfer"]})
+    interest = db.session.scalar(db.select(Interest))
+    switch(client, login_as, published.owner)
+    client.post(f"/deals/{interest.id}/accept")
+    switch(client, login_as, company)
+    response = client.post(f"/deals/{interest.id}/end", data={"reason": ""})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert re.search(r"<details[^>]*\bopen\b", html)  # the reason's message is not hidden in a closed section
+    assert "invalid-feedback" in html
+    # the message form on this page still posts to the thread, not to …/end
+    assert re.search(rf'id="message-form"\s+action="/deals/{interest.id}#message-form"', html)
+    assert f'action="/deals/{interest.id}/end#end-talks"' in html  # a refusal opens the page where its reason is
+    db.session.refresh(interest)
+    assert interest.status is InterestStatus.ACCEPTED
+
+
+def test_a_second_interest_is_refused_pointing_to_the_deals_page(client, login_as, published):
+    login_as("enterprise")
+    data = {"message": "意向", "cooperation_modes": ["tech_transfer"]}
+    client.post(f"/deals/projects/{published.id}/interest", data=data)
+    again = client.post(f"/deals/projects/{published.id}/interest", data=data)
+    html = again.get_data(as_text=True)
+    assert again.status_code == 400 and 'id="refused"' in html
+    assert "请在“意向与洽谈”中查看" in html  # the menu's name: there is no “我的意向” page
+    assert db.session.scalar(db.select(db.func.count()).select_from(Interest)) == 1
+
+
+def test_a_refused_attachment_keeps_the_typed_message_and_sends_nothing(client, login_as, published):
+    from app.deals.models import NegotiationMessage
+    company = login_as("enterprise")
+    client.post(f"/deals/projects/{published.id}/interest", data={"message": "意向", "cooperation_modes": ["tech_transfer"]})
+    interest = db.session.scalar(db.select(Interest))
+    switch(client, login_as, published.owner)
+    client.post(f"/deals/{interest.id}/accept")
+    switch(client, login_as, company)
+    response = client.post(f"/deals/{interest.id}", data={"body": "请看附件", "file": (io.BytesIO(b"MZ.."), "程序.exe")},
+                           content_type="multipart/form-data")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "只接受 PDF、Word、JPG、PNG 文件" in html and "请看附件</textarea>" in html
+    assert html.count('class="message ') == 0  # the refused message is not listed as sent
+    assert db.session.scalar(db.select(db.func.count()).select_from(NegotiationMessage)) == 0

@@ -198,7 +198,18 @@ def test_incubation_pages(client, login_as, signed, make_user):
     overview = client.get("/incubation/").get_data(as_text=True)
     assert "逾期里程碑" in overview and project.name in overview
     client.post("/auth/logout")
+    login_as(project.owner)
+    crumbs = client.get(f"/incubation/projects/{project.id}").get_data(as_text=True)
+    assert f'<a href="/projects/{project.id}">{project.display_name}</a>' in crumbs  # a way back to the project
+    client.post("/auth/logout")
     login_as(company)
+    assert 'class="breadcrumb-item"><a href="/deals/">' in client.get(f"/incubation/projects/{project.id}").get_data(as_text=True)
+    undated = client.post(f"/incubation/milestones/{milestone.id}", data={f"m{milestone.id}-status": "done"},
+                          follow_redirects=True)
+    assert undated.request.path == f"/incubation/projects/{project.id}"  # back on the page, not a refusal page
+    assert "标记为已完成时请填写实际完成日期" in undated.get_data(as_text=True)
+    db.session.refresh(milestone)
+    assert milestone.status is not MilestoneStatus.DONE
     response = client.post(f"/incubation/milestones/{milestone.id}",
                            data={f"m{milestone.id}-status": "done", f"m{milestone.id}-actual_on": date.today().isoformat(),
                                  f"m{milestone.id}-planned_on": milestone.planned_on.isoformat()})

@@ -50,6 +50,21 @@ def test_failed_submit_shows_each_problem_next_to_its_field_and_keeps_the_input(
     assert db.session.scalar(db.select(db.func.count()).select_from(Project)) == 0
 
 
+def test_a_refused_submit_shows_the_form_that_saves_to_the_project(client, clinician):
+    """Submitting a draft without the 承诺书 shows the form; ticking it there and submitting then works."""
+    client.post("/projects/new", data=form_data(commitment_agreed=None, save_draft="1"))
+    project = db.session.scalar(db.select(Project))
+    response = client.post(f"/projects/{project.id}/submit")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert errors_of(html, "commitment_agreed") == ["提交前须同意承诺书"]
+    assert f'action="/projects/{project.id}/edit"' in html  # not back to …/submit, which would drop what is typed
+    response = client.post(f"/projects/{project.id}/edit", data=form_data(other_notes="补充说明", submit="1"))
+    assert response.status_code == 302
+    db.session.refresh(project)
+    assert project.status is ProjectStatus.SUBMITTED and project.other_notes == "补充说明"
+
+
 def test_stage_other_needs_its_text(client, clinician):
     html = client.post("/projects/new", data=form_data(stage="other", stage_other="", submit="1")).get_data(as_text=True)
     assert errors_of(html, "stage_other") == ["选择“其他”阶段时请说明具体阶段"]
@@ -69,6 +84,15 @@ def test_complete_submit_goes_to_review_with_history(client, clinician):
     assert project.publish_consent is True and project.commitment_agreed is True
     page = client.get(f"/projects/{project.id}").get_data(as_text=True)
     assert "创建草稿" in page and "提交初核" in page and "待初核" in page
+
+
+def test_history_names_the_edited_fields_in_words(client, clinician):
+    client.post("/projects/new", data=form_data(commitment_agreed=None, save_draft="1"))
+    project = db.session.scalar(db.select(Project))
+    client.post(f"/projects/{project.id}/edit", data=form_data(market="新的市场分析", save_draft="1"))
+    page = client.get(f"/projects/{project.id}").get_data(as_text=True)
+    assert "承诺书、行业及市场情况" in page
+    assert "commitment_agreed" not in page and "market," not in page
 
 
 def test_my_projects_lists_state_and_history(client, clinician, make_project, staff):

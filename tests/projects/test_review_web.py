@@ -1,4 +1,6 @@
 """Initial review through the web: queue with counts, approve, return with comment, reject with reason."""
+import re
+
 from app.extensions import db
 from app.projects.models import ProjectStatus
 
@@ -21,7 +23,9 @@ def test_return_needs_a_comment_shown_next_to_the_field(client, login_as, make_p
     login_as("staff")
     response = client.post(f"/review/{project.id}/return", data={"return-comment": ""})
     assert response.status_code == 400
-    assert "请写明需要修改的内容" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert re.search(r'class="invalid-feedback">请写明需要修改的内容<', html)  # next to the field ...
+    assert re.search(r'<div class="alert alert-danger[^>]*>\s*请写明需要修改的内容', html)  # ... and at the top
     db.session.refresh(project)
     assert project.status is ProjectStatus.SUBMITTED
 

@@ -127,6 +127,7 @@ def test_export_xlsx_and_csv_with_filters(client, login_as, trail):
     assert all(r[3].startswith(f"#{trail['project'].id} ") for r in rows[1:])
 
     response = client.get("/admin/audit/export.csv?action=import&user=")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # once, not twice
     assert response.status_code == 200 and response.data.startswith("\ufeff".encode("utf-8"))
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert rows[0] == HEADERS
