@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: install translations run test test-postgres bench clean
+.PHONY: install translations run test test-postgres bench bench-load clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ bench: install
 	$(BIN)/python bench/matching_quality.py
 	$(BIN)/python bench/classify_quality.py
 	$(BIN)/python bench/matching_speed.py
+
+# gunicorn -w 4 on loopback with a temporary SQLite instance and the demo data; stops by itself (~1-2 min).
+bench-load: install
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache tests/artifacts

@@ -28,7 +28,8 @@ Stable public API::
 
 audience="public" (default): shared-term reasons cite only the project's public-tier text
 (name, intended use, clinical prospects, public summary, department); partner- and owner-tier
-fields still feed the score. audience="owner" is for the project's owner and staff.
+fields still feed the score, so a caller that shows scores to organisations passes records with
+public-tier keys only (the platform does). audience="owner" is for the project's owner and staff.
 hard_constraints="penalise" (default): a known project class or stage outside an intent's
 lists multiplies that intent's enterprise-side fit by 0.3 and adds a "注意：" reason;
 "exclude" drops such pairs.

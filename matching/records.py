@@ -5,17 +5,6 @@ import re
 
 from .text import join_texts, normalise
 
-# 附件1 fields by confidentiality tier (DESIGN.md "What each side may see").
-PUBLIC_PROJECT_FIELDS = (
-    "name", "city", "department", "project_type", "device_class", "stage",
-    "intended_use", "clinical_prospects", "public_summary",
-)
-PARTNER_PROJECT_FIELDS = (
-    "structure", "principle", "market", "team", "ip_status", "funded_programs",
-    "current_cooperation", "lead_name", "phone", "email",
-)
-OWNER_PROJECT_FIELDS = ("partners_in_province", "partners_out_of_province", "other_notes", "commitment_agreed")
-
 # Text fields that describe the device, weighted for matching: the name and intended use say
 # what the device is for; market and team text is mostly boilerplate shared by every project.
 PROJECT_TEXT_WEIGHTS = {
@@ -29,6 +18,9 @@ PROJECT_TEXT_WEIGHTS = {
     "funded_programs": 0.2,
     "current_cooperation": 0.2,
 }
+# The only project text a reason for audience "public" cites: free-text 附件1 fields of the public
+# tier (DESIGN.md "What each side may see"). The tiers themselves are declared once, by the
+# platform (app/projects/models.py); tests/suggestions check that these fields are public there.
 PUBLIC_TEXT_FIELDS = ("name", "intended_use", "clinical_prospects", "public_summary", "department")
 
 DEVICE_CLASSES = ("I", "II", "III", "combination")

@@ -23,7 +23,7 @@ from app.core.notifications import notify, notify_many
 from app.core.states import Transition, move
 from app.deals.models import Intent, IntentStatus
 from app.extensions import db
-from app.projects.models import LIBRARY_STATES, Project
+from app.projects.models import LIBRARY_STATES, PUBLIC_FIELDS, Project
 from app.suggestions.models import MatchSuggestion, SuggestionStatus
 
 K = 10
@@ -36,8 +36,15 @@ ENGINE_MODES = {"tech_transfer": "technology_transfer", "tech_equity": "equity",
 
 
 def project_record(project: Project, province: str) -> dict:
-    """A project as the exchange record the national export writes, plus the platform's province."""
-    return exchange_record(project) | {"id": str(project.id), "province": province}
+    """A project as the engine may see it: the public-tier keys of its exchange record, plus the platform's province.
+
+    Organisations are shown the stored scores, ranks and public reasons, so these are computed
+    from public-tier fields only (DESIGN.md "What each side may see"): were a partner-tier word
+    to move a score, the score would tell who has it. The tiers are the app's declaration
+    (PUBLIC_FIELDS); the engine's own list of public text is checked against it in tests.
+    """
+    public = {key: value for key, value in exchange_record(project).items() if key in PUBLIC_FIELDS}
+    return public | {"id": str(project.id), "province": province}
 
 
 def enterprise_record(organisation: Organisation, intents: list[Intent]) -> dict:
@@ -101,15 +108,12 @@ def recompute_all(progress: Callable[[int, int], None] | None = None) -> int:
     if projects and organisations:
         index = matching.MatchIndex.build(list(project_records.values()), list(enterprise_records.values()))
         for n, project in enumerate(projects, 1):
-            record = project_records[project.id]
-            public = matching.rank_for_project(index, record, k=K, audience="public")
-            owner = {(s.target_id, s.intent_id): s for s in
-                     matching.rank_for_project(index, record, k=K, audience="owner")}
-            for suggestion in public:
+            # The records carry public-tier fields only, so the owner's reasons could cite nothing
+            # more than the public ones: both columns get the public reasons.
+            for suggestion in matching.rank_for_project(index, project_records[project.id], k=K, audience="public"):
                 key = (project.id, int(suggestion.target_id), _int(suggestion.intent_id))
-                mine = owner.get((suggestion.target_id, suggestion.intent_id))
                 fresh[key] = {"score": suggestion.score, "public": list(suggestion.reasons),
-                              "owner": list(mine.reasons) if mine else list(suggestion.reasons)}
+                              "owner": list(suggestion.reasons)}
             if progress:
                 progress(n, total)
         for n, organisation in enumerate(organisations, len(projects) + 1):

@@ -15,7 +15,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from matching import MatchIndex, rank_all, rank_for_enterprise
 from matching.background import Background, can_fork, single_threaded
 from matching.knowledge import load_determinations
-from matching.text import _char_analyzer, _normalised_once, _TfidfVectorizer, _word_analyzer, normalise
+from matching.text import TextEncoder, TokenTfidf, _char_analyzer, _normalised_once, _word_analyzer, normalise
 
 ODD_TEXTS = ["", "。", "ABC（Ｘ型）", "İstanbul ǅ", "e\u0301", "\u1100\u1161", "ﬁ ½ ㈱", "  空  白  ", "１２３．５ｍｍ"]
 
@@ -35,13 +35,14 @@ def test_normalise_is_nfkc_then_lower(determination_texts):
 
 @pytest.mark.parametrize("analyzer, options", [(_word_analyzer, {"max_df": 0.5}),
                                                (_char_analyzer, {"max_df": 0.5, "min_df": 2}),
+                                               (_char_analyzer, {"max_df": 120, "min_df": 0.004}),
                                                (_char_analyzer, {})])
-def test_fast_vectoriser_matches_scikit_learn(determination_texts, analyzer, options):
+def test_token_tfidf_matches_scikit_learn(determination_texts, analyzer, options):
     fitted, queries = determination_texts[:400], determination_texts[350:]
     stock = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True, dtype=np.float32, **options).fit(fitted)
-    fast = _TfidfVectorizer(analyzer=analyzer, sublinear_tf=True, dtype=np.float32, **options).fit(fitted)
+    fast = TokenTfidf(analyzer, sublinear_tf=True, dtype=np.float32, **options).fit(fitted)
     assert fast.vocabulary_ == stock.vocabulary_
-    assert np.array_equal(fast.idf_, stock.idf_)
+    assert fast.idf_.dtype == stock.idf_.dtype and np.array_equal(fast.idf_, stock.idf_)
     expected, got = stock.transform(queries), fast.transform(queries)
     assert type(got) is type(expected) and got.dtype == expected.dtype
     assert np.array_equal(got.indptr, expected.indptr)
@@ -49,9 +50,45 @@ def test_fast_vectoriser_matches_scikit_learn(determination_texts, analyzer, opt
     assert np.array_equal(got.data, expected.data)
 
 
-def test_empty_corpus_still_raises_like_scikit_learn():
+@pytest.mark.parametrize("texts, options", [(["", "。"], {}), (["甲乙", "甲乙"], {"max_df": 0.5}),
+                                            (["甲乙丙"], {"max_df": 1, "min_df": 2})])
+def test_an_empty_vocabulary_raises_like_scikit_learn(texts, options):
     with pytest.raises(ValueError):
-        _TfidfVectorizer(analyzer=_word_analyzer).fit(["", "。"])
+        TfidfVectorizer(analyzer=_char_analyzer, **options).fit(texts)
+    with pytest.raises(ValueError):
+        TokenTfidf(_char_analyzer, **options).fit(texts)
+
+
+# TextEncoder's rows for a small corpus as measured with scikit-learn's TfidfVectorizer (subclassed
+# with a faster _count_vocab) before text.py moved to public API: a change of the library's
+# TF-IDF, or of ours, shows here even when both sides of the comparison above move together.
+PINNED_CORPUS = ["一次性使用痔疮套扎器。用于内痔套扎治疗", "电动痔疮套扎器，由手柄和负压管组成", "连续血糖监测系统。用于血糖监测",
+                 "血糖仪和试纸", "新型冠状病毒抗原检测试剂盒", "抗原检测试剂（胶体金法）"]
+PINNED_QUERIES = ["痔疮套扎", "血糖监测仪", "", "抗原试剂盒"]
+PINNED_WORDS = ["内痔", "冠状病毒", "器", "套", "手柄", "扎", "抗原", "新型", "检测", "治疗", "法", "电动", "痔疮", "监测",
+                "管", "胶体金", "血糖", "血糖仪", "试剂", "试剂盒", "试纸", "负压", "连续"]
+PINNED_WORD_IDF = {1.8472977876663208: ["器", "套", "扎", "抗原", "检测", "痔疮"]}  # every other word: 2.252763032913208
+PINNED_ROWS = {
+    "indptr": [0, 8, 14, 14, 20],
+    "indices": [112, 111, 106, 105, 64, 12, 5, 3, 132, 130, 120, 119, 113, 16, 135, 133, 76, 47, 19, 6],
+    "data": [0.3162277638912201, 0.3162277638912201, 0.3162277638912201, 0.3162277638912201, 0.3162277638912201,
+             0.40824827551841736, 0.40824827551841736, 0.40824827551841736, 0.3271251320838928, 0.26824724674224854,
+             0.3271251320838928, 0.3271251320838928, 0.3271251320838928, 0.7071067690849304, 0.38663119077682495,
+             0.31704309582710266, 0.31704309582710266, 0.38663119077682495, 0.5467790365219116, 0.448366641998291],
+}
+
+
+def test_text_encoder_rows_are_pinned():
+    encoder = TextEncoder().fit(PINNED_CORPUS)
+    words = encoder.word_vectorizer
+    assert sorted(words.vocabulary_, key=words.vocabulary_.get) == PINNED_WORDS
+    expected_idf = [next((v for v, ws in PINNED_WORD_IDF.items() if w in ws), 2.252763032913208) for w in PINNED_WORDS]
+    assert np.array_equal(words.idf_, np.array(expected_idf, dtype=np.float32))
+    assert encoder.dimension == len(PINNED_WORDS) + 120
+    rows = encoder.transform(PINNED_QUERIES)
+    assert type(rows) is sp.csr_matrix and rows.dtype == np.float32
+    assert rows.indptr.tolist() == PINNED_ROWS["indptr"] and rows.indices.tolist() == PINNED_ROWS["indices"]
+    assert np.array_equal(rows.data, np.array(PINNED_ROWS["data"], dtype=np.float32))
 
 
 def _pid_or_fail(parent: int) -> int:
