@@ -40,6 +40,7 @@ import json
 import os
 import random
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -600,6 +601,20 @@ def count_rows(database: Path, run: str, started_at: str, clients: list[Client])
     }
 
 
+def _machine_cpu_seconds() -> float:
+    """CPU time every process on the machine used so far (Linux /proc/stat: all but idle and iowait)."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    except (OSError, ValueError):
+        return 0.0
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _utc(stamp: str) -> datetime:
     return datetime.strptime(stamp[:26], "%Y-%m-%d %H:%M:%S.%f")
 
@@ -715,9 +730,10 @@ def main() -> int:
             in_threads(clients, run_warmup, args.warmup)
         ceiling_seconds = in_threads(clients, run_ceiling, args.ceiling) if args.ceiling else 0.0
         started_at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
-        cpu_before, load_before = server.cpu_seconds(), os.getloadavg()[0]
+        cpu_before, machine_before, own_before = server.cpu_seconds(), _machine_cpu_seconds(), _own_cpu_seconds()
         mix_seconds = in_threads(clients, lambda c, stop: WORK[c.kind](c, run, stop), args.duration)
-        cpu, load_after = server.cpu_seconds() - cpu_before, os.getloadavg()[0]
+        cpu, own = server.cpu_seconds() - cpu_before, _own_cpu_seconds() - own_before
+        others = _machine_cpu_seconds() - machine_before - cpu - own
         background, settle_seconds = settle(server)
         rows = count_rows(server.database, run, started_at, clients)
         failures = log_lines(server.log("gunicorn"), "recompute failed")
@@ -741,8 +757,9 @@ def main() -> int:
                   for kind in KIND_ORDER if any(s.kind == kind for s in mix)},
         "mix": summarise(mix, mix_seconds),
         "rows": rows, "recompute_failures_logged": failures, "tracebacks_logged": tracebacks,
-        "server_cpu_s": round(cpu, 1), "background_cpu_s": round(background, 1),
-        "background_s": round(settle_seconds, 1), "load_average": [round(load_before, 2), round(load_after, 2)],
+        "server_cpu_s": round(cpu, 1), "client_cpu_s": round(own, 1), "other_cpu_s": round(max(0.0, others), 1),
+        "background_cpu_s": round(background, 1),
+        "background_s": round(settle_seconds, 1),
     }
     print_report(result, args)
     if args.json:
@@ -773,8 +790,8 @@ def print_report(result: dict, args) -> None:
              " s after the start)" if r["recomputes_stored"] else "")
           + f"; 'recompute failed' log lines: {result['recompute_failures_logged']}; "
           f"tracebacks logged: {result['tracebacks_logged']}")
-    print(f"server CPU during the mix: {result['server_cpu_s']} s (of {os.cpu_count()} cores x {result['duration_s']} s); "
-          f"load average {result['load_average'][0]} before, {result['load_average'][1]} after")
+    print(f"CPU during the mix: server {result['server_cpu_s']} s, these clients {result['client_cpu_s']} s, other "
+          f"processes on the machine {result['other_cpu_s']} s (of {os.cpu_count()} cores x {result['duration_s']} s)")
     errors = result["mix"]["errors"] + result["mix"]["refused"]
     lost = r["messages_lost"] + r["draft_saves_lost"] + r["drafts_not_as_last_saved"]
     checks = {"zero errors": errors == 0, "zero lost rows": lost == 0,
