@@ -188,14 +188,10 @@ class TokenTfidf:
         # counting than a dictionary built in sorted order).
         column_of = {term: column for column, term in enumerate(sorted(terms))}
         self.vocabulary_ = {term: column_of[term] for term in terms}
-        new_column = np.full(len(first_seen), -1, dtype=np.int64)
-        new_column[kept] = np.fromiter(self.vocabulary_.values(), dtype=np.int64, count=len(terms))
-        columns = new_column[counts.indices]
-        keep = columns >= 0
-        rows = np.repeat(np.arange(n_documents, dtype=np.int64), np.diff(counts.indptr))[keep]
-        pruned = sp.csr_matrix((counts.data[keep], (rows, columns[keep])), shape=(n_documents, len(terms)),
-                               dtype=self.dtype)
-        self._weights = TfidfTransformer(sublinear_tf=self.sublinear_tf).fit(pruned)
+        # The kept count columns in sorted term order (scipy's column indexing, as scikit-learn does).
+        order = np.empty(len(terms), dtype=np.int64)
+        order[np.fromiter(self.vocabulary_.values(), dtype=np.int64, count=len(terms))] = np.flatnonzero(kept)
+        self._weights = TfidfTransformer(sublinear_tf=self.sublinear_tf).fit(counts[:, order])
         return self
 
     def transform(self, texts: Iterable[str]) -> sp.csr_matrix:
