@@ -12,7 +12,7 @@ from app.accounts.models import Organisation, OrgStatus, Role, User
 from app.core import notifications as notify
 from app.core.errors import ServiceError
 from app.core.models import Notification
-from app.core.permissions import role_required, staff_required
+from app.core.permissions import member_required, role_required, staff_required
 from app.deals import operations as deal_operations
 from app.deals.models import CooperationMode, IntentStatus, Specialised
 from app.extensions import db
@@ -313,8 +313,6 @@ def settings():
 
 
 organisation_bp = Blueprint("organisation", __name__, url_prefix="/organisation")
-member_required = role_required(Role.ENTERPRISE, Role.INVESTOR)
-
 
 def intent_labels() -> dict:
     """Labels for an intent's stored codes, for the organisation, intents and demands pages."""

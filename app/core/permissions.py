@@ -6,7 +6,7 @@ from functools import wraps
 from flask import abort, render_template
 from flask_login import current_user
 
-from app.accounts.models import STAFF_ROLES, Role
+from app.accounts.models import ORGANISATION_ROLES, STAFF_ROLES, Role
 from app.extensions import login_manager
 
 
@@ -41,3 +41,4 @@ def verified_required(view):
 
 
 staff_required = role_required(*STAFF_ROLES)
+member_required = role_required(*ORGANISATION_ROLES)  # enterprise and investor members

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import Flask, request, session
@@ -70,6 +71,7 @@ def action_label(action: str) -> str:
     return str(ACTION_LABELS.get(action, action))
 
 
+@lru_cache(maxsize=64)
 def state_enum(subject_type: str) -> type[Enum] | None:
     """The state enum of the table an audit row concerns: the type of that model's `status` column."""
     for mapper in db.Model.registry.mappers:

@@ -8,13 +8,12 @@ from flask_login import current_user, login_required
 
 from app.accounts import operations as accounts
 from app.accounts import rules as account_rules
-from app.accounts.models import Role
 from app.accounts.views import intent_labels, own_organisation
 from app.core import audit
 from app.core import files as attachments
 from app.core.docx import DOCKING_FORM_NAME, download_name, send_docx
 from app.core.errors import ServiceError, ValidationError
-from app.core.permissions import role_required, staff_required, verified_required
+from app.core.permissions import member_required, staff_required, verified_required
 from app.core.templating import value_label
 from app.deals import demands, operations
 from app.deals.exports import docking_form_docx
@@ -26,8 +25,6 @@ from app.projects.views import render_detail
 from forms.deals import (INTENT_ACTIONS, AgreementForm, DeclineForm, DisputeForm, DockingFormForm, EndNegotiationForm,
                          IntentForm, IntentStatusForm, InterestForm, MessageForm)
 from forms.projects import ConfirmForm
-
-member_required = role_required(Role.ENTERPRISE, Role.INVESTOR)
 
 STATUS_MESSAGES = {
     IntentStatus.PAUSED: (_l("已暂停该投资意向：暂不在“企业需求”中展示，可随时恢复"), "info"),
