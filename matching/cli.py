@@ -1,4 +1,4 @@
-"""Command line: python -m matching rank|classify, reading and writing JSON lines."""
+"""Command line: python -m matching rank|classify (JSON lines) and schedule (one JSON document)."""
 from __future__ import annotations
 
 import argparse
@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .classify import classify_projects
 from .rank import AUDIENCE_OWNER, AUDIENCE_PUBLIC, rank_all
+from .schedule import solve
 
 
 def read_jsonl(path: str) -> list[dict]:
@@ -45,7 +46,13 @@ def main(argv: list[str] | None = None) -> int:
     classify.add_argument("--projects", required=True)
     classify.add_argument("--k", type=int, default=5)
     classify.add_argument("--out")
+    schedule = commands.add_parser("schedule", help="build the 1:1 schedule of a matchmaking meeting")
+    schedule.add_argument("instance", help="INSTANCE.json ('-' reads standard input)")
+    schedule.add_argument("--out", help="write SCHEDULE.json here instead of standard output")
     args = parser.parse_args(argv)
+
+    if args.command == "schedule":
+        return run_schedule(args.instance, args.out)
 
     if args.command == "rank":
         write_jsonl(rank_all(read_jsonl(args.projects), read_jsonl(args.enterprises), k=args.k,
@@ -53,4 +60,20 @@ def main(argv: list[str] | None = None) -> int:
                              hard_constraints=args.hard_constraints), args.out)
     else:
         write_jsonl(classify_projects(read_jsonl(args.projects), k=args.k), args.out)
+    return 0
+
+
+def run_schedule(instance_path: str, out: str | None) -> int:
+    """python -m matching schedule: 0 with the schedule written, 2 with a message for a bad instance."""
+    try:
+        text = sys.stdin.read() if instance_path == "-" else Path(instance_path).read_text(encoding="utf-8")
+        schedule = solve(json.loads(text))
+    except (OSError, ValueError) as error:      # json.JSONDecodeError is a ValueError
+        print(f"python -m matching schedule: {error}", file=sys.stderr)
+        return 2
+    document = json.dumps(schedule, ensure_ascii=False, indent=2) + "\n"
+    if out:
+        Path(out).write_text(document, encoding="utf-8")
+    else:
+        sys.stdout.write(document)
     return 0
