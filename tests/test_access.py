@@ -134,6 +134,53 @@ MATRIX = {
     "matching.decide": ("POST", "/matching/suggestions/{suggestion}/dismiss", {"anonymous": 302, "staff": 302,
                                                                                 "admin": 302, "*": 403}),
     "matching.classify": ("POST", "/matching/classify", {"anonymous": 302, "clinician": 400, "*": 403}),
+    # 推进会议: {meeting} is scheduled, with a project and an organisation none of the role users acts for; staff
+    # walk it in this order: rebuild and republish, remove the meeting, check in, finish (held), close
+    "meetings.index": ("GET", "/meetings/", {"anonymous": 302, "unverified": 403, "*": 200}),
+    "meetings.new": ("GET", "/meetings/new", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
+    "meetings.edit": ("GET", "/meetings/{meeting}/edit", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
+    "meetings.detail": ("GET", "/meetings/{meeting}", {"anonymous": 302, "staff": 200, "admin": 200, "*": 404}),
+    "meetings.publish": ("POST", "/meetings/{meeting}/publish", {"anonymous": 302, "staff": 409, "admin": 409,
+                                                                 "*": 403}),
+    "meetings.cancel": ("POST", "/meetings/{meeting}/cancel", {"anonymous": 302, "staff": 400, "admin": 400, "*": 403}),
+    "meetings.upload": ("POST", "/meetings/{meeting}/attachments", {"anonymous": 302, "staff": 400, "admin": 400,
+                                                                    "*": 403}),
+    "meetings.attachment": ("GET", "/meetings/{meeting}/attachments/{meeting_attachment}",
+                            {"anonymous": 302, "staff": 200, "admin": 200, "*": 404}),
+    "meetings.invite": ("GET", "/meetings/{meeting}/invite", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
+    "meetings.respond": ("POST", "/meetings/participants/{meeting_project}/respond",
+                         {"anonymous": 302, "staff": 400, "admin": 400, "*": 404}),
+    "meetings.selection": ("GET", "/meetings/participants/{meeting_project}/selection",
+                           {"anonymous": 302, "staff": 200, "admin": 200, "*": 404}),
+    "meetings.selections": ("GET", "/meetings/{meeting}/selections", {"anonymous": 302, "staff": 200, "admin": 200,
+                                                                       "*": 403}),
+    "meetings.pair": ("POST", "/meetings/{meeting}/pairs", {"anonymous": 302, "staff": 400, "admin": 400, "*": 403}),
+    "meetings.schedule": ("GET", "/meetings/{meeting}/schedule", {"anonymous": 302, "staff": 200, "admin": 200,
+                                                                   "*": 403}),
+    "meetings.build": ("POST", "/meetings/{meeting}/schedule/build", {"anonymous": 302, "staff": 302, "admin": 302,
+                                                                       "*": 403}),
+    "meetings.publish_schedule": ("POST", "/meetings/{meeting}/schedule/publish",
+                                  {"anonymous": 302, "staff": 302, "admin": 302, "*": 403}),
+    "meetings.add_meeting": ("POST", "/meetings/{meeting}/appointments", {"anonymous": 302, "staff": 400, "admin": 400,
+                                                                           "*": 403}),
+    "meetings.move_meeting": ("POST", "/meetings/appointments/{meeting_appointment}/move",
+                              {"anonymous": 302, "staff": 400, "admin": 400, "*": 403}),
+    "meetings.remove_meeting": ("POST", "/meetings/appointments/{meeting_appointment}/remove",
+                                {"anonymous": 302, "staff": 302, "admin": 302, "*": 403}),
+    "meetings.agenda": ("GET", "/meetings/{meeting}/agenda", {"anonymous": 302, "staff": 200, "admin": 200, "*": 404}),
+    "meetings.agenda_docx": ("GET", "/meetings/{meeting}/agenda.docx", {"anonymous": 302, "staff": 200, "admin": 200,
+                                                                         "*": 404}),
+    "meetings.agenda_ics": ("GET", "/meetings/{meeting}/agenda.ics", {"anonymous": 302, "staff": 200, "admin": 200,
+                                                                       "*": 404}),
+    "meetings.checkin": ("GET", "/meetings/{meeting}/checkin", {"anonymous": 302, "staff": 200, "admin": 200,
+                                                                 "*": 403}),
+    "meetings.check_in": ("POST", "/meetings/participants/{meeting_project}/checkin/attend",
+                          {"anonymous": 302, "staff": 302, "admin": 302, "*": 403}),
+    "meetings.finish": ("POST", "/meetings/{meeting}/finish", {"anonymous": 302, "staff": 302, "admin": 302, "*": 403}),
+    "meetings.close": ("POST", "/meetings/{meeting}/close", {"anonymous": 302, "staff": 302, "admin": 302, "*": 403}),
+    "meetings.outcome": ("POST", "/meetings/appointments/{meeting_appointment}/outcome",
+                         {"anonymous": 302, "*": 404}),
+    "meetings.report": ("GET", "/meetings/{meeting}/report", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
     "notifications.index": ("GET", "/notifications/", {"anonymous": 302, "*": 200}),
     "notifications.read_all": ("POST", "/notifications/read", {"*": 302}),
     "notifications.arrived": ("POST", "/notifications/arrived", {"anonymous": 302, "*": 400}),  # no path given
@@ -187,6 +234,8 @@ def world(make_project, make_user, app):
         db.session.flush()
         from app.deals.operations import create_intent
         intent = create_intent(partner.organisation, partner, {"title": "寻找创面治疗项目", "description": "负压引流"})
+        from tests.meetings.world import build_meeting
+        meeting = build_meeting(make_user("staff"), project, partner)
     unverified = make_user("enterprise", verified=False)
     notification = db.session.scalar(db.select(Notification).where(Notification.user_id == project.owner_id))
     db.session.commit()
@@ -194,7 +243,9 @@ def world(make_project, make_user, app):
             "iid": talks.id, "mid": message.id, "pending": pending_interest.id, "signed": done.id,
             "nid": notification.id, "org": partner.organisation.id, "intent": intent.id, "docking": docking.id,
             "signed_pid": signed_project.id, "assessment": assessment.id, "milestone": milestone.id,
-            "evidence": evidence.id, "batch": batch.id, "saved": saved.id, "suggestion": suggestion.id}
+            "evidence": evidence.id, "batch": batch.id, "saved": saved.id, "suggestion": suggestion.id,
+            "meeting": meeting["event"].id, "meeting_attachment": meeting["attachment"].id,
+            "meeting_project": meeting["project_side"].id, "meeting_appointment": meeting["appointment"].id}
 
 
 def test_every_route_is_in_the_matrix(app):

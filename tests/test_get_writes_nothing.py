@@ -42,7 +42,8 @@ FIXED = {"kind": {"audit.export": ["xlsx", "csv"], "reports.download": ["xlsx", 
 QUERIES = {"review.queue": ["?status=returned", "?status=rejected"], "library.index": ["?q=负压", "?page=2"],
            "admin.organisations": ["?status=rejected"], "admin.users": ["?role=clinician"],
            "reports.new": ["?unreported=1"], "dashboard.index": ["?from=2020-01-01&to=2030-12-31", "?from=x"],
-           "matching.board": ["?status=all"], "demands.index": ["?q=创面"], "audit.index": ["?action=view_partner"]}
+           "matching.board": ["?status=all"], "demands.index": ["?q=创面"], "audit.index": ["?action=view_partner"],
+           "meetings.invite": ["?project_type=active&city=福州&kind=enterprise&q=公司", "?stage=bogus"]}
 
 
 def pdf(name: str) -> FileStorage:
@@ -156,6 +157,10 @@ def world(app, make_user, make_project, staff):
     batch = batches.create_batch(batches.ReportFilters(), staff)
     from app.projects.saved_searches import save_search
     save_search(investor, "负压", "负压", {})
+    from tests.meetings.world import build_meeting
+    with app.test_request_context():
+        scheduled = build_meeting(staff, published, partner, title="已发布日程的推进会议")
+        held = build_meeting(staff, listed("推进会议洽谈的项目"), partner, held=True, title="已举行的推进会议")
     db.session.commit()
 
     # Unread notifications stay unread whatever page they point to is opened.
@@ -176,6 +181,9 @@ def world(app, make_user, make_project, staff):
         "batch_id": [batch.id],
         "token": [accounts.reset_token(owner), "not-a-token"],
         "negotiating": negotiating.id, "talks": talks.id, "open_assessment": open_assessment.id,
+        "event_id": [scheduled["event"].id, held["event"].id],
+        "participant_id": [m[side].id for m in (scheduled, held) for side in ("project_side", "organisation_side")],
+        ("attachment_id", "event_id"): [(m["attachment"].id, m["event"].id) for m in (scheduled, held)],
     }
 
 
