@@ -96,3 +96,28 @@ def test_unlisted_projects_are_not_in_the_library(client, login_as, make_project
     for project in hidden + [no_consent]:
         assert project.name not in body
         assert client.get(f"/library/{project.id}").status_code == 404
+
+
+def test_meeting_pages_and_files_carry_the_public_tier_only(client, login_as, secret_project, make_user, app):
+    """推进会议: an organisation that selects, meets and downloads its agenda sees the project's public tier only."""
+    import zipfile
+
+    from tests.meetings.world import build_meeting
+    member = make_user("enterprise")
+    with app.test_request_context():
+        meeting = build_meeting(make_user("staff"), secret_project, member)
+    db.session.commit()
+    login_as(member)
+    event_id, mine = meeting["event"].id, meeting["organisation_side"].id
+    pages = {url: client.get(url) for url in (f"/meetings/{event_id}", f"/meetings/participants/{mine}/selection",
+                                              f"/meetings/{event_id}/agenda", f"/meetings/{event_id}/agenda.ics",
+                                              f"/meetings/{event_id}/agenda.docx", "/meetings/")}
+    assert all(r.status_code == 200 for r in pages.values()), {u: r.status_code for u, r in pages.items()}
+    docx = pages.pop(f"/meetings/{event_id}/agenda.docx").data
+    bodies = {url: r.get_data(as_text=True) for url, r in pages.items()}
+    bodies["agenda.docx"] = zipfile.ZipFile(io.BytesIO(docx)).read("word/document.xml").decode()
+    for url, body in bodies.items():
+        for marker in markers(secret_project):
+            assert marker not in body, f"{marker} leaked at {url}"
+    assert secret_project.intended_use in bodies[f"/meetings/{event_id}/agenda"]
+    assert secret_project.name in bodies[f"/meetings/participants/{mine}/selection"]
