@@ -37,6 +37,7 @@ from app.deals import operations as interest_service
 from app.deals import operations as negotiation
 from app.deals import operations as signing
 from app.deals.models import DeclineReason, Intent, IntentStatus, Interest
+from app.demo import meetings as demo_meetings
 from app.extensions import db
 from app.incubation import operations as incubation
 from app.incubation.models import Indicator, Milestone, MilestoneKind, MilestoneStatus
@@ -368,6 +369,8 @@ class _DemoLoad:
             replay.add(self._loose_interest(spec))
         if loose:
             replay.add(self._expiry_runs())
+        replay.add(demo_meetings.past_walk(self))
+        replay.add(demo_meetings.upcoming_walk(self))
         replay.run()
         self._read_old_notifications(notifications_before)
         db.session.flush()

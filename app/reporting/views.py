@@ -15,6 +15,7 @@ from app.core.permissions import role_required, staff_required
 from app.core.templating import beijing_time
 from app.extensions import db
 from app.incubation.operations import beijing_today
+from app.meetings.operations import programme_figures as meeting_figures
 from app.reporting import audit_viewer as audit_log
 from app.reporting import batches as reporting
 from app.reporting.dashboard import Period, PeriodError, dashboard_figures, parse_period, this_year
@@ -38,7 +39,7 @@ def _period() -> tuple[Period, str]:
 def _page(period: Period, error: str = ""):
     today = beijing_today()
     return render_template("dashboard/index.html", figures=dashboard_figures(period, today), period=period,
-                           error=error, this_year=this_year(today),
+                           error=error, this_year=this_year(today), meetings=meeting_figures(),
                            form_from=request.args.get("from", ""), form_to=request.args.get("to", "")), \
         400 if error else 200
 
