@@ -877,6 +877,8 @@ def record_outcome(appointment: Appointment, user: User, outcome: Outcome, reaso
         raise TransitionError(_("洽谈举行后才能登记结果"))
     if appointment.event.status not in (E.HELD, E.CLOSED):
         raise TransitionError(_("会议结束后才能登记洽谈结果"))
+    if appointment.interest_id is not None:
+        raise TransitionError(_("双方已转入“意向与洽谈”，请在洽谈中继续"))
     note = (note or "").strip()
     if outcome is Outcome.STOP:
         if reason is None:
