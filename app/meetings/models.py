@@ -210,7 +210,8 @@ class Participant(db.Model):
     project: Mapped["Project | None"] = relationship()  # noqa: F821
     organisation: Mapped["Organisation | None"] = relationship()  # noqa: F821
 
-    __table_args__ = (db.UniqueConstraint("event_id", "project_id"), db.UniqueConstraint("event_id", "organisation_id"))
+    # project_id / organisation_id first: the naming convention names a unique constraint after its first column
+    __table_args__ = (db.UniqueConstraint("project_id", "event_id"), db.UniqueConstraint("organisation_id", "event_id"))
 
     @property
     def name(self) -> str:

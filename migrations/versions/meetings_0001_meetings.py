@@ -83,8 +83,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_meeting_participant_organisation_id_organisation')),
     sa.ForeignKeyConstraint(['project_id'], ['project.id'], name=op.f('fk_meeting_participant_project_id_project')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_meeting_participant')),
-    sa.UniqueConstraint('event_id', 'organisation_id', name=op.f('uq_meeting_participant_event_id')),
-    sa.UniqueConstraint('event_id', 'project_id', name=op.f('uq_meeting_participant_event_id'))
+    sa.UniqueConstraint('organisation_id', 'event_id', name=op.f('uq_meeting_participant_organisation_id')),
+    sa.UniqueConstraint('project_id', 'event_id', name=op.f('uq_meeting_participant_project_id'))
     )
     with op.batch_alter_table('meeting_participant', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_meeting_participant_event_id'), ['event_id'], unique=False)

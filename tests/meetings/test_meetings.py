@@ -353,3 +353,27 @@ def test_cancelling_needs_a_reason(app, meeting):
             svc.cancel_event(meeting["event"], meeting["staff"], "")
         svc.cancel_event(meeting["event"], meeting["staff"], "场地调整")
     assert meeting["event"].status is EventStatus.CANCELLED
+
+
+def test_invitations_are_mailed_to_both_sides(app, smtp_server, make_project, make_user, staff):
+    """In-app and by e-mail: the mail job leaves after the commit, through a real SMTP server."""
+    from app.projects.models import ProjectStatus
+    with app.test_request_context():
+        project, member = make_project(ProjectStatus.PUBLISHED), make_user("enterprise")
+        event = svc.create_event(staff, event_values(), plan())
+        svc.invite(event, staff, [project.id], [member.organisation_id])
+        svc.publish_event(event, staff)
+    db.session.commit()
+    mails = [m for m in smtp_server.wait_for(2) if "推进会议邀请" in m["Subject"]]
+    assert sorted(m["To"] for m in mails) == sorted([project.owner.email, member.email])
+    assert all(f"/meetings/{event.id}" in m.get_content() for m in mails)
+
+
+@pytest.mark.parametrize("utc, runs", [((2026, 12, 3, 1, 0), True), ((2026, 12, 3, 1, 5), True),
+                                       ((2026, 12, 3, 1, 7), False)])
+def test_the_reminder_job_runs_every_five_minutes(utc, runs):
+    from datetime import datetime
+
+    from app.core.jobs import huey
+    due = [type(task).__name__ for task in huey.read_periodic(datetime(*utc))]
+    assert ("send_meeting_reminders" in due) is runs

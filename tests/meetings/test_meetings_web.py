@@ -8,7 +8,7 @@ import pytest
 from app.extensions import db
 from app.meetings import operations as svc
 from app.meetings.models import (Appointment, AppointmentStatus, EventStatus, Mark, MeetingEvent, MeetingKind,
-                                 ParticipantStatus, Selection)
+                                 Outcome, ParticipantStatus, Selection)
 from tests.transitions import STAFF, actors, assert_table, walk
 
 E, P, A = EventStatus, ParticipantStatus, AppointmentStatus
@@ -174,3 +174,20 @@ def test_appointment_transitions_by_role(meeting, people, action):
     db.session.flush()
     walk(appointment, svc.APPOINTMENT, APPOINTMENT, action, people)
 
+
+
+def test_the_dashboard_shows_the_meeting_figures(client, login_as, app, meeting):
+    from tests.meetings.test_meetings import _publish_and_hold
+    pairs = _publish_and_hold(app, meeting)
+    held = pairs[(meeting["pp"][0].id, meeting["op"][0].id)]
+    with app.test_request_context():
+        svc.record_outcome(held, meeting["projects"][0].owner, Outcome.CONTINUE)
+        svc.record_outcome(held, meeting["members"][0], Outcome.CONTINUE)
+    db.session.commit()
+    login_as("staff")
+    html = client.get("/dashboard/").get_data(as_text=True)
+    block = html[html.index('id="block-meetings"'):]
+    block = block[:block.index("</section>")]
+    assert "推进会议" in block and "双方愿继续" in block and "形成意向" in block
+    assert svc.programme_figures() == {"events": 1, "held_events": 1, "meetings_held": 2, "continue_both": 1,
+                                       "interests": 1, "signed": 0}
