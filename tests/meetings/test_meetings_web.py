@@ -191,3 +191,19 @@ def test_the_dashboard_shows_the_meeting_figures(client, login_as, app, meeting)
     assert "推进会议" in block and "双方愿继续" in block and "形成意向" in block
     assert svc.programme_figures() == {"events": 1, "held_events": 1, "meetings_held": 2, "continue_both": 1,
                                        "interests": 1, "signed": 0}
+
+
+def test_staff_see_every_pair_with_counts_and_cannot_recommend_over_a_no(client, login_as, meeting):
+    from tests.meetings.test_meetings import _all_want
+    _all_want(meeting)
+    db.session.commit()
+    login_as(meeting["staff"])
+    html = client.get(f"/meetings/{meeting['event'].id}/selections").get_data(as_text=True)
+    assert 'id="mutual-count">2<' in html
+    (p1, p2), (o1, o2) = meeting["pp"], meeting["op"]
+    row = html[html.index(f'id="pair-{p2.id}-{o2.id}"'):]
+    row = row[:row.index("</tr>")]
+    assert 'value="add"' not in row and 'value="veto"' in row
+    response = client.post(f"/meetings/{meeting['event'].id}/pairs", data={
+        "project_participant": p2.id, "organisation_participant": o2.id, "rule": "add"})
+    assert response.status_code == 400
