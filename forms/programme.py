@@ -14,6 +14,7 @@ from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
 from app.programme.kinds import YES_NO, KindSpec, spec
 from app.programme.models import ArticleCategory, ProviderKind, RequestKind, ReviewDecision, Validity
 from app.projects.models import ProjectType
+from forms import options
 from forms.fields import MultiCheckField, WanField
 from forms.validators import MainlandPhone
 
@@ -36,7 +37,7 @@ def _beijing_datetime(label, required=False, **kwargs):
 
 
 class ArticleForm(FlaskForm):
-    category = SelectField(_l("栏目"), choices=ArticleCategory.choices(), validators=[DataRequired()])
+    category = SelectField(_l("栏目"), choices=options(ArticleCategory.choices()), validators=[DataRequired()])
     title = StringField(_l("标题"), validators=[DataRequired(_l("请填写标题")), Length(max=200)])
     summary = TextAreaField(_l("摘要"), validators=[Length(max=1000)], description=_l("一两句话，用我们自己的话概括"))
     body = TextAreaField(_l("正文（Markdown）"), validators=[Length(max=50000)],
@@ -46,7 +47,7 @@ class ArticleForm(FlaskForm):
     issued_on = DateField(_l("发布日期"), validators=[Optional()])
     source_url = StringField(_l("原文链接"), validators=[Optional(), URL(message=_l("请输入以 http(s):// 开头的网址")),
                                                      Length(max=500)])
-    validity = SelectField(_l("效力状态"), choices=Validity.choices(), default=Validity.IN_FORCE.value)
+    validity = SelectField(_l("效力状态"), choices=options(Validity.choices()), default=Validity.IN_FORCE.value)
     tags = StringField(_l("标签"), validators=[Length(max=300)], description=_l("多个标签用逗号分隔"))
     owner_unit = StringField(_l("政策责任单位"), validators=[Length(max=200)])
     owner_contact = StringField(_l("咨询联系人及电话"), validators=[Length(max=200)])
@@ -102,9 +103,9 @@ class RegistrationForm(FlaskForm):
 
 class ProviderForm(FlaskForm):
     name = StringField(_l("机构名称"), validators=[DataRequired(_l("请填写机构名称")), Length(max=200)])
-    kind = SelectField(_l("服务类别"), choices=ProviderKind.choices(), validators=[DataRequired()])
+    kind = SelectField(_l("服务类别"), choices=options(ProviderKind.choices()), validators=[DataRequired()])
     services = TextAreaField(_l("服务内容"), validators=[Length(max=4000)])
-    scope_types = MultiCheckField(_l("适用项目类型（检验范围）"), choices=ProjectType.choices(),
+    scope_types = MultiCheckField(_l("适用项目类型（检验范围）"), choices=options(ProjectType.choices()),
                                   description=_l("不选表示不限"))
     qualifications = TextAreaField(_l("资质（CMA/CNAS、GLP 等）"), validators=[Length(max=2000)])
     filing_number = StringField(_l("NMPA 临床试验机构备案号"), validators=[Length(max=100)])
@@ -132,7 +133,7 @@ class ProviderForm(FlaskForm):
 
 
 class NewRequestForm(FlaskForm):
-    kind = SelectField(_l("申请事项"), choices=RequestKind.choices(), validators=[DataRequired()])
+    kind = SelectField(_l("申请事项"), choices=options(RequestKind.choices()), validators=[DataRequired()])
 
 
 def _field(f):
@@ -144,10 +145,10 @@ def _field(f):
                             description=f.help, render_kw={"inputmode": "decimal"},
                             invalid_value_message=_l("请输入数字"))
     if f.type == "choice":
-        return SelectField(f.label, choices=[("", _l("请选择")), *f.choices], validators=validators,
+        return SelectField(f.label, choices=options([("", _l("请选择")), *f.choices]), validators=validators,
                            description=f.help)
     if f.type == "yesno":
-        return RadioField(f.label, choices=list(YES_NO), validators=validators, description=f.help)
+        return RadioField(f.label, choices=options(YES_NO), validators=validators, description=f.help)
     return StringField(f.label, validators=[*validators, Length(max=300)], description=f.help)
 
 
@@ -186,7 +187,7 @@ def request_form_class(kind: RequestKind) -> type:
 
 def request_form(kind: RequestKind, providers, **kwargs):
     form = request_form_class(kind)(**kwargs)
-    form.provider_id.choices = [(0, _l("（不指定）"))] + [(p.id, f"{p.name}（{p.kind.label}）") for p in providers]
+    form.provider_id.choices = options([(0, _l("（不指定）"))] + [(p.id, f"{p.name}（{p.kind.label}）") for p in providers])
     return form
 
 
@@ -216,7 +217,7 @@ class CloseForm(FlaskForm):
     note = TextAreaField(_l("办理结果说明"), validators=[Length(max=4000)])
     granted_wan = WanField(_l("获批金额（万元）"))
     patent_number = StringField(_l("专利申请号或专利号"), validators=[Length(max=50)])
-    decision = SelectField(_l("审查结论"), choices=[("", _l("请选择")), *ReviewDecision.choices()],
+    decision = SelectField(_l("审查结论"), choices=options([("", _l("请选择")), *ReviewDecision.choices()]),
                            validators=[Optional()])
     report = FileField(_l("检验报告或结果文件"))
 

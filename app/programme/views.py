@@ -31,6 +31,7 @@ from app.projects.models import Project, ProjectType
 from forms.programme import (ArticleForm, AssignForm, AttachmentForm, CloseForm, CommentForm, HandleForm,
                              NewRequestForm, ProviderForm, PublishForm, RegistrationForm, RequestDocumentForm,
                              request_form, to_utc)
+from forms import options
 from forms.projects import ConfirmForm
 
 policy_bp = Blueprint("policy", __name__, url_prefix="/policy")
@@ -59,6 +60,8 @@ policy_bp.add_app_template_filter(_markdown, "markdown")
 @programme_bp.app_template_global()
 def programme_panel(project):
     """What a project's page shows of the programme: its requests (to those allowed) and suggested providers."""
+    if not isinstance(project, Project):  # the library shows a view of the project's visible fields
+        project = db.get_or_404(Project, project.id)
     step, providers = resource_service.suggested_providers(project)
     return {"requests": request_service.requests_of_project(project, current_user), "step": step,
             "providers": providers, "can_open": rules.may_open_request(current_user, project),
@@ -410,7 +413,7 @@ def _visible_request(request_id: int) -> SupportRequest:
 def _staff_choices():
     staff = db.session.scalars(db.select(User).where(User.role.in_(STAFF_ROLES), User.active.is_(True))
                                .order_by(User.name)).all()
-    return [(0, _("（未指派）"))] + [(u.id, u.name) for u in staff]
+    return options([(0, _("（未指派）"))] + [(u.id, u.name) for u in staff])
 
 
 def _render_request(item: SupportRequest, status: int = 200, **forms):
@@ -419,13 +422,14 @@ def _render_request(item: SupportRequest, status: int = 200, **forms):
         forms["edit_form"] = request_form(item.kind, providers, formdata=None)
         forms["edit_form"].load(item)
     document_form = forms.setdefault("document_form", RequestDocumentForm(formdata=None))
-    document_form.requirement.choices = [(d.key, d.label) for d in spec(item.kind).documents] + [("", _("其他材料"))]
+    document_form.requirement.choices = options([(d.key, d.label) for d in spec(item.kind).documents]
+                                                + [("", _("其他材料"))])
     handle_form = forms.setdefault("handle_form", HandleForm(formdata=None))
     handle_form.assignee_id.choices = _staff_choices()
     assign_form = forms.setdefault("assign_form", AssignForm(formdata=None, assignee_id=item.assignee_id or 0,
                                                              provider_id=item.provider_id or 0))
     assign_form.assignee_id.choices = _staff_choices()
-    assign_form.provider_id.choices = [(0, _("（不指定）"))] + [(p.id, p.name) for p in providers]
+    assign_form.provider_id.choices = options([(0, _("（不指定）"))] + [(p.id, p.name) for p in providers])
     forms.setdefault("comment_form", CommentForm(formdata=None))
     forms.setdefault("close_form", CloseForm(formdata=None))
     return render_template(
@@ -464,7 +468,7 @@ def edit_request(request_id):
 def upload_document(request_id):
     item = _visible_request(request_id)
     form = RequestDocumentForm()
-    form.requirement.choices = [(d.key, d.label) for d in spec(item.kind).documents] + [("", "")]
+    form.requirement.choices = options([(d.key, d.label) for d in spec(item.kind).documents] + [("", "")])
     if form.validate_on_submit():
         try:
             request_service.add_document(item, current_user, form.requirement.data or "", form.file.data)
@@ -531,7 +535,7 @@ def assign_request(request_id):
     item = _visible_request(request_id)
     form = AssignForm()
     form.assignee_id.choices = _staff_choices()
-    form.provider_id.choices = [(0, "")] + [(p.id, p.name) for p in _providers_for(item.kind)]
+    form.provider_id.choices = options([(0, "")] + [(p.id, p.name) for p in _providers_for(item.kind)])
     if form.validate_on_submit():
         request_service.assign_request(item, current_user, form.assignee_id.data or None,
                                        db.session.get(Provider, form.provider_id.data) if form.provider_id.data else None)
