@@ -126,6 +126,8 @@ MATRIX = {
     "dashboard.index": ("GET", "/dashboard/", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
     "dashboard.summary_workbook": ("GET", "/dashboard/summary.xlsx", {"anonymous": 302, "staff": 200, "admin": 200,
                                                                       "*": 403}),
+    "dashboard.save_improvements": ("POST", "/dashboard/improvements", {"anonymous": 302, "staff": 400, "admin": 400,
+                                                                         "*": 403}),  # empty text
     "dashboard.summary_report": ("GET", "/dashboard/summary.docx", {"anonymous": 302, "staff": 200, "admin": 200,
                                                                     "*": 403}),
     "matching.for_you": ("GET", "/matching/for-you", {"anonymous": 302, "enterprise": 200, "investor": 200,

@@ -53,6 +53,9 @@ class RequestFigures:
     def state_total(self, state: RequestStatus) -> int:
         return sum(self.count(k, state) for k in self.kinds)
 
+    def state_total_for(self, kind: RequestKind, state_value: str) -> int:
+        return self.counts.get((kind.value, state_value), 0)
+
 
 def _days(later: datetime, earlier: datetime) -> float:
     return (later - earlier).total_seconds() / 86400
