@@ -84,7 +84,7 @@ class ArticleForm(FlaskForm):
 
 
 class PublishForm(FlaskForm):
-    publish_at = _beijing_datetime(_l("发布时间（留空为立即发布）"))
+    publish_at = _beijing_datetime(_l("发布时间（留空则按文章设定，未设定则立即发布）"))
 
 
 class AttachmentForm(FlaskForm):

@@ -36,7 +36,7 @@ def _clean(data: dict) -> dict:
     if "validity" in values:
         values["validity"] = Validity.coerce(values["validity"]) or Validity.IN_FORCE
     if "tags" in values:
-        tags = values["tags"]
+        tags = values["tags"] or ""
         if isinstance(tags, str):
             tags = tags.replace("，", ",").replace("、", ",").split(",")
         values["tags"] = [t.strip() for t in tags if t and t.strip()][:12]
@@ -74,10 +74,10 @@ def update_article(article: Article, staff: User, data: dict) -> None:
 
 
 def publish_article(article: Article, staff: User, publish_at: datetime | None = None) -> None:
-    """Publish now, or at publish_at (the article stays hidden until then)."""
+    """Publish at publish_at, else at the time the article was scheduled for, else now (hidden until then)."""
     if publish_at is not None:
         article.publish_at = publish_at
-    elif article.publish_at is None or article.publish_at > utcnow():
+    elif article.publish_at is None:
         article.publish_at = utcnow()
     when = article.publish_at.isoformat(timespec="minutes")
     move(article, ARTICLE, "publish", staff, comment=f"{article.title} @ {when}")

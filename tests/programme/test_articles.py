@@ -190,3 +190,19 @@ def test_attachment_download_only_when_readable(app, client, staff, pdf):
     svc.publish_article(article, staff)
     db.session.commit()
     assert client.get(url).status_code == 200
+
+
+def test_the_index_is_updated_by_a_job_after_commit(app, staff, queue):
+    from app.programme.jobs import index_article
+    article = _article(staff, title="排队索引测试：生产许可现场指导")
+    svc.publish_article(article, staff)
+    assert queue.waiting(index_article) == []       # nothing before the commit
+    db.session.commit()
+    assert queue.waiting(index_article) == ["index_article"]
+    assert svc.public_articles(query="现场指导") == []
+    assert queue.run_all() >= 1
+    assert svc.public_articles(query="现场指导") == [article]
+    svc.unpublish_article(article, staff)
+    db.session.commit()
+    queue.run_all()
+    assert svc.public_articles(query="现场指导") == []
