@@ -69,6 +69,12 @@ def programme_panel(project):
 
 
 @programme_bp.app_template_global()
+def request_outcome(item) -> str:
+    """A closed request's outcome in one line (for the project's page)."""
+    return request_service.outcome_text(item)
+
+
+@programme_bp.app_template_global()
 def overdue_service_requests():
     """Overdue requests for staff's home page."""
     if not (current_user.is_authenticated and current_user.is_staff):

@@ -140,6 +140,7 @@ def test_policy_then_a_patent_request_from_start_to_outcome(new_page, accounts_a
     panel = doctor.locator("#service-requests")
     check(panel).to_contain_text("专利申报")
     check(panel).to_contain_text("已办结")
+    check(panel).to_contain_text("2026112345678.9")
     shot(doctor, "project-page")
     doctor_phone = new_page(phone=True)
     log_in(doctor_phone, accounts_and_project["doctor"])
