@@ -1,7 +1,7 @@
 """Policy and guidance (宣贯): writing, publishing, attachments, reading, searching, event registration."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from flask_babel import gettext as _
 
@@ -93,9 +93,9 @@ def unpublish_article(article: Article, staff: User, reason: str = "") -> None:
 def add_attachment(article: Article, staff: User, upload) -> ArticleAttachment:
     """Attach a PDF or Word file to an article."""
     require(is_staff(staff), _("只有服务站工作人员可以上传附件"))
-    stored, original, content_type, size = save_file(upload, f"articles/{article.id}")
-    if not original.lower().endswith((".pdf", ".doc", ".docx")):
+    if not (upload.filename or "").lower().endswith((".pdf", ".doc", ".docx")):  # checked before anything is stored
         raise ValidationError(_("政策附件只接受 PDF 或 Word 文件"), field="file")
+    stored, original, content_type, size = save_file(upload, f"articles/{article.id}")
     attachment = ArticleAttachment(article=article, original_name=original, stored_name=stored,
                                    content_type=content_type, size=size, uploaded_by_id=staff.id)
     db.session.add(attachment)
@@ -201,14 +201,3 @@ def register_for_event(article: Article, user: User, attendee_name: str, phone: 
     db.session.flush()
     audit.record("event_registration", actor=user, subject=article, comment=f"{attendee_name} ×{attendees}")
     return registration
-
-
-def cancel_registration(registration: EventRegistration, user: User) -> None:
-    require(registration.user_id == user.id, _("只能取消自己的报名"))
-    audit.record("event_registration_cancelled", actor=user, subject=registration.article,
-                 comment=registration.attendee_name)
-    db.session.delete(registration)
-
-
-def event_date(article: Article) -> date | None:
-    return article.event_starts_at.date() if article.event_starts_at else None

@@ -5,7 +5,7 @@ and the SLA clock (operations). Field types: text, textarea, number, date, choic
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 

@@ -21,7 +21,7 @@ from app.incubation import operations as incubation
 from app.incubation.models import Assessment, MilestoneKind, MilestoneStatus, Recommendation
 from app.incubation.rules import TRACKED_STATES
 from app.programme import rules
-from app.programme.kinds import SPECS, spec
+from app.programme.kinds import spec
 from app.programme.models import (OPEN_REQUEST_STATES, Provider, RequestComment, RequestDocument, RequestKind,
                                   RequestStatus, ReviewDecision, SupportRequest)
 from app.programme.operations import REQUEST
@@ -435,5 +435,3 @@ def require_view(request: SupportRequest, user) -> None:
     if not can_view(request, user):
         raise PermissionDenied(_("您无权查看该服务申请"))
 
-
-KIND_ORDER = tuple(SPECS)

@@ -26,7 +26,7 @@ from app.programme import rules
 from app.programme.kinds import choice_label, spec
 from app.programme.markdown import render as render_markdown
 from app.programme.models import (Article, ArticleAttachment, ArticleCategory, Provider, ProviderKind, RequestDocument,
-                                  RequestKind, RequestStatus, SupportRequest, Validity)
+                                  RequestKind, RequestStatus, SupportRequest)
 from app.projects.models import Project, ProjectType
 from forms.programme import (ArticleForm, AssignForm, AttachmentForm, CloseForm, CommentForm, HandleForm,
                              NewRequestForm, ProviderForm, PublishForm, RegistrationForm, RequestDocumentForm,

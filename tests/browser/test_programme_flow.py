@@ -3,7 +3,6 @@ a clinician opens a 专利申报 request, staff accept it and ask for a document
 it with the patent number, and the project's page shows the outcome; also read at phone width."""
 from __future__ import annotations
 
-import io
 import os
 import re
 

@@ -5,7 +5,6 @@ from decimal import Decimal
 import pytest
 
 from app.extensions import db
-from app.programme import requests as svc
 from app.programme.dashboard import request_figures
 from app.programme.models import RequestKind, RequestStatus, ReviewDecision, SupportRequest
 from app.projects.models import ProjectStatus
