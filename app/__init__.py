@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Feature areas, each a package with models.py and views.py (its blueprints), and jobs.py where it has jobs;
 # core holds the shared parts.
-AREAS = ("accounts", "projects", "deals", "suggestions", "incubation", "reporting", "meetings")
+AREAS = ("accounts", "projects", "deals", "suggestions", "incubation", "reporting", "meetings", "programme")
 
 
 def create_app(test_config: dict | None = None) -> Flask:

@@ -126,6 +126,8 @@ MATRIX = {
     "dashboard.index": ("GET", "/dashboard/", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
     "dashboard.summary_workbook": ("GET", "/dashboard/summary.xlsx", {"anonymous": 302, "staff": 200, "admin": 200,
                                                                       "*": 403}),
+    "dashboard.save_improvements": ("POST", "/dashboard/improvements", {"anonymous": 302, "staff": 400, "admin": 400,
+                                                                         "*": 403}),  # empty text
     "dashboard.summary_report": ("GET", "/dashboard/summary.docx", {"anonymous": 302, "staff": 200, "admin": 200,
                                                                     "*": 403}),
     "matching.for_you": ("GET", "/matching/for-you", {"anonymous": 302, "enterprise": 200, "investor": 200,
@@ -185,6 +187,60 @@ MATRIX = {
     "notifications.read_all": ("POST", "/notifications/read", {"*": 302}),
     "notifications.arrived": ("POST", "/notifications/arrived", {"anonymous": 302, "*": 400}),  # no path given
     "notifications.open_one": ("POST", "/notifications/{nid}/open", {"anonymous": 302, "*": 404}),
+    # programme services: public 政策与指南 ({article} published, {event} an open event, {draft_article} a draft)
+    "policy.index": ("GET", "/policy/", {"*": 200}),
+    "policy.handbook": ("GET", "/policy/handbook", {"*": 200}),
+    "policy.article": ("GET", "/policy/{article}", {"*": 200}),
+    "policy.attachment": ("GET", "/policy/{article}/attachments/{article_file}", {"*": 200}),
+    "policy.register": ("POST", "/policy/{event}/register", {"anonymous": 302, "*": 400}),  # empty form
+    "programme.articles": ("GET", "/programme/articles", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
+    "programme.new_article": ("GET", "/programme/articles/new", {"anonymous": 302, "staff": 200, "admin": 200,
+                                                                 "*": 403}),
+    "programme.edit_article": ("GET", "/programme/articles/{draft_article}/edit",
+                               {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
+    "programme.publish_article": ("POST", "/programme/articles/{article}/publish",  # already published: 409
+                                  {"anonymous": 302, "staff": 409, "admin": 409, "*": 403}),
+    "programme.unpublish_article": ("POST", "/programme/articles/{draft_article}/unpublish",
+                                    {"anonymous": 302, "staff": 409, "admin": 409, "*": 403}),
+    "programme.upload_attachment": ("POST", "/programme/articles/{draft_article}/attachments",
+                                    {"anonymous": 302, "staff": 400, "admin": 400, "*": 403}),
+    "programme.delete_attachment": ("POST", "/programme/articles/{article}/attachments/{article_file}/delete",
+                                    {"anonymous": 302, "staff": 302, "admin": 302, "*": 403}),
+    "programme.registrations": ("GET", "/programme/articles/{event}/registrations",
+                                {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
+    "programme.export_registrations": ("GET", "/programme/articles/{event}/registrations.xlsx",
+                                       {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
+    "programme.providers": ("GET", "/programme/resources/", {"anonymous": 302, "*": 200}),
+    "programme.provider": ("GET", "/programme/resources/{provider}", {"anonymous": 302, "*": 200}),
+    "programme.new_provider": ("GET", "/programme/resources/new", {"anonymous": 302, "staff": 200, "admin": 200,
+                                                                   "*": 403}),
+    "programme.edit_provider": ("GET", "/programme/resources/{provider}/edit",
+                                {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
+    # support requests: {request} a submitted 专利申报 on {pid} with document {request_file}; the role users are
+    # not its parties (parties are covered in tests/programme/test_request_access.py)
+    "programme.requests": ("GET", "/programme/requests/", {"anonymous": 302, "*": 200}),
+    "programme.new_request": ("GET", "/programme/projects/{pid}/requests/new",
+                              {"anonymous": 302, "staff": 200, "admin": 200, "*": 404}),
+    "programme.request": ("GET", "/programme/requests/{request}", {"anonymous": 302, "staff": 200, "admin": 200,
+                                                                   "*": 404}),
+    "programme.edit_request": ("POST", "/programme/requests/{request}",  # submitted: no longer editable
+                               {"anonymous": 302, "staff": 409, "admin": 409, "*": 404}),
+    "programme.upload_document": ("POST", "/programme/requests/{request}/documents",
+                                  {"anonymous": 302, "staff": 400, "admin": 400, "*": 404}),
+    "programme.document": ("GET", "/programme/requests/{request}/documents/{request_file}",
+                           {"anonymous": 302, "staff": 200, "admin": 200, "*": 404}),
+    "programme.submit_request": ("POST", "/programme/requests/{request}/submit",
+                                 {"anonymous": 302, "staff": 409, "admin": 409, "*": 404}),
+    "programme.handle_request": ("POST", "/programme/requests/{request}/accept",
+                                 {"anonymous": 302, "staff": 302, "admin": 302, "*": 403}),
+    "programme.assign_request": ("POST", "/programme/requests/{request}/assign",
+                                 {"anonymous": 302, "staff": 302, "admin": 302, "*": 403}),
+    "programme.close_request": ("POST", "/programme/requests/{request}/close",  # a patent closes with its number
+                                {"anonymous": 302, "staff": 400, "admin": 400, "*": 403}),
+    "programme.comment": ("POST", "/programme/requests/{request}/comments",
+                          {"anonymous": 302, "staff": 400, "admin": 400, "*": 404}),
+    "programme.from_recommendation": ("POST", "/programme/assessments/{assessment}/requests/pre_review",
+                                      {"anonymous": 302, "staff": 400, "admin": 400, "*": 403}),
 }
 
 PDF = b"%PDF-1.4\n% test\n"
@@ -236,6 +292,7 @@ def world(make_project, make_user, app):
         intent = create_intent(partner.organisation, partner, {"title": "寻找创面治疗项目", "description": "负压引流"})
         from tests.meetings.world import build_meeting
         meeting = build_meeting(make_user("staff"), project, partner)
+        programme = _programme_world(project, make_user("staff"), pdf)
     unverified = make_user("enterprise", verified=False)
     notification = db.session.scalar(db.select(Notification).where(Notification.user_id == project.owner_id))
     db.session.commit()
@@ -245,7 +302,30 @@ def world(make_project, make_user, app):
             "signed_pid": signed_project.id, "assessment": assessment.id, "milestone": milestone.id,
             "evidence": evidence.id, "batch": batch.id, "saved": saved.id, "suggestion": suggestion.id,
             "meeting": meeting["event"].id, "meeting_attachment": meeting["attachment"].id,
-            "meeting_project": meeting["project_side"].id, "meeting_appointment": meeting["appointment"].id}
+            "meeting_project": meeting["project_side"].id, "meeting_appointment": meeting["appointment"].id,
+            **programme}
+
+
+def _programme_world(project, staff, pdf) -> dict:
+    from datetime import datetime, timedelta, timezone
+
+    from app.programme import articles, requests, resources
+    from app.programme.models import RequestKind
+    article = articles.create_article(staff, {"category": "policy", "title": "实施方案"})
+    articles.publish_article(article, staff)
+    article_file = articles.add_attachment(article, staff, pdf("实施方案.pdf"))
+    draft = articles.create_article(staff, {"category": "faq", "title": "草稿"})
+    event = articles.create_article(staff, {"category": "event", "title": "宣贯会", "registration_open": True,
+                                            "event_starts_at": datetime.now(timezone.utc) + timedelta(days=9)})
+    articles.publish_article(event, staff)
+    provider = resources.create_provider(staff, {"name": "省药检院", "kind": "testing"})
+    request = requests.open_request(project, project.owner, RequestKind.PATENT, {
+        "invention_title": "装置", "patent_type": "invention", "applicants": "医院", "inventors": "林",
+        "technical_points": "要点"})
+    request_file = requests.add_document(request, project.owner, "disclosure", pdf("交底书.pdf"))
+    requests.submit_request(request, project.owner)
+    return {"article": article.id, "article_file": article_file.id, "draft_article": draft.id, "event": event.id,
+            "provider": provider.id, "request": request.id, "request_file": request_file.id}
 
 
 def test_every_route_is_in_the_matrix(app):

@@ -36,7 +36,8 @@ SCORES = {"technology": 80, "finalisation": 70, "clinical_potential": 90, "partn
 # Values for the routes' other arguments (the ids come from the world).
 FIXED = {"kind": {"audit.export": ["xlsx", "csv"], "reports.download": ["xlsx", "jsonl"]},
          "code": {"main.set_language": ["en", "zh", "fr"]},
-         "filename": {"static": ["css/app.css", "js/app.js"], "bootstrap.static": ["css/bootstrap.min.css"]}}
+         "filename": {"static": ["css/app.css", "js/app.js"], "bootstrap.static": ["css/bootstrap.min.css"]},
+         "fmt": {"programme.export_registrations": ["xlsx", "csv", "pdf"]}}
 
 # Listing pages also walked with their filters.
 QUERIES = {"review.queue": ["?status=returned", "?status=rejected"], "library.index": ["?q=负压", "?page=2"],
@@ -44,6 +45,8 @@ QUERIES = {"review.queue": ["?status=returned", "?status=rejected"], "library.in
            "reports.new": ["?unreported=1"], "dashboard.index": ["?from=2020-01-01&to=2030-12-31", "?from=x"],
            "matching.board": ["?status=all"], "demands.index": ["?q=创面"], "audit.index": ["?action=view_partner"],
            "meetings.invite": ["?project_type=active&city=福州&kind=enterprise&q=公司", "?stage=bogus"]}
+           "policy.index": ["?q=注册检验", "?category=event"], "programme.providers": ["?kind=testing&q=CNAS"],
+           "programme.requests": ["?status=submitted&mine=1"], "programme.new_request": ["?kind=testing"]}
 
 
 def pdf(name: str) -> FileStorage:
@@ -161,6 +164,7 @@ def world(app, make_user, make_project, staff):
     with app.test_request_context():
         scheduled = build_meeting(staff, published, partner, title="已发布日程的推进会议")
         held = build_meeting(staff, listed("推进会议洽谈的项目"), partner, held=True, title="已举行的推进会议")
+    programme = _programme_world(staff, owner, published, incubating)
     db.session.commit()
 
     # Unread notifications stay unread whatever page they point to is opened.
@@ -184,7 +188,39 @@ def world(app, make_user, make_project, staff):
         "event_id": [scheduled["event"].id, held["event"].id],
         "participant_id": [m[side].id for m in (scheduled, held) for side in ("project_side", "organisation_side")],
         ("attachment_id", "event_id"): [(m["attachment"].id, m["event"].id) for m in (scheduled, held)],
+        **programme,
     }
+
+
+def _programme_world(staff, owner, published, incubating) -> dict:
+    """Articles (draft, published with a file, a scheduled event), providers, requests in several states."""
+    from datetime import datetime, timezone
+
+    from app.programme import articles, requests, resources
+    from app.programme.models import RequestKind
+    draft = articles.create_article(staff, {"category": "policy", "title": "草稿政策"})
+    policy = articles.create_article(staff, {"category": "policy", "title": "注册检验随送随检", "body": "**正文**"})
+    articles.publish_article(policy, staff)
+    attachment = articles.add_attachment(policy, staff, pdf("实施方案.pdf"))
+    event = articles.create_article(staff, {"category": "event", "title": "宣贯会", "registration_open": True,
+                                            "event_starts_at": datetime(2030, 1, 1, tzinfo=timezone.utc)})
+    articles.publish_article(event, staff)
+    articles.register_for_event(event, owner, "林医生", "13800138000")
+    scheduled = articles.create_article(staff, {"category": "notice", "title": "定时通知"})
+    articles.publish_article(scheduled, staff, datetime(2030, 1, 1, tzinfo=timezone.utc))
+    lab = resources.create_provider(staff, {"name": "省药检院", "kind": "testing", "qualifications": "CMA CNAS"})
+    hidden = resources.create_provider(staff, {"name": "停用机构", "kind": "cmo", "active": False})
+    draft_request = requests.open_request(published, owner, RequestKind.PATENT)
+    sent = requests.open_request(incubating, owner, RequestKind.PRE_REVIEW,
+                                 {"product_name": "治疗仪", "questions": "分类"})
+    document = requests.add_document(sent, owner, "technical_file", pdf("资料.pdf"))
+    requests.submit_request(sent, owner)
+    requests.accept_request(sent, staff)
+    requests.add_comment(sent, staff, "请补充")
+    return {"article_id": [draft.id, policy.id, event.id, scheduled.id],
+            ("article_id", "attachment_id"): [(policy.id, attachment.id)],
+            "provider_id": [lab.id, hidden.id], "request_id": [draft_request.id, sent.id],
+            ("document_id", "request_id"): [(document.id, sent.id)]}
 
 
 def urls(app, world) -> list[tuple[str, str]]:

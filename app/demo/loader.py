@@ -38,6 +38,7 @@ from app.deals import operations as negotiation
 from app.deals import operations as signing
 from app.deals.models import DeclineReason, Intent, IntentStatus, Interest
 from app.demo import meetings as demo_meetings
+from app.demo import programme as programme_demo
 from app.extensions import db
 from app.incubation import operations as incubation
 from app.incubation.models import Indicator, Milestone, MilestoneKind, MilestoneStatus
@@ -275,6 +276,8 @@ def load_demo() -> dict[str, int]:
             summary = loader.run()
         finally:
             event.remove(session, "before_flush", loader.clock.before_flush)
+        # Policy articles and service providers (their own counts are not part of the summary).
+        programme_demo.load(db.session.scalar(db.select(User).where(User.email == STAFF[0])))
         # Demo addresses are on the reserved .test domain: no mail leaves for them.
         mail.discard_pending()
         return summary

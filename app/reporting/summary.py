@@ -142,7 +142,7 @@ SUBHEADING_SIZE = Pt(12)
 TABLE_SIZE = Pt(10.5)   # 五号
 
 
-def summary_docx(figures: DashboardFigures) -> bytes:
+def summary_docx(figures: DashboardFigures, requests=None, improvements: str = "") -> bytes:
     """The Word report: title, period, a generated narrative, then each figure as a heading and a table."""
     document = Document()
     section = document.sections[0]
@@ -214,7 +214,22 @@ def summary_docx(figures: DashboardFigures) -> bytes:
     else:
         _body(document, f"截至 {figures.today.isoformat()}，没有逾期未完成的里程碑。")
 
-    _heading(document, "八、统计口径说明")
+    if requests is not None:
+        _heading(document, "八、服务申请办理情况")
+        _body(document, f"本期提交服务申请 {requests.total} 件，受理用时中位数 {days_text(requests.median_days_to_accept)} 天，"
+                        f"办结用时中位数 {days_text(requests.median_days_to_close)} 天，获批补助与奖励合计 {requests.granted_wan} 万元，"
+                        f"逾期未办 {len(requests.overdue)} 件。")
+        rows = [(k.label, requests.kind_total(k), requests.state_total_for(k, "closed"))
+                for k in requests.kinds if requests.kind_total(k)]
+        if rows:
+            _table(document, ("事项", "申请（件）", "已办结（件）"), rows)
+        _heading(document, "九、问题分析与改进建议")
+        for line in (improvements or "").splitlines():
+            if line.strip():
+                _body(document, line.strip())
+        _heading(document, "十、统计口径说明")
+    else:
+        _heading(document, "八、统计口径说明")
     for number, text in enumerate(DEFINITIONS, 1):
         _body(document, f"{number}. {text}")
 

@@ -16,12 +16,15 @@ from app.core.templating import beijing_time
 from app.extensions import db
 from app.incubation.operations import beijing_today
 from app.meetings.operations import programme_figures as meeting_figures
+from app.programme.dashboard import request_figures
 from app.reporting import audit_viewer as audit_log
+from app.reporting import improvements
 from app.reporting import batches as reporting
 from app.reporting.dashboard import Period, PeriodError, dashboard_figures, parse_period, this_year
 from app.reporting.exports import JSONL_MIMETYPE, XLSX_MIMETYPE, columns
 from app.reporting.models import ReportBatch
 from app.reporting.summary import REPORT_TITLE, summary_docx, summary_xlsx
+from forms.programme import ImprovementsForm
 from forms.projects import ConfirmForm
 
 dashboard_bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -36,12 +39,16 @@ def _period() -> tuple[Period, str]:
         return Period(), str(error)
 
 
-def _page(period: Period, error: str = ""):
+def _page(period: Period, error: str = "", improvements_form=None):
     today = beijing_today()
-    return render_template("dashboard/index.html", figures=dashboard_figures(period, today), period=period,
-                           error=error, this_year=this_year(today), meetings=meeting_figures(),
+    figures, requests = dashboard_figures(period, today), request_figures(period.contains, today)
+    text, edited = improvements.current(period.label, figures, requests)
+    improvements_form = improvements_form or ImprovementsForm(formdata=None, text=text)
+    return render_template("dashboard/index.html", figures=figures, period=period,
+                           error=error, this_year=this_year(today), requests=requests, meetings=meeting_figures(),
+                           improvements_form=improvements_form, improvements_edited=edited,
                            form_from=request.args.get("from", ""), form_to=request.args.get("to", "")), \
-        400 if error else 200
+        400 if error or improvements_form.errors else 200
 
 
 @dashboard_bp.route("/")
@@ -56,7 +63,10 @@ def _download(build, extension: str, mimetype: str):
     if error:
         return _page(period, error)
     with force_locale("zh"):  # the evaluation is filed in Chinese, whatever the interface language
-        data = build(dashboard_figures(period, beijing_today()))
+        today = beijing_today()
+        figures, requests = dashboard_figures(period, today), request_figures(period.contains, today)
+        data = build(figures) if build is summary_xlsx else build(
+            figures, requests=requests, improvements=improvements.current(period.label, figures, requests)[0])
         name = f"{REPORT_TITLE}-{period.label.replace(' ', '')}.{extension}"
     response = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)
     response.headers["Cache-Control"] = "private, no-store"
@@ -67,6 +77,19 @@ def _download(build, extension: str, mimetype: str):
 @staff_required
 def summary_workbook():
     return _download(summary_xlsx, "xlsx", XLSX_MIMETYPE)
+
+
+@dashboard_bp.route("/improvements", methods=["POST"])
+@staff_required
+def save_improvements():
+    """Staff edit the drafted 问题分析与改进建议 before the report is exported."""
+    period, error = _period()
+    form = ImprovementsForm()
+    if error or not form.validate_on_submit():
+        return _page(period, error, form)
+    improvements.save(period.label, form.text.data, current_user)
+    flash(_("问题分析与改进建议已保存，导出的 Word 报告将使用此内容"), "success")
+    return redirect(url_for(".index", **period.query_args()) + "#block-improvements")
 
 
 @dashboard_bp.route("/summary.docx")

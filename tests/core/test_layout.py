@@ -10,7 +10,7 @@ from app.core.exchange import EXCHANGE_KEYS, OPTION_KEYS
 from app.projects.models import ENUM_FIELDS
 
 ROOT = Path(__file__).resolve().parents[2]
-AREAS = ("accounts", "projects", "deals", "suggestions", "incubation", "reporting", "meetings")
+AREAS = ("accounts", "projects", "deals", "suggestions", "incubation", "reporting", "meetings", "programme")
 
 
 def _module_name(path: Path) -> str:
