@@ -146,3 +146,28 @@ def test_cli_schedule(tmp_path):
     run = subprocess.run([sys.executable, "-m", "matching", "schedule", str(path)], cwd=REPO,
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and "'tables' must be a non-negative integer" in run.stderr
+
+
+def test_even_spread_breaks_remaining_ties():
+    """Three mutual meetings either way; the even schedule gives p2 its one meeting instead of p1 a third."""
+    people = [person("p1", "project"), person("p2", "project")] + \
+        [person(o, "organisation", cap=1) for o in ("o1", "o2", "o3")]
+    marks = [want("p1", o) for o in ("o1", "o2", "o3")] + [want(o, "p1") for o in ("o1", "o2", "o3")] + \
+        [want("p2", "o1"), want("o1", "p2")]
+    for order in (marks, marks[::-1]):
+        schedule = solve(instance(n_slots=3, tables=3, participants=people, marks=order))
+        assert pairs(schedule) == {("p2", "o1"), ("p1", "o2"), ("p1", "o3")}
+
+
+def test_relaxation_gap_is_closed_by_the_full_model():
+    """Caps let both mutual pairs in, but they can only meet in s0 and s0 has one table: the exact model knows."""
+    people = [person("p1", "project", unavailable=["s1"]), person("o1", "organisation", unavailable=["s1"]),
+              person("p2", "project", unavailable=["s1"]), person("o2", "organisation", unavailable=["s1"]),
+              person("p3", "project")]
+    marks = [want("p1", "o1"), want("o1", "p1"), want("p2", "o2"), want("o2", "p2"), want("p3", "o1")]
+    schedule = solve(instance(n_slots=2, tables=1, participants=people, marks=marks))
+    report = schedule["report"]
+    assert (report["mutual_scheduled"], report["one_sided_scheduled"]) == (1, 0)
+    assert report["mutual_bound"] == 2 and report["stage"] == "full" and report["proven_optimal"] is True
+    assert len(schedule["unscheduled"]) == 2
+    assert {u["why"] for u in schedule["unscheduled"]} <= {"slots_taken", "table_full"}
