@@ -29,11 +29,14 @@ unranked want 2; open 1), (4) an even spread: the k-th meeting of a participant 
 
 Method (all exact solvers, OR-Tools, one worker and a fixed seed: same input, same output).
 Stage 1 chooses the pairs: a min-cost flow (source → project → organisation → sink, capacities = each
-side's meetings left, min(cap, free slots), total ≤ free (slot, table) cells) with one integer weight per
-pair that orders tiers (1)–(3) strictly; flows are integral, so this is the exact optimum of tiers 1–3 of
-the *relaxation* that forgets which slots each side can attend. CP-SAT then maximises tier (4) over the
-pairs with tiers 1–3 held at that optimum (hinted with the flow). Stage 2 places the chosen pairs into
-slots: first-fit (most constrained pairs first), then, if pairs are left over, CP-SAT. When every chosen
+side's meetings left, min(cap, free slots), total ≤ free (slot, table) cells). Each pair arc carries one
+integer weight that orders tiers (1)–(3) strictly, and each participant's capacity is split into unit
+arcs, the k-th costing k − 1 (convex, tier 4, strictly below the others). Flows are integral, so this is
+the exact lexicographic optimum of the *relaxation* that forgets which slots each side can attend (when
+the weights would overflow 64-bit costs, tier 4 is dropped from the flow and, if need be, tiers 1–3 go
+to the full model below). Stage 2 places the chosen pairs into slots: first-fit (most constrained pairs
+first), ejection chains for the pairs left over (move up to three levels of meetings out of the way,
+within a fixed count of tries), then, if pairs are still left, CP-SAT. When every chosen
 pair is placed the schedule is optimal for tiers 1–3 of the real problem (it reaches the relaxation's
 bound): ``proven_optimal`` true, ``stage`` "two_stage". Otherwise, on instances small enough, one CP-SAT
 model over every candidate pair × common slot solves the tiers one after another (``stage`` "full";
@@ -73,6 +76,7 @@ WHY = ("declined", "cap_reached", "no_common_slot", "slots_taken", "table_full",
 
 FULL_MODEL_LIMIT = 60_000          # candidate pair × slot literals above which the full CP-SAT model is skipped
 DETERMINISTIC_LIMIT = 20.0         # CP-SAT deterministic time per solve (deterministic, unlike wall time)
+PLACE_LIMIT = 5.0                  # CP-SAT deterministic time for stage 2 when ejection chains leave pairs out
 WALL_FUSE = 60.0                   # wall-clock safety net per solve
 
 
@@ -376,31 +380,92 @@ def _evenness_terms(model, degree: dict[int, object], room: list[int], horizon: 
     return terms
 
 
-def _first_fit(problem: Problem, order: list[int], busy: set, table_left: list[int]) -> dict[int, int]:
-    """Place pairs in the given order into the first slot where both sides are free and a table is left."""
-    placed = {}
-    for k in order:
-        pair = problem.pairs[k]
-        for s in pair.slots:
-            if table_left[s] > 0 and (pair.project, s) not in busy and (pair.org, s) not in busy:
-                placed[k] = s
-                table_left[s] -= 1
-                busy.add((pair.project, s))
-                busy.add((pair.org, s))
-                break
-    return placed
-
-
 def _fixed_busy(problem: Problem) -> set:
     return {(who, s) for p, o, s, _t, _k in problem.fixed for who in (p, o)}
 
 
+class _Placement:
+    """Pairs in slots with undo: who sits where, tables left per slot; fixed meetings are immovable."""
+
+    FIXED = -1
+
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        self.slot_of: dict[int, int] = {}
+        self.occupant: dict[tuple[int, int], int] = {(who, s): self.FIXED for who, s in _fixed_busy(problem)}
+        self.left = _table_left(problem)
+        self.in_slot: dict[int, set[int]] = defaultdict(set)
+        self.log: list[tuple[str, int, int]] = []
+
+    def free(self, k: int, s: int) -> bool:
+        pair = self.problem.pairs[k]
+        return self.left[s] > 0 and (pair.project, s) not in self.occupant and (pair.org, s) not in self.occupant
+
+    def put(self, k: int, s: int) -> None:
+        pair = self.problem.pairs[k]
+        self.slot_of[k] = s
+        self.occupant[(pair.project, s)] = self.occupant[(pair.org, s)] = k
+        self.left[s] -= 1
+        self.in_slot[s].add(k)
+        self.log.append(("put", k, s))
+
+    def take(self, k: int) -> None:
+        pair, s = self.problem.pairs[k], self.slot_of.pop(k)
+        del self.occupant[(pair.project, s)], self.occupant[(pair.org, s)]
+        self.left[s] += 1
+        self.in_slot[s].discard(k)
+        self.log.append(("take", k, s))
+
+    def undo(self, mark: int) -> None:
+        while len(self.log) > mark:
+            action, k, s = self.log.pop()
+            if action == "put":
+                self.take(k)
+            else:
+                self.put(k, s)
+            self.log.pop()
+
+    def insert(self, k: int, depth: int, budget: list[int]) -> bool:
+        """Place k, moving at most ``depth`` levels of meetings that stand in its way (ejection chains)."""
+        pair = self.problem.pairs[k]
+        for s in pair.slots:
+            if self.free(k, s):
+                self.put(k, s)
+                return True
+        if depth == 0:
+            return False
+        for s in pair.slots:
+            blockers = {self.occupant.get((pair.project, s)), self.occupant.get((pair.org, s))} - {None}
+            if self.FIXED in blockers:
+                continue
+            # a full slot without blockers: one of its meetings has to go elsewhere
+            options = [sorted(blockers)] if blockers else [[m] for m in sorted(self.in_slot[s])]
+            for moved in options:
+                if budget[0] <= 0:
+                    return False
+                budget[0] -= 1
+                mark = len(self.log)
+                for m in moved:
+                    self.take(m)
+                self.put(k, s)
+                if all(self.insert(m, depth - 1, budget) for m in moved):
+                    return True
+                self.undo(mark)
+        return False
+
+
 def _place(problem: Problem, chosen: list[int], weights: tuple[int, int, int]) -> dict[int, int]:
-    """Stage 2: chosen pairs into slots; first-fit, most constrained first; CP-SAT when some are left over."""
+    """Stage 2: chosen pairs into slots: first-fit (most constrained first), ejection chains, then CP-SAT."""
     order = sorted(chosen, key=lambda k: (len(problem.pairs[k].slots), -_pair_weight(problem.pairs[k], weights), k))
-    placed = _first_fit(problem, order, _fixed_busy(problem), _table_left(problem))
-    if len(placed) == len(chosen):
+    placement = _Placement(problem)
+    left_over = [k for k in order if not placement.insert(k, 0, [0])]
+    budget = [20_000]                       # a count, not a clock: the same input takes the same path
+    left_over = [k for k in left_over if not placement.insert(k, 3, budget)]
+    placed = dict(placement.slot_of)
+    if not left_over:
         return placed
+    n = len(chosen) + 1
+    weight = {k: (n if problem.pairs[k].kind == "mutual" else 0) + 1 for k in chosen}
     model = cp_model.CpModel()
     x = {(k, s): model.NewBoolVar("") for k in chosen for s in problem.pairs[k].slots}
     by_person_slot, by_slot, by_pair = defaultdict(list), defaultdict(list), defaultdict(list)
@@ -414,14 +479,13 @@ def _place(problem: Problem, chosen: list[int], weights: tuple[int, int, int]) -
     left = _table_left(problem)
     for s, lits in by_slot.items():
         model.Add(sum(lits) <= left[s])
-    model.Maximize(sum(_pair_weight(problem.pairs[k], weights) * var for (k, s), var in x.items()))
+    model.Maximize(sum(weight[k] * var for (k, s), var in x.items()))
     for (k, s), var in x.items():
         model.AddHint(var, placed.get(k) == s)
-    solver = _solver()
+    solver = _solver(PLACE_LIMIT)
     if solver.Solve(model) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         better = {k: s for (k, s), var in x.items() if solver.Value(var)}
-        if sum(_pair_weight(problem.pairs[k], weights) for k in better) > \
-                sum(_pair_weight(problem.pairs[k], weights) for k in placed):
+        if sum(weight[k] for k in better) > sum(weight[k] for k in placed):
             return better
     return placed
 

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ortools.sat.python import cp_model
 
-from matching.schedule import blocking_pairs, greedy, solve
+from matching.schedule import blocking_pairs, greedy, preference, solve
 
 SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -72,9 +72,30 @@ def _kind(marks, p, o):
     return "mutual" if a == b == "want" else "one_sided" if "want" in (a, b) else None
 
 
-def _optimum(instance) -> tuple[int, int]:
-    """(most mutual meetings, then most meetings) of any valid schedule keeping the fixed ones: plain CP-SAT."""
+def _preferences(instance) -> dict:
+    """(a, b) → how much a values meeting b, by matching.schedule.preference over a's dense rank order."""
+    ranks = {}
+    for m in instance["marks"]:
+        if m["mark"] == "want" and m["rank"] is not None:
+            ranks.setdefault(m["from"], set()).add(m["rank"])
+    out = {}
+    for m in instance["marks"]:
+        position = sorted(ranks[m["from"]]).index(m["rank"]) + 1 if m["mark"] == "want" and m["rank"] else None
+        out[m["from"], m["to"]] = preference(m["mark"], position)
+    return out
+
+
+def _value(instance, meetings) -> int:
+    prefs = _preferences(instance)
+    return sum(prefs.get((m["project"], m["organisation"]), 1) + prefs.get((m["organisation"], m["project"]), 1)
+               for m in meetings)
+
+
+def _optimum(instance) -> tuple[int, int, int]:
+    """(most mutual meetings, then most meetings, then best preference) of any valid schedule keeping the fixed
+    ones: a plain CP-SAT model, tier after tier."""
     marks = _marks(instance)
+    prefs = _preferences(instance)
     people = {p["id"]: p for p in instance["participants"]}
     slots = [s["id"] for s in instance["slots"]]
     fixed = instance["fixed"]
@@ -118,7 +139,11 @@ def _optimum(instance) -> tuple[int, int]:
     model.Add(mutual >= best_mutual)
     model.Maximize(sum(x.values()))
     assert solver.Solve(model) == cp_model.OPTIMAL
-    return best_mutual + fixed_mutual, round(solver.ObjectiveValue()) + len(fixed)
+    best_total = round(solver.ObjectiveValue())
+    model.Add(sum(x.values()) >= best_total)
+    model.Maximize(sum((prefs.get((p, o), 1) + prefs.get((o, p), 1)) * v for (p, o, s), v in x.items()))
+    assert solver.Solve(model) == cp_model.OPTIMAL
+    return best_mutual + fixed_mutual, best_total + len(fixed), round(solver.ObjectiveValue()) + _value(instance, fixed)
 
 
 def assert_valid(instance, schedule, maximal: bool = True):
@@ -186,13 +211,14 @@ def _without_seconds(schedule):
 def test_schedule_is_valid_maximal_and_optimal(instance):
     schedule = solve(instance)
     assert_valid(instance, schedule)
-    mutual, total = _optimum(instance)
+    mutual, total, value = _optimum(instance)
     report = schedule["report"]
     assert report["proven_optimal"] is True
     assert report["mutual_scheduled"] == sum(1 for m in schedule["meetings"] if m["kind"] == "mutual")
     assert sum(1 for m in schedule["meetings"]
                if _kind(_marks(instance), m["project"], m["organisation"]) == "mutual") == mutual
     assert len(schedule["meetings"]) == total
+    assert report["preference"] == _value(instance, schedule["meetings"]) == value
     assert report["blocking_pairs"] == blocking_pairs(instance, schedule)
     assert {(u["project"], u["organisation"]) for u in schedule["unscheduled"]}.isdisjoint(
         {(m["project"], m["organisation"]) for m in schedule["meetings"]})
