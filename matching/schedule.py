@@ -74,8 +74,9 @@ MARKS = ("want", "open", "no")
 KINDS = ("mutual", "one_sided", "staff")
 WHY = ("declined", "cap_reached", "no_common_slot", "slots_taken", "table_full", "not_selected")
 
-FULL_MODEL_LIMIT = 60_000          # candidate pair × slot literals above which the full CP-SAT model is skipped
+FULL_MODEL_LIMIT = 40_000          # candidate pair × slot literals above which the full CP-SAT model is skipped
 DETERMINISTIC_LIMIT = 20.0         # CP-SAT deterministic time per solve (deterministic, unlike wall time)
+FULL_BUDGET = (2.0, 1.0, 0.6, 0.4)  # the full model's deterministic time for tiers 1, 2, 3, 4
 PLACE_LIMIT = 5.0                  # CP-SAT deterministic time for stage 2 when ejection chains leave pairs out
 WALL_FUSE = 60.0                   # wall-clock safety net per solve
 
@@ -454,7 +455,7 @@ class _Placement:
         return False
 
 
-def _place(problem: Problem, chosen: list[int], weights: tuple[int, int, int]) -> dict[int, int]:
+def _place(problem: Problem, chosen: list[int], weights: tuple[int, int, int], exact_next: bool) -> dict[int, int]:
     """Stage 2: chosen pairs into slots: first-fit (most constrained first), ejection chains, then CP-SAT."""
     order = sorted(chosen, key=lambda k: (len(problem.pairs[k].slots), -_pair_weight(problem.pairs[k], weights), k))
     placement = _Placement(problem)
@@ -462,7 +463,7 @@ def _place(problem: Problem, chosen: list[int], weights: tuple[int, int, int]) -
     budget = [20_000]                       # a count, not a clock: the same input takes the same path
     left_over = [k for k in left_over if not placement.insert(k, 3, budget)]
     placed = dict(placement.slot_of)
-    if not left_over:
+    if not left_over or exact_next:         # the full model will start from here anyway
         return placed
     n = len(chosen) + 1
     weight = {k: (n if problem.pairs[k].kind == "mutual" else 0) + 1 for k in chosen}
@@ -490,8 +491,15 @@ def _place(problem: Problem, chosen: list[int], weights: tuple[int, int, int]) -
     return placed
 
 
-def _full_model(problem: Problem, room: list[int], hint: dict[int, int]) -> tuple[dict[int, int], bool]:
-    """Every candidate pair × common slot in one CP-SAT model, the four tiers solved one after another."""
+def _full_model(problem: Problem, room: list[int], hint: dict[int, int],
+                bounds: tuple[int, ...]) -> tuple[dict[int, int], int]:
+    """Every candidate pair × common slot in one CP-SAT model, the four tiers solved one after another.
+
+    Returns the placement and how many tiers, in order, are proven optimal (0–4). ``bounds`` are stage 1's
+    values of tiers 1–3 (fixed meetings aside): while every earlier tier reached its bound, the next bound
+    is valid too (the flow is the lexicographic optimum of a relaxation), and a tier that reaches its bound
+    is proven without search.
+    """
     model = cp_model.CpModel()
     x = {(k, s): model.NewBoolVar("") for k, pair in enumerate(problem.pairs)
          if room[pair.project] and room[pair.org] for s in pair.slots}
@@ -510,27 +518,37 @@ def _full_model(problem: Problem, room: list[int], hint: dict[int, int]) -> tupl
     left = _table_left(problem)
     for s, lits in by_slot.items():
         model.Add(sum(lits) <= left[s])
-    tiers = [sum(var for (k, s), var in x.items() if problem.pairs[k].kind == "mutual"),
-             sum(x.values()),
-             sum(problem.pairs[k].pref * var for (k, s), var in x.items())]
+    mutual = sum(var for (k, s), var in x.items() if problem.pairs[k].kind == "mutual")
+    tiers = [mutual, sum(x.values()), sum(problem.pairs[k].pref * var for (k, s), var in x.items())]
+    value_of = [lambda placed: sum(1 for k in placed if problem.pairs[k].kind == "mutual"), len,
+                lambda placed: sum(problem.pairs[k].pref for k in placed)]
     tiers.append(sum(_evenness_terms(model, {i: sum(lits) for i, lits in by_person.items()}, room,
                                      len(problem.slot_ids))))
     current = dict(hint)
-    proven = True
-    for tier in tiers:
+    proven = 0
+    bounds = list(bounds)
+    for tier, share in zip(tiers, FULL_BUDGET):
+        bound = bounds[proven] if proven < len(bounds) else None
+        if bound is not None and value_of[proven](current) == bound:
+            proven += 1
+            model.Add(tier >= bound)
+            continue
+        if bound is not None:
+            model.Add(tier <= bound)
         model.ClearHints()
         for (k, s), var in x.items():
             model.AddHint(var, current.get(k) == s)
         model.Maximize(tier)
-        solver = _solver()
+        solver = _solver(share)
         status = solver.Solve(model)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return current, False
-        current = {k: s for (k, s), var in x.items() if solver.Value(var)}
-        value = int(solver.ObjectiveValue())
-        if status != cp_model.OPTIMAL:
-            proven = False
             break
+        current = {k: s for (k, s), var in x.items() if solver.Value(var)}
+        value = round(solver.ObjectiveValue())
+        if status != cp_model.OPTIMAL and value != bound:
+            break
+        proven += 1
+        bounds = bounds if value == bound else []       # a lower tier value voids the later bounds
         model.Add(tier >= value)
     return current, proven
 
@@ -654,30 +672,30 @@ def solve(instance: dict) -> dict:
     validate(instance)
     problem = _problem(instance)
     room = _room(problem)
-    stage, proven = "two_stage", True
-    chosen = bound = None
+    fixed_mutual = sum(1 for p, o, *_ in problem.fixed if _kind(problem, p, o) == "mutual")
     for spread in (True, False):            # tier 4 in the flow unless its weights overflow 64-bit costs
         weights = _tier_weights(problem, room, spread)
         chosen = _choose_pairs(problem, room, weights, spread)
         if chosen is not None:
             break
-    if chosen is None:                      # even tiers 1–3 overflow: the full CP-SAT model does everything
-        chosen, proven = [], False
+    # stage 1's mutual count is an upper bound for the real problem (None: the flow could not run)
+    new_bound = None if chosen is None else sum(1 for k in chosen if problem.pairs[k].kind == "mutual")
+    small = sum(len(pair.slots) for pair in problem.pairs) <= FULL_MODEL_LIMIT
+    placed = _place(problem, chosen, weights, exact_next=small) if chosen else {}
+    if chosen is not None and len(placed) == len(chosen):
+        stage, proven, mutual_proven = "two_stage", True, True
+    elif small:
+        bounds = () if chosen is None else (new_bound, len(chosen), sum(problem.pairs[k].pref for k in chosen))
+        placed, tiers = _full_model(problem, room, _fill(problem, room, dict(placed)), bounds)
+        stage, proven, mutual_proven = "full", tiers >= 3, tiers >= 1
     else:
-        bound = sum(1 for k in chosen if problem.pairs[k].kind == "mutual") + \
-            sum(1 for p, o, *_ in problem.fixed if _kind(problem, p, o) == "mutual")
-    placed = _place(problem, chosen, weights) if chosen else {}
-    if len(placed) < len(chosen) or not proven:
-        literals = sum(len(pair.slots) for pair in problem.pairs)
-        if literals <= FULL_MODEL_LIMIT:
-            placed, proven = _full_model(problem, room, placed)
-            stage = "full"
-        else:
-            stage, proven = "two_stage_partial", False
+        stage, proven = "two_stage_partial", False
+        mutual_proven = new_bound == sum(1 for k in placed if problem.pairs[k].kind == "mutual")
     placed = _fill(problem, room, placed)
     meetings = _tables(problem, placed)
+    bound = None if new_bound is None else new_bound + fixed_mutual
     return _schedule(problem, meetings, started, {"mutual_bound": bound, "proven_optimal": proven,
-                                                  "stage": stage})
+                                                  "mutual_optimal": mutual_proven, "stage": stage})
 
 
 def blocking_pairs(instance: dict, schedule: dict) -> int:
