@@ -707,8 +707,11 @@ def blocking_pairs(instance: dict, schedule: dict) -> int:
     return _blocking(problem, meetings)
 
 
-def greedy(instance: dict) -> dict:
-    """The b2match-style baseline: want-requests in arrival order, each in the first free common slot."""
+def greedy(instance: dict, mutual_first: bool = False) -> dict:
+    """The b2match-style baseline: want-requests in arrival order, each in the first free common slot.
+
+    ``mutual_first``: the stronger first-fit that takes the requests of mutual pairs before the others.
+    """
     started = time.perf_counter()
     validate(instance)
     problem = _problem(instance)
@@ -718,13 +721,18 @@ def greedy(instance: dict) -> dict:
     busy, left = _fixed_busy(problem), _table_left(problem)
     count = defaultdict(int)
     placed = {}
+    requests = []
     for m in instance.get("marks", []):
         if m["mark"] != "want":
             continue
         a, b = index[m["from"]], index[m["to"]]
-        key = (a, b) if problem.side[a] == "project" else (b, a)
-        k = by_pair.get(key)
-        if k is None or k in placed:
+        k = by_pair.get((a, b) if problem.side[a] == "project" else (b, a))
+        if k is not None:
+            requests.append(k)
+    if mutual_first:
+        requests.sort(key=lambda k: problem.pairs[k].kind != "mutual")
+    for k in requests:
+        if k in placed:
             continue
         pair = problem.pairs[k]
         if count[pair.project] >= room[pair.project] or count[pair.org] >= room[pair.org]:
@@ -741,7 +749,8 @@ def greedy(instance: dict) -> dict:
                        for k, s in placed.items()], key=lambda m: (m[2], m[0]))
     meetings = _greedy_tables(problem, meetings)
     return _schedule(problem, meetings, started, {"mutual_bound": None, "proven_optimal": False,
-                                                  "stage": "greedy"})
+                                                  "mutual_optimal": False,
+                                                  "stage": "greedy_mutual_first" if mutual_first else "greedy"})
 
 
 def _greedy_tables(problem: Problem, meetings: list) -> list:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -171,3 +172,21 @@ def test_relaxation_gap_is_closed_by_the_full_model():
     assert report["mutual_bound"] == 2 and report["stage"] == "full" and report["proven_optimal"] is True
     assert len(schedule["unscheduled"]) == 2
     assert {u["why"] for u in schedule["unscheduled"]} <= {"slots_taken", "table_full"}
+
+
+def test_cli_output_does_not_depend_on_hash_seed(tmp_path):
+    """Same instance, different PYTHONHASHSEED, separate processes: the same schedule (timing aside)."""
+    people = [person(f"p{i}", "project", cap=2, unavailable=["s1"] if i % 3 == 0 else []) for i in range(6)] + \
+        [person(f"o{i}", "organisation", cap=3) for i in range(4)]
+    marks = [want(f"p{i}", f"o{j}", rank=j + 1) for i in range(6) for j in range(4) if (i + j) % 2 == 0] + \
+        [want(f"o{j}", f"p{i}") for i in range(6) for j in range(4) if (i * j) % 3 == 0]
+    path = tmp_path / "instance.json"
+    path.write_text(json.dumps(instance(n_slots=3, tables=2, participants=people, marks=marks)), encoding="utf-8")
+    outputs = []
+    for seed in ("1", "2"):
+        run = subprocess.run([sys.executable, "-m", "matching", "schedule", str(path)], cwd=REPO, check=True,
+                             capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONHASHSEED": seed})
+        document = json.loads(run.stdout)
+        document["report"].pop("seconds")
+        outputs.append(document)
+    assert outputs[0] == outputs[1] and outputs[0]["meetings"]
