@@ -251,20 +251,20 @@ def _problem(instance: dict) -> Problem:
     busy = {(who, s) for p, o, s, _t, _k in problem.fixed for who in (p, o)}
     fixed_pairs = {(p, o) for p, o, *_ in problem.fixed}
     table_left = _table_left(problem)
-    projects = [i for i, s in enumerate(problem.side) if s == "project"]
-    orgs = [i for i, s in enumerate(problem.side) if s == "organisation"]
-    for p in projects:
-        for o in orgs:
-            if (p, o) in fixed_pairs:
-                continue
-            kind = _kind(problem, p, o)
-            if kind == "declined":
-                problem.declined.append((p, o))
-            if kind not in ("mutual", "one_sided"):
-                continue
-            common = [s for s in sorted(problem.available[p] & problem.available[o])
-                      if (p, s) not in busy and (o, s) not in busy and table_left[s] > 0]
-            problem.pairs.append(Pair(p, o, kind, problem.pref(p, o) + problem.pref(o, p), common))
+    # every candidate has a "want" on at least one side: enumerate the wants, not all project × organisation
+    wanted = sorted({(a, b) if problem.side[a] == "project" else (b, a)
+                     for (a, b), (m, _pos) in problem.mark.items() if m == "want"})
+    for p, o in wanted:
+        if (p, o) in fixed_pairs:
+            continue
+        kind = _kind(problem, p, o)
+        if kind == "declined":
+            problem.declined.append((p, o))
+        if kind not in ("mutual", "one_sided"):
+            continue
+        common = [s for s in sorted(problem.available[p] & problem.available[o])
+                  if (p, s) not in busy and (o, s) not in busy and table_left[s] > 0]
+        problem.pairs.append(Pair(p, o, kind, problem.pref(p, o) + problem.pref(o, p), common))
     return problem
 
 
