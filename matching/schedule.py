@@ -12,7 +12,13 @@
     schedule = {"meetings": [{"project", "organisation", "slot", "table", "kind"}],
                 "unscheduled": [{"project", "organisation", "why"}],
                 "report": {"mutual_possible", "mutual_scheduled", "one_sided_scheduled", "blocking_pairs",
-                           "preference", "seconds", "mutual_bound", "proven_optimal", "stage"}}
+                           "preference", "seconds", "mutual_bound", "mutual_optimal", "proven_optimal", "stage"}}
+
+Report: ``mutual_possible`` mutual-want pairs marked (both sides "want", fixed ones included);
+``mutual_scheduled`` / ``one_sided_scheduled`` meetings of each kind; ``preference`` the sum over meetings of
+both sides' ``preference``; ``mutual_bound`` stage 1's upper bound on mutual meetings (null if not computed);
+``mutual_optimal`` the mutual count is proven maximal; ``proven_optimal`` tiers 1–3 are proven optimal;
+``stage`` which path built it (below); ``seconds`` wall time, the one field that differs between runs.
 
 Rules. A side that left a counterpart unmarked is open to it. A pair is a candidate when neither side
 said "no" and at least one said "want": both "want" is a *mutual* meeting, "want" + "open" a *one_sided*
@@ -36,13 +42,16 @@ the exact lexicographic optimum of the *relaxation* that forgets which slots eac
 the weights would overflow 64-bit costs, tier 4 is dropped from the flow and, if need be, tiers 1–3 go
 to the full model below). Stage 2 places the chosen pairs into slots: first-fit (most constrained pairs
 first), ejection chains for the pairs left over (move up to three levels of meetings out of the way,
-within a fixed count of tries), then, if pairs are still left, CP-SAT. When every chosen
-pair is placed the schedule is optimal for tiers 1–3 of the real problem (it reaches the relaxation's
-bound): ``proven_optimal`` true, ``stage`` "two_stage". Otherwise, on instances small enough, one CP-SAT
-model over every candidate pair × common slot solves the tiers one after another (``stage`` "full";
-proven when each tier reaches OPTIMAL within its deterministic time limit); on larger ones the schedule
-keeps the most chosen pairs that fit (``stage`` "two_stage_partial", not proven). Last, any candidate pair
-whose two sides still have room and share a free slot with a free table is added (maximality).
+within a fixed count of tries), then, if pairs are still left, CP-SAT. When every chosen pair is placed
+the schedule reaches the relaxation's optimum, so it is optimal for the real problem (tier 4 included when the flow carried it):
+``stage`` "two_stage", proven. Otherwise, when the candidate pair × common slot literals are few enough
+(FULL_MODEL_LIMIT), one CP-SAT model over all of them takes the tiers one after another, started from the
+two-stage placement: a tier whose value reaches stage 1's bound is proven without search (the bounds stay
+valid while every earlier tier reached its own), any other is proven only if CP-SAT reports OPTIMAL within
+its deterministic time (FULL_BUDGET), and the first unproven tier ends the sequence (``stage`` "full"). On
+larger instances the schedule keeps the chosen pairs that fit (``stage`` "two_stage_partial"; tiers not
+proven, the mutual count only when it still meets the bound). Last, any candidate pair whose two sides
+still have room and share a free slot with a free table is added (maximality).
 Tables: an organisation keeps the table of its previous meeting when it is free, else the lowest free one.
 
 ``why`` codes in ``unscheduled`` (one entry per candidate pair without a meeting, plus "want" pairs the
