@@ -190,3 +190,15 @@ def test_cli_output_does_not_depend_on_hash_seed(tmp_path):
         document["report"].pop("seconds")
         outputs.append(document)
     assert outputs[0] == outputs[1] and outputs[0]["meetings"]
+
+
+def test_greedy_takes_requests_in_arrival_order():
+    """b2match-style: the first request o1 gets is accepted (it is open), and the mutual pair finds o1 busy."""
+    inst = instance(n_slots=1, tables=2, participants=[
+        person("p1", "project"), person("p2", "project"), person("o1", "organisation")],
+        marks=[want("p2", "o1"), want("p1", "o1"), want("o1", "p1")])
+    assert pairs(greedy(inst)) == {("p2", "o1")}
+    assert greedy(inst)["report"]["stage"] == "greedy"
+    assert pairs(greedy(inst, mutual_first=True)) == {("p1", "o1")}
+    assert pairs(solve(inst)) == {("p1", "o1")}
+    assert {"project": "p2", "organisation": "o1", "why": "slots_taken"} in solve(inst)["unscheduled"]
