@@ -57,7 +57,7 @@ Tables: an organisation keeps the table of its previous meeting when it is free,
 ``why`` codes in ``unscheduled`` (one entry per candidate pair without a meeting, plus "want" pairs the
 other side declined), checked in this order:
     declined        the other side marked "no" (staff see it; do not show it to the side that asked)
-    cap_reached     one side already has as many meetings as its cap (or as slots it can attend)
+    cap_reached     one side already has as many meetings as its cap
     no_common_slot  the two sides cannot attend any slot in common
     slots_taken     in every common slot at least one side is already in another meeting
     table_full      a common slot with both sides free exists, but its tables are all taken
@@ -633,7 +633,8 @@ def _schedule(problem: Problem, meetings: list, started: float, extra: dict) -> 
     out = [{"project": ids[p], "organisation": ids[o], "slot": slot_ids[s], "table": t, "kind": k}
            for p, o, s, t, k in meetings]
     met = {(p, o) for p, o, *_ in meetings}
-    room_total = [min(problem.cap[i], len(problem.available[i])) for i in range(len(ids))]
+    # the cap as set (none: unlimited); a side whose every slot is taken is "slots_taken", not "cap_reached"
+    room_total = [float("inf") if p.get("cap") is None else p["cap"] for p in problem.instance["participants"]]
     # a fixed meeting may exceed a cap: the cap is then simply reached
     count, busy, cells = defaultdict(int), set(), defaultdict(int)
     for p, o, s, _t, _k in meetings:
