@@ -222,6 +222,36 @@ def test_schedule_is_valid_maximal_and_optimal(instance):
     assert report["blocking_pairs"] == blocking_pairs(instance, schedule)
     assert {(u["project"], u["organisation"]) for u in schedule["unscheduled"]}.isdisjoint(
         {(m["project"], m["organisation"]) for m in schedule["meetings"]})
+    assert_reasons(instance, schedule)
+
+
+def assert_reasons(instance, schedule):
+    """Every wanted pair without a meeting is listed once, with the reason that holds for it."""
+    marks = _marks(instance)
+    people = {p["id"]: p for p in instance["participants"]}
+    meetings = schedule["meetings"]
+    met = {(m["project"], m["organisation"]) for m in meetings}
+    count = Counter(m[side] for m in meetings for side in ("project", "organisation"))
+    busy = {(m[side], m["slot"]) for m in meetings for side in ("project", "organisation")}
+    used = Counter(m["slot"] for m in meetings)
+    wanted = {(a, b) if people[a]["side"] == "project" else (b, a) for (a, b), k in marks.items() if k == "want"}
+    listed = [(u["project"], u["organisation"]) for u in schedule["unscheduled"]]
+    assert sorted(listed) == sorted(wanted - met) and len(set(listed)) == len(listed)
+    for u in schedule["unscheduled"]:
+        p, o, why = u["project"], u["organisation"], u["why"]
+        common = [s["id"] for s in instance["slots"]
+                  if s["id"] not in people[p]["unavailable"] and s["id"] not in people[o]["unavailable"]]
+        free = [s for s in common if (p, s) not in busy and (o, s) not in busy]
+        if why == "declined":
+            assert "no" in (marks.get((p, o)), marks.get((o, p)))
+        elif why == "cap_reached":
+            assert any(people[w]["cap"] is not None and count[w] >= people[w]["cap"] for w in (p, o))
+        elif why == "no_common_slot":
+            assert not common
+        elif why == "slots_taken":
+            assert common and not free
+        else:
+            assert why == "table_full" and free and all(used[s] >= instance["tables"] for s in free)
 
 
 @SETTINGS
