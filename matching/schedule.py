@@ -12,21 +12,26 @@
     schedule = {"meetings": [{"project", "organisation", "slot", "table", "kind"}],
                 "unscheduled": [{"project", "organisation", "why"}],
                 "report": {"mutual_possible", "mutual_scheduled", "one_sided_scheduled", "blocking_pairs",
-                           "preference", "seconds", "mutual_bound", "mutual_optimal", "proven_optimal", "stage"}}
+                           "preference", "seconds", "mutual_bound", "mutual_optimal", "proven_optimal", "stage",
+                           "fixed_conflicts"}}
 
 Report: ``mutual_possible`` mutual-want pairs marked (both sides "want", fixed ones included);
 ``mutual_scheduled`` / ``one_sided_scheduled`` meetings of each kind; ``preference`` the sum over meetings of
 both sides' ``preference``; ``mutual_bound`` stage 1's upper bound on mutual meetings (null if not computed);
 ``mutual_optimal`` the mutual count is proven maximal; ``proven_optimal`` tiers 1–3 are proven optimal;
-``stage`` which path built it (below); ``seconds`` wall time, the one field that differs between runs.
+``stage`` which path built it (below); ``fixed_conflicts`` (above); ``seconds`` wall time, the one field
+that differs between runs.
 
 Rules. A side that left a counterpart unmarked is open to it. A pair is a candidate when neither side
 said "no" and at least one said "want": both "want" is a *mutual* meeting, "want" + "open" a *one_sided*
 one; two opens never make a meeting. Ranks order a side's wants (1 = first choice); wants without a rank
 come after the ranked ones. ``fixed`` meetings (placed by staff or confirmed by the participants) are
 kept exactly as given and count against caps; their kind is the given "kind", else "mutual"/"one_sided"
-from the marks, else "staff". A fixed meeting may exceed a cap (a staff decision) but must not double-book
-a participant or a table, use an unavailable slot or pair a "no": ``validate`` refuses those.
+from the marks, else "staff". ``validate`` refuses fixed meetings that cannot take place (a participant or
+a table twice in one slot, the same pair twice, an unknown slot or table). A fixed meeting that exceeds a
+cap, falls in a slot a side has since marked unavailable or pairs a "no" is kept (the decision was made)
+and listed in ``report["fixed_conflicts"]`` ({project, organisation, slot, why: "unavailable"|"declined"})
+for staff to resolve; the solver itself never adds such a meeting.
 
 Objective, lexicographic: (1) most mutual meetings, (2) most meetings in all (want + open), (3) the best
 ranks: the sum over meetings of both sides' ``preference`` (first choice 22, second 21, … down to 3; an
@@ -170,7 +175,6 @@ def validate(instance) -> None:
     fixed = instance.get("fixed", [])
     if not isinstance(fixed, list):
         raise ValueError("'fixed' must be a list")
-    unavailable_of = {p["id"]: set(p.get("unavailable", [])) for p in people}
     busy, cells, pairs = set(), set(), set()
     for i, meeting in enumerate(fixed):
         if not isinstance(meeting, dict):
@@ -187,8 +191,6 @@ def validate(instance) -> None:
         if meeting.get("kind") is not None and meeting["kind"] not in KINDS:
             raise ValueError(f"fixed[{i}]: 'kind' must be one of {', '.join(KINDS)}")
         for who in (project, org):
-            if slot in unavailable_of[who]:
-                raise ValueError(f"fixed[{i}]: {who!r} is unavailable in slot {slot!r}")
             if (who, slot) in busy:
                 raise ValueError(f"fixed[{i}]: {who!r} already has a meeting in slot {slot!r}")
             busy.add((who, slot))
@@ -198,8 +200,6 @@ def validate(instance) -> None:
         if (project, org) in pairs:
             raise ValueError(f"fixed[{i}]: {project!r} and {org!r} already meet")
         pairs.add((project, org))
-        if "no" in (seen.get((project, org)), seen.get((org, project))):
-            raise ValueError(f"fixed[{i}]: {project!r} and {org!r} include a 'no'")
 
 
 # --------------------------------------------------------------------------------------------- the problem
@@ -256,7 +256,9 @@ def _problem(instance: dict) -> Problem:
         problem.mark[(a, b)] = (m["mark"], position[a][rank] if rank is not None else None)
     for f in instance.get("fixed", []):
         p, o = index[f["project"]], index[f["organisation"]]
-        problem.fixed.append((p, o, slot_index[f["slot"]], f["table"], f.get("kind") or _kind(problem, p, o)))
+        derived = _kind(problem, p, o)
+        problem.fixed.append((p, o, slot_index[f["slot"]], f["table"],
+                              f.get("kind") or (derived if derived in KINDS else "staff")))
     busy = {(who, s) for p, o, s, _t, _k in problem.fixed for who in (p, o)}
     fixed_pairs = {(p, o) for p, o, *_ in problem.fixed}
     table_left = _table_left(problem)
@@ -658,9 +660,23 @@ def _schedule(problem: Problem, meetings: list, started: float, extra: dict) -> 
         "blocking_pairs": _blocking(problem, meetings),
         "preference": sum(problem.pref(p, o) + problem.pref(o, p) for p, o, *_ in meetings),
         "seconds": round(time.perf_counter() - started, 3),
+        "fixed_conflicts": _fixed_conflicts(problem),
         **extra,
     }
     return schedule
+
+
+def _fixed_conflicts(problem: Problem) -> list[dict]:
+    """Fixed meetings kept although a side is now unavailable in their slot or one side marked the other "no"."""
+    out = []
+    for p, o, s, _t, _k in problem.fixed:
+        for why, holds in (("unavailable", s not in problem.available[p] or s not in problem.available[o]),
+                           ("declined", "no" in (problem.mark.get((p, o), ("open",))[0],
+                                                 problem.mark.get((o, p), ("open",))[0]))):
+            if holds:
+                out.append({"project": problem.ids[p], "organisation": problem.ids[o],
+                            "slot": problem.slot_ids[s], "why": why})
+    return out
 
 
 def _blocking(problem: Problem, meetings: list) -> int:

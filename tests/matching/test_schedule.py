@@ -109,8 +109,15 @@ def test_fixed_meetings_are_kept_as_given():
                 {"project": "p2", "organisation": "o1", "slot": "s0", "table": 1}]}, "already has a meeting"),
     ({"fixed": [{"project": "p1", "organisation": "o1", "slot": "s0", "table": 0},
                 {"project": "p2", "organisation": "o2", "slot": "s0", "table": 0}]}, "already taken"),
-    ({"marks": [mark("o1", "p1", "no")],
-      "fixed": [{"project": "p1", "organisation": "o1", "slot": "s0", "table": 0}]}, "'no'"),
+    ({"fixed": [{"project": "p1", "organisation": "o1", "slot": "s0", "table": 0},
+                {"project": "p1", "organisation": "o1", "slot": "s1", "table": 0}]}, "already meet"),
+    ({"fixed": [{"project": "o1", "organisation": "p1", "slot": "s0", "table": 0}]}, "not a project"),
+    ({"fixed": [{"project": "p1", "organisation": "o1", "slot": "s9", "table": 0}]}, "unknown slot"),
+    ({"fixed": [{"project": "p1", "organisation": "o1", "slot": "s0", "table": 0, "kind": "vip"}]}, "'kind'"),
+    ({"participants": [{"id": "p1", "side": "project", "cap": -1}]}, "'cap'"),
+    ({"participants": [{"id": "p1", "side": "project", "unavailable": ["s7"]}]}, "unknown unavailable slot"),
+    ({"marks": [want("p1", "o1"), want("p1", "o1")]}, "twice"),
+    ({"marks": [{"from": "p1", "to": "o1", "mark": "want", "rank": 0}]}, "'rank'"),
 ])
 def test_validate_names_the_problem(broken, message):
     inst = {**instance(n_slots=2, tables=2, participants=[
@@ -202,3 +209,18 @@ def test_greedy_takes_requests_in_arrival_order():
     assert pairs(greedy(inst, mutual_first=True)) == {("p1", "o1")}
     assert pairs(solve(inst)) == {("p1", "o1")}
     assert {"project": "p2", "organisation": "o1", "why": "slots_taken"} in solve(inst)["unscheduled"]
+
+
+def test_fixed_meeting_kept_despite_a_later_no_or_absence_and_flagged():
+    """A confirmed meeting stays where it is; the report tells staff what changed since."""
+    fixed = [{"project": "p1", "organisation": "o1", "slot": "s0", "table": 0},
+             {"project": "p2", "organisation": "o1", "slot": "s1", "table": 0}]
+    inst = instance(n_slots=2, tables=1, participants=[
+        person("p1", "project", unavailable=["s0"]), person("p2", "project"), person("o1", "organisation")],
+        marks=[mark("o1", "p2", "no"), want("p2", "o1")], fixed=fixed)
+    schedule = solve(inst)
+    assert [(m["project"], m["slot"], m["kind"]) for m in schedule["meetings"]] == [
+        ("p1", "s0", "staff"), ("p2", "s1", "staff")]
+    assert schedule["report"]["fixed_conflicts"] == [
+        {"project": "p1", "organisation": "o1", "slot": "s0", "why": "unavailable"},
+        {"project": "p2", "organisation": "o1", "slot": "s1", "why": "declined"}]
