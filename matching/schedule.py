@@ -44,19 +44,20 @@ side's meetings left, min(cap, free slots), total ≤ free (slot, table) cells).
 integer weight that orders tiers (1)–(3) strictly, and each participant's capacity is split into unit
 arcs, the k-th costing k − 1 (convex, tier 4, strictly below the others). Flows are integral, so this is
 the exact lexicographic optimum of the *relaxation* that forgets which slots each side can attend (when
-the weights would overflow 64-bit costs, tier 4 is dropped from the flow and, if need be, tiers 1–3 go
-to the full model below). Stage 2 places the chosen pairs into slots: first-fit (most constrained pairs
+the weights would overflow 64-bit costs, tier 4 is dropped from the flow and, if need be, tiers 1–3 go to
+the full model below). Stage 2 places the chosen pairs into slots: first-fit (most constrained pairs
 first), ejection chains for the pairs left over (move up to three levels of meetings out of the way,
-within a fixed count of tries), then, if pairs are still left, CP-SAT. When every chosen pair is placed
-the schedule reaches the relaxation's optimum, so it is optimal for the real problem (tier 4 included when the flow carried it):
-``stage`` "two_stage", proven. Otherwise, when the candidate pair × common slot literals are few enough
-(FULL_MODEL_LIMIT), one CP-SAT model over all of them takes the tiers one after another, started from the
-two-stage placement: a tier whose value reaches stage 1's bound is proven without search (the bounds stay
-valid while every earlier tier reached its own), any other is proven only if CP-SAT reports OPTIMAL within
-its deterministic time (FULL_BUDGET), and the first unproven tier ends the sequence (``stage`` "full"). On
-larger instances the schedule keeps the chosen pairs that fit (``stage`` "two_stage_partial"; tiers not
-proven, the mutual count only when it still meets the bound). Last, any candidate pair whose two sides
-still have room and share a free slot with a free table is added (maximality).
+within a fixed count of tries). When every chosen pair is placed
+the schedule reaches the relaxation's optimum, so it is optimal for the real problem (tier 4 included when
+the flow carried it): ``stage`` "two_stage", proven. Otherwise, when the candidate pair × common slot
+literals are few enough (FULL_MODEL_LIMIT), one CP-SAT model over all of them takes the tiers one after
+another, started from the two-stage placement: a tier whose value reaches stage 1's bound is proven
+without search (the bounds stay valid while every earlier tier reached its own), any other is proven only
+if CP-SAT reports OPTIMAL within its deterministic time (FULL_BUDGET), and the first unproven tier ends
+the sequence (``stage`` "full"). On larger instances the schedule keeps the chosen pairs that fit
+after a time-boxed CP-SAT placement (``stage`` "two_stage_partial"; tiers not proven, the mutual count only when it still meets the bound).
+Last, any candidate pair whose two sides still have room and share a free slot with a free table is added
+(maximality).
 Tables: an organisation keeps the table of its previous meeting when it is free, else the lowest free one.
 
 ``why`` codes in ``unscheduled`` (one entry per candidate pair without a meeting, plus "want" pairs the
