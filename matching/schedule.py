@@ -47,15 +47,15 @@ the exact lexicographic optimum of the *relaxation* that forgets which slots eac
 the weights would overflow 64-bit costs, tier 4 is dropped from the flow and, if need be, tiers 1–3 go to
 the full model below). Stage 2 places the chosen pairs into slots: first-fit (most constrained pairs
 first), ejection chains for the pairs left over (move up to three levels of meetings out of the way,
-within a fixed count of tries). When every chosen pair is placed
-the schedule reaches the relaxation's optimum, so it is optimal for the real problem (tier 4 included when
-the flow carried it): ``stage`` "two_stage", proven. Otherwise, when the candidate pair × common slot
-literals are few enough (FULL_MODEL_LIMIT), one CP-SAT model over all of them takes the tiers one after
-another, started from the two-stage placement: a tier whose value reaches stage 1's bound is proven
-without search (the bounds stay valid while every earlier tier reached its own), any other is proven only
-if CP-SAT reports OPTIMAL within its deterministic time (FULL_BUDGET), and the first unproven tier ends
-the sequence (``stage`` "full"). On larger instances the schedule keeps the chosen pairs that fit
-after a time-boxed CP-SAT placement (``stage`` "two_stage_partial"; tiers not proven, the mutual count only when it still meets the bound).
+within a fixed count of tries). When every chosen pair is placed the schedule reaches the relaxation's
+optimum, so it is optimal for the real problem (tier 4 included when the flow carried it): ``stage``
+"two_stage", proven. Otherwise, when the candidate pair × common slot literals are few enough
+(FULL_MODEL_LIMIT), one CP-SAT model over all of them takes the tiers one after another, started from the
+two-stage placement: a tier whose value reaches stage 1's bound is proven without search (the bounds stay
+valid while every earlier tier reached its own), any other is proven only if CP-SAT reports OPTIMAL within
+its deterministic time (FULL_BUDGET), and the first unproven tier ends the sequence (``stage`` "full"). On
+larger instances the schedule keeps the chosen pairs that fit after a time-boxed CP-SAT placement
+(``stage`` "two_stage_partial"; tiers not proven, the mutual count only when it still meets the bound).
 Last, any candidate pair whose two sides still have room and share a free slot with a free table is added
 (maximality).
 Tables: an organisation keeps the table of its previous meeting when it is free, else the lowest free one.
