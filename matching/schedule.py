@@ -12,15 +12,26 @@
     schedule = {"meetings": [{"project", "organisation", "slot", "table", "kind"}],
                 "unscheduled": [{"project", "organisation", "why"}],
                 "report": {"mutual_possible", "mutual_scheduled", "one_sided_scheduled", "blocking_pairs",
-                           "preference", "seconds", "mutual_bound", "proven_optimal", "stage"}}
+                           "preference", "seconds", "mutual_bound", "mutual_optimal", "proven_optimal", "stage",
+                           "fixed_conflicts"}}
+
+Report: ``mutual_possible`` mutual-want pairs marked (both sides "want", fixed ones included);
+``mutual_scheduled`` / ``one_sided_scheduled`` meetings of each kind; ``preference`` the sum over meetings of
+both sides' ``preference``; ``mutual_bound`` stage 1's upper bound on mutual meetings (null if not computed);
+``mutual_optimal`` the mutual count is proven maximal; ``proven_optimal`` tiers 1–3 are proven optimal;
+``stage`` which path built it (below); ``fixed_conflicts`` (above); ``seconds`` wall time, the one field
+that differs between runs.
 
 Rules. A side that left a counterpart unmarked is open to it. A pair is a candidate when neither side
 said "no" and at least one said "want": both "want" is a *mutual* meeting, "want" + "open" a *one_sided*
 one; two opens never make a meeting. Ranks order a side's wants (1 = first choice); wants without a rank
 come after the ranked ones. ``fixed`` meetings (placed by staff or confirmed by the participants) are
 kept exactly as given and count against caps; their kind is the given "kind", else "mutual"/"one_sided"
-from the marks, else "staff". A fixed meeting may exceed a cap (a staff decision) but must not double-book
-a participant or a table, use an unavailable slot or pair a "no": ``validate`` refuses those.
+from the marks, else "staff". ``validate`` refuses fixed meetings that cannot take place (a participant or
+a table twice in one slot, the same pair twice, an unknown slot or table). A fixed meeting that exceeds a
+cap, falls in a slot a side has since marked unavailable or pairs a "no" is kept (the decision was made)
+and listed in ``report["fixed_conflicts"]`` ({project, organisation, slot, why: "unavailable"|"declined"})
+for staff to resolve; the solver itself never adds such a meeting.
 
 Objective, lexicographic: (1) most mutual meetings, (2) most meetings in all (want + open), (3) the best
 ranks: the sum over meetings of both sides' ``preference`` (first choice 22, second 21, … down to 3; an
@@ -29,23 +40,30 @@ unranked want 2; open 1), (4) an even spread: the k-th meeting of a participant 
 
 Method (all exact solvers, OR-Tools, one worker and a fixed seed: same input, same output).
 Stage 1 chooses the pairs: a min-cost flow (source → project → organisation → sink, capacities = each
-side's meetings left, min(cap, free slots), total ≤ free (slot, table) cells) with one integer weight per
-pair that orders tiers (1)–(3) strictly; flows are integral, so this is the exact optimum of tiers 1–3 of
-the *relaxation* that forgets which slots each side can attend. CP-SAT then maximises tier (4) over the
-pairs with tiers 1–3 held at that optimum (hinted with the flow). Stage 2 places the chosen pairs into
-slots: first-fit (most constrained pairs first), then, if pairs are left over, CP-SAT. When every chosen
-pair is placed the schedule is optimal for tiers 1–3 of the real problem (it reaches the relaxation's
-bound): ``proven_optimal`` true, ``stage`` "two_stage". Otherwise, on instances small enough, one CP-SAT
-model over every candidate pair × common slot solves the tiers one after another (``stage`` "full";
-proven when each tier reaches OPTIMAL within its deterministic time limit); on larger ones the schedule
-keeps the most chosen pairs that fit (``stage`` "two_stage_partial", not proven). Last, any candidate pair
-whose two sides still have room and share a free slot with a free table is added (maximality).
+side's meetings left, min(cap, free slots), total ≤ free (slot, table) cells). Each pair arc carries one
+integer weight that orders tiers (1)–(3) strictly, and each participant's capacity is split into unit
+arcs, the k-th costing k − 1 (convex, tier 4, strictly below the others). Flows are integral, so this is
+the exact lexicographic optimum of the *relaxation* that forgets which slots each side can attend (when
+the weights would overflow 64-bit costs, tier 4 is dropped from the flow and, if need be, tiers 1–3 go to
+the full model below). Stage 2 places the chosen pairs into slots: first-fit (most constrained pairs
+first), ejection chains for the pairs left over (move up to three levels of meetings out of the way,
+within a fixed count of tries). When every chosen pair is placed the schedule reaches the relaxation's
+optimum, so it is optimal for the real problem (tier 4 included when the flow carried it): ``stage``
+"two_stage", proven. Otherwise, when the candidate pair × common slot literals are few enough
+(FULL_MODEL_LIMIT), one CP-SAT model over all of them takes the tiers one after another, started from the
+two-stage placement: a tier whose value reaches stage 1's bound is proven without search (the bounds stay
+valid while every earlier tier reached its own), any other is proven only if CP-SAT reports OPTIMAL within
+its deterministic time (FULL_BUDGET), and the first unproven tier ends the sequence (``stage`` "full"). On
+larger instances the schedule keeps the chosen pairs that fit after a time-boxed CP-SAT placement
+(``stage`` "two_stage_partial"; tiers not proven, the mutual count only when it still meets the bound).
+Last, any candidate pair whose two sides still have room and share a free slot with a free table is added
+(maximality).
 Tables: an organisation keeps the table of its previous meeting when it is free, else the lowest free one.
 
 ``why`` codes in ``unscheduled`` (one entry per candidate pair without a meeting, plus "want" pairs the
 other side declined), checked in this order:
     declined        the other side marked "no" (staff see it; do not show it to the side that asked)
-    cap_reached     one side already has as many meetings as its cap (or as slots it can attend)
+    cap_reached     one side already has as many meetings as its cap
     no_common_slot  the two sides cannot attend any slot in common
     slots_taken     in every common slot at least one side is already in another meeting
     table_full      a common slot with both sides free exists, but its tables are all taken
@@ -71,8 +89,10 @@ MARKS = ("want", "open", "no")
 KINDS = ("mutual", "one_sided", "staff")
 WHY = ("declined", "cap_reached", "no_common_slot", "slots_taken", "table_full", "not_selected")
 
-FULL_MODEL_LIMIT = 60_000          # candidate pair × slot literals above which the full CP-SAT model is skipped
+FULL_MODEL_LIMIT = 40_000          # candidate pair × slot literals above which the full CP-SAT model is skipped
 DETERMINISTIC_LIMIT = 20.0         # CP-SAT deterministic time per solve (deterministic, unlike wall time)
+FULL_BUDGET = (2.0, 1.0, 0.6, 0.4)  # the full model's deterministic time for tiers 1, 2, 3, 4
+PLACE_LIMIT = 5.0                  # CP-SAT deterministic time for stage 2 when ejection chains leave pairs out
 WALL_FUSE = 60.0                   # wall-clock safety net per solve
 
 
@@ -156,7 +176,6 @@ def validate(instance) -> None:
     fixed = instance.get("fixed", [])
     if not isinstance(fixed, list):
         raise ValueError("'fixed' must be a list")
-    unavailable_of = {p["id"]: set(p.get("unavailable", [])) for p in people}
     busy, cells, pairs = set(), set(), set()
     for i, meeting in enumerate(fixed):
         if not isinstance(meeting, dict):
@@ -173,8 +192,6 @@ def validate(instance) -> None:
         if meeting.get("kind") is not None and meeting["kind"] not in KINDS:
             raise ValueError(f"fixed[{i}]: 'kind' must be one of {', '.join(KINDS)}")
         for who in (project, org):
-            if slot in unavailable_of[who]:
-                raise ValueError(f"fixed[{i}]: {who!r} is unavailable in slot {slot!r}")
             if (who, slot) in busy:
                 raise ValueError(f"fixed[{i}]: {who!r} already has a meeting in slot {slot!r}")
             busy.add((who, slot))
@@ -184,8 +201,6 @@ def validate(instance) -> None:
         if (project, org) in pairs:
             raise ValueError(f"fixed[{i}]: {project!r} and {org!r} already meet")
         pairs.add((project, org))
-        if "no" in (seen.get((project, org)), seen.get((org, project))):
-            raise ValueError(f"fixed[{i}]: {project!r} and {org!r} include a 'no'")
 
 
 # --------------------------------------------------------------------------------------------- the problem
@@ -242,24 +257,26 @@ def _problem(instance: dict) -> Problem:
         problem.mark[(a, b)] = (m["mark"], position[a][rank] if rank is not None else None)
     for f in instance.get("fixed", []):
         p, o = index[f["project"]], index[f["organisation"]]
-        problem.fixed.append((p, o, slot_index[f["slot"]], f["table"], f.get("kind") or _kind(problem, p, o)))
+        derived = _kind(problem, p, o)
+        problem.fixed.append((p, o, slot_index[f["slot"]], f["table"],
+                              f.get("kind") or (derived if derived in KINDS else "staff")))
     busy = {(who, s) for p, o, s, _t, _k in problem.fixed for who in (p, o)}
     fixed_pairs = {(p, o) for p, o, *_ in problem.fixed}
     table_left = _table_left(problem)
-    projects = [i for i, s in enumerate(problem.side) if s == "project"]
-    orgs = [i for i, s in enumerate(problem.side) if s == "organisation"]
-    for p in projects:
-        for o in orgs:
-            if (p, o) in fixed_pairs:
-                continue
-            kind = _kind(problem, p, o)
-            if kind == "declined":
-                problem.declined.append((p, o))
-            if kind not in ("mutual", "one_sided"):
-                continue
-            common = [s for s in sorted(problem.available[p] & problem.available[o])
-                      if (p, s) not in busy and (o, s) not in busy and table_left[s] > 0]
-            problem.pairs.append(Pair(p, o, kind, problem.pref(p, o) + problem.pref(o, p), common))
+    # every candidate has a "want" on at least one side: enumerate the wants, not all project × organisation
+    wanted = sorted({(a, b) if problem.side[a] == "project" else (b, a)
+                     for (a, b), (m, _pos) in problem.mark.items() if m == "want"})
+    for p, o in wanted:
+        if (p, o) in fixed_pairs:
+            continue
+        kind = _kind(problem, p, o)
+        if kind == "declined":
+            problem.declined.append((p, o))
+        if kind not in ("mutual", "one_sided"):
+            continue
+        common = [s for s in sorted(problem.available[p] & problem.available[o])
+                  if (p, s) not in busy and (o, s) not in busy and table_left[s] > 0]
+        problem.pairs.append(Pair(p, o, kind, problem.pref(p, o) + problem.pref(o, p), common))
     return problem
 
 
@@ -376,31 +393,92 @@ def _evenness_terms(model, degree: dict[int, object], room: list[int], horizon: 
     return terms
 
 
-def _first_fit(problem: Problem, order: list[int], busy: set, table_left: list[int]) -> dict[int, int]:
-    """Place pairs in the given order into the first slot where both sides are free and a table is left."""
-    placed = {}
-    for k in order:
-        pair = problem.pairs[k]
-        for s in pair.slots:
-            if table_left[s] > 0 and (pair.project, s) not in busy and (pair.org, s) not in busy:
-                placed[k] = s
-                table_left[s] -= 1
-                busy.add((pair.project, s))
-                busy.add((pair.org, s))
-                break
-    return placed
-
-
 def _fixed_busy(problem: Problem) -> set:
     return {(who, s) for p, o, s, _t, _k in problem.fixed for who in (p, o)}
 
 
-def _place(problem: Problem, chosen: list[int], weights: tuple[int, int, int]) -> dict[int, int]:
-    """Stage 2: chosen pairs into slots; first-fit, most constrained first; CP-SAT when some are left over."""
+class _Placement:
+    """Pairs in slots with undo: who sits where, tables left per slot; fixed meetings are immovable."""
+
+    FIXED = -1
+
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        self.slot_of: dict[int, int] = {}
+        self.occupant: dict[tuple[int, int], int] = {(who, s): self.FIXED for who, s in _fixed_busy(problem)}
+        self.left = _table_left(problem)
+        self.in_slot: dict[int, set[int]] = defaultdict(set)
+        self.log: list[tuple[str, int, int]] = []
+
+    def free(self, k: int, s: int) -> bool:
+        pair = self.problem.pairs[k]
+        return self.left[s] > 0 and (pair.project, s) not in self.occupant and (pair.org, s) not in self.occupant
+
+    def put(self, k: int, s: int) -> None:
+        pair = self.problem.pairs[k]
+        self.slot_of[k] = s
+        self.occupant[(pair.project, s)] = self.occupant[(pair.org, s)] = k
+        self.left[s] -= 1
+        self.in_slot[s].add(k)
+        self.log.append(("put", k, s))
+
+    def take(self, k: int) -> None:
+        pair, s = self.problem.pairs[k], self.slot_of.pop(k)
+        del self.occupant[(pair.project, s)], self.occupant[(pair.org, s)]
+        self.left[s] += 1
+        self.in_slot[s].discard(k)
+        self.log.append(("take", k, s))
+
+    def undo(self, mark: int) -> None:
+        while len(self.log) > mark:
+            action, k, s = self.log.pop()
+            if action == "put":
+                self.take(k)
+            else:
+                self.put(k, s)
+            self.log.pop()
+
+    def insert(self, k: int, depth: int, budget: list[int]) -> bool:
+        """Place k, moving at most ``depth`` levels of meetings that stand in its way (ejection chains)."""
+        pair = self.problem.pairs[k]
+        for s in pair.slots:
+            if self.free(k, s):
+                self.put(k, s)
+                return True
+        if depth == 0:
+            return False
+        for s in pair.slots:
+            blockers = {self.occupant.get((pair.project, s)), self.occupant.get((pair.org, s))} - {None}
+            if self.FIXED in blockers:
+                continue
+            # a full slot without blockers: one of its meetings has to go elsewhere
+            options = [sorted(blockers)] if blockers else [[m] for m in sorted(self.in_slot[s])]
+            for moved in options:
+                if budget[0] <= 0:
+                    return False
+                budget[0] -= 1
+                mark = len(self.log)
+                for m in moved:
+                    self.take(m)
+                self.put(k, s)
+                if all(self.insert(m, depth - 1, budget) for m in moved):
+                    return True
+                self.undo(mark)
+        return False
+
+
+def _place(problem: Problem, chosen: list[int], weights: tuple[int, int, int], exact_next: bool) -> dict[int, int]:
+    """Stage 2: chosen pairs into slots: first-fit (most constrained first), ejection chains, then CP-SAT."""
     order = sorted(chosen, key=lambda k: (len(problem.pairs[k].slots), -_pair_weight(problem.pairs[k], weights), k))
-    placed = _first_fit(problem, order, _fixed_busy(problem), _table_left(problem))
-    if len(placed) == len(chosen):
+    placement = _Placement(problem)
+    left_over = [k for k in order if not placement.insert(k, 0, [0])]
+    budget = [20_000]                       # a count, not a clock: the same input takes the same path
+    left_over = [k for k in left_over if not placement.insert(k, 3, budget)]
+    placed = dict(placement.slot_of)
+    if not left_over or exact_next:         # the full model will start from here anyway
         return placed
+    n = len(chosen) + 1
+    weight = {k: (n if problem.pairs[k].kind == "mutual" else 0) + 1 for k in chosen}
     model = cp_model.CpModel()
     x = {(k, s): model.NewBoolVar("") for k in chosen for s in problem.pairs[k].slots}
     by_person_slot, by_slot, by_pair = defaultdict(list), defaultdict(list), defaultdict(list)
@@ -414,20 +492,26 @@ def _place(problem: Problem, chosen: list[int], weights: tuple[int, int, int]) -
     left = _table_left(problem)
     for s, lits in by_slot.items():
         model.Add(sum(lits) <= left[s])
-    model.Maximize(sum(_pair_weight(problem.pairs[k], weights) * var for (k, s), var in x.items()))
+    model.Maximize(sum(weight[k] * var for (k, s), var in x.items()))
     for (k, s), var in x.items():
         model.AddHint(var, placed.get(k) == s)
-    solver = _solver()
+    solver = _solver(PLACE_LIMIT)
     if solver.Solve(model) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         better = {k: s for (k, s), var in x.items() if solver.Value(var)}
-        if sum(_pair_weight(problem.pairs[k], weights) for k in better) > \
-                sum(_pair_weight(problem.pairs[k], weights) for k in placed):
+        if sum(weight[k] for k in better) > sum(weight[k] for k in placed):
             return better
     return placed
 
 
-def _full_model(problem: Problem, room: list[int], hint: dict[int, int]) -> tuple[dict[int, int], bool]:
-    """Every candidate pair × common slot in one CP-SAT model, the four tiers solved one after another."""
+def _full_model(problem: Problem, room: list[int], hint: dict[int, int],
+                bounds: tuple[int, ...]) -> tuple[dict[int, int], int]:
+    """Every candidate pair × common slot in one CP-SAT model, the four tiers solved one after another.
+
+    Returns the placement and how many tiers, in order, are proven optimal (0–4). ``bounds`` are stage 1's
+    values of tiers 1–3 (fixed meetings aside): while every earlier tier reached its bound, the next bound
+    is valid too (the flow is the lexicographic optimum of a relaxation), and a tier that reaches its bound
+    is proven without search.
+    """
     model = cp_model.CpModel()
     x = {(k, s): model.NewBoolVar("") for k, pair in enumerate(problem.pairs)
          if room[pair.project] and room[pair.org] for s in pair.slots}
@@ -446,27 +530,37 @@ def _full_model(problem: Problem, room: list[int], hint: dict[int, int]) -> tupl
     left = _table_left(problem)
     for s, lits in by_slot.items():
         model.Add(sum(lits) <= left[s])
-    tiers = [sum(var for (k, s), var in x.items() if problem.pairs[k].kind == "mutual"),
-             sum(x.values()),
-             sum(problem.pairs[k].pref * var for (k, s), var in x.items())]
+    mutual = sum(var for (k, s), var in x.items() if problem.pairs[k].kind == "mutual")
+    tiers = [mutual, sum(x.values()), sum(problem.pairs[k].pref * var for (k, s), var in x.items())]
+    value_of = [lambda placed: sum(1 for k in placed if problem.pairs[k].kind == "mutual"), len,
+                lambda placed: sum(problem.pairs[k].pref for k in placed)]
     tiers.append(sum(_evenness_terms(model, {i: sum(lits) for i, lits in by_person.items()}, room,
                                      len(problem.slot_ids))))
     current = dict(hint)
-    proven = True
-    for tier in tiers:
+    proven = 0
+    bounds = list(bounds)
+    for tier, share in zip(tiers, FULL_BUDGET):
+        bound = bounds[proven] if proven < len(bounds) else None
+        if bound is not None and value_of[proven](current) == bound:
+            proven += 1
+            model.Add(tier >= bound)
+            continue
+        if bound is not None:
+            model.Add(tier <= bound)
         model.ClearHints()
         for (k, s), var in x.items():
             model.AddHint(var, current.get(k) == s)
         model.Maximize(tier)
-        solver = _solver()
+        solver = _solver(share)
         status = solver.Solve(model)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return current, False
-        current = {k: s for (k, s), var in x.items() if solver.Value(var)}
-        value = int(solver.ObjectiveValue())
-        if status != cp_model.OPTIMAL:
-            proven = False
             break
+        current = {k: s for (k, s), var in x.items() if solver.Value(var)}
+        value = round(solver.ObjectiveValue())
+        if status != cp_model.OPTIMAL and value != bound:
+            break
+        proven += 1
+        bounds = bounds if value == bound else []       # a lower tier value voids the later bounds
         model.Add(tier >= value)
     return current, proven
 
@@ -542,7 +636,8 @@ def _schedule(problem: Problem, meetings: list, started: float, extra: dict) -> 
     out = [{"project": ids[p], "organisation": ids[o], "slot": slot_ids[s], "table": t, "kind": k}
            for p, o, s, t, k in meetings]
     met = {(p, o) for p, o, *_ in meetings}
-    room_total = [min(problem.cap[i], len(problem.available[i])) for i in range(len(ids))]
+    # the cap as set (none: unlimited); a side whose every slot is taken is "slots_taken", not "cap_reached"
+    room_total = [float("inf") if p.get("cap") is None else p["cap"] for p in problem.instance["participants"]]
     # a fixed meeting may exceed a cap: the cap is then simply reached
     count, busy, cells = defaultdict(int), set(), defaultdict(int)
     for p, o, s, _t, _k in meetings:
@@ -566,9 +661,23 @@ def _schedule(problem: Problem, meetings: list, started: float, extra: dict) -> 
         "blocking_pairs": _blocking(problem, meetings),
         "preference": sum(problem.pref(p, o) + problem.pref(o, p) for p, o, *_ in meetings),
         "seconds": round(time.perf_counter() - started, 3),
+        "fixed_conflicts": _fixed_conflicts(problem),
         **extra,
     }
     return schedule
+
+
+def _fixed_conflicts(problem: Problem) -> list[dict]:
+    """Fixed meetings kept although a side is now unavailable in their slot or one side marked the other "no"."""
+    out = []
+    for p, o, s, _t, _k in problem.fixed:
+        for why, holds in (("unavailable", s not in problem.available[p] or s not in problem.available[o]),
+                           ("declined", "no" in (problem.mark.get((p, o), ("open",))[0],
+                                                 problem.mark.get((o, p), ("open",))[0]))):
+            if holds:
+                out.append({"project": problem.ids[p], "organisation": problem.ids[o],
+                            "slot": problem.slot_ids[s], "why": why})
+    return out
 
 
 def _blocking(problem: Problem, meetings: list) -> int:
@@ -590,30 +699,30 @@ def solve(instance: dict) -> dict:
     validate(instance)
     problem = _problem(instance)
     room = _room(problem)
-    stage, proven = "two_stage", True
-    chosen = bound = None
+    fixed_mutual = sum(1 for p, o, *_ in problem.fixed if _kind(problem, p, o) == "mutual")
     for spread in (True, False):            # tier 4 in the flow unless its weights overflow 64-bit costs
         weights = _tier_weights(problem, room, spread)
         chosen = _choose_pairs(problem, room, weights, spread)
         if chosen is not None:
             break
-    if chosen is None:                      # even tiers 1–3 overflow: the full CP-SAT model does everything
-        chosen, proven = [], False
+    # stage 1's mutual count is an upper bound for the real problem (None: the flow could not run)
+    new_bound = None if chosen is None else sum(1 for k in chosen if problem.pairs[k].kind == "mutual")
+    small = sum(len(pair.slots) for pair in problem.pairs) <= FULL_MODEL_LIMIT
+    placed = _place(problem, chosen, weights, exact_next=small) if chosen else {}
+    if chosen is not None and len(placed) == len(chosen):
+        stage, proven, mutual_proven = "two_stage", True, True
+    elif small:
+        bounds = () if chosen is None else (new_bound, len(chosen), sum(problem.pairs[k].pref for k in chosen))
+        placed, tiers = _full_model(problem, room, _fill(problem, room, dict(placed)), bounds)
+        stage, proven, mutual_proven = "full", tiers >= 3, tiers >= 1
     else:
-        bound = sum(1 for k in chosen if problem.pairs[k].kind == "mutual") + \
-            sum(1 for p, o, *_ in problem.fixed if _kind(problem, p, o) == "mutual")
-    placed = _place(problem, chosen, weights) if chosen else {}
-    if len(placed) < len(chosen) or not proven:
-        literals = sum(len(pair.slots) for pair in problem.pairs)
-        if literals <= FULL_MODEL_LIMIT:
-            placed, proven = _full_model(problem, room, placed)
-            stage = "full"
-        else:
-            stage, proven = "two_stage_partial", False
+        stage, proven = "two_stage_partial", False
+        mutual_proven = new_bound == sum(1 for k in placed if problem.pairs[k].kind == "mutual")
     placed = _fill(problem, room, placed)
     meetings = _tables(problem, placed)
+    bound = None if new_bound is None else new_bound + fixed_mutual
     return _schedule(problem, meetings, started, {"mutual_bound": bound, "proven_optimal": proven,
-                                                  "stage": stage})
+                                                  "mutual_optimal": mutual_proven, "stage": stage})
 
 
 def blocking_pairs(instance: dict, schedule: dict) -> int:
@@ -625,8 +734,11 @@ def blocking_pairs(instance: dict, schedule: dict) -> int:
     return _blocking(problem, meetings)
 
 
-def greedy(instance: dict) -> dict:
-    """The b2match-style baseline: want-requests in arrival order, each in the first free common slot."""
+def greedy(instance: dict, mutual_first: bool = False) -> dict:
+    """The b2match-style baseline: want-requests in arrival order, each in the first free common slot.
+
+    ``mutual_first``: the stronger first-fit that takes the requests of mutual pairs before the others.
+    """
     started = time.perf_counter()
     validate(instance)
     problem = _problem(instance)
@@ -636,13 +748,18 @@ def greedy(instance: dict) -> dict:
     busy, left = _fixed_busy(problem), _table_left(problem)
     count = defaultdict(int)
     placed = {}
+    requests = []
     for m in instance.get("marks", []):
         if m["mark"] != "want":
             continue
         a, b = index[m["from"]], index[m["to"]]
-        key = (a, b) if problem.side[a] == "project" else (b, a)
-        k = by_pair.get(key)
-        if k is None or k in placed:
+        k = by_pair.get((a, b) if problem.side[a] == "project" else (b, a))
+        if k is not None:
+            requests.append(k)
+    if mutual_first:
+        requests.sort(key=lambda k: problem.pairs[k].kind != "mutual")
+    for k in requests:
+        if k in placed:
             continue
         pair = problem.pairs[k]
         if count[pair.project] >= room[pair.project] or count[pair.org] >= room[pair.org]:
@@ -659,7 +776,8 @@ def greedy(instance: dict) -> dict:
                        for k, s in placed.items()], key=lambda m: (m[2], m[0]))
     meetings = _greedy_tables(problem, meetings)
     return _schedule(problem, meetings, started, {"mutual_bound": None, "proven_optimal": False,
-                                                  "stage": "greedy"})
+                                                  "mutual_optimal": False,
+                                                  "stage": "greedy_mutual_first" if mutual_first else "greedy"})
 
 
 def _greedy_tables(problem: Problem, meetings: list) -> list:

@@ -7,7 +7,11 @@ from app.core import jobs
 from app.meetings.operations import send_reminders
 
 
-@jobs.periodic_task(jobs.beijing_crontab(minute="*/5"))
+# Every five minutes, off the hour (at :02, :07 …): the hour's marks belong to the daily jobs.
+EVERY_FIVE_MINUTES = ",".join(str(m) for m in range(2, 60, 5))
+
+
+@jobs.periodic_task(jobs.beijing_crontab(minute=EVERY_FIVE_MINUTES))
 def send_meeting_reminders() -> None:
     """Every five minutes: the day-before message of each participant and the one-hour reminder of each meeting."""
     day, hour = send_reminders()

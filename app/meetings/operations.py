@@ -241,7 +241,7 @@ def cancel_event(event: MeetingEvent, staff: User, reason: str) -> None:
     was_draft = event.status is E.DRAFT
     move(event, EVENT, "cancel", staff, comment=reason)
     for appointment in _active_appointments(event):
-        appointment.status = A.REMOVED
+        move(appointment, APPOINTMENT, "remove", staff, comment=_("会议取消"))
     if not was_draft:
         notify_many(_users_of(invited(event)), "meeting_cancelled", _("推进会议已取消：%(title)s", title=event.title),
                     _("原因：%(reason)s", reason=reason.strip()), _event_link(event))
@@ -657,7 +657,7 @@ def build_schedule(event: MeetingEvent, staff: User) -> dict:
         db.session.add(Appointment(event_id=event.id, slot_id=int(meeting["slot"]), table=int(meeting["table"]),
                                    project_participant_id=project_side.id,
                                    organisation_participant_id=organisation_side.id, kind=kind,
-                                   status=A.PLANNED, created_by_id=staff.id))
+                                   created_by_id=staff.id))
         added += 1
     names = {sid: p.name for sid, p in by_solver.items()}
     event.schedule_report = dict(result.get("report") or {}, kept=len(kept), proposed=added)
@@ -749,12 +749,12 @@ def add_appointment(event: MeetingEvent, staff: User, project_participant: Parti
     _refuse_conflicts(conflicts(event, slot, table, project_participant, organisation_participant))
     appointment = Appointment(event_id=event.id, slot_id=slot.id, table=table, kind=MeetingKind.STAFF,
                               project_participant_id=project_participant.id,
-                              organisation_participant_id=organisation_participant.id,
-                              status=A.CONFIRMED, confirmed_at=utcnow(), created_by_id=staff.id)
+                              organisation_participant_id=organisation_participant.id, created_by_id=staff.id)
     db.session.add(appointment)
     db.session.flush()
     audit.record("appointment_add", actor=staff, project=project_participant.project, subject=appointment,
-                 to_state=A.CONFIRMED.value, comment=_placement(event, appointment, slot, table))
+                 to_state=A.PLANNED.value, comment=_placement(event, appointment, slot, table))
+    move(appointment, APPOINTMENT, "confirm", staff, comment=_("服务站手动安排"))
     if event.status is E.SCHEDULED:
         _tell_parties(appointment, _("新增洽谈安排"))
     return appointment

@@ -24,6 +24,8 @@ from app.deals.operations import DOCKING, INTENT, INTEREST, SIGNING
 from app.extensions import db
 from app.incubation.models import Assessment, Milestone
 from app.incubation.operations import ASSESSMENT, MILESTONE
+from app.meetings import operations as meetings
+from app.meetings.models import Appointment, MeetingEvent, Participant
 from app.projects.models import Project
 from app.projects.operations import LIFE
 from app.suggestions.models import MatchSuggestion
@@ -34,6 +36,7 @@ APP = Path(__file__).resolve().parents[2] / "app"
 # Every stateful model and its table.
 TABLES = {Project: LIFE, Interest: INTEREST, Intent: INTENT, Agreement: SIGNING, DockingForm: DOCKING,
           Organisation: VERIFICATION, Assessment: ASSESSMENT, Milestone: MILESTONE, MatchSuggestion: DECISION}
+TABLES.update({MeetingEvent: meetings.EVENT, Participant: meetings.PARTICIPANT, Appointment: meetings.APPOINTMENT})
 
 
 # --- move() on a small thing of its own -------------------------------------------------------------
