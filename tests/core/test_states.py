@@ -25,6 +25,8 @@ from app.extensions import db
 from app.incubation.models import Assessment, Milestone
 from app.incubation.operations import ASSESSMENT, MILESTONE
 from app.projects.models import Project
+from app.programme.models import Article, SupportRequest
+from app.programme.operations import ARTICLE, REQUEST
 from app.projects.operations import LIFE
 from app.suggestions.models import MatchSuggestion
 from app.suggestions.operations import DECISION
@@ -33,7 +35,8 @@ APP = Path(__file__).resolve().parents[2] / "app"
 
 # Every stateful model and its table.
 TABLES = {Project: LIFE, Interest: INTEREST, Intent: INTENT, Agreement: SIGNING, DockingForm: DOCKING,
-          Organisation: VERIFICATION, Assessment: ASSESSMENT, Milestone: MILESTONE, MatchSuggestion: DECISION}
+          Organisation: VERIFICATION, Assessment: ASSESSMENT, Milestone: MILESTONE, MatchSuggestion: DECISION,
+          Article: ARTICLE, SupportRequest: REQUEST}
 
 
 # --- move() on a small thing of its own -------------------------------------------------------------
