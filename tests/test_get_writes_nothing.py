@@ -44,7 +44,7 @@ QUERIES = {"review.queue": ["?status=returned", "?status=rejected"], "library.in
            "admin.organisations": ["?status=rejected"], "admin.users": ["?role=clinician"],
            "reports.new": ["?unreported=1"], "dashboard.index": ["?from=2020-01-01&to=2030-12-31", "?from=x"],
            "matching.board": ["?status=all"], "demands.index": ["?q=创面"], "audit.index": ["?action=view_partner"],
-           "meetings.invite": ["?project_type=active&city=福州&kind=enterprise&q=公司", "?stage=bogus"]}
+           "meetings.invite": ["?project_type=active&city=福州&kind=enterprise&q=公司", "?stage=bogus"],
            "policy.index": ["?q=注册检验", "?category=event"], "programme.providers": ["?kind=testing&q=CNAS"],
            "programme.requests": ["?status=submitted&mine=1"], "programme.new_request": ["?kind=testing"]}
 

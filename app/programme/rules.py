@@ -49,15 +49,13 @@ def is_handler(user, request) -> bool:
 
 
 def not_yet_accepted(user, request) -> bool:
+    """An applicant, on a request the station has not accepted yet (a resubmission goes back to the queue)."""
     return is_applicant(user, request) and request.accepted_at is None
 
 
 def accepted_before(user, request) -> bool:
+    """An applicant, on a request the station had accepted (a supplement goes back to its desk)."""
     return is_applicant(user, request) and request.accepted_at is not None
-
-
-def may_view_registrations(user, _article=None) -> bool:
-    return is_staff(user)
 
 
 def missing(request) -> list[str]:

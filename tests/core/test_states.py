@@ -27,6 +27,8 @@ from app.incubation.operations import ASSESSMENT, MILESTONE
 from app.meetings import operations as meetings
 from app.meetings.models import Appointment, MeetingEvent, Participant
 from app.projects.models import Project
+from app.programme.models import Article, SupportRequest
+from app.programme.operations import ARTICLE, REQUEST
 from app.projects.operations import LIFE
 from app.suggestions.models import MatchSuggestion
 from app.suggestions.operations import DECISION
@@ -35,7 +37,8 @@ APP = Path(__file__).resolve().parents[2] / "app"
 
 # Every stateful model and its table.
 TABLES = {Project: LIFE, Interest: INTEREST, Intent: INTENT, Agreement: SIGNING, DockingForm: DOCKING,
-          Organisation: VERIFICATION, Assessment: ASSESSMENT, Milestone: MILESTONE, MatchSuggestion: DECISION}
+          Organisation: VERIFICATION, Assessment: ASSESSMENT, Milestone: MILESTONE, MatchSuggestion: DECISION,
+          Article: ARTICLE, SupportRequest: REQUEST}
 TABLES.update({MeetingEvent: meetings.EVENT, Participant: meetings.PARTICIPANT, Appointment: meetings.APPOINTMENT})
 
 
