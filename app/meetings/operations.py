@@ -822,8 +822,10 @@ class AgendaItem:
     side: Side
 
 
-def agenda_of(event: MeetingEvent, user) -> list[AgendaItem]:
-    """The user's meetings in this event (published ones; staff see every meeting), in time order."""
+def agenda_of(event: MeetingEvent, user, participant: Participant | None = None) -> list[AgendaItem]:
+    """The user's published meetings in this event, in time order; staff may ask for one participant's (to print)."""
+    if participant is not None:
+        require(rules.runs_event(user), _("只有服务站工作人员可以查看其他参会方的日程"))
     items = []
     for appointment in _active_appointments(event):
         if appointment.status is A.PLANNED:
@@ -831,7 +833,7 @@ def agenda_of(event: MeetingEvent, user) -> list[AgendaItem]:
         for mine, other, side in ((appointment.project_participant, appointment.organisation_participant, Side.PROJECT),
                                   (appointment.organisation_participant, appointment.project_participant,
                                    Side.ORGANISATION)):
-            if mine.is_acting_user(user):
+            if (mine.id == participant.id) if participant is not None else mine.is_acting_user(user):
                 public = public_view(other.project) if other.side is Side.PROJECT else public_profile(other.organisation)
                 items.append(AgendaItem(appointment, mine, other, public, side))
     return items

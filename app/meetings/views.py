@@ -400,6 +400,13 @@ def remove_meeting(appointment_id):
 
 
 def _agenda(event):
+    """The signed-in participant's agenda; staff read one participant's with ?participant=<id> (to print)."""
+    chosen = request.args.get("participant", type=int)
+    if chosen is not None and current_user.is_staff:
+        participant = db.get_or_404(Participant, chosen)
+        if participant.event_id != event.id:
+            abort(404)
+        return service.agenda_of(event, current_user, participant), participant.name
     items = service.agenda_of(event, current_user)
     who = "、".join(p.name for p in service.participants_of(event, current_user)) or current_user.name
     return items, who
@@ -421,6 +428,8 @@ def _render_agenda(event, status=200, forms=None):
             data={"outcome": outcome_now.value if outcome_now else None, "reason": reason.value if reason else None,
                   "note": note}))
     return render_template("meetings/agenda.html", event=event, items=items, who=who, outcome_forms=forms,
+                           query={"participant": request.args["participant"]} if current_user.is_staff
+                           and request.args.get("participant", type=int) else {},
                            lines=exports.counterpart_lines, A=AppointmentStatus, Side=Side, Outcome=Outcome,
                            E=EventStatus), status
 

@@ -207,3 +207,24 @@ def test_staff_see_every_pair_with_counts_and_cannot_recommend_over_a_no(client,
     response = client.post(f"/meetings/{meeting['event'].id}/pairs", data={
         "project_participant": p2.id, "organisation_participant": o2.id, "rule": "add"})
     assert response.status_code == 400
+
+
+def test_staff_print_one_participants_agenda_others_only_their_own(client, login_as, app, meeting):
+    from tests.meetings.test_meetings import _all_want
+    _all_want(meeting)
+    with app.test_request_context():
+        svc.build_schedule(meeting["event"], meeting["staff"])
+        svc.publish_schedule(meeting["event"], meeting["staff"])
+    db.session.commit()
+    event_id, p2 = meeting["event"].id, meeting["pp"][1]
+    login_as(meeting["staff"])
+    assert "项目2" in client.get(f"/meetings/{event_id}/checkin").get_data(as_text=True)
+    page = client.get(f"/meetings/{event_id}/agenda?participant={p2.id}").get_data(as_text=True)
+    assert "项目2" in page and "福建甲医疗器械有限公司" in page and "登记洽谈结果" not in page
+    assert f"agenda.ics?participant={p2.id}" in page
+    ics = client.get(f"/meetings/{event_id}/agenda.ics?participant={p2.id}").get_data(as_text=True)
+    assert ics.count("BEGIN:VEVENT") == 1 and "乙创投" not in ics   # project 2 said 不见 to 乙创投
+    client.post("/auth/logout")
+    login_as(meeting["projects"][0].owner)  # a participant asking for another's agenda gets its own
+    ics = client.get(f"/meetings/{event_id}/agenda.ics?participant={p2.id}").get_data(as_text=True)
+    assert ics.count("BEGIN:VEVENT") == 2 and "乙创投" in ics
