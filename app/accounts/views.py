@@ -7,7 +7,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.accounts import operations as accounts
+from app.accounts import institutions as institution_service
 from app.accounts import rules as account_rules
+from app.accounts.institution_views import BLUEPRINTS as INSTITUTION_BLUEPRINTS
 from app.accounts.models import Organisation, OrgStatus, Role, User
 from app.core import notifications as notify
 from app.core.errors import ServiceError
@@ -19,6 +21,7 @@ from app.extensions import db
 from app.incubation import operations as incubation
 from app.projects.library import listed_project_count
 from app.projects.models import DeviceClass, Stage
+from forms.accounts import NOT_LISTED
 from forms.accounts import (ChangePasswordForm, ClinicianRegistrationForm, ForgotPasswordForm, LoginForm,
                             OrganisationRegistrationForm, ProfileForm, ResetPasswordForm, StaffAccountForm)
 from forms.incubation import WeightsForm
@@ -34,6 +37,8 @@ def index():
             return redirect(url_for("review.queue"))
         if current_user.is_clinician:
             return redirect(url_for("projects.mine"))
+        if current_user.is_institution_officer:
+            return redirect(url_for("institution.dashboard"))
         if current_user.is_organisation_member and current_user.is_verified:
             return redirect(url_for("matching.for_you"))
         return redirect(url_for("library.index"))
@@ -140,18 +145,29 @@ def register():
     return render_template("auth/register_choice.html")
 
 
+def institution_choices() -> list[tuple[int, str]]:
+    """The registration's hospital choice: the records by city, then "not listed"."""
+    return [(NOT_LISTED, _("请选择")), *((i.id, f"{i.city} · {i.name}" if i.city else i.name)
+                                      for i in institution_service.institutions()),
+            (NOT_LISTED, _("未在列表中（请在下方填写）"))]
+
+
 @auth_bp.route("/register/clinician", methods=["GET", "POST"])
 def register_clinician():
     form = ClinicianRegistrationForm()
+    form.institution_id.choices = institution_choices()
     if form.validate_on_submit():
         try:
-            user = accounts.register_clinician(form.email.data, form.password.data, form.name.data,
-                                               form.phone.data, form.institution.data, form.department.data)
+            user = institution_service.register_clinician(
+                form.email.data, form.password.data, form.name.data, form.phone.data, form.institution_id.data,
+                form.institution.data or "", form.department.data)
         except ServiceError as error:
-            form.email.errors.append(str(error))
+            field = getattr(error, "field", None)
+            (form[field].errors if field in form else form.email.errors).append(str(error))
         else:
             login_user(user)
-            flash(_("注册成功。下一步：填写《医疗机构临床研究成果转化项目需求表》提报项目"), "success")
+            flash(_("注册成功。您的所在医疗机构确认您的身份前，可以先填写并保存项目草稿；确认后您会收到通知，即可提交项目"),
+                  "success")
             return redirect(url_for("projects.mine"))
     return render_template("auth/register.html", form=form, kind="clinician"), 400 if form.errors else 200
 
@@ -376,4 +392,4 @@ def detail(organisation_id):
                            intents=deal_operations.intents_of(organisation, IntentStatus.ACTIVE))
 
 
-BLUEPRINTS = (main_bp, notifications_bp, auth_bp, admin_bp, organisation_bp,)
+BLUEPRINTS = (main_bp, notifications_bp, auth_bp, admin_bp, organisation_bp,) + INSTITUTION_BLUEPRINTS
