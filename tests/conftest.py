@@ -207,6 +207,8 @@ def login_as(client, make_user):
     def login(who, verified=True) -> User | None:
         if who == "anonymous":
             return None
+        if who == "unconfirmed":  # a clinician whose hospital has not confirmed them yet
+            who = make_user("clinician", confirmed=False)
         user = who if isinstance(who, User) else make_user("enterprise" if who == "unverified" else who,
                                                              verified=verified and who != "unverified")
         response = client.post("/auth/login", data={"email": user.email, "password": PASSWORD})
