@@ -34,6 +34,11 @@ def is_staff_for_unrepresented(user, affiliation: Affiliation) -> bool:
 
 may_decide = any_of(is_hospital_officer, is_staff_for_unrepresented)
 
+
+def is_appointing_staff(user, affiliation: Affiliation) -> bool:
+    """Staff, for an officer account's tie to its hospital."""
+    return is_staff(user) and affiliation.user.role is Role.INSTITUTION
+
 _DECIDERS = _l("只有该医疗机构的成果转化管理员可以确认（机构尚无管理员时由创新服务站确认）")
 
 # A clinician's tie to a hospital (DESIGN.md: submits projects once their institution, or staff, confirm them).
@@ -46,6 +51,9 @@ AFFILIATION = {
                          refusal=_DECIDERS, reason=_l("请填写取消确认的理由（如已调离本院）")),
     "reopen": Transition({A.REJECTED}, A.PENDING, is_staff, audit="reopen_affiliation",
                          refusal=_l("只有创新服务站可以重新开启确认")),
+    # an officer's own tie: staff create the account for the hospital and vouch for it
+    "appoint": Transition({A.PENDING}, A.CONFIRMED, is_appointing_staff, audit="appoint_officer",
+                          stamps=("decided_at",), refusal=_l("只有创新服务站可以任命医疗机构管理员")),
 }
 
 
@@ -123,8 +131,10 @@ def create_officer(institution: Institution, staff: User, email: str, password: 
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
-    db.session.add(Affiliation(user=user, institution=institution, institution_name=institution.name,
-                               status=A.CONFIRMED, decided_at=user.created_at, decided_by_id=staff.id))
+    affiliation = Affiliation(user=user, institution=institution, institution_name=institution.name, status=A.PENDING)
+    db.session.add(affiliation)
+    move(affiliation, AFFILIATION, "appoint", staff, institution.name)
+    affiliation.decided_by_id = staff.id
     audit.record("create_officer", actor=staff, subject=user, to_state=Role.INSTITUTION.value,
                  comment=institution.name)
     # Clinicians waiting on staff for this hospital now wait on its officer.

@@ -67,7 +67,7 @@ ACTION_LABELS = {
     "set_internal_review": _l("设置院内审核"), "request_affiliation": _l("申请确认所在医疗机构"),
     "confirm_affiliation": _l("确认为本院人员"), "reject_affiliation": _l("不予确认"),
     "revoke_affiliation": _l("取消确认"), "reopen_affiliation": _l("重新确认所在医疗机构"),
-    "resolve_affiliation": _l("服务站指定医疗机构"),
+    "resolve_affiliation": _l("服务站指定医疗机构"), "appoint_officer": _l("任命医疗机构管理员"),
 }
 
 

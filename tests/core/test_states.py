@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from app.accounts.models import Organisation
+from app.accounts.institutions import AFFILIATION
+from app.accounts.models import Affiliation, Organisation
 from app.accounts.operations import VERIFICATION
 from app.core import states
 from app.core.errors import PermissionDenied, TransitionError, ValidationError
@@ -33,7 +34,8 @@ APP = Path(__file__).resolve().parents[2] / "app"
 
 # Every stateful model and its table.
 TABLES = {Project: LIFE, Interest: INTEREST, Intent: INTENT, Agreement: SIGNING, DockingForm: DOCKING,
-          Organisation: VERIFICATION, Assessment: ASSESSMENT, Milestone: MILESTONE, MatchSuggestion: DECISION}
+          Organisation: VERIFICATION, Assessment: ASSESSMENT, Milestone: MILESTONE, MatchSuggestion: DECISION,
+          Affiliation: AFFILIATION}
 
 
 # --- move() on a small thing of its own -------------------------------------------------------------
