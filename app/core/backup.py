@@ -144,7 +144,8 @@ def create_backup(target_dir: Path | str | None = None) -> Path:
     uploads = Path(current_app.config["UPLOAD_FOLDER"])
     now = datetime.now(timezone.utc)
     archive = target_dir / f"clinbridge-backup-{now:%Y%m%dT%H%M%S%fZ}.tar.gz"
-    db.session.commit()  # nothing of this session's is left out of the dump
+    # The dump reads committed data through its own connection: the caller commits first (the CLI has nothing
+    # pending).
     with tempfile.TemporaryDirectory(dir=target_dir) as work:
         dump = Path(work) / DUMPS[dialect]
         _dump_database(dialect, dump)
