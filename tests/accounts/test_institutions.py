@@ -395,3 +395,13 @@ def test_demo_has_hospitals_an_officer_and_confirmed_clinicians():
     assert waiting.status is S.INSTITUTION_REVIEW and waiting.owner.affiliation.institution is hospital
     assert db.session.scalar(db.select(db.func.count()).select_from(Affiliation).where(
         Affiliation.status != A.CONFIRMED)) == 0
+
+
+def test_readme_documents_roles_demo_officer_and_backup():
+    from pathlib import Path
+
+    from app.demo import loader as demo
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert "### Roles" in readme and "`institution` 医疗机构成果转化管理员" in readme
+    assert f"`{demo.OFFICER[0]}`" in readme
+    assert "backup create [--to DIR]" in readme and "backup restore ARCHIVE" in readme
