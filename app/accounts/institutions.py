@@ -177,7 +177,8 @@ def _tell_deciders(affiliation: Affiliation) -> None:
         notify_many(officers, "affiliation_requested", title, _("请确认其是否为本院人员。"),
                     path_for("institution.dashboard"))
     else:
-        notify_staff("affiliation_requested", title, _("该医疗机构尚无成果转化管理员（或未在列表中），请创新服务站核实。"),
+        notify_staff("affiliation_requested", title,
+                     _("该医疗机构尚无成果转化管理员（或未在列表中），请创新服务站核实。"),
                      path_for("institutions.affiliations"))
 
 
