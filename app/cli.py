@@ -1,4 +1,5 @@
-"""Command-line tools: `flask --app wsgi demo load`, `projects import`, `users create-staff`, `jobs consume`."""
+"""Command-line tools: `flask --app wsgi demo load`, `projects import`, `users create-staff`, `jobs consume`,
+`backup create`, `backup restore`."""
 from __future__ import annotations
 
 import json
@@ -13,7 +14,7 @@ from flask.cli import AppGroup
 
 from app.accounts.models import Role
 from app.accounts.operations import create_staff as create
-from app.core import jobs
+from app.core import backup, jobs
 from app.core.errors import ServiceError
 from app.deals.operations import expire_interests
 from app.demo import loader as demo
@@ -28,6 +29,7 @@ projects_cli = AppGroup("projects", help="Projects (附件1).")
 users_cli = AppGroup("users", help="Accounts.")
 interests_cli = AppGroup("interests", help="Expressions of interest (意向).")
 matching_cli = AppGroup("matching", help="Suggested pairings (为您推荐).")
+backup_cli = AppGroup("backup", help="Back up the database and uploads into one archive; restore one.")
 jobs_cli = AppGroup("jobs", help="The job queue (Huey): search index, suggestion refresh, mail, daily expiry.")
 
 
@@ -70,6 +72,30 @@ def interests_expire(now_text):
     expired, reminded = expire_interests(now)  # links come from core/links.py: no request context needed
     db.session.commit()
     click.echo(f"expired {expired}, reminded {reminded}")
+
+
+@backup_cli.command("create")
+@click.option("--to", "target", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for the archive (default: instance/backups).")
+def backup_create(target):
+    """Write one archive: the database dump, the uploads and a manifest with checksums."""
+    try:
+        archive = backup.create_backup(target)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error))
+    click.echo(str(archive))
+
+
+@backup_cli.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def backup_restore(archive):
+    """Restore an archive into this empty instance (checksums verified first), then rebuild the search index."""
+    try:
+        restored = backup.restore_backup(archive, reindex=search.reindex)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error))
+    click.echo(f"restored {restored.rows} rows in {restored.tables} tables and {restored.files} files; "
+               f"search index rebuilt ({restored.indexed} listed projects)")
 
 
 @demo_cli.command("load")
@@ -150,6 +176,6 @@ def search_query(text, pairs, page, per_page, as_json):
 
 
 def init_app(app: Flask) -> None:
-    for group in (demo_cli, projects_cli, users_cli, interests_cli, matching_cli, jobs_cli):
+    for group in (demo_cli, projects_cli, users_cli, interests_cli, matching_cli, jobs_cli, backup_cli):
         app.cli.add_command(group)
     app.cli.add_command(search_cli)

@@ -39,12 +39,22 @@ class _AccountFields(FlaskForm):
                                                       EqualTo("password", _l("两次输入的密码不一致"))])
 
 
+NOT_LISTED = 0  # the registration's "not listed" choice: the clinician types the hospital's name
+
+
 class ClinicianRegistrationForm(_AccountFields):
-    institution = StringField(_l("所在医疗机构"), validators=[DataRequired(_l("请输入所在医疗机构")),
-                                                            Length(max=200)])
+    # choices: the hospital records (set by the view) and "not listed"; staff resolve a typed name later
+    institution_id = SelectField(_l("所在医疗机构"), coerce=int, default=NOT_LISTED, choices=[], validate_choice=False)
+    institution = StringField(_l("医疗机构全称（未在列表中时填写）"), validators=[Length(max=200)])
     department = StringField(_l("所在部门（科室）"), validators=[DataRequired(_l("请输入所在科室")),
                                                               Length(max=100)])
     submit = SubmitField(_l("注册"))
+
+    def validate_institution_id(self, field):
+        if field.data not in {value for value, _label in field.choices}:
+            field.data = NOT_LISTED  # an unknown id is treated as "not listed"
+        if field.data == NOT_LISTED and not (self.institution.data or "").strip():
+            raise ValidationError(_l("请选择所在医疗机构；未在列表中时，请在下方填写医疗机构全称"))
 
 
 class OrganisationRegistrationForm(_AccountFields):

@@ -11,7 +11,7 @@ from flask.globals import _cv_app
 from flask.testing import FlaskClient
 
 from app import create_app
-from app.accounts.models import Organisation, OrgStatus, Role, User
+from app.accounts.models import Affiliation, AffiliationStatus, Institution, Organisation, OrgStatus, Role, User
 from app.core import jobs
 from app.extensions import db
 from app.projects.models import DeviceClass, IpExists, Project, ProjectStatus, ProjectType, Stage
@@ -172,7 +172,10 @@ def queue(request, app, monkeypatch, tmp_path):
 
 @pytest.fixture
 def make_user():
-    def factory(role="clinician", verified=True, email=None, name=None, active=True, org_name=None) -> User:
+    def factory(role="clinician", verified=True, email=None, name=None, active=True, org_name=None,
+                confirmed=None, institution=None) -> User:
+        """A user of the role; clinicians come confirmed by their hospital (confirmed=False: still pending),
+        officers (role "institution") with a hospital of their own unless `institution` names one."""
         role = Role(role)
         n = next(_counter)
         user = User(email=email or f"{role.value}{n}@example.test", name=name or f"用户{n}", role=role,
@@ -183,6 +186,15 @@ def make_user():
             user.organisation = Organisation(
                 kind=role, name=org_name or f"测试医疗器械有限公司{n}", uscc=make_uscc(n),
                 status=OrgStatus.VERIFIED if verified else OrgStatus.PENDING)
+        if role in (Role.CLINICIAN, Role.INSTITUTION):
+            if role is Role.INSTITUTION and institution is None:
+                institution = Institution(name=f"测试医院{n}", code=make_uscc(100000 + n), city="福州市")
+            confirmed = (verified if confirmed is None else confirmed) or role is Role.INSTITUTION
+            user.affiliation = Affiliation(
+                institution=institution, institution_name=institution.name if institution else user.institution,
+                status=AffiliationStatus.CONFIRMED if confirmed else AffiliationStatus.PENDING)
+            if institution is not None:
+                user.institution = institution.name
         db.session.add(user)
         db.session.flush()
         return user
@@ -195,6 +207,8 @@ def login_as(client, make_user):
     def login(who, verified=True) -> User | None:
         if who == "anonymous":
             return None
+        if who == "unconfirmed":  # a clinician whose hospital has not confirmed them yet
+            who = make_user("clinician", confirmed=False)
         user = who if isinstance(who, User) else make_user("enterprise" if who == "unverified" else who,
                                                              verified=verified and who != "unverified")
         response = client.post("/auth/login", data={"email": user.email, "password": PASSWORD})
@@ -235,6 +249,7 @@ PATHS = {
     ProjectStatus.SIGNED: ["submit", "approve", "start_negotiation", "sign"],
     ProjectStatus.INCUBATING: ["submit", "approve", "start_negotiation", "sign", "start_incubation"],
     ProjectStatus.LAUNCHED: ["submit", "approve", "start_negotiation", "sign", "start_incubation", "launch"],
+    ProjectStatus.INSTITUTION_REVIEW: ["submit"],  # the owner's hospital has opted in to 院内审核 (see make_project)
 }
 
 
@@ -261,11 +276,16 @@ def make_project(make_user):
 
     def factory(status=ProjectStatus.DRAFT, owner=None, **fields) -> Project:
         status = ProjectStatus(status)
+        if owner is None and status is ProjectStatus.INSTITUTION_REVIEW:
+            officer = make_user("institution")
+            officer.affiliation.institution.internal_review = True
+            owner = make_user("clinician", institution=officer.affiliation.institution)
         owner = owner or make_user("clinician")
         reviewer = make_user("staff")
         project = svc.create_project(owner, dict(FULL_PROJECT, **fields))
         for step in PATHS[status]:
             take_step(project, step, owner, reviewer)
         db.session.flush()
+        assert project.status is status, f"the steps to {status} led to {project.status}"
         return project
     return factory

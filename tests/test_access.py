@@ -7,10 +7,13 @@ from app.extensions import db
 from app.projects import operations as project_operations
 from app.projects.models import ProjectStatus
 
-ROLES = ["anonymous", "clinician", "enterprise", "investor", "unverified", "staff", "admin"]
+ROLES = ["anonymous", "clinician", "enterprise", "investor", "unverified", "staff", "admin", "institution",
+         "unconfirmed"]  # unconfirmed: a clinician their hospital has not confirmed yet
 
 # endpoint → (method, url template, {role: status}); "*" is the default for roles not named.
-# The clinician here is not the project's owner: owners are covered in test_projects_web.py.
+# The clinician here is not the project's owner: owners are covered in test_projects_web.py. "unconfirmed" is a
+# clinician whose hospital has not confirmed them: their own drafts only, nothing of the library (404 where a
+# confirmed clinician is told 403: they may not learn that the project exists).
 MATRIX = {
     "main.index": ("GET", "/", {"anonymous": 200, "*": 302}),
     "main.set_language": ("GET", "/lang/en", {"*": 302}),
@@ -25,24 +28,25 @@ MATRIX = {
     "auth.change_password": ("GET", "/auth/password", {"anonymous": 302, "*": 200}),
     "auth.forgot_password": ("GET", "/auth/forgot", {"*": 200}),
     "auth.reset_password": ("GET", "/auth/reset/not-a-token", {"*": 302}),
-    "projects.mine": ("GET", "/projects/", {"anonymous": 302, "clinician": 200, "*": 403}),
-    "projects.new": ("GET", "/projects/new", {"anonymous": 302, "clinician": 200, "*": 403}),
-    "projects.edit": ("GET", "/projects/{pid}/edit", {"anonymous": 302, "clinician": 403, "*": 403}),
-    "projects.detail": ("GET", "/projects/{pid}", {"anonymous": 302, "clinician": 302, "enterprise": 302,
-                                                   "investor": 302, "unverified": 404, "staff": 200, "admin": 200, "*": 0}),
-    "projects.submit": ("POST", "/projects/{pid}/submit", {"anonymous": 302, "clinician": 403, "*": 403}),
-    "projects.withdraw": ("POST", "/projects/{pid}/withdraw", {"anonymous": 302, "clinician": 403, "*": 403}),
-    "projects.upload": ("POST", "/projects/{pid}/attachments", {"anonymous": 302, "clinician": 403, "*": 403}),
+    "projects.mine": ("GET", "/projects/", {"unconfirmed": 200, "anonymous": 302, "clinician": 200, "*": 403}),
+    "projects.new": ("GET", "/projects/new", {"unconfirmed": 200, "anonymous": 302, "clinician": 200, "*": 403}),
+    "projects.edit": ("GET", "/projects/{pid}/edit", {"unconfirmed": 404, "anonymous": 302, "clinician": 403, "*": 403}),
+    "projects.detail": ("GET", "/projects/{pid}", {"unconfirmed": 404, "anonymous": 302, "clinician": 302, "enterprise": 302,
+                                                   "investor": 302, "unverified": 404, "staff": 200, "admin": 200,
+                                                   "institution": 302, "*": 0}),
+    "projects.submit": ("POST", "/projects/{pid}/submit", {"unconfirmed": 404, "anonymous": 302, "clinician": 403, "*": 403}),
+    "projects.withdraw": ("POST", "/projects/{pid}/withdraw", {"unconfirmed": 404, "anonymous": 302, "clinician": 403, "*": 403}),
+    "projects.upload": ("POST", "/projects/{pid}/attachments", {"unconfirmed": 404, "anonymous": 302, "clinician": 403, "*": 403}),
     "projects.attachment": ("GET", "/projects/{pid}/attachments/{aid}",
                             {"anonymous": 302, "staff": 200, "admin": 200, "*": 404}),
     "projects.delete_attachment": ("POST", "/projects/{pid}/attachments/{aid}/delete",
-                                   {"anonymous": 302, "*": 403}),
+                                   {"unconfirmed": 404, "anonymous": 302, "*": 403}),
     "review.queue": ("GET", "/review/", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
     "review.project": ("GET", "/review/{pid}", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
     # approving a project that is already published: refused by its state (409), see app/core/errors.py
     "review.act": ("POST", "/review/{pid}/approve", {"anonymous": 302, "staff": 409, "admin": 409, "*": 403}),
-    "library.index": ("GET", "/library/", {"anonymous": 302, "unverified": 403, "*": 200}),
-    "library.detail": ("GET", "/library/{pid}", {"anonymous": 302, "unverified": 403, "*": 200}),
+    "library.index": ("GET", "/library/", {"unconfirmed": 403, "anonymous": 302, "unverified": 403, "*": 200}),
+    "library.detail": ("GET", "/library/{pid}", {"unconfirmed": 403, "anonymous": 302, "unverified": 403, "*": 200}),
     "admin.organisations": ("GET", "/admin/organisations", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
     "admin.verify_organisation": ("POST", "/admin/organisations/{oid}/verify",
                                   {"anonymous": 302, "staff": 302, "admin": 302, "*": 403}),
@@ -52,13 +56,13 @@ MATRIX = {
     "admin.reset_link": ("POST", "/admin/users/{uid}/reset-link", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
     "admin.new_staff": ("GET", "/admin/users/new", {"anonymous": 302, "admin": 200, "*": 403}),
     # deal flow: the interests belong to organisations none of the role users is a member of
-    "deals.mine": ("GET", "/deals/", {"anonymous": 302, "unverified": 403, "*": 200}),
-    "deals.express": ("POST", "/deals/projects/{pid}/interest", {"anonymous": 302, "unverified": 403, "*": 400}),
+    "deals.mine": ("GET", "/deals/", {"unconfirmed": 403, "anonymous": 302, "unverified": 403, "*": 200}),
+    "deals.express": ("POST", "/deals/projects/{pid}/interest", {"unconfirmed": 403, "anonymous": 302, "unverified": 403, "*": 400}),
     "deals.board": ("GET", "/deals/projects/{pid}/board", {"anonymous": 302, "staff": 200, "admin": 200, "*": 404}),
     # staff see every interest (so no 404) but only the parties act on it: the operations refuse with 403
     "deals.accept": ("POST", "/deals/{pending}/accept", {"anonymous": 302, "staff": 403, "admin": 403, "*": 404}),
     "deals.decline": ("POST", "/deals/{pending}/decline", {"anonymous": 302, "staff": 302, "admin": 302, "*": 404}),
-    "deals.withdraw": ("POST", "/deals/{pending}/withdraw", {"anonymous": 302, "unverified": 403, "staff": 403,
+    "deals.withdraw": ("POST", "/deals/{pending}/withdraw", {"unconfirmed": 403, "anonymous": 302, "unverified": 403, "staff": 403,
                                                               "admin": 403, "*": 404}),
     "deals.thread": ("GET", "/deals/{iid}", {"anonymous": 302, "staff": 200, "admin": 200, "*": 404}),
     "deals.read": ("POST", "/deals/{iid}/read", {"anonymous": 302, "staff": 403, "admin": 403, "*": 404}),
@@ -74,7 +78,7 @@ MATRIX = {
     # organisation side; {org} is a verified organisation none of the role users belongs to
     "organisation.profile": ("GET", "/organisation/profile", {"anonymous": 302, "enterprise": 200, "investor": 200,
                                                                "unverified": 200, "*": 403}),
-    "organisation.detail": ("GET", "/organisation/{org}", {"anonymous": 302, "unverified": 403, "*": 200}),
+    "organisation.detail": ("GET", "/organisation/{org}", {"unconfirmed": 403, "anonymous": 302, "unverified": 403, "*": 200}),
     "intents.intents": ("GET", "/organisation/intents", {"anonymous": 302, "enterprise": 200, "investor": 200,
                                                                "*": 403}),
     "intents.new_intent": ("GET", "/organisation/intents/new", {"anonymous": 302, "enterprise": 200,
@@ -83,12 +87,12 @@ MATRIX = {
                                                                                  "investor": 404, "*": 403}),
     "intents.intent_status": ("POST", "/organisation/intents/{intent}/status",
                                    {"anonymous": 302, "enterprise": 404, "investor": 404, "*": 403}),
-    "demands.index": ("GET", "/demands/", {"anonymous": 302, "unverified": 403, "*": 200}),
-    "demands.detail": ("GET", "/demands/{intent}", {"anonymous": 302, "unverified": 403, "*": 200}),
+    "demands.index": ("GET", "/demands/", {"unconfirmed": 403, "anonymous": 302, "unverified": 403, "*": 200}),
+    "demands.detail": ("GET", "/demands/{intent}", {"unconfirmed": 403, "anonymous": 302, "unverified": 403, "*": 200}),
     # the official forms as Word documents: 附件1 for owner and staff, 附件2 for the signer and staff
     "project_documents.project_form": ("GET", "/documents/projects/{pid}/form.docx",
                                {"anonymous": 302, "staff": 200, "admin": 200, "clinician": 403, "enterprise": 403,
-                                "investor": 403, "*": 404}),
+                                "investor": 403, "institution": 403, "*": 404}),
     "docking_documents.docking_form": ("GET", "/documents/docking/{docking}/form.docx",
                                {"anonymous": 302, "staff": 200, "admin": 200, "*": 404}),
     # after signing: {signed_pid} is signed with an open assessment {assessment}, milestone {milestone}
@@ -120,9 +124,9 @@ MATRIX = {
                                                                   "*": 403}),
     "audit.index": ("GET", "/admin/audit/", {"anonymous": 302, "admin": 200, "*": 403}),
     "audit.export": ("GET", "/admin/audit/export.xlsx", {"anonymous": 302, "admin": 200, "*": 403}),
-    "searches.index": ("GET", "/searches/", {"anonymous": 302, "unverified": 403, "*": 200}),
-    "searches.save": ("POST", "/searches/", {"anonymous": 302, "unverified": 403, "*": 302}),
-    "searches.delete": ("POST", "/searches/{saved}/delete", {"anonymous": 302, "unverified": 403, "*": 404}),
+    "searches.index": ("GET", "/searches/", {"unconfirmed": 403, "anonymous": 302, "unverified": 403, "*": 200}),
+    "searches.save": ("POST", "/searches/", {"unconfirmed": 403, "anonymous": 302, "unverified": 403, "*": 302}),
+    "searches.delete": ("POST", "/searches/{saved}/delete", {"unconfirmed": 403, "anonymous": 302, "unverified": 403, "*": 404}),
     "dashboard.index": ("GET", "/dashboard/", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
     "dashboard.summary_workbook": ("GET", "/dashboard/summary.xlsx", {"anonymous": 302, "staff": 200, "admin": 200,
                                                                       "*": 403}),
@@ -135,7 +139,7 @@ MATRIX = {
     "matching.board": ("GET", "/matching/board", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
     "matching.decide": ("POST", "/matching/suggestions/{suggestion}/dismiss", {"anonymous": 302, "staff": 302,
                                                                                 "admin": 302, "*": 403}),
-    "matching.classify": ("POST", "/matching/classify", {"anonymous": 302, "clinician": 400, "*": 403}),
+    "matching.classify": ("POST", "/matching/classify", {"unconfirmed": 400, "anonymous": 302, "clinician": 400, "*": 403}),
     # 推进会议: {meeting} is scheduled, with a project and an organisation none of the role users acts for; staff
     # walk it in this order: rebuild and republish, remove the meeting, check in, finish (held), close
     "meetings.index": ("GET", "/meetings/", {"anonymous": 302, "unverified": 403, "*": 200}),
@@ -241,6 +245,28 @@ MATRIX = {
                           {"anonymous": 302, "staff": 400, "admin": 400, "*": 404}),
     "programme.from_recommendation": ("POST", "/programme/assessments/{assessment}/requests/pre_review",
                                       {"anonymous": 302, "staff": 400, "admin": 400, "*": 403}),
+    # hospitals: the officer's workbench and 院内审核; the role user is an officer of another hospital than the
+    # world's {hospital}, which has an officer of its own (so staff do not decide for it either)
+    "institution.dashboard": ("GET", "/institution/", {"anonymous": 302, "institution": 200, "*": 403}),
+    "institution.settings": ("POST", "/institution/settings", {"anonymous": 302, "institution": 302, "*": 403}),
+    "institution.confirm": ("POST", "/institution/affiliations/{affiliation}/confirm", {"anonymous": 302, "*": 403}),
+    "institution.reject": ("POST", "/institution/affiliations/{affiliation}/reject", {"anonymous": 302, "*": 403}),
+    "institution.review": ("GET", "/institution/projects/{ir_pid}", {"anonymous": 302, "institution": 404, "*": 403}),
+    "institution.approve": ("POST", "/institution/projects/{ir_pid}/approve",
+                            {"anonymous": 302, "institution": 404, "*": 403}),
+    "institution.send_back": ("POST", "/institution/projects/{ir_pid}/return",
+                              {"anonymous": 302, "institution": 404, "*": 403}),
+    "institutions.index": ("GET", "/admin/institutions/", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
+    "institutions.new": ("GET", "/admin/institutions/new", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
+    "institutions.edit": ("GET", "/admin/institutions/{hospital}/edit", {"anonymous": 302, "staff": 200, "admin": 200,
+                                                                         "*": 403}),
+    # an empty form: refused with its messages
+    "institutions.new_officer": ("POST", "/admin/institutions/{hospital}/officers",
+                                 {"anonymous": 302, "staff": 400, "admin": 400, "*": 403}),
+    "institutions.affiliations": ("GET", "/admin/institutions/clinicians", {"anonymous": 302, "staff": 200,
+                                                                            "admin": 200, "*": 403}),
+    "institutions.resolve": ("POST", "/admin/institutions/clinicians/{clinician}/resolve",
+                             {"anonymous": 302, "staff": 400, "admin": 400, "*": 403}),
 }
 
 PDF = b"%PDF-1.4\n% test\n"
@@ -293,6 +319,11 @@ def world(make_project, make_user, app):
         from tests.meetings.world import build_meeting
         meeting = build_meeting(make_user("staff"), project, partner)
         programme = _programme_world(project, make_user("staff"), pdf)
+    officer = make_user("institution")
+    hospital = officer.affiliation.institution
+    hospital.internal_review = True
+    pending_clinician = make_user("clinician", confirmed=False, institution=hospital)
+    in_review = make_project(status=ProjectStatus.INSTITUTION_REVIEW, owner=make_user("clinician", institution=hospital))
     unverified = make_user("enterprise", verified=False)
     notification = db.session.scalar(db.select(Notification).where(Notification.user_id == project.owner_id))
     db.session.commit()
@@ -326,6 +357,8 @@ def _programme_world(project, staff, pdf) -> dict:
     requests.submit_request(request, project.owner)
     return {"article": article.id, "article_file": article_file.id, "draft_article": draft.id, "event": event.id,
             "provider": provider.id, "request": request.id, "request_file": request_file.id}
+            "hospital": hospital.id, "affiliation": pending_clinician.affiliation.id,
+            "clinician": pending_clinician.id, "ir_pid": in_review.id}
 
 
 def test_every_route_is_in_the_matrix(app):

@@ -51,7 +51,8 @@ def urls(project):
     yield "/demands/"
 
 
-@pytest.mark.parametrize("role", ["enterprise", "investor", "clinician", "unverified", "anonymous"])
+@pytest.mark.parametrize("role", ["enterprise", "investor", "clinician", "unverified", "anonymous", "institution",
+                                  "unconfirmed"])
 def test_unrelated_users_never_receive_confidential_text(client, login_as, secret_project, role):
     login_as(role)
     for url in urls(secret_project):
@@ -59,6 +60,26 @@ def test_unrelated_users_never_receive_confidential_text(client, login_as, secre
         body = response.get_data(as_text=True)
         for marker in markers(secret_project):
             assert marker not in body, f"{marker} leaked at {url} to {role}"
+
+
+def test_the_hospitals_officer_sees_no_partner_text_outside_hospital_review(client, login_as, make_user,
+                                                                             make_project, app):
+    """The officer of the owner's hospital: the public tier and the progress, once 院内审核 is behind it."""
+    officer = make_user("institution")
+    owner = make_user("clinician", institution=officer.affiliation.institution)
+    project = make_project(status=ProjectStatus.PUBLISHED, owner=owner, phone=PHONE, email=EMAIL, **TEXT_SECRETS)
+    with app.test_request_context():
+        project_operations.add_project_attachment(project, owner,
+                                                  FileStorage(io.BytesIO(b"%PDF-1.4 secret"), filename=ATTACHMENT_NAME))
+    db.session.commit()
+    login_as(officer)
+    # the clinician's account e-mail is on the workbench's list of the hospital's people, to check who they are
+    secrets = [m for m in markers(project) if m != owner.email]
+    for url in [*urls(project), "/institution/", f"/institution/projects/{project.id}"]:
+        body = client.get(url, follow_redirects=True).get_data(as_text=True)
+        for marker in secrets:
+            assert marker not in body, f"{marker} leaked at {url} to the hospital's officer"
+    assert project.name in client.get(f"/institution/projects/{project.id}").get_data(as_text=True)
 
 
 def test_public_fields_do_show_in_the_library(client, login_as, secret_project):

@@ -29,7 +29,7 @@ from app.projects.models import ProjectStatus
 from tests.conftest import PASSWORD
 from tests.db_state import changes, snapshot
 
-ROLES = ["anonymous", "clinician", "enterprise", "investor", "unverified", "staff", "admin"]
+ROLES = ["anonymous", "clinician", "enterprise", "investor", "unverified", "staff", "admin", "institution"]
 PDF = b"%PDF-1.4\n% test\n"
 SCORES = {"technology": 80, "finalisation": 70, "clinical_potential": 90, "partner_capability": 75}
 
@@ -139,6 +139,14 @@ def world(app, make_user, make_project, staff):
     approved = next(m for m in incubation.ensure_milestones(launched) if m.kind is MilestoneKind.APPROVED)
     incubation.update_milestone(approved, owner, MilestoneStatus.DONE, None, date.today(), "获批")
     by_state[ProjectStatus.LAUNCHED] = launched
+
+    # 院内审核: the officer's hospital reviews first; one of its clinicians waits for confirmation.
+    officer = make_user("institution")
+    hospital = officer.affiliation.institution
+    hospital.internal_review = True
+    make_user("clinician", confirmed=False, institution=hospital)
+    by_state[ProjectStatus.INSTITUTION_REVIEW] = make_project(
+        status=ProjectStatus.INSTITUTION_REVIEW, owner=make_user("clinician", institution=hospital), name="院内审核项目")
     assert {s: p.status for s, p in by_state.items()} == {s: s for s in ProjectStatus}
     assert {s: i.status for s, i in interests.items()} == {s: s for s in InterestStatus}
 
@@ -173,7 +181,8 @@ def world(app, make_user, make_project, staff):
     orgs = [partner.organisation, investor.organisation, unverified.organisation, rejected_org.organisation]
     return {
         "users": {"clinician": owner, "enterprise": partner, "investor": investor, "unverified": unverified,
-                  "staff": staff, "admin": admin},
+                  "staff": staff, "admin": admin, "institution": officer},
+        "institution_id": [hospital.id],
         "project_id": [p.id for p in by_state.values()],
         ("attachment_id", "project_id"): [(attachment.id, published.id)],
         "interest_id": [i.id for i in interests.values()],

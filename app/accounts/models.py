@@ -20,6 +20,7 @@ class Role(LabeledEnum):
     INVESTOR = "investor"
     STAFF = "staff"
     ADMIN = "admin"
+    INSTITUTION = "institution"   # a hospital's 成果转化 officer (科研处/成果转化办公室)
 
 
 set_labels(Role, {
@@ -28,6 +29,7 @@ set_labels(Role, {
     Role.INVESTOR: _l("投资人/投资机构"),
     Role.STAFF: _l("创新服务站"),
     Role.ADMIN: _l("工作专班"),
+    Role.INSTITUTION: _l("医疗机构成果转化管理员"),
 })
 
 ORGANISATION_ROLES = (Role.ENTERPRISE, Role.INVESTOR)
@@ -131,8 +133,123 @@ class User(UserMixin, db.Model):
         return self.role in ORGANISATION_ROLES
 
     @property
+    def is_institution_officer(self) -> bool:
+        return self.role is Role.INSTITUTION
+
+    @property
     def is_verified(self) -> bool:
-        """Clinicians and staff are verified by their account; organisations by staff."""
+        """Staff by their account; organisations by staff; clinicians and officers by their hospital tie."""
         if self.is_organisation_member:
             return self.organisation is not None and self.organisation.is_verified
+        if self.role in (Role.CLINICIAN, Role.INSTITUTION):
+            return self.affiliation is not None and self.affiliation.is_confirmed
         return True
+
+
+class InstitutionLevel(LabeledEnum):
+    """The hospital grade (医院等级) as the health commission assigns it."""
+
+    GRADE_3A = "3a"
+    GRADE_3B = "3b"
+    GRADE_3C = "3c"
+    GRADE_2A = "2a"
+    GRADE_2B = "2b"
+    GRADE_2C = "2c"
+    GRADE_1 = "1"
+    UNGRADED = "ungraded"
+
+
+set_labels(InstitutionLevel, {
+    InstitutionLevel.GRADE_3A: _l("三级甲等"),
+    InstitutionLevel.GRADE_3B: _l("三级乙等"),
+    InstitutionLevel.GRADE_3C: _l("三级丙等"),
+    InstitutionLevel.GRADE_2A: _l("二级甲等"),
+    InstitutionLevel.GRADE_2B: _l("二级乙等"),
+    InstitutionLevel.GRADE_2C: _l("二级丙等"),
+    InstitutionLevel.GRADE_1: _l("一级"),
+    InstitutionLevel.UNGRADED: _l("未定级"),
+})
+
+
+class InstitutionCodeKind(LabeledEnum):
+    """Which registration number identifies the hospital."""
+
+    USCC = "uscc"          # 统一社会信用代码 (18 characters, GB 32100-2015)
+    LICENCE = "licence"    # 医疗机构执业许可证 登记号
+
+
+set_labels(InstitutionCodeKind, {InstitutionCodeKind.USCC: _l("统一社会信用代码"),
+                                 InstitutionCodeKind.LICENCE: _l("医疗机构执业许可证登记号")})
+
+
+class Institution(db.Model):
+    """A hospital (医疗机构): kept by staff, chosen by clinicians, represented by its officers."""
+
+    __tablename__ = "institution"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(db.String(200), unique=True)
+    code_kind: Mapped[InstitutionCodeKind] = mapped_column(enum_column(InstitutionCodeKind),
+                                                           default=InstitutionCodeKind.USCC)
+    code: Mapped[str] = mapped_column(db.String(40), unique=True)
+    city: Mapped[str] = mapped_column(db.String(50), default="")
+    level: Mapped[InstitutionLevel] = mapped_column(enum_column(InstitutionLevel), default=InstitutionLevel.UNGRADED)
+    # 院内审核: the officer's setting; submitted projects go to the officer before station review
+    internal_review: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    affiliations: Mapped[list["Affiliation"]] = relationship(back_populates="institution")
+
+    @property
+    def officers(self) -> list["User"]:
+        """The hospital's active officer accounts."""
+        return [a.user for a in self.affiliations
+                if a.user.role is Role.INSTITUTION and a.user.active and a.is_confirmed]
+
+
+class AffiliationStatus(LabeledEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+
+
+set_labels(AffiliationStatus, {
+    AffiliationStatus.PENDING: _l("待确认"),
+    AffiliationStatus.CONFIRMED: _l("已确认"),
+    AffiliationStatus.REJECTED: _l("未通过"),
+}, {AffiliationStatus.PENDING: "warning", AffiliationStatus.CONFIRMED: "success",
+    AffiliationStatus.REJECTED: "danger"})
+
+
+class Affiliation(db.Model):
+    """A person's tie to a hospital: a clinician's is confirmed by its officer (or staff); an officer's by staff.
+
+    `institution` is empty while the clinician's hospital is not listed: `institution_name` is what they
+    typed, and staff resolve it to a record.
+    """
+
+    __tablename__ = "affiliation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(db.ForeignKey("user.id"), unique=True)
+    institution_id: Mapped[int | None] = mapped_column(db.ForeignKey("institution.id"), index=True)
+    institution_name: Mapped[str] = mapped_column(db.String(200), default="")
+    status: Mapped[AffiliationStatus] = mapped_column(enum_column(AffiliationStatus),
+                                                      default=AffiliationStatus.PENDING, index=True)
+    status_reason: Mapped[str] = mapped_column(db.Text, default="")
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by_id: Mapped[int | None] = mapped_column(db.ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id],
+                                      backref=db.backref("affiliation", uselist=False, lazy="joined"))
+    institution: Mapped[Institution | None] = relationship(back_populates="affiliations")
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.status is AffiliationStatus.CONFIRMED
+
+    @property
+    def hospital_name(self) -> str:
+        """The record's name, or what the clinician typed when the hospital is not listed."""
+        return self.institution.name if self.institution else self.institution_name

@@ -5,7 +5,7 @@ is_member, may_manage_intents and can_view_full_profile take the organisation fi
 """
 from __future__ import annotations
 
-from app.accounts.models import ORGANISATION_ROLES, Organisation
+from app.accounts.models import ORGANISATION_ROLES, Institution, Organisation, Role
 
 
 def is_staff(user, _obj=None) -> bool:
@@ -32,3 +32,18 @@ def may_manage_intents(organisation: Organisation, user) -> bool:
 def can_view_full_profile(organisation: Organisation, user) -> bool:
     """Address, legal representative and contact details: the organisation's members and staff."""
     return is_member(organisation, user) or is_staff(user)
+
+
+def is_officer_of(user, institution: Institution | None) -> bool:
+    """An active, confirmed officer account of this hospital."""
+    return bool(institution is not None and user is not None and getattr(user, "is_authenticated", False)
+                and user.role is Role.INSTITUTION and user.active and user.affiliation is not None
+                and user.affiliation.is_confirmed and user.affiliation.institution_id == institution.id)
+
+
+def officer_institution(user) -> Institution | None:
+    """The hospital an officer acts for (None for anyone else)."""
+    if user is None or not getattr(user, "is_authenticated", False) or user.role is not Role.INSTITUTION:
+        return None
+    affiliation = user.affiliation
+    return affiliation.institution if affiliation is not None and affiliation.is_confirmed else None

@@ -2,9 +2,10 @@
 
 Each area declares one table per model in its operations module, beside the operations that call it:
 projects `LIFE`; deals `INTEREST`, `INTENT`, `SIGNING` (the agreement), `DOCKING` (附件2); accounts
-`VERIFICATION` (organisations); incubation `ASSESSMENT`, `MILESTONE`; suggestions `DECISION`. A table maps an
-action to a Transition: the states it starts from, the state it leads to, and who may take it (a rule from
-the area's rules module, called as who(actor, obj)). An operation calls move(), which checks the table, sets
+`VERIFICATION` (organisations), `AFFILIATION` (a clinician's or officer's tie to a hospital, in
+institutions.py); incubation `ASSESSMENT`, `MILESTONE`; suggestions `DECISION`. A table maps an action
+to a Transition: the states it starts from, the state it leads to, and who may take it (a rule from the
+area's rules module, called as who(actor, obj)). An operation calls move(), which checks the table, sets
 the state and timestamps, and adds the one audit row in the caller's transaction.
 
 A model is created in its initial state (its column default) by the operation that creates it; every later

@@ -61,6 +61,13 @@ ACTION_LABELS = {
     "import": _l("批量导入"), "view_partner_attachment": _l("查看附件"), "submit_paper_form": _l("代为提交纸质申报表"),
     "verify_organisation": _l("认证通过"), "reject_organisation": _l("不予认证"),
     "reopen_organisation": _l("重新提交认证"),
+    "submit_to_institution": _l("提交院内审核"), "institution_approve": _l("通过院内审核"),
+    "institution_return": _l("院内审核退回修改"), "create_institution": _l("登记医疗机构"),
+    "update_institution": _l("修改医疗机构信息"), "create_officer": _l("创建医疗机构管理员"),
+    "set_internal_review": _l("设置院内审核"), "request_affiliation": _l("申请确认所在医疗机构"),
+    "confirm_affiliation": _l("确认为本院人员"), "reject_affiliation": _l("不予确认"),
+    "revoke_affiliation": _l("取消确认"), "reopen_affiliation": _l("重新确认所在医疗机构"),
+    "resolve_affiliation": _l("服务站指定医疗机构"), "appoint_officer": _l("任命医疗机构管理员"),
 }
 
 

@@ -27,9 +27,10 @@ from flask_babel import force_locale
 from sqlalchemy import event
 from werkzeug.datastructures import FileStorage
 
+from app.accounts import institutions as hospitals
 from app.accounts import operations as accounts
 from app.accounts import operations as organisations
-from app.accounts.models import Organisation, Role, User
+from app.accounts.models import Institution, InstitutionLevel, Organisation, Role, User
 from app.core import mail
 from app.core.models import Notification, utcnow
 from app.deals import operations as deal_operations
@@ -108,11 +109,41 @@ ORGANISATION_MEMBERS = (
 STAFF = ("staff@demo.test", "周敏")
 ADMIN = ("admin@demo.test", "郭建国")
 
+
+@dataclass(frozen=True)
+class DemoHospital:
+    name: str
+    city: str
+    level: InstitutionLevel
+    area: str      # 登记管理机关 area code of the hospital's 统一社会信用代码 (事业单位: 12…)
+    serial: int
+
+
+L3A = InstitutionLevel.GRADE_3A
+# The demo clinicians' hospitals (Fujian, 三甲 unless noted).
+HOSPITALS = (
+    DemoHospital("福建医科大学附属协和医院", "福州市", L3A, "350000", 1),
+    DemoHospital("厦门大学附属中山医院", "厦门市", L3A, "350200", 2),
+    DemoHospital("泉州市第一医院", "泉州市", L3A, "350500", 3),
+    DemoHospital("漳州市医院", "漳州市", L3A, "350600", 4),
+    DemoHospital("莆田学院附属医院", "莆田市", L3A, "350300", 5),
+    DemoHospital("三明市第一医院", "三明市", L3A, "350400", 6),
+    DemoHospital("南平市第一医院", "南平市", L3A, "350700", 7),
+    DemoHospital("龙岩市第一医院", "龙岩市", L3A, "350800", 8),
+    DemoHospital("宁德市医院", "宁德市", InstitutionLevel.GRADE_3B, "350900", 9),
+)
+
+# The hospital officer (医疗机构成果转化管理员) of 林晓峰's hospital: confirms its clinicians and, since a few days
+# ago, reviews its projects first (院内审核: demo-13 waits for her).
+OFFICER = ("institution@demo.test", "叶慧敏", "13800000021", "厦门大学附属中山医院")
+INTERNAL_REVIEW_SINCE_DAYS = 3
+
 DEMO_ACCOUNTS: tuple[str, ...] = (
     CLINICIANS[0].email, CLINICIANS[1].email,
     *(member.email for member in ORGANISATION_MEMBERS),
     STAFF[0], ADMIN[0],
     *(clinician.email for clinician in CLINICIANS[2:]),
+    OFFICER[0],
 )
 
 # The review steps, then the deal steps (driven by demo_deals.json): one timeline moment each.
@@ -129,6 +160,7 @@ PATHS = {
     ProjectStatus.SIGNED: ("submit", "approve", *DEAL_STEPS[:2]),
     ProjectStatus.INCUBATING: ("submit", "approve", *DEAL_STEPS[:3]),
     ProjectStatus.LAUNCHED: ("submit", "approve", *DEAL_STEPS),
+    ProjectStatus.INSTITUTION_REVIEW: ("submit",),  # the owner's hospital reviews first (see OFFICER)
 }
 
 # Returned once and revised before approval: the history the review queue usually shows.
@@ -157,6 +189,12 @@ def demo_deals() -> dict:
 def demo_uscc(serial: int, area: str = "350100") -> str:
     """A well-formed 统一社会信用代码 (GB 32100-2015 check character) for a demo organisation."""
     first17 = f"91{area}MA{serial:07d}"
+    return first17 + uscc_check_character(first17)
+
+
+def demo_hospital_code(hospital: DemoHospital) -> str:
+    """A well-formed 统一社会信用代码 of a public hospital (事业单位, 12…) for a demo hospital."""
+    first17 = f"12{hospital.area}4{hospital.serial:08d}"
     return first17 + uscc_check_character(first17)
 
 
@@ -359,6 +397,7 @@ class _DemoLoad:
         notifications_before = db.session.scalar(db.select(db.func.max(Notification.id))) or 0
         replay = _Replay(self.clock)
         replay.add(self._staff_accounts())
+        replay.add(self._hospitals())
         for clinician in CLINICIANS:
             replay.add(self._clinician(clinician))
         for member in ORGANISATION_MEMBERS:
@@ -405,12 +444,46 @@ class _DemoLoad:
     def staff(self) -> User:
         return self.users[STAFF[0]]
 
+    def _hospitals(self) -> Walk:
+        """Staff record the hospitals and create the officer; a few days ago she turned on 院内审核."""
+        created_at = self.ago(ACCOUNTS_SINCE_DAYS + 4)
+        missing = [h for h in HOSPITALS
+                   if db.session.scalar(db.select(Institution.id).where(Institution.name == h.name)) is None]
+        new_officer = self._account(OFFICER[0])
+        if not (missing or new_officer):
+            return
+        yield created_at
+        for hospital in missing:
+            hospitals.create_institution(self.staff, {"name": hospital.name, "code_kind": "uscc",
+                                                      "code": demo_hospital_code(hospital), "city": hospital.city,
+                                                      "level": hospital.level.value})
+        if not new_officer:
+            return
+        yield created_at + timedelta(hours=2)
+        institution = self.hospital(OFFICER[3])
+        self.users[OFFICER[0]] = hospitals.create_officer(institution, self.staff, OFFICER[0], DEMO_PASSWORD,
+                                                          OFFICER[1], OFFICER[2])
+        yield self.ago(INTERNAL_REVIEW_SINCE_DAYS)
+        hospitals.set_internal_review(institution, self.users[OFFICER[0]], True)
+
+    @staticmethod
+    def hospital(name: str) -> Institution | None:
+        return db.session.scalar(db.select(Institution).where(Institution.name == name))
+
     def _clinician(self, clinician: DemoClinician) -> Walk:
         if self._account(clinician.email):
-            yield self.ago(ACCOUNTS_SINCE_DAYS - CLINICIANS.index(clinician) * 3)
-            self.users[clinician.email] = accounts.register_clinician(
-                clinician.email, DEMO_PASSWORD, clinician.name, clinician.phone, clinician.hospital,
-                clinician.department)
+            registered = self.ago(ACCOUNTS_SINCE_DAYS - CLINICIANS.index(clinician) * 3)
+            yield registered
+            institution = self.hospital(clinician.hospital)
+            user = hospitals.register_clinician(
+                clinician.email, DEMO_PASSWORD, clinician.name, clinician.phone,
+                institution.id if institution else None, clinician.hospital, clinician.department)
+            self.users[clinician.email] = user
+            yield _after(registered, 1, clinician.email)
+            # the hospital's officer confirms, or staff where it has none
+            officer = self.users.get(OFFICER[0])
+            hospitals.confirm_affiliation(user.affiliation, officer if clinician.hospital == OFFICER[3] and officer
+                                          else self.staff)
 
     def _registered(self, member: DemoOrganisationMember) -> tuple[datetime, datetime]:
         """When the member registered the organisation, and when staff verified it."""

@@ -72,7 +72,10 @@ def project_form_docx(project, *, province: str | None = None) -> bytes:
         after_table(document, "附件材料：" + "；".join(f"{i}.{name}" for i, name in enumerate(names, 1)),
                      space_before=Pt(0))
     owner = project.owner
-    after_table(document, f"项目申请单位（公章）：{getattr(owner, 'institution', '') or ''}", space_before=Pt(24))
+    # the hospital that approved it in 院内审核; otherwise what the owner named, for the hospital to stamp
+    applicant = project.applicant_institution.name if project.applicant_institution else \
+        (getattr(owner, 'institution', '') or '')
+    after_table(document, f"项目申请单位（公章）：{applicant}", space_before=Pt(24))
     after_table(document, f"项目负责人：{BLANK * 4}", space_before=Pt(24))
     return to_bytes(document)
 

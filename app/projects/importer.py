@@ -48,6 +48,7 @@ from forms.validators import is_mainland_phone, normalise_phone
 SYSTEM_EMAIL = "system@clinbridge.local"
 SYSTEM_NAME = "系统导入"
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab and line breaks are text
 
 # Column sizes of Project: longer values would fail on PostgreSQL, so they are row errors.
 MAX_LENGTHS = {"name": 200, "city": 50, "lead_name": 100, "department": 100, "phone": 30,
@@ -282,6 +283,9 @@ def _validate(line: int, record: dict, publish: bool, options: dict, labels: dic
         else:
             values[name] = _cell_text(raw)
     values["commitment_agreed"] = bool(values["commitment_agreed"])
+    for name, value in values.items():  # PostgreSQL refuses NUL in text; .docx refuses the rest
+        if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
+            raise ServiceError(f"{labels[name]}含有不允许的控制字符")
     if not values["name"]:
         raise ServiceError("缺少项目名称")
     email = normalise_email(values["email"])

@@ -27,6 +27,7 @@ class ProjectStatus(LabeledEnum):
     SIGNED = "signed"
     INCUBATING = "incubating"
     LAUNCHED = "launched"
+    INSTITUTION_REVIEW = "institution_review"   # 院内审核: with the hospital's officer before station review
 
 
 set_labels(ProjectStatus, {
@@ -40,6 +41,7 @@ set_labels(ProjectStatus, {
     ProjectStatus.SIGNED: _l("签约落地"),
     ProjectStatus.INCUBATING: _l("产品培育"),
     ProjectStatus.LAUNCHED: _l("获批上市"),
+    ProjectStatus.INSTITUTION_REVIEW: _l("院内审核"),
 }, {
     ProjectStatus.DRAFT: "secondary",
     ProjectStatus.SUBMITTED: "warning",
@@ -51,6 +53,7 @@ set_labels(ProjectStatus, {
     ProjectStatus.SIGNED: "primary",
     ProjectStatus.INCUBATING: "primary",
     ProjectStatus.LAUNCHED: "success",
+    ProjectStatus.INSTITUTION_REVIEW: "warning",
 })
 
 # The life of a project as the step indicator shows it.
@@ -64,7 +67,7 @@ SUBMITTABLE_STATES = (ProjectStatus.DRAFT, ProjectStatus.RETURNED)
 EDITABLE_STATES = (ProjectStatus.DRAFT, ProjectStatus.RETURNED, ProjectStatus.PUBLISHED)
 
 WITHDRAWABLE_STATES = (ProjectStatus.DRAFT, ProjectStatus.SUBMITTED, ProjectStatus.RETURNED,
-                       ProjectStatus.PUBLISHED)
+                       ProjectStatus.PUBLISHED, ProjectStatus.INSTITUTION_REVIEW)
 
 
 class ProjectType(LabeledEnum):
@@ -221,10 +224,13 @@ class Project(db.Model):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # 项目申请单位: the hospital that approved the project in 院内审核 and stands behind it
+    applicant_institution_id: Mapped[int | None] = mapped_column(db.ForeignKey("institution.id"))
 
     owner: Mapped["User"] = relationship(foreign_keys=[owner_id])  # noqa: F821
     attachments: Mapped[list["ProjectAttachment"]] = relationship(
         back_populates="project", cascade="all, delete-orphan", order_by="ProjectAttachment.id")
+    applicant_institution: Mapped["Institution"] = relationship()  # noqa: F821 (nullable, as its column)
 
     @property
     def display_name(self) -> str:

@@ -7,7 +7,9 @@ from flask_babel import lazy_gettext as _l
 from app.accounts.models import User
 from app.accounts.rules import is_staff
 from app.core import audit
-from app.core.errors import ValidationError, require
+from app.core.errors import PermissionDenied, ValidationError, require
+from app.core.links import path_for
+from app.core.notifications import notify, notify_many
 from app.core.files import save_file, upload_root
 from app.core.models import AuditEvent
 from app.core.states import Transition, check, move
@@ -16,19 +18,30 @@ from app.projects import saved_searches
 from app.projects.jobs import reindex_after_commit
 from app.projects.models import (ENUM_FIELDS, PROJECT_FIELDS, PUBLIC_FIELDS, SUBMITTABLE_STATES, WITHDRAWABLE_STATES,
                                  Project, ProjectAttachment, ProjectStatus)
-from app.projects.rules import is_deal_party, is_owner, may_track
+from app.projects.rules import (is_confirmed_owner, is_deal_party, is_owner, is_reviewing_officer, may_track,
+                                owner_institution)
 from app.suggestions.jobs import refresh_for_project
 
 S = ProjectStatus
 
 _REVIEWERS = _l("只有服务站工作人员可以初核")
+_INSTITUTION_REVIEWERS = _l("只有本院成果转化管理员可以进行院内审核")
 
 # The life of a project (DESIGN.md): action → Transition(from, to, who). The deal and incubation operations
 # take the later steps: an accepted interest starts talks, a confirmed agreement signs, a completed
 # assessment starts incubation, the 获批上市 milestone launches.
 LIFE = {
-    "submit": Transition(SUBMITTABLE_STATES, S.SUBMITTED, is_owner, stamps=("submitted_at",),
+    "submit": Transition(SUBMITTABLE_STATES, S.SUBMITTED, is_confirmed_owner, stamps=("submitted_at",),
                          refusal=_l("只有项目负责人可以提交草稿或退回的项目")),
+    # 院内审核 (the hospital's setting): the officer sees the project first, approves it on to the station as
+    # its 项目申请单位, or returns it to the owner as the station would
+    "submit_to_institution": Transition(SUBMITTABLE_STATES, S.INSTITUTION_REVIEW, is_confirmed_owner,
+                                        stamps=("submitted_at",),
+                                        refusal=_l("只有项目负责人可以提交草稿或退回的项目")),
+    "institution_approve": Transition({S.INSTITUTION_REVIEW}, S.SUBMITTED, is_reviewing_officer,
+                                      stamps=("submitted_at",), refusal=_INSTITUTION_REVIEWERS),
+    "institution_return": Transition({S.INSTITUTION_REVIEW}, S.RETURNED, is_reviewing_officer,
+                                     refusal=_INSTITUTION_REVIEWERS, reason=_l("退回修改须说明修改意见")),
     "submit_paper_form": Transition(SUBMITTABLE_STATES, S.SUBMITTED, is_staff, stamps=("submitted_at",),
                                     refusal=_l("只有服务站工作人员可以代为提交纸质申报表")),
     "approve": Transition({S.SUBMITTED}, S.PUBLISHED, is_staff, stamps=("published_at",), refusal=_REVIEWERS),
@@ -102,12 +115,49 @@ def update_project(project: Project, actor: User, values: dict) -> set[str]:
     return changed
 
 
+UNCONFIRMED = _l("您的所在医疗机构尚未确认您的身份，暂不能提交项目。草稿已保存；确认后您会收到通知，即可提交。")
+
+
+def submit_action(project: Project) -> str:
+    """Where submitting leads: the hospital's 院内审核 when it has opted in (and has an officer), else the station."""
+    institution = owner_institution(project)
+    if institution is not None and institution.internal_review and institution.officers:
+        return "submit_to_institution"
+    return "submit"
+
+
 def submit_project(project: Project, actor: User) -> None:
-    """Send a draft or returned project to initial review (初核)."""
-    check(project, LIFE, "submit", actor)
+    """Send a draft or returned project to initial review (初核), through 院内审核 where the hospital wants it."""
+    if project.is_owner(actor) and not actor.is_verified:
+        raise PermissionDenied(str(UNCONFIRMED))
+    action = submit_action(project)
+    check(project, LIFE, action, actor)
     if not project.commitment_agreed:
         raise ValidationError(_("提交前须同意承诺书"), field="commitment_agreed")
-    _move(project, "submit", actor)
+    _move(project, action, actor)
+    if action == "submit_to_institution":
+        institution = owner_institution(project)
+        notify_many(institution.officers, "institution_review",
+                    _("院内审核：%(project)s", project=project.display_name),
+                    _("本院医务人员 %(name)s 提交了项目，请审核后报送创新服务站。", name=project.owner.name),
+                    path_for("institution.review", project_id=project.id))
+
+
+def institution_approve_project(project: Project, officer: User, comment: str = "") -> None:
+    """院内审核 passed: the hospital stands behind the project as its 项目申请单位; on to the station's 初核."""
+    institution = owner_institution(project)
+    _move(project, "institution_approve", officer, comment)
+    project.applicant_institution = institution
+    notify(project.owner, "institution_approved", _("院内审核已通过：%(project)s", project=project.display_name),
+           _("%(hospital)s 已作为项目申请单位通过院内审核，项目已报送创新服务站初核。", hospital=institution.name),
+           path_for("projects.detail", project_id=project.id))
+
+
+def institution_return_project(project: Project, officer: User, comment: str) -> None:
+    """院内审核: back to the owner with what to revise, as a station return."""
+    _move(project, "institution_return", officer, comment)
+    notify(project.owner, "institution_returned", _("院内审核退回修改：%(project)s", project=project.display_name),
+           _("修改意见：%(comment)s", comment=comment.strip()), path_for("projects.detail", project_id=project.id))
 
 
 def submit_paper_form(project: Project, staff: User, comment: str = "") -> None:
@@ -168,7 +218,7 @@ def latest_review_comment(project: Project) -> str:
     """The last comment staff left on return or reject, for the owner to read."""
     event = db.session.scalars(
         db.select(AuditEvent).where(AuditEvent.project_id == project.id,
-                                    AuditEvent.action.in_(("return", "reject")))
+                                    AuditEvent.action.in_(("return", "reject", "institution_return")))
         .order_by(AuditEvent.id.desc()).limit(1)).first()
     return event.comment if event else ""
 
@@ -179,7 +229,8 @@ def save_project(owner: User, project: Project | None, values: dict, submit: boo
         project = create_project(owner, values)
     else:
         update_project(project, owner, values)
-    if submit and project.status in SUBMITTABLE_STATES:
+    # An unconfirmed clinician's draft is saved; the page says why it was not submitted (UNCONFIRMED).
+    if submit and project.status in SUBMITTABLE_STATES and owner.is_verified:
         submit_project(project, owner)
     return project
 

@@ -4,7 +4,7 @@ Predicates take (user, project), as the state machine calls them; has_partner_ac
 """
 from __future__ import annotations
 
-from app.accounts.rules import is_staff
+from app.accounts.rules import is_officer_of, is_staff
 from app.core.states import any_of
 from app.deals.models import PARTNER_ACCESS_STATES, Interest, InterestStatus
 from app.extensions import db
@@ -45,3 +45,33 @@ def is_signing_member(user, project) -> bool:
 
 # The clinician, the signing organisation and staff keep a signed project's road to market.
 may_track = any_of(is_owner, is_staff, is_signing_member)
+
+
+def owner_institution(project):
+    """The hospital that confirmed the project's owner (None while unconfirmed)."""
+    affiliation = project.owner.affiliation if project.owner is not None else None
+    return affiliation.institution if affiliation is not None and affiliation.is_confirmed else None
+
+
+def is_confirmed_owner(user, project) -> bool:
+    """The owner, once their hospital (or staff) confirmed them: only they submit projects."""
+    return is_owner(user, project) and bool(user.is_verified)
+
+
+def is_hospital_officer(user, project) -> bool:
+    """An officer of the hospital the project belongs to: its owner's confirmed hospital, or its 项目申请单位."""
+    institution = project.applicant_institution or owner_institution(project)
+    return is_officer_of(user, institution)
+
+
+def is_reviewing_officer(user, project) -> bool:
+    """The officer of the owner's hospital, who takes the project's 院内审核."""
+    return is_officer_of(user, owner_institution(project))
+
+
+def may_print_form(user, project) -> bool:
+    """附件1 as Word for the hospital: its officer while the project is in 院内审核, or once the hospital is its
+    项目申请单位 (to stamp it). Owner and staff print through can_view_private."""
+    if project.status.value == "institution_review":
+        return is_reviewing_officer(user, project)
+    return project.applicant_institution is not None and is_officer_of(user, project.applicant_institution)

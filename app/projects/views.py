@@ -19,6 +19,7 @@ from app.projects.exports import project_form_docx
 from app.projects.library import FACETS, LibraryFilters, library_page, partner_view, public_view, record_partner_view
 from app.projects.models import (COMMITMENT_TEXT, FIELDS_BY_NAME, LIFE_STEPS, PARTNER_FIELDS, PROJECT_FIELDS,
                                  DeviceClass, Project, ProjectAttachment, ProjectStatus, ProjectType, Stage, Tier)
+from app.projects.rules import may_print_form
 from app.projects.review import queue_counts, review_queue, status_counts
 from app.suggestions.operations import suggestions_for_project
 from forms.deals import InterestForm
@@ -63,8 +64,11 @@ def _edit(project: Project | None):
             except ServiceError as error:  # the form stays as typed; its 400 rolls back what was written
                 _field_or_flash(form, error)
                 return _render_form(form, project, 400)
+            if form.for_submit and not current_user.is_verified:
+                flash(str(project_service.UNCONFIRMED), "warning")
+                return redirect(url_for(".edit", project_id=project.id))
             flash(_message_after_save(project, form.for_submit), "success")
-            if form.for_submit or project.status is ProjectStatus.SUBMITTED:
+            if form.for_submit or project.status in (ProjectStatus.SUBMITTED, ProjectStatus.INSTITUTION_REVIEW):
                 return redirect(url_for(".detail", project_id=project.id))
             return redirect(url_for(".edit", project_id=project.id))
         flash(_("还有 %(n)d 处需要修改，请查看标红的字段；已填写的内容都保留着", n=len(form.errors)), "danger")
@@ -88,6 +92,8 @@ def _field_or_flash(form, error: ServiceError) -> None:
 
 
 def _message_after_save(project: Project, submitted: bool) -> str:
+    if project.status is ProjectStatus.INSTITUTION_REVIEW:
+        return _("已提交院内审核。本院成果转化管理员审核通过后，项目将报送创新服务站初核")
     if project.status is ProjectStatus.SUBMITTED and submitted:
         return _("已提交初核。创新服务站审核后会通知您，结果也会显示在“我的项目”中")
     if project.status is ProjectStatus.SUBMITTED:
@@ -130,6 +136,9 @@ def detail(project_id):
 def submit(project_id):
     project = _own_project(project_id)
     if ConfirmForm().validate_on_submit():
+        if project.is_owner(current_user) and not current_user.is_verified:
+            flash(str(project_service.UNCONFIRMED), "warning")
+            return redirect(url_for(".detail", project_id=project.id))
         try:
             project_service.submit_project(project, current_user)
         except ValidationError as error:  # e.g. 承诺书 not agreed: the form, with the message next to the field
@@ -137,7 +146,8 @@ def submit(project_id):
             form.load(project)
             _field_or_flash(form, error)
             return _render_form(form, project, 400)
-        flash(_("已提交初核。创新服务站审核后会通知您"), "success")
+        flash(_("已提交初核。创新服务站审核后会通知您") if project.status is ProjectStatus.SUBMITTED
+              else _message_after_save(project, True), "success")
     return redirect(url_for(".detail", project_id=project.id))
 
 
@@ -342,10 +352,10 @@ project_documents_bp = Blueprint("project_documents", __name__, url_prefix="/doc
 @login_required
 def project_form(project_id):
     project = db.get_or_404(Project, project_id)
-    if not project.can_view_private(current_user):
+    if not (project.can_view_private(current_user) or may_print_form(current_user, project)):
         abort(403 if project.can_view_public(current_user) else 404)
     data = project_form_docx(project)
-    if current_user.is_staff:
+    if current_user.is_staff or current_user.is_institution_officer:
         audit.record("export_docx", actor=current_user, project=project, comment="附件1")
     return send_docx(data, download_name(PROJECT_FORM_NAME, project.name))
 

@@ -49,7 +49,7 @@ def test_clinician_registers_and_lands_on_my_projects(client):
     ("email", "not-an-email", "电子邮箱"),
     ("password", "short", "密码至少8位"),
     ("confirm", "different1", "两次输入的密码不一致"),
-    ("institution", "", "请输入所在医疗机构"),
+    ("institution", "", "请选择所在医疗机构"),  # no hospital chosen and none typed
 ])
 def test_registration_errors_are_shown_and_input_kept(client, field, value, message):
     response = register_clinician(client, **{field: value})

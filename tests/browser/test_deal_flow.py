@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.helpers import Screenshots, expect, log_in
+from tests.browser.helpers import Screenshots, confirmed_clinician, expect, log_in
 from tests.conftest import FULL_PROJECT, PASSWORD
 from tests.uscc import make_uscc
 
@@ -92,7 +92,7 @@ def deal_parties(live_app):
     emails = {kind: f"deal-{kind}-{tag}@example.com" for kind in ("doctor", "a", "b", "staff")}
     with live_app.app_context():
         staff = accounts.create_staff(emails["staff"], PASSWORD, "服务站对接专员")
-        doctor = accounts.register_clinician(emails["doctor"], PASSWORD, "郑医生", "13912340000",
+        doctor = confirmed_clinician(emails["doctor"], PASSWORD, "郑医生", "13912340000",
                                              "厦门大学附属中山医院", "肛肠科")
         project = project_service.create_project(doctor, PROJECT)
         project_service.submit_project(project, doctor)

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.browser.helpers import expect, log_in
+from tests.browser.helpers import confirm_registered, expect, log_in
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -46,7 +46,7 @@ def choose(page, field: str, label: str) -> None:
     page.locator(f"#field-{field}").get_by_label(label, exact=True).check()
 
 
-def test_clinician_files_project_staff_reviews_enterprise_browses(new_page, live_accounts, shot):
+def test_clinician_files_project_staff_reviews_enterprise_browses(new_page, live_app, live_accounts, shot):
     check = expect()
     staff_email = live_accounts("staff")
     enterprise_email = live_accounts("enterprise")
@@ -67,6 +67,8 @@ def test_clinician_files_project_staff_reviews_enterprise_browses(new_page, live
     check(doctor).to_have_url(re.compile(r"/projects/$"))
     check(doctor.locator(".alert-success")).to_contain_text("注册成功")
     shot(doctor, "clinician-registered")
+    # The hospital typed is not listed yet: station staff record it and confirm the clinician.
+    confirm_registered(live_app, clinician_email, "福建医科大学附属协和医院")
 
     # 2. 附件1 from the phone's collapsed menu; a first submit with a bad phone and no 适用范围 fails.
     doctor.get_by_role("button", name="菜单").click()

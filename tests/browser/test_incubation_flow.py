@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from tests.browser.helpers import Screenshots, expect, log_in
+from tests.browser.helpers import Screenshots, confirmed_clinician, expect, log_in
 from tests.conftest import FULL_PROJECT, PASSWORD
 from tests.uscc import make_uscc
 
@@ -81,7 +81,7 @@ def signed_project(live_app, live_server):
     with live_app.app_context(), live_app.test_request_context("/", base_url=live_server):
         staff_a = accounts.create_staff(emails["a"], PASSWORD, ASSESSOR_A)
         accounts.create_staff(emails["b"], PASSWORD, ASSESSOR_B)
-        doctor = accounts.register_clinician(emails["doctor"], PASSWORD, "黄医生", "13912340001",
+        doctor = confirmed_clinician(emails["doctor"], PASSWORD, "黄医生", "13912340001",
                                              "泉州市第一医院", "普外科")
         project = project_service.create_project(doctor, PROJECT)
         project_service.submit_project(project, doctor)

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.browser.helpers import Screenshots, expect, log_in
+from tests.browser.helpers import Screenshots, confirmed_clinician, expect, log_in
 from tests.conftest import FULL_PROJECT, PASSWORD, PATHS, take_step
 from tests.uscc import make_uscc
 
@@ -28,7 +28,7 @@ def launched_and_submitted(live_app):
     emails = {"doctor": f"phone-doctor-{tag}@example.com", "staff": f"phone-staff-{tag}@example.com",
               "company": f"phone-company-{tag}@example.com"}
     with live_app.app_context(), live_app.test_request_context("/"):
-        doctor = accounts.register_clinician(emails["doctor"], PASSWORD, "郑医生", "13912340002",
+        doctor = confirmed_clinician(emails["doctor"], PASSWORD, "郑医生", "13912340002",
                                              "福州市第一医院", "心内科")
         staff = accounts.create_staff(emails["staff"], PASSWORD, "手机审核员")
         ids = {}

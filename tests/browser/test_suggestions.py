@@ -8,7 +8,7 @@ import re
 import pytest
 
 from app.deals import operations as deal_operations
-from tests.browser.helpers import Screenshots, expect, log_in
+from tests.browser.helpers import Screenshots, confirmed_clinician, expect, log_in
 from tests.conftest import FULL_PROJECT, PASSWORD
 from tests.uscc import make_uscc
 
@@ -63,7 +63,7 @@ def market(live_app, live_server):
     emails = {kind: f"suggest-{kind}-{tag}@example.com" for kind in ("doctor", "company", "staff")}
     with live_app.app_context(), live_app.test_request_context("/", base_url=live_server):
         staff = accounts.create_staff(emails["staff"], PASSWORD, "服务站匹配专员")
-        doctor = accounts.register_clinician(emails["doctor"], PASSWORD, "陈医生", "13912340002",
+        doctor = confirmed_clinician(emails["doctor"], PASSWORD, "陈医生", "13912340002",
                                              "福建省立医院", "重症医学科")
         ids = {}
         for key, values in (("catheter", CATHETER), ("ultrasound", ULTRASOUND)):

@@ -9,6 +9,7 @@ from app.projects.models import ProjectStatus as S
 from tests.transitions import STAFF, actors, assert_table, walk
 
 OWNER, DEAL = frozenset({"owner"}), frozenset({"owner", "member"})
+OFFICER = frozenset({"officer"})  # the officer of the owner's hospital (院内审核); another hospital's officer may not
 
 # The life of a project (DESIGN.md), written down apart from the code: action → (sources, target, who).
 EXPECTED = {
@@ -17,7 +18,10 @@ EXPECTED = {
     "approve": ({S.SUBMITTED}, S.PUBLISHED, STAFF),
     "return": ({S.SUBMITTED}, S.RETURNED, STAFF),
     "reject": ({S.SUBMITTED}, S.REJECTED, STAFF),
-    "withdraw": ({S.DRAFT, S.SUBMITTED, S.RETURNED, S.PUBLISHED}, S.WITHDRAWN, OWNER),
+    "withdraw": ({S.DRAFT, S.SUBMITTED, S.RETURNED, S.PUBLISHED, S.INSTITUTION_REVIEW}, S.WITHDRAWN, OWNER),
+    "submit_to_institution": ({S.DRAFT, S.RETURNED}, S.INSTITUTION_REVIEW, OWNER),
+    "institution_approve": ({S.INSTITUTION_REVIEW}, S.SUBMITTED, OFFICER),
+    "institution_return": ({S.INSTITUTION_REVIEW}, S.RETURNED, OFFICER),
     "resubmit_after_edit": ({S.PUBLISHED}, S.SUBMITTED, OWNER),
     "start_negotiation": ({S.PUBLISHED}, S.NEGOTIATING, OWNER),
     "end_negotiation": ({S.NEGOTIATING}, S.PUBLISHED, DEAL),
@@ -29,13 +33,16 @@ EXPECTED = {
 
 @pytest.fixture
 def world(make_user, make_project):
-    """A project whose owner is `owner`, signed with `member`'s organisation."""
-    project = make_project(S.DRAFT)
+    """A project whose owner is `owner` (confirmed by `officer`'s hospital), signed with `member`'s organisation."""
+    officer = make_user("institution")
+    hospital = officer.affiliation.institution
+    project = make_project(S.DRAFT, owner=make_user("clinician", institution=hospital))
     member = make_user("enterprise")
     db.session.add(Interest(project=project, organisation_id=member.organisation_id, created_by=member,
                             status=InterestStatus.SIGNED))
     db.session.flush()
-    return project, actors(make_user, project.owner, member)
+    return project, {**actors(make_user, project.owner, member), "officer": officer,
+                     "other_officer": make_user("institution")}
 
 
 def test_the_table_is_the_documented_life():

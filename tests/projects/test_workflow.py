@@ -75,7 +75,7 @@ def test_only_the_owner_submits(make_project, make_user):
 @pytest.mark.parametrize("status", list(S))
 def test_withdraw_by_owner(make_project, status):
     project = make_project(status=status)
-    if status in (S.DRAFT, S.SUBMITTED, S.RETURNED, S.PUBLISHED):
+    if status in (S.DRAFT, S.SUBMITTED, S.RETURNED, S.PUBLISHED, S.INSTITUTION_REVIEW):
         svc.withdraw_project(project, project.owner, "不再推进")
         assert project.status is S.WITHDRAWN
         assert audit_rows(project)[-1].comment == "不再推进"
