@@ -142,7 +142,8 @@ MATRIX = {
     "matching.classify": ("POST", "/matching/classify", {"unconfirmed": 400, "anonymous": 302, "clinician": 400, "*": 403}),
     # 推进会议: {meeting} is scheduled, with a project and an organisation none of the role users acts for; staff
     # walk it in this order: rebuild and republish, remove the meeting, check in, finish (held), close
-    "meetings.index": ("GET", "/meetings/", {"anonymous": 302, "unverified": 403, "*": 200}),
+    "meetings.index": ("GET", "/meetings/", {"anonymous": 302, "unverified": 403, "unconfirmed": 403, "institution": 403,
+                                          "*": 200}),
     "meetings.new": ("GET", "/meetings/new", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
     "meetings.edit": ("GET", "/meetings/{meeting}/edit", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
     "meetings.detail": ("GET", "/meetings/{meeting}", {"anonymous": 302, "staff": 200, "admin": 200, "*": 404}),
@@ -334,7 +335,8 @@ def world(make_project, make_user, app):
             "evidence": evidence.id, "batch": batch.id, "saved": saved.id, "suggestion": suggestion.id,
             "meeting": meeting["event"].id, "meeting_attachment": meeting["attachment"].id,
             "meeting_project": meeting["project_side"].id, "meeting_appointment": meeting["appointment"].id,
-            **programme}
+            "hospital": hospital.id, "affiliation": pending_clinician.affiliation.id,
+            "clinician": pending_clinician.id, "ir_pid": in_review.id, **programme}
 
 
 def _programme_world(project, staff, pdf) -> dict:
@@ -357,8 +359,6 @@ def _programme_world(project, staff, pdf) -> dict:
     requests.submit_request(request, project.owner)
     return {"article": article.id, "article_file": article_file.id, "draft_article": draft.id, "event": event.id,
             "provider": provider.id, "request": request.id, "request_file": request_file.id}
-            "hospital": hospital.id, "affiliation": pending_clinician.affiliation.id,
-            "clinician": pending_clinician.id, "ir_pid": in_review.id}
 
 
 def test_every_route_is_in_the_matrix(app):
