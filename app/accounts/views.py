@@ -11,6 +11,7 @@ from app.accounts import rules as account_rules
 from app.accounts.models import Organisation, OrgStatus, Role, User
 from app.core import notifications as notify
 from app.core.errors import ServiceError
+from app.core.links import safe_next
 from app.core.models import Notification
 from app.core.permissions import member_required, role_required, staff_required
 from app.deals import operations as deal_operations
@@ -44,10 +45,7 @@ def index():
 def set_language(code):
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
-    target = request.args.get("next") or url_for("main.index")
-    if not target.startswith("/") or target.startswith("//"):  # only local redirects
-        target = url_for("main.index")
-    return redirect(target)
+    return redirect(safe_next(request.args.get("next"), url_for("main.index")))
 
 
 @main_bp.route("/healthz")
@@ -103,11 +101,6 @@ def open_one(notification_id):
 auth_bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
-def _safe_next(default: str) -> str:
-    target = request.args.get("next") or ""
-    return target if target.startswith("/") and not target.startswith("//") else default
-
-
 @auth_bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
@@ -121,7 +114,7 @@ def login():
         else:
             login_user(user, remember=form.remember.data)
             flash(_("欢迎，%(name)s", name=user.name), "success")
-            return redirect(_safe_next(url_for("main.index")))
+            return redirect(safe_next(request.args.get("next"), url_for("main.index")))
     status = 400 if form.is_submitted() else 200
     return render_template("auth/login.html", form=form), status
 
