@@ -18,6 +18,7 @@ from app import config as config_module
 from app.accounts.models import User
 from app.core import audit  # noqa: F401 — importing it installs the append-only guard on audit rows
 from app.core import jobs, templating, unit_of_work
+from app.core.links import BoundedIntConverter
 from app.core.models import render_migration_item
 from app.extensions import babel, bootstrap, csrf, db, login_manager, migrate
 
@@ -38,6 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True,
                 template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
     app.config.update(config_module.from_environment(instance_path))
     app.config.from_pyfile("config.py", silent=True)
     app.config.update(test_config)

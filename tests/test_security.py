@@ -39,3 +39,68 @@ def test_login_next_stays_on_site(client, make_user, target):
                            data={"email": user.email, "password": PASSWORD})
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
+
+
+# --- server errors on bad input: 400/404, never a 500 -------------------------------------------------------
+
+@pytest.mark.parametrize("body", ["[1, 2]", '"text"', "42", "null"])
+def test_classify_refuses_a_json_body_that_is_not_an_object(client, login_as, body):
+    login_as("clinician")
+    response = client.post("/matching/classify", data=body, content_type="application/json")
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/library/99999999999999999999999", "/library/9223372036854775808",
+                                  "/library/2147483648", "/deals/99999999999999999999", "/organisation/9223372036854775807"])
+def test_huge_ids_are_not_found(client, login_as, path):
+    login_as("staff")
+    assert client.get(path).status_code == 404
+
+
+def test_language_switch_with_a_carriage_return_in_next(client):
+    response = client.get("/lang/zh?next=/%0d/x")
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("bad", ["\x00", "\x0b", "\x1b", "\x7f", "\x85"])
+def test_control_characters_are_refused_next_to_the_field(client, login_as, bad):
+    from tests.conftest import FULL_PROJECT
+    login_as("clinician")
+    data = dict(FULL_PROJECT, name=f"可调节{bad}负压引流创面治疗仪", commitment_agreed="y", publish_consent="y")
+    response = client.post("/projects/new", data=data)
+    assert response.status_code == 400
+    assert "控制字符" in response.get_data(as_text=True)
+    from app.projects.models import Project
+    from app.extensions import db
+    assert db.session.scalar(db.select(db.func.count()).select_from(Project)) == 0
+
+
+def test_every_form_refuses_control_characters():
+    """Every form class of forms/ derives from the base form that checks its text fields."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import forms
+    from flask_wtf import FlaskForm
+    from forms.base import Form
+    offenders = []
+    for info in pkgutil.iter_modules(forms.__path__):
+        module = importlib.import_module(f"forms.{info.name}")
+        for name, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, FlaskForm) and cls.__module__ == module.__name__ and not issubclass(cls, Form):
+                offenders.append(f"{module.__name__}.{name}")
+    assert offenders == []
+
+
+def test_docx_survives_control_characters_in_stored_text(make_project):
+    """Text stored before the form check (or by an import) still prints: the characters are dropped."""
+    import io
+
+    import docx
+
+    from app.projects.exports import project_form_docx
+    project = make_project(name="可调节\x00负压\x0b引流")
+    document = docx.Document(io.BytesIO(project_form_docx(project)))
+    text = "\n".join(cell.text for table in document.tables for row in table.rows for cell in row.cells)
+    assert "可调节负压引流" in text

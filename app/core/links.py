@@ -8,6 +8,7 @@ from __future__ import annotations
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app
+from werkzeug.routing import IntegerConverter
 
 
 def path_for(endpoint: str, **values) -> str:
@@ -40,3 +41,11 @@ def safe_next(target: str | None, default: str) -> str:
         if parts.scheme or parts.netloc or not candidate.startswith("/") or candidate.startswith("//"):
             return default
     return target
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:id>` that matches only what a database integer holds: a larger id is a 404, not an overflow (500)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, signed=signed,
+                         max=2**31 - 1 if max is None else max)
