@@ -104,3 +104,59 @@ def test_docx_survives_control_characters_in_stored_text(make_project):
     document = docx.Document(io.BytesIO(project_form_docx(project)))
     text = "\n".join(cell.text for table in document.tables for row in table.rows for cell in row.cells)
     assert "可调节负压引流" in text
+
+
+# --- staff → admin: who may hand out a reset link --------------------------------------------------------------
+
+@pytest.mark.parametrize("actor_role, target_role, allowed", [
+    ("staff", "clinician", True), ("staff", "enterprise", True), ("staff", "staff", False), ("staff", "admin", False),
+    ("admin", "clinician", True), ("admin", "staff", True), ("admin", "admin", True),
+])
+def test_reset_links_for_staff_accounts_come_only_from_an_admin(client, login_as, make_user, actor_role,
+                                                                target_role, allowed):
+    from app.core.models import AuditEvent, Notification
+    from app.extensions import db
+    target = make_user(target_role)
+    login_as(actor_role)
+    response = client.post(f"/admin/users/{target.id}/reset-link")
+    issued = db.session.scalar(db.select(db.func.count()).select_from(AuditEvent)
+                               .where(AuditEvent.action == "issue_reset_link"))
+    told = db.session.scalars(db.select(Notification).where(Notification.user_id == target.id)).all()
+    if allowed:
+        assert response.status_code == 200 and "/auth/reset/" in response.get_data(as_text=True)
+        assert issued == 1 and [n.kind for n in told] == ["reset_link_issued"]
+    else:
+        assert response.status_code == 403 and "/auth/reset/" not in response.get_data(as_text=True)
+        assert issued == 0 and told == []
+
+
+def test_an_admin_cannot_issue_a_link_for_themselves(make_user):
+    from app.accounts import operations as accounts
+    from app.core.errors import PermissionDenied
+    admin = make_user("admin")
+    with pytest.raises(PermissionDenied):
+        accounts.issue_reset_link(admin, admin)
+
+
+def test_the_owner_is_mailed_when_a_link_is_issued(client, login_as, make_user, smtp_server):
+    target = make_user("clinician")
+    login_as("staff")
+    assert client.post(f"/admin/users/{target.id}/reset-link").status_code == 200
+    assert any(target.email in str(m.get("To", "")) for m in smtp_server.wait_for(1))
+
+
+def test_the_user_list_offers_links_only_where_allowed(client, login_as, make_user):
+    admin = make_user("admin")
+    login_as("staff")
+    html = client.get("/admin/users").get_data(as_text=True)
+    assert f"/admin/users/{admin.id}/reset-link" not in html
+
+
+def test_reset_links_ignore_the_host_header(app, client, login_as, make_user, monkeypatch):
+    """Links come from CLINBRIDGE_BASE_URL (BASE_URL), never from the request's Host (already so before issue 11)."""
+    monkeypatch.setitem(app.config, "BASE_URL", "https://clinbridge.example.cn")
+    target = make_user("clinician")
+    login_as("staff")
+    html = client.post(f"/admin/users/{target.id}/reset-link", headers={"Host": "evil.example"},
+                       base_url="http://evil.example").get_data(as_text=True)
+    assert "https://clinbridge.example.cn/auth/reset/" in html and "evil.example" not in html

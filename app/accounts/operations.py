@@ -14,11 +14,12 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from app.accounts.models import ORGANISATION_ROLES, Organisation, OrgStatus, Role, User
 from app.accounts import rules
 from app.accounts.rules import is_member
-from app.core import audit, mail
+from app.core import audit, mail, notifications
 from app.core.errors import ServiceError, TransitionError, ValidationError, require
 from app.core.links import absolute_url, path_for
 from app.core.models import utcnow
 from app.core.states import Transition, any_of, move
+from app.core.templating import beijing_time
 from app.deals.models import Specialised
 from app.extensions import db
 from app.suggestions.jobs import request_refresh
@@ -176,7 +177,12 @@ def issue_reset_link(user: User, staff: User) -> str:
     require(staff.is_staff, _("只有工作人员可以生成重置链接"))
     if not _resettable(user):
         raise TransitionError(_("停用的工作人员账号不能通过重置链接启用"))
+    require(rules.can_issue_reset_link(staff, user),
+            _("工作人员和管理员账号的重置链接只能由另一位工作专班管理员生成"))
     audit.record("issue_reset_link", actor=staff, subject=user)
+    notifications.notify(user, "reset_link_issued", _("已为您的账号生成密码重置链接"),
+                         _("%(staff)s（%(role)s）于 %(when)s 为您的账号生成了密码重置链接。如非您本人申请，请立即联系创新服务站。",
+                           staff=staff.name, role=staff.role.label, when=beijing_time(utcnow())))
     return reset_url(user)
 
 

@@ -32,3 +32,10 @@ def may_manage_intents(organisation: Organisation, user) -> bool:
 def can_view_full_profile(organisation: Organisation, user) -> bool:
     """Address, legal representative and contact details: the organisation's members and staff."""
     return is_member(organisation, user) or is_staff(user)
+
+
+def can_issue_reset_link(actor, user) -> bool:
+    """Staff hand reset links to non-staff users; a staff or admin account's link comes only from another admin."""
+    if not is_staff(actor) or actor.id == user.id:
+        return False
+    return actor.is_admin if user.is_staff else True

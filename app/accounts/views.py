@@ -260,7 +260,8 @@ def users():
     rows = db.session.execute(db.select(User.role, db.func.count()).group_by(User.role)).all()
     counts = {r: 0 for r in Role} | dict(rows)
     return render_template("admin/users.html", items=db.session.scalars(query).all(), role=role,
-                           counts=counts, confirm_form=ConfirmForm())
+                           counts=counts, confirm_form=ConfirmForm(),
+                           may_reset=lambda user: account_rules.can_issue_reset_link(current_user, user))
 
 
 @admin_bp.route("/users/<int:user_id>/reset-link", methods=["POST"])
