@@ -85,12 +85,18 @@ def _init_login(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("请先登录")
     login_manager.login_message_category = "warning"
-    login_manager.session_protection = "strong"
+    # "strong" signs a phone out when it moves from Wi-Fi to 4G; revocation is the session version (get_id).
+    login_manager.session_protection = "basic"
 
     @login_manager.user_loader
-    def load_user(user_id: str):
+    def load_user(alternative_id: str):
+        user_id, _sep, version = (alternative_id or "").partition(":")
+        if not (user_id.isdigit() and version.isdigit()) or int(user_id) > 2**31 - 1:
+            return None  # a cookie from before session versions, or forged
         user = db.session.get(User, int(user_id))
-        return user if user and user.active else None
+        if user is None or not user.active or user.session_version != int(version):
+            return None
+        return user
 
 
 @event.listens_for(Engine, "connect")

@@ -19,6 +19,7 @@ MATRIX = {
     "bootstrap.static": ("GET", "/bootstrap/static/css/bootstrap.min.css", {"*": 200}),
     "auth.login": ("GET", "/auth/login", {"anonymous": 200, "*": 302}),
     "auth.logout": ("POST", "/auth/logout", {"*": 302}),
+    "auth.sign_out_everywhere": ("POST", "/auth/sign-out-everywhere", {"*": 302}),
     "auth.register": ("GET", "/auth/register", {"*": 200}),
     "auth.register_clinician": ("GET", "/auth/register/clinician", {"*": 200}),
     "auth.register_organisation": ("GET", "/auth/register/organisation", {"*": 200}),
@@ -208,7 +209,7 @@ def test_access(client, login_as, world, role):
     login_as(role)
     misses = []
     # Sign-out is tried last so that it does not end the session for the routes after it.
-    for endpoint in sorted(MATRIX, key=lambda e: e == "auth.logout"):
+    for endpoint in sorted(MATRIX, key=lambda e: e in ("auth.logout", "auth.sign_out_everywhere")):
         method, template, expected = MATRIX[endpoint]
         url = template.format(**world)
         status = client.open(url, method=method).status_code

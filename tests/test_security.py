@@ -160,3 +160,105 @@ def test_reset_links_ignore_the_host_header(app, make_user, monkeypatch):
     with app.test_request_context("/admin/users", base_url="http://evil.example", headers={"Host": "evil.example"}):
         link = accounts.issue_reset_link(target, staff)
     assert link.startswith("https://clinbridge.example.cn/auth/reset/")
+
+
+# --- sessions: a version in the cookie, bumped by logout, password change and reset, sign out everywhere -------
+
+def _remember_cookie(client):
+    cookie = client.get_cookie("remember_token")
+    return cookie.value if cookie else None
+
+
+def _sign_in(client, user, remember=True):
+    response = client.post("/auth/login", data={"email": user.email, "password": PASSWORD,
+                                                "remember": "y" if remember else ""})
+    assert response.status_code == 302
+    return _remember_cookie(client)
+
+
+def _signed_in(client) -> bool:
+    return client.get("/auth/password").status_code == 200
+
+
+def test_an_old_session_cookie_dies_at_logout(app, make_user):
+    user = make_user("clinician")
+    client = app.test_client()
+    _sign_in(client, user, remember=False)
+    stolen = client.get_cookie("session").value
+    client.post("/auth/logout")
+    thief = app.test_client()
+    thief.set_cookie("session", stolen)
+    assert not _signed_in(thief)
+
+
+def test_the_remember_me_token_changes_and_dies_at_logout(app, make_user):
+    user = make_user("clinician")
+    client = app.test_client()
+    first = _sign_in(client, user)
+    client.post("/auth/logout")
+    second = _sign_in(client, user)
+    assert first and second and first != second
+    thief = app.test_client()
+    thief.set_cookie("remember_token", first)
+    assert not _signed_in(thief)
+    thief = app.test_client()
+    thief.set_cookie("remember_token", second)
+    assert _signed_in(thief)  # the current token still works where it was not signed out
+
+
+def test_a_password_change_ends_other_sessions_but_keeps_this_one(app, make_user):
+    user = make_user("clinician")
+    phone, laptop = app.test_client(), app.test_client()
+    token = _sign_in(phone, user)
+    _sign_in(laptop, user, remember=False)
+    new = "Qiong-lin-2026-zhen"
+    response = laptop.post("/auth/password", data={"current": PASSWORD, "password": new, "confirm": new})
+    assert response.status_code == 302
+    assert _signed_in(laptop)
+    assert not _signed_in(phone)
+    thief = app.test_client()
+    thief.set_cookie("remember_token", token)
+    assert not _signed_in(thief)
+
+
+def test_a_password_reset_ends_every_session(app, make_user):
+    from app.accounts import operations as accounts
+    from app.extensions import db
+    user = make_user("clinician")
+    phone = app.test_client()
+    _sign_in(phone, user)
+    accounts.reset_password(db.session.get(type(user), user.id), "Qiong-lin-2026-zhen")
+    db.session.commit()
+    assert not _signed_in(phone)
+
+
+def test_sign_out_everywhere(app, make_user):
+    from app.core.models import AuditEvent
+    from app.extensions import db
+    user = make_user("clinician")
+    phone, laptop = app.test_client(), app.test_client()
+    token = _sign_in(phone, user)
+    _sign_in(laptop, user)
+    assert "/auth/sign-out-everywhere" in laptop.get("/auth/password").get_data(as_text=True)
+    assert laptop.post("/auth/sign-out-everywhere").status_code == 302
+    assert not _signed_in(phone) and not _signed_in(laptop)
+    thief = app.test_client()
+    thief.set_cookie("remember_token", token)
+    assert not _signed_in(thief)
+    assert db.session.scalar(db.select(db.func.count()).select_from(AuditEvent)
+                             .where(AuditEvent.action == "sign_out_everywhere")) == 1
+
+
+def test_deactivated_accounts_are_signed_out(app, make_user):
+    from app.extensions import db
+    user = make_user("clinician")
+    phone = app.test_client()
+    _sign_in(phone, user)
+    db.session.get(type(user), user.id).active = False
+    db.session.commit()
+    assert not _signed_in(phone)
+
+
+def test_session_protection_is_basic(app):
+    from app.extensions import login_manager
+    assert login_manager.session_protection == "basic"

@@ -99,9 +99,19 @@ class User(UserMixin, db.Model):
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # In the session and the remember-me cookie (get_id); bumping it signs the user out everywhere.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     organisation: Mapped[Organisation | None] = relationship(back_populates="members", foreign_keys=[organisation_id])
+
+    def get_id(self) -> str:
+        """Flask-Login's alternative id: "<id>:<session version>", so old sessions and cookies stop working."""
+        return f"{self.id}:{self.session_version}"
+
+    def revoke_sessions(self) -> None:
+        """Every session and remember-me cookie issued so far stops working (at their next request)."""
+        self.session_version = (self.session_version or 0) + 1
 
     def set_password(self, password: str) -> None:
         method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")

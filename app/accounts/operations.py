@@ -124,7 +124,19 @@ def change_password(user: User, current: str, new: str) -> None:
     if not user.check_password(current):
         raise ServiceError(_("当前密码不正确"))
     user.set_password(new)
+    user.revoke_sessions()  # a stolen cookie dies with the old password; the view signs this browser in again
     audit.record("change_password", actor=user, subject=user)
+
+
+def sign_out(user: User) -> None:
+    """Signing out ends this session and every other one, remember-me cookies included."""
+    user.revoke_sessions()
+
+
+def sign_out_everywhere(user: User) -> None:
+    """The account page's "sign out everywhere": every session and remember-me cookie stops working."""
+    user.revoke_sessions()
+    audit.record("sign_out_everywhere", actor=user, subject=user)
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -189,6 +201,7 @@ def issue_reset_link(user: User, staff: User) -> str:
 def reset_password(user: User, new: str) -> None:
     """Set a new password from a reset link; this also activates an imported account."""
     user.set_password(new)
+    user.revoke_sessions()
     user.active = True
     user.failed_logins = 0
     user.locked_until = None

@@ -123,9 +123,21 @@ def login():
 @login_required
 def logout():
     if ConfirmForm().validate_on_submit():
+        accounts.sign_out(current_user)
         logout_user()
         flash(_("您已退出登录"), "info")
     return redirect(url_for("main.index"))
+
+
+@auth_bp.route("/sign-out-everywhere", methods=["POST"])
+@login_required
+def sign_out_everywhere():
+    if ConfirmForm().validate_on_submit():
+        accounts.sign_out_everywhere(current_user)
+        logout_user()
+        flash(_("已在所有设备上退出登录，请重新登录"), "info")
+        return redirect(url_for("auth.login"))
+    return redirect(url_for("auth.change_password"))
 
 
 @auth_bp.route("/register")
@@ -179,9 +191,11 @@ def change_password():
         except ServiceError as error:
             form.current.errors.append(str(error))
         else:
+            login_user(current_user._get_current_object())  # this browser stays signed in, with the new version
             flash(_("密码已修改"), "success")
             return redirect(url_for("main.index"))
-    return render_template("auth/change_password.html", form=form), 400 if form.errors else 200
+    return render_template("auth/change_password.html", form=form, confirm_form=ConfirmForm(formdata=None)), \
+        400 if form.errors else 200
 
 
 @auth_bp.route("/forgot", methods=["GET", "POST"])

@@ -1,0 +1,23 @@
+"""user.session_version: sessions and remember-me cookies carry it; bumping it signs the user out everywhere
+
+Revision ID: trust_0001
+Revises: ff72feaf3901
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = 'trust_0001'
+down_revision = 'ff72feaf3901'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('user', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('session_version', sa.Integer(), server_default='0', nullable=False))
+
+
+def downgrade():
+    with op.batch_alter_table('user', schema=None) as batch_op:
+        batch_op.drop_column('session_version')
