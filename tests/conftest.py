@@ -18,7 +18,7 @@ from app.projects.models import DeviceClass, IpExists, Project, ProjectStatus, P
 from tests.smtp import LocalSMTPServer
 from tests.uscc import make_uscc
 
-PASSWORD = "demo-password1"
+PASSWORD = "demo-password-2026"  # passes the password policy (the browser tests register with it)
 _counter = itertools.count(1)
 
 

@@ -262,3 +262,46 @@ def test_deactivated_accounts_are_signed_out(app, make_user):
 def test_session_protection_is_basic(app):
     from app.extensions import login_manager
     assert login_manager.session_protection == "basic"
+
+
+# --- password policy -------------------------------------------------------------------------------------------
+
+def _register(client, password, **overrides):
+    data = {"email": "lin.wenjun@hospital.test", "name": "林文君", "phone": "13800138000", "password": password,
+            "confirm": password, "institution": "福建省立医院", "department": "骨科"} | overrides
+    return client.post("/auth/register/clinician", data=data)
+
+
+@pytest.mark.parametrize("password", ["password1", "abc12345", "short1A!", "password123", "qwertyuiop1",
+                                      "1234567890", "lin.wenjun2026", "linwenjun1990", "clinbridge2026"])
+def test_weak_and_account_derived_passwords_are_refused(client, password):
+    from app.accounts.models import User
+    from app.extensions import db
+    response = _register(client, password)
+    assert response.status_code == 400
+    assert db.session.scalar(db.select(db.func.count()).select_from(User)) == 0
+
+
+def test_a_long_uncommon_password_is_accepted(client):
+    assert _register(client, "Minjiang-banyan-tea-42").status_code == 302
+
+
+def test_a_new_password_may_not_be_the_users_own_email(client, login_as):
+    user = login_as("clinician")
+    weak = user.email.split("@")[0] + "2026"
+    response = client.post("/auth/password", data={"current": PASSWORD, "password": weak, "confirm": weak})
+    assert response.status_code == 400
+
+
+def test_the_cli_refuses_a_weak_staff_password(app):
+    result = app.test_cli_runner().invoke(args=["users", "create-staff", "--email", "weak@station.test",
+                                                "--name", "弱密码", "--password", "password1"])
+    assert result.exit_code != 0
+
+
+def test_the_demo_password_still_signs_in(app, client):
+    from app.demo import loader
+    app.test_cli_runner().invoke(args=["demo", "load"])
+    email = loader.DEMO_ACCOUNTS[0]
+    response = client.post("/auth/login", data={"email": email, "password": "demo-password"})
+    assert response.status_code == 302

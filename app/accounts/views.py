@@ -216,6 +216,7 @@ def reset_password(token):
         flash(str(error), "danger")
         return redirect(url_for("auth.forgot_password"))
     form = ResetPasswordForm()
+    form.account_words = (user.email, user.name, user.phone, user.institution)
     if form.validate_on_submit():
         accounts.reset_password(user, form.password.data)
         flash(_("新密码已设置，请登录"), "success")
