@@ -17,7 +17,7 @@ from app import cli
 from app import config as config_module
 from app.accounts.models import User
 from app.core import audit  # noqa: F401 — importing it installs the append-only guard on audit rows
-from app.core import jobs, templating, unit_of_work
+from app.core import jobs, templating, throttle, unit_of_work
 from app.core.links import BoundedIntConverter
 from app.core.models import render_migration_item
 from app.extensions import babel, bootstrap, csrf, db, login_manager, migrate
@@ -58,6 +58,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     bootstrap.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "Asia/Shanghai")
     _init_login(app)
+    throttle.init_app(app)
 
     templating.init_app(app)
     jobs.init_app(app)
@@ -117,6 +118,7 @@ def _register_error_pages(app: Flask) -> None:
         403: lambda: _("您没有权限访问此页面"),
         404: lambda: _("页面不存在或已删除"),
         413: lambda: _("上传的文件过大"),
+        429: lambda: _("尝试过于频繁，请稍后再试（如忘记密码，可通过“忘记密码”重置）"),
         500: lambda: _("服务器出错了，请稍后再试"),
     }
 

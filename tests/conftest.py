@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from app import create_app
 from app.accounts.models import Organisation, OrgStatus, Role, User
 from app.core import jobs
-from app.extensions import db
+from app.extensions import db, limiter
 from app.projects.models import DeviceClass, IpExists, Project, ProjectStatus, ProjectType, Stage
 from tests.smtp import LocalSMTPServer
 from tests.uscc import make_uscc
@@ -90,6 +90,7 @@ def app_context(app):
     with app.app_context():
         yield
         _clear_database()
+        limiter.reset()  # every test signs in from 127.0.0.1: the throttle's counts start afresh
 
 
 @pytest.fixture

@@ -305,3 +305,82 @@ def test_the_demo_password_still_signs_in(app, client):
     email = loader.DEMO_ACCOUNTS[0]
     response = client.post("/auth/login", data={"email": email, "password": "demo-password"})
     assert response.status_code == 302
+
+
+# --- throttling: per address and per account, not a lock-out -------------------------------------------------
+
+def _login(client, email, password, address="10.0.0.1"):
+    return client.post("/auth/login", data={"email": email, "password": password},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+def test_one_address_trying_many_accounts_is_slowed(app, client, make_user, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_LOGIN_ADDRESS", "5 per 10 minutes")
+    users = [make_user("clinician") for _ in range(6)]
+    statuses = [_login(client, u.email, "wrong-password1").status_code for u in users]
+    assert statuses == [400] * 5 + [429]
+    assert _login(client, users[0].email, PASSWORD, address="10.0.0.2").status_code == 302
+
+
+def test_nobody_can_lock_the_admin_out_from_one_address(app, client, make_user, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_LOGIN_ACCOUNT", "3 per 10 minutes")
+    admin = make_user("admin")
+    for _ in range(3):
+        assert _login(client, admin.email, "wrong-password1", address="203.0.113.9").status_code == 400
+    assert _login(client, admin.email, PASSWORD, address="203.0.113.9").status_code == 429
+    admin_client = client.application.test_client()
+    assert _login(admin_client, admin.email, PASSWORD, address="10.1.1.1").status_code == 302
+
+
+def test_successful_sign_ins_are_not_counted(app, client, make_user, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_LOGIN_ACCOUNT", "2 per 10 minutes")
+    user = make_user("clinician")
+    for _ in range(4):
+        assert _login(client, user.email, PASSWORD).status_code == 302
+        client.post("/auth/logout")
+
+
+def test_real_and_unknown_accounts_answer_the_same(app, client, make_user, monkeypatch):
+    from app.accounts import operations as accounts
+    monkeypatch.setitem(app.config, "RATELIMIT_LOGIN_ACCOUNT", "2 per 10 minutes")
+    checks = []
+    real_check = accounts.check_password_hash
+    monkeypatch.setattr(accounts, "check_password_hash", lambda *a: checks.append(1) or real_check(*a))
+    user = make_user("clinician")
+    answers = {}
+    for email in (user.email, "nobody@example.test"):
+        answers[email] = [(r.status_code, r.get_data(as_text=True).replace(email, "EMAIL"))
+                          for r in (_login(client, email, "wrong-password1") for _ in range(3))]
+    assert answers[user.email] == answers["nobody@example.test"]
+    assert [status for status, _ in answers[user.email]] == [400, 400, 429]
+    assert len(checks) == 2  # the unknown address was hashed as a real one would be (the real one checks in User)
+
+
+def test_registration_is_throttled_per_address(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_REGISTER_ADDRESS", "2 per hour")
+    statuses = [_register(client, "Minjiang-banyan-tea-42", email=f"doc{n}@hospital.test").status_code
+                for n in range(3)]
+    assert statuses[:2] != [429, 429] and statuses[2] == 429
+    assert client.post("/auth/register/organisation", data={}).status_code == 429  # shared by both forms
+
+
+def test_password_reset_requests_are_throttled(app, client, make_user, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_RESET_ACCOUNT", "2 per hour")
+    user = make_user("clinician")
+    statuses = [client.post("/auth/forgot", data={"email": user.email}).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+
+
+def test_expressing_interest_is_throttled(app, client, login_as, make_project, monkeypatch):
+    from app.projects.models import ProjectStatus
+    monkeypatch.setitem(app.config, "RATELIMIT_INTEREST_ACCOUNT", "2 per hour")
+    project = make_project(ProjectStatus.PUBLISHED)
+    login_as("enterprise")
+    statuses = [client.post(f"/deals/projects/{project.id}/interest", data={}).status_code for _ in range(3)]
+    assert statuses == [400, 400, 429]
+
+
+def test_limits_are_stored_in_redis_when_redis_url_is_set():
+    from app.core.throttle import storage_uri
+    assert storage_uri({"REDIS_URL": "redis://127.0.0.1:6390/1"}) == "redis://127.0.0.1:6390/1"
+    assert storage_uri({"REDIS_URL": ""}) == "memory://"

@@ -96,8 +96,7 @@ class User(UserMixin, db.Model):
     department: Mapped[str] = mapped_column(db.String(100), default="")
     organisation_id: Mapped[int | None] = mapped_column(db.ForeignKey("organisation.id"))
     active: Mapped[bool] = mapped_column(default=True)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failed_logins: Mapped[int] = mapped_column(default=0)  # since the last sign-in; throttling is app/core/throttle.py
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # In the session and the remember-me cookie (get_id); bumping it signs the user out everywhere.
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -11,7 +11,9 @@ from app.accounts import rules as account_rules
 from app.accounts.models import Organisation, OrgStatus, Role, User
 from app.core import notifications as notify
 from app.core.errors import ServiceError
+from app.core import throttle
 from app.core.links import safe_next
+from app.core.throttle import throttled
 from app.core.models import Notification
 from app.core.permissions import member_required, role_required, staff_required
 from app.deals import operations as deal_operations
@@ -102,6 +104,7 @@ auth_bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
 @auth_bp.route("/login", methods=["GET", "POST"])
+@throttled(throttle.login_limits)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
@@ -146,6 +149,7 @@ def register():
 
 
 @auth_bp.route("/register/clinician", methods=["GET", "POST"])
+@throttled(throttle.register_limits)
 def register_clinician():
     form = ClinicianRegistrationForm()
     if form.validate_on_submit():
@@ -162,6 +166,7 @@ def register_clinician():
 
 
 @auth_bp.route("/register/organisation", methods=["GET", "POST"])
+@throttled(throttle.register_limits)
 def register_organisation():
     form = OrganisationRegistrationForm()
     if form.validate_on_submit():
@@ -199,6 +204,7 @@ def change_password():
 
 
 @auth_bp.route("/forgot", methods=["GET", "POST"])
+@throttled(throttle.reset_limits)
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():

@@ -9,12 +9,13 @@ from flask_login import current_user, login_required
 from app.accounts import operations as accounts
 from app.accounts import rules as account_rules
 from app.accounts.views import intent_labels, own_organisation
-from app.core import audit
+from app.core import audit, throttle
 from app.core import files as attachments
 from app.core.docx import DOCKING_FORM_NAME, download_name, send_docx
 from app.core.errors import ServiceError, ValidationError
 from app.core.permissions import member_required, staff_required, verified_required
 from app.core.templating import value_label
+from app.core.throttle import throttled
 from app.deals import demands, operations
 from app.deals.exports import docking_form_docx
 from app.deals.models import (CooperationMode, DeclineReason, DockingForm, Intent, IntentStatus, Interest,
@@ -59,6 +60,7 @@ def mine():
 
 @deals_bp.route("/projects/<int:project_id>/interest", methods=["POST"])
 @verified_required
+@throttled(throttle.interest_limits)
 def express(project_id):
     project = db.get_or_404(Project, project_id)
     if not project.is_listed():
