@@ -17,7 +17,7 @@ from app import cli
 from app import config as config_module
 from app.accounts.models import User
 from app.core import audit  # noqa: F401 — importing it installs the append-only guard on audit rows
-from app.core import jobs, templating, throttle, unit_of_work
+from app.core import headers, jobs, templating, throttle, unit_of_work
 from app.core.links import BoundedIntConverter
 from app.core.models import render_migration_item
 from app.extensions import babel, bootstrap, csrf, db, login_manager, migrate
@@ -59,6 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "Asia/Shanghai")
     _init_login(app)
     throttle.init_app(app)
+    headers.init_app(app)
 
     templating.init_app(app)
     jobs.init_app(app)

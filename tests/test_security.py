@@ -1,10 +1,13 @@
 """Holes found by trying the platform as an attacker would (issue 11): each test fails on the code before the fix."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from app.core.links import safe_next
 from tests.conftest import PASSWORD
+from tests.test_access import world  # noqa: F401 — the access matrix's objects, a fixture
 
 BYPASSES = [
     "//evil.example", "///evil.example", "/\\evil.example", "/\\/evil.example", "\\\\evil.example",
@@ -384,3 +387,67 @@ def test_limits_are_stored_in_redis_when_redis_url_is_set():
     from app.core.throttle import storage_uri
     assert storage_uri({"REDIS_URL": "redis://127.0.0.1:6390/1"}) == "redis://127.0.0.1:6390/1"
     assert storage_uri({"REDIS_URL": ""}) == "memory://"
+
+
+# --- security headers, CSP without inline script or style ----------------------------------------------------
+
+def test_every_response_carries_the_security_headers(client):
+    response = client.get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "style-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert "Strict-Transport-Security" not in response.headers  # only behind HTTPS (SESSION_COOKIE_SECURE=1)
+
+
+def test_hsts_when_cookies_are_secure(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "SESSION_COOKIE_SECURE", True)
+    assert client.get("/healthz").headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def test_signed_in_pages_are_not_cached(client, login_as, make_project):
+    from app.projects.models import ProjectStatus
+    project = make_project(ProjectStatus.PUBLISHED)
+    assert "no-store" not in client.get("/").headers.get("Cache-Control", "")
+    login_as("enterprise")
+    for path in ("/library/", f"/library/{project.id}", "/deals/", "/notifications/"):
+        assert "no-store" in client.get(path).headers["Cache-Control"], path
+
+
+def test_reset_pages_are_not_cached(client):
+    assert "no-store" in client.get("/auth/forgot").headers["Cache-Control"]
+
+
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")[^>]*>", re.I)
+INLINE_STYLE = re.compile(r"<style\b|\sstyle=|\son[a-z]+=", re.I)
+
+
+def test_templates_have_no_inline_script_or_style():
+    from pathlib import Path
+    offenders = []
+    for template in Path(__file__).resolve().parents[1].joinpath("templates").rglob("*.html"):
+        text = template.read_text(encoding="utf-8")
+        if INLINE_SCRIPT.search(text) or INLINE_STYLE.search(text):
+            offenders.append(template.name)
+    assert offenders == []
+
+
+@pytest.mark.parametrize("role", ["anonymous", "clinician", "enterprise", "staff", "admin"])
+def test_rendered_pages_have_no_inline_script_or_style(client, login_as, world, role):
+    """Every GET page of the access matrix, as rendered (macros and extensions included)."""
+    from tests.test_access import MATRIX
+    login_as(role)
+    offenders = []
+    for endpoint, (method, template, _expected) in MATRIX.items():
+        if method != "GET":
+            continue
+        response = client.get(template.format(**world))
+        if response.status_code != 200 or not response.mimetype == "text/html":
+            continue
+        html = response.get_data(as_text=True)
+        found = INLINE_SCRIPT.search(html) or INLINE_STYLE.search(html)
+        if found:
+            offenders.append(f"{endpoint}: {html[max(0, found.start() - 80):found.end() + 80]}")
+    assert offenders == []
