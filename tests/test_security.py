@@ -451,3 +451,65 @@ def test_rendered_pages_have_no_inline_script_or_style(client, login_as, world, 
         if found:
             offenders.append(f"{endpoint}: {html[max(0, found.start() - 80):found.end() + 80]}")
     assert offenders == []
+
+
+# --- formula injection in every .xlsx and .csv ------------------------------------------------------------------
+
+EVIL_CITY = '=HYPERLINK("http://evil.example","福州")'
+
+
+def _formula_cells(data: bytes) -> list[str]:
+    """Every cell written as a formula (<f>) in any sheet of the workbook."""
+    import io
+    import zipfile
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return [name for name in archive.namelist() if name.startswith("xl/worksheets/")
+                and b"<f>" in archive.read(name)]
+
+
+def test_the_dashboard_workbook_writes_no_formula(client, login_as, make_project):
+    from app.projects.models import ProjectStatus
+    make_project(ProjectStatus.PUBLISHED, city=EVIL_CITY)
+    login_as("admin")
+    response = client.get("/dashboard/summary.xlsx")
+    assert response.status_code == 200
+    assert _formula_cells(response.data) == []
+    import io
+
+    from openpyxl import load_workbook
+    values = [c.value for sheet in load_workbook(io.BytesIO(response.data)) for row in sheet.iter_rows() for c in row]
+    assert EVIL_CITY in values  # the text as typed, no apostrophe added to the value
+
+
+def test_report_and_audit_exports_write_no_formula(client, login_as, make_project):
+    from app.projects.models import ProjectStatus
+    from app.reporting.audit_viewer import audit_csv, audit_xlsx
+    from app.reporting.exports import report_xlsx
+    project = make_project(ProjectStatus.PUBLISHED, city=EVIL_CITY, team="+1 成员", market="-@SUM(A1)")
+    assert _formula_cells(report_xlsx([project])) == []
+    rows = [["2026-01-01", "@admin", "=1+1", "-2", "+3", "\t=4", "ok"]]
+    assert _formula_cells(audit_xlsx(rows)) == []
+    text = audit_csv(rows).decode("utf-8-sig")
+    assert "'=1+1" in text and "'@admin" in text and "'-2" in text and "'+3" in text and "ok" in text
+
+
+@pytest.mark.parametrize("value, escaped", [("=1+1", "'=1+1"), ("+1", "'+1"), ("-1", "'-1"), ("@x", "'@x"),
+                                            ("\t=1", "'\t=1"), ("\r=1", "'\r=1"), ("福州", "福州"), (3, 3)])
+def test_csv_cells_are_escaped(value, escaped):
+    from app.core.spreadsheets import csv_cell
+    assert csv_cell(value) == escaped
+
+
+def test_every_spreadsheet_writer_uses_the_helper():
+    """openpyxl rows and csv writers in app/ go through app/core/spreadsheets.py."""
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1] / "app"
+    offenders = []
+    for source in root.rglob("*.py"):
+        text = source.read_text(encoding="utf-8")
+        if source.name == "spreadsheets.py":
+            continue
+        if re.search(r"\b\w*sheet\w*\.append\(|\bmapping\.append\(\[", text) or \
+                ("csv.writer" in text and "csv_cell" not in text):
+            offenders.append(str(source.relative_to(root)))
+    assert offenders == []
