@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from app import create_app
 from app.accounts.models import Organisation, OrgStatus, Role, User
 from app.core import jobs
+from app.core.audit import drop_append_only_triggers, install_append_only_triggers
 from app.extensions import db, limiter
 from app.projects.models import DeviceClass, IpExists, Project, ProjectStatus, ProjectType, Stage
 from tests.smtp import LocalSMTPServer
@@ -52,8 +53,10 @@ def _clear_database():
     else:
         with db.engine.begin() as connection:
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            drop_append_only_triggers(connection)  # TRUNCATE (PostgreSQL) does not fire them; DELETE does
             for table in reversed(db.metadata.sorted_tables):
                 connection.execute(table.delete())
+            install_append_only_triggers(connection)
             connection.exec_driver_sql("PRAGMA foreign_keys=ON")
     from app.projects import search
     search.reindex()  # ids restart at 1: the index must not remember the previous test's projects

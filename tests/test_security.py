@@ -103,7 +103,7 @@ def test_docx_survives_control_characters_in_stored_text(make_project):
     import docx
 
     from app.projects.exports import project_form_docx
-    project = make_project(name="可调节\x00负压\x0b引流")
+    project = make_project(name="可调节\x0b负压\x1b引流")  # PostgreSQL refuses \x00 in text itself
     document = docx.Document(io.BytesIO(project_form_docx(project)))
     text = "\n".join(cell.text for table in document.tables for row in table.rows for cell in row.cells)
     assert "可调节负压引流" in text
@@ -513,3 +513,49 @@ def test_every_spreadsheet_writer_uses_the_helper():
                 ("csv.writer" in text and "csv_cell" not in text):
             offenders.append(str(source.relative_to(root)))
     assert offenders == []
+
+
+# --- the audit table refuses UPDATE and DELETE in the database itself ----------------------------------------
+
+def _one_audit_row(make_user):
+    from app.core import audit
+    from app.extensions import db
+    row = audit.record("approve", actor=make_user("staff"), comment="初核通过")
+    db.session.commit()
+    return row.id
+
+
+@pytest.mark.parametrize("statement", ["UPDATE audit_event SET comment = 'rewritten' WHERE id = {id}",
+                                       "UPDATE audit_event SET actor_id = NULL",
+                                       "DELETE FROM audit_event WHERE id = {id}", "DELETE FROM audit_event"])
+def test_raw_sql_cannot_change_audit_rows(app, make_user, statement):
+    from sqlalchemy.exc import DatabaseError
+
+    from app.extensions import db
+    row_id = _one_audit_row(make_user)
+    with pytest.raises(DatabaseError, match="append-only"):
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql(statement.format(id=row_id))
+    with db.engine.connect() as connection:
+        comment = connection.exec_driver_sql(f"SELECT comment FROM audit_event WHERE id = {row_id}").scalar()
+    assert comment == "初核通过"
+
+
+def test_the_triggers_come_with_create_all(tmp_path):
+    """A schema made by db.create_all (not by the migrations) has them too."""
+    from sqlalchemy.exc import DatabaseError
+
+    from app import create_app
+    from app.extensions import db
+    other = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x",
+                        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/fresh.db"})
+    with other.app_context():
+        db.create_all()
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("INSERT INTO audit_event (action, subject_type, from_state, to_state, comment,"
+                                       " created_at) VALUES ('x', 'project', '', '', '', '2026-01-01 00:00:00')")
+        with pytest.raises(DatabaseError, match="append-only"):
+            with db.engine.begin() as connection:
+                connection.exec_driver_sql("DELETE FROM audit_event")
+        db.session.remove()
+        db.engine.dispose()
