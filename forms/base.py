@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import re
+import secrets
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import HiddenField, StringField
 from wtforms.validators import ValidationError
 
 # C0 controls except tab, newline and carriage return; DEL; C1 controls; the Unicode non-characters XML refuses.
@@ -31,3 +32,13 @@ class Form(FlaskForm):
             if isinstance(field, StringField):
                 extra.setdefault(name, []).append(no_control_characters)
         return super().validate(extra)
+
+
+def new_submission_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class OnceForm(Form):
+    """A form that creates something: its hidden one-time key makes a retried submission create nothing new."""
+
+    submission_key = HiddenField(default=new_submission_key)

@@ -12,7 +12,7 @@ from app.accounts.operations import field_labels
 from app.deals.models import CooperationMode, DeclineReason, IntentStatus, RegionPreference, Specialised
 from app.projects.models import DeviceClass, Stage
 from forms import options
-from forms.base import Form
+from forms.base import Form, OnceForm
 from forms.accounts import KEYWORD_SEPARATORS, MAX_KEYWORDS, CompanyFacts, multi_check, text_field
 from forms.fields import MultiCheckField, WanField
 from forms.validators import USCC, MainlandPhone, RequiredToSubmit
@@ -30,7 +30,7 @@ def amount_field(label):
     return WanField(label)
 
 
-class InterestForm(Form):
+class InterestForm(OnceForm):
     message = TextAreaField(_l("意向说明"), validators=[DataRequired(_l("请简要说明合作设想")), Length(max=2000)],
                             description=_l("介绍贵机构的相关产品线、合作设想等。项目负责人接受意向后可查看详细资料。"))
     cooperation_modes = cooperation_modes_field(_l("拟合作方式"), required=True)
@@ -48,7 +48,7 @@ class DeclineForm(Form):
             raise ValidationError(_l("选择“其他”时请说明原因"))
 
 
-class MessageForm(Form):
+class MessageForm(OnceForm):
     body = TextAreaField(_l("消息"), validators=[Length(max=5000)])
     file = FileField(_l("附件（PDF、Word、JPG、PNG）"))
 
@@ -61,7 +61,7 @@ class EndNegotiationForm(Form):
     reason = TextAreaField(_l("终止原因"), validators=[DataRequired(_l("请说明终止洽谈的原因")), Length(max=1000)])
 
 
-class AgreementForm(Form):
+class AgreementForm(OnceForm):
     cooperation_modes = cooperation_modes_field(required=True)
     amount_wan = amount_field(_l("合作金额（万元）"))
     signed_on = DateField(_l("签约日期"), validators=[InputRequired(_l("请填写签约日期"))])
@@ -88,7 +88,7 @@ def _required(message):
     return [RequiredToSubmit(message)]
 
 
-class DockingFormForm(CompanyFacts, Form):
+class DockingFormForm(CompanyFacts, OnceForm):
     company_name = StringField(_l("企业名称"), validators=_required(_l("请填写企业名称")) + [Length(max=200)])
     address = StringField(_l("通讯地址"), validators=_required(_l("请填写通讯地址")) + [Length(max=300)])
     uscc = StringField(_l("统一社会信用代码"), validators=_required(_l("请填写统一社会信用代码")) + [USCC()])
@@ -150,7 +150,7 @@ def parse_keywords(text: str) -> list[str]:
     return seen
 
 
-class IntentForm(Form):
+class IntentForm(OnceForm):
     """投资意向: what projects the organisation is looking for."""
 
     title = text_field(_l("意向名称"), 200, _l("请填写意向名称"), _l("如：寻求心血管介入类Ⅲ类器械项目"))

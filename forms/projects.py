@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.projects.models import FIELDS_BY_NAME, DeviceClass, IpExists, ProjectType, Stage
 from forms import options
-from forms.base import Form
+from forms.base import Form, OnceForm
 from forms.validators import EmailAddress, MainlandPhone, RequiredToSubmit
 
 LONG_TEXT = 4000
@@ -35,7 +35,7 @@ def _choice(name, enum_cls, message):
                       validators=[RequiredToSubmit(message)])
 
 
-class ProjectForm(Form):
+class ProjectForm(OnceForm):
     """The project form; `for_submit` makes the required fields required."""
 
     name = StringField(_label("name"), validators=[RequiredToSubmit(_l("请填写项目名称")),

@@ -559,3 +559,71 @@ def test_the_triggers_come_with_create_all(tmp_path):
                 connection.exec_driver_sql("DELETE FROM audit_event")
         db.session.remove()
         db.engine.dispose()
+
+
+# --- a retried submission creates nothing new -----------------------------------------------------------------
+
+def _count(model) -> int:
+    from app.extensions import db
+    return db.session.scalar(db.select(db.func.count()).select_from(model))
+
+
+def _key_of(html: str) -> str:
+    match = re.search(r'name="submission_key" type="hidden" value="([^"]+)"', html) or \
+        re.search(r'name="submission_key"[^>]*value="([^"]+)"', html)
+    assert match, "the form carries no one-time key"
+    return match.group(1)
+
+
+def test_a_retried_new_project_creates_one_project(client, login_as):
+    from app.projects.models import Project
+    from tests.conftest import FULL_PROJECT
+    login_as("clinician")
+    key = _key_of(client.get("/projects/new").get_data(as_text=True))
+    data = dict(FULL_PROJECT, commitment_agreed="y", publish_consent="yes", submission_key=key)
+    first = client.post("/projects/new", data=data)
+    again = client.post("/projects/new", data=data)
+    assert first.status_code == again.status_code == 302
+    assert again.headers["Location"] == first.headers["Location"]
+    assert _count(Project) == 1
+    other = client.post("/projects/new", data=dict(data, submission_key=_key_of(
+        client.get("/projects/new").get_data(as_text=True))))
+    assert other.status_code == 302 and _count(Project) == 2
+
+
+def test_a_retried_message_and_interest_are_posted_once(client, login_as, make_project, make_user):
+    from app.deals.models import Interest
+    from app.deals.models import NegotiationMessage as Message
+    from app.projects.models import ProjectStatus
+    project = make_project(ProjectStatus.PUBLISHED)
+    login_as("enterprise")
+    page = client.get(f"/library/{project.id}").get_data(as_text=True)
+    key = _key_of(page)
+    data = {"message": "我们对该项目很感兴趣，希望进一步沟通合作方式。", "cooperation_modes": ["joint_development"],
+            "submission_key": key}
+    first = client.post(f"/deals/projects/{project.id}/interest", data=data)
+    again = client.post(f"/deals/projects/{project.id}/interest", data=data)
+    assert first.status_code == 302, first.get_data(as_text=True)[:2000]
+    assert again.status_code == 302 and _count(Interest) == 1
+    from app.extensions import db
+    from app.deals import operations as deals
+    interest = db.session.scalar(db.select(Interest))
+    deals.accept_interest(interest, project.owner)
+    db.session.commit()
+    before = _count(Message)
+    key = _key_of(client.get(f"/deals/{interest.id}").get_data(as_text=True))
+    for _ in range(2):
+        assert client.post(f"/deals/{interest.id}", data={"body": "请问样机何时可以演示？", "submission_key": key}
+                           ).status_code == 302
+    assert _count(Message) == before + 1
+
+
+def test_someone_elses_key_is_not_a_way_to_their_page(client, login_as, make_user):
+    from app.core import idempotency
+    from app.extensions import db
+    owner, other = make_user("clinician"), make_user("clinician")
+    idempotency.remember("k" * 32, owner, "/projects/7")
+    db.session.commit()
+    assert idempotency.done("k" * 32, owner) == "/projects/7"
+    assert idempotency.done("k" * 32, other) is None
+    assert idempotency.done("short", owner) is None
