@@ -185,3 +185,22 @@ class ProfileForm(CompanyFacts, Form):
         return values
 
 
+
+
+class InviteMemberForm(Form):
+    """The organisation's admin member invites a colleague by e-mail."""
+
+    email = EmailField(_l("被邀请人邮箱"), validators=[DataRequired(_l("请输入电子邮箱")), EmailAddress(EMAIL_MESSAGE),
+                                                    Length(max=254)])
+    submit = SubmitField(_l("发送邀请"))
+
+
+class DeclineMembershipForm(Form):
+    comment = TextAreaField(_l("理由（对方可见，可不填）"), validators=[Optional(), Length(max=500)])
+    submit = SubmitField(_l("拒绝"))
+
+
+class MemberRoleForm(Form):
+    role = SelectField(_l("成员角色"), choices=options([("admin", _l("机构管理员")), ("member", _l("成员"))]),
+                       validators=[DataRequired()])
+    submit = SubmitField(_l("修改角色"))

@@ -11,7 +11,7 @@ from flask.globals import _cv_app
 from flask.testing import FlaskClient
 
 from app import create_app
-from app.accounts.models import Organisation, OrgStatus, Role, User
+from app.accounts.models import MemberRole, Organisation, OrgStatus, Role, User
 from app.core import jobs
 from app.core.audit import drop_append_only_triggers, install_append_only_triggers
 from app.extensions import db, limiter
@@ -187,6 +187,7 @@ def make_user():
             user.organisation = Organisation(
                 kind=role, name=org_name or f"测试医疗器械有限公司{n}", uscc=make_uscc(n),
                 status=OrgStatus.VERIFIED if verified else OrgStatus.PENDING)
+            user.member_role = MemberRole.ADMIN  # the organisation's first (only) member
         db.session.add(user)
         db.session.flush()
         return user

@@ -76,6 +76,26 @@ MATRIX = {
     "organisation.profile": ("GET", "/organisation/profile", {"anonymous": 302, "enterprise": 200, "investor": 200,
                                                                "unverified": 200, "*": 403}),
     "organisation.detail": ("GET", "/organisation/{org}", {"anonymous": 302, "unverified": 403, "*": 200}),
+    # members: {member} is {org}'s only (admin) member, {joinreq}/{joinreq2} requests to join {org}, {invite} its
+    # invitation; a role user acts on its own organisation, where these are not found; staff act on any
+    "organisation.members": ("GET", "/organisation/members", {"anonymous": 302, "enterprise": 200, "investor": 200,
+                                                                "unverified": 200, "*": 403}),
+    "organisation.invite": ("POST", "/organisation/members/invite", {"anonymous": 302, "enterprise": 400,
+                                                                       "investor": 400, "unverified": 400, "*": 403}),
+    "organisation.remove_member": ("POST", "/organisation/members/{member}/remove",
+                                   {"anonymous": 302, "staff": 409, "admin": 409, "*": 404}),
+    "organisation.member_role": ("POST", "/organisation/members/{member}/role",
+                                 {"anonymous": 302, "staff": 302, "admin": 302, "*": 404}),
+    "organisation.approve_request": ("POST", "/organisation/requests/{joinreq}/approve",
+                                     {"anonymous": 302, "staff": 302, "admin": 302, "*": 404}),
+    "organisation.decline_request": ("POST", "/organisation/requests/{joinreq2}/decline",
+                                     {"anonymous": 302, "staff": 302, "admin": 302, "*": 404}),
+    "organisation.cancel_invitation": ("POST", "/organisation/invitations/{invite}/cancel",
+                                       {"anonymous": 302, "staff": 302, "admin": 302, "*": 404}),
+    # not the invitee: 403; staff cancelled the invitation just before (cancel_invitation), so its link is spent
+    "organisation.join": ("GET", "/organisation/join/{invite_token}", {"anonymous": 302, "staff": 302, "admin": 302,
+                                                                      "*": 403}),
+    "admin.memberships": ("GET", "/admin/memberships", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
     "intents.intents": ("GET", "/organisation/intents", {"anonymous": 302, "enterprise": 200, "investor": 200,
                                                                "*": 403}),
     "intents.new_intent": ("GET", "/organisation/intents/new", {"anonymous": 302, "enterprise": 200,
@@ -188,6 +208,14 @@ def world(make_project, make_user, app):
         db.session.flush()
         from app.deals.operations import create_intent
         intent = create_intent(partner.organisation, partner, {"title": "寻找创面治疗项目", "description": "负压引流"})
+    from app.accounts import operations as memberships
+    from app.accounts.models import Role
+    joiners = [memberships.register_organisation_member(f"joiner{n}@example.test", "x", "申请人", "13800138000",
+                                                        Role.ENTERPRISE, "冒名公司", partner.organisation.uscc)
+               for n in (1, 2)]
+    join_requests = [memberships.pending_request_of(joiner) for joiner in joiners]
+    with app.test_request_context():
+        invitation = memberships.invite_member(partner.organisation, partner, "colleague@example.test")
     unverified = make_user("enterprise", verified=False)
     notification = db.session.scalar(db.select(Notification).where(Notification.user_id == project.owner_id))
     db.session.commit()
@@ -195,7 +223,9 @@ def world(make_project, make_user, app):
             "iid": talks.id, "mid": message.id, "pending": pending_interest.id, "signed": done.id,
             "nid": notification.id, "org": partner.organisation.id, "intent": intent.id, "docking": docking.id,
             "signed_pid": signed_project.id, "assessment": assessment.id, "milestone": milestone.id,
-            "evidence": evidence.id, "batch": batch.id, "saved": saved.id, "suggestion": suggestion.id}
+            "evidence": evidence.id, "batch": batch.id, "saved": saved.id, "suggestion": suggestion.id,
+            "member": partner.id, "joinreq": join_requests[0].id, "joinreq2": join_requests[1].id,
+            "invite": invitation.id, "invite_token": memberships.invitation_token(invitation)}
 
 
 def test_every_route_is_in_the_matrix(app):

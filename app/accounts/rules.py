@@ -39,3 +39,29 @@ def can_issue_reset_link(actor, user) -> bool:
     if not is_staff(actor) or actor.id == user.id:
         return False
     return actor.is_admin if user.is_staff else True
+
+
+def is_admin_of(user, organisation: Organisation) -> bool:
+    """The organisation's admin member (approves, invites and removes members)."""
+    return is_member_of(user, organisation) and bool(getattr(user, "is_organisation_admin", False))
+
+
+def is_admin_of_membership(user, membership) -> bool:
+    """The admin member of the organisation a join request or invitation is for."""
+    return is_admin_of(user, membership.organisation)
+
+
+def is_invitee(user, membership) -> bool:
+    """The invited person, signed in with the invited address and not yet in an organisation."""
+    return bool(user and user.is_authenticated and user.role in ORGANISATION_ROLES and user.organisation_id is None
+                and user.email == membership.email)
+
+
+def can_manage_members(organisation: Organisation, user) -> bool:
+    """Approve join requests, invite, remove and change roles: the organisation's admin member, or staff."""
+    return is_admin_of(user, organisation) or is_staff(user)
+
+
+def is_requester(user, membership) -> bool:
+    """The person who filed the join request."""
+    return bool(user and user.is_authenticated and membership.user_id == user.id)
