@@ -627,3 +627,43 @@ def test_someone_elses_key_is_not_a_way_to_their_page(client, login_as, make_use
     assert idempotency.done("k" * 32, owner) == "/projects/7"
     assert idempotency.done("k" * 32, other) is None
     assert idempotency.done("short", owner) is None
+
+
+# --- scores are not an oracle for hidden words ---------------------------------------------------------------
+
+def test_an_intent_guessing_words_of_a_projects_structure_does_not_raise_its_score(app, make_project, make_user,
+                                                                                   client, login_as):
+    """An enterprise writes its intent with words that appear only in a project's 结构组成 / 工作原理: every score
+    and rank it is shown (stored suggestions, 为您推荐) is the same as if the project's hidden text had other words."""
+    from app.deals.operations import create_intent
+    from app.extensions import db
+    from app.projects.models import Project, ProjectStatus
+    from app.suggestions import operations as suggestions
+    hidden = "镍钛记忆合金自膨胀骨钉"
+    project = make_project(ProjectStatus.PUBLISHED, name="骨折内固定器械", intended_use="用于四肢骨折的内固定",
+                           public_summary="一种微创骨折固定器械", structure=f"由{hidden}和导入器组成",
+                           principle=f"{hidden}在体温下恢复形状")
+    make_project(ProjectStatus.PUBLISHED, name="一次性输液器", intended_use="用于静脉输液")
+    member = make_user("enterprise")
+    member.organisation.field = "无源植入器械"
+    with app.test_request_context():
+        create_intent(member.organisation, member, {"title": "寻找骨科植入项目",
+                                                    "description": f"骨折内固定器械 骨科植入 {hidden} 记忆合金",
+                                                    "device_classes": ["II", "III"], "region_preference": "any"})
+    db.session.commit()
+
+    def shown():
+        with app.test_request_context():
+            suggestions.recompute_all()
+        db.session.commit()
+        return [(s.project_id, round(s.score, 9), tuple(s.public_reasons))
+                for s in suggestions.suggestions_for_organisation(member.organisation_id)]
+
+    guessed_right = shown()
+    assert any(pid == project.id for pid, _score, _reasons in guessed_right)
+    stored = db.session.get(Project, project.id)
+    stored.structure, stored.principle = "由主体和导入器组成", "机械锁定"
+    db.session.commit()
+    assert shown() == guessed_right
+    login_as(member)
+    assert hidden not in client.get("/matching/for-you").get_data(as_text=True)
