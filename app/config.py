@@ -54,9 +54,8 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_USE_TLS": env("MAIL_USE_TLS", "0") == "1",
         "MAIL_SENDER": env("MAIL_SENDER", "noreply@clinbridge.local"),
         "PLATFORM_PROVINCE": env("CLINBRIDGE_PROVINCE", "福建省"),
-        "LOGIN_MAX_FAILURES": 5,
-        "LOGIN_LOCK_MINUTES": 15,
-        "PASSWORD_RESET_HOURS": 24,
+        # Sign-in, registration, reset and interest throttling: RATELIMIT_* in app/core/throttle.py.
+        "PASSWORD_RESET_HOURS": 24,  # a number of hours, not a password  # nosec B105
         "PER_PAGE": 20,
         # The job queue (app/core/jobs.py): Redis when REDIS_URL is set, else this SQLite file;
         # immediate runs each job in the process that asks for it, when it asks (no consumer).
