@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import cli
 from app import config as config_module
@@ -58,6 +59,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     bootstrap.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "Asia/Shanghai")
     _init_login(app)
+    if app.config.get("PROXY_HOPS"):  # the client's address behind nginx, for throttling and logs
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"], x_proto=app.config["PROXY_HOPS"])
     throttle.init_app(app)
     headers.init_app(app)
 

@@ -68,4 +68,7 @@ def from_environment(instance_path: str) -> dict:
         "SUGGESTIONS_REFRESH": True,
         "BASE_URL": env("CLINBRIDGE_BASE_URL", "http://127.0.0.1:5000"),  # links in mail sent by jobs and the CLI
         "INTEREST_EXPIRY_DAYS": int(env("CLINBRIDGE_INTEREST_EXPIRY_DAYS", "14")),
+        # Reverse proxies in front of the app (nginx: 1): their X-Forwarded-For gives the client's address,
+        # which the sign-in throttling counts by. 0 trusts no such header (direct connections).
+        "PROXY_HOPS": int(env("CLINBRIDGE_PROXY_HOPS", "0")),
     }

@@ -667,3 +667,20 @@ def test_an_intent_guessing_words_of_a_projects_structure_does_not_raise_its_sco
     assert shown() == guessed_right
     login_as(member)
     assert hidden not in client.get("/matching/for-you").get_data(as_text=True)
+
+
+def test_behind_a_proxy_the_client_address_is_throttled(tmp_path):
+    from app import create_app
+    proxied = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x", "PROXY_HOPS": 1,
+                          "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db"})
+    client = proxied.test_client()
+    seen = {}
+
+    @proxied.route("/_address")
+    def _address():
+        from app.core.throttle import address
+        seen["address"] = address()
+        return "ok"
+
+    client.get("/_address", headers={"X-Forwarded-For": "198.51.100.7"}, environ_base={"REMOTE_ADDR": "10.0.0.1"})
+    assert seen["address"] == "198.51.100.7"
