@@ -51,6 +51,7 @@ MATRIX = {
                                   {"anonymous": 302, "staff": 302, "admin": 302, "*": 403}),
     "admin.users": ("GET", "/admin/users", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
     "admin.reset_link": ("POST", "/admin/users/{uid}/reset-link", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
+    "admin.deactivate": ("POST", "/admin/users/{uid}/deactivate", {"anonymous": 302, "admin": 302, "*": 403}),
     "admin.new_staff": ("GET", "/admin/users/new", {"anonymous": 302, "admin": 200, "*": 403}),
     # deal flow: the interests belong to organisations none of the role users is a member of
     "deals.mine": ("GET", "/deals/", {"anonymous": 302, "unverified": 403, "*": 200}),

@@ -252,14 +252,21 @@ def test_sign_out_everywhere(app, make_user):
                              .where(AuditEvent.action == "sign_out_everywhere")) == 1
 
 
-def test_deactivated_accounts_are_signed_out(app, make_user):
+def test_deactivated_accounts_are_signed_out(app, make_user, client, login_as):
     from app.extensions import db
     user = make_user("clinician")
     phone = app.test_client()
-    _sign_in(phone, user)
-    db.session.get(type(user), user.id).active = False
-    db.session.commit()
+    token = _sign_in(phone, user)
+    login_as("admin")
+    assert client.post(f"/admin/users/{user.id}/deactivate").status_code == 302
     assert not _signed_in(phone)
+    db.session.refresh(user)
+    assert not user.active and user.session_version == 1
+    db.session.get(type(user), user.id).active = True  # reactivated by hand: the old cookie still does not work
+    db.session.commit()
+    thief = app.test_client()
+    thief.set_cookie("remember_token", token)
+    assert not _signed_in(thief)
 
 
 def test_session_protection_is_basic(app):

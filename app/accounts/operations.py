@@ -97,21 +97,19 @@ def pending_request_of(user: User) -> Membership | None:
 M = MembershipStatus
 _MANAGERS_ONLY = _l("只有本机构管理员或创新服务站工作人员可以处理")
 
-# A join request: someone registered with the organisation's code. Until approved they are not a member.
-JOIN_REQUESTS = {
-    "approve": Transition({M.PENDING}, M.APPROVED, any_of(rules.is_admin_of_membership, rules.is_staff),
+# A way into an organisation. A join request (someone registered with its code; until approved they are not a
+# member) is approved or declined by its admin member or staff, or withdrawn by the requester; an invitation by
+# e-mail from the admin member is accepted by the invitee or cancelled. The rules check the kind.
+MEMBERSHIP = {
+    "approve": Transition({M.PENDING}, M.APPROVED, any_of(rules.is_admin_of_request, rules.is_staff_on_request),
                           audit="approve_membership", stamps=("decided_at",), refusal=_MANAGERS_ONLY),
-    "decline": Transition({M.PENDING}, M.DECLINED, any_of(rules.is_admin_of_membership, rules.is_staff),
+    "decline": Transition({M.PENDING}, M.DECLINED, any_of(rules.is_admin_of_request, rules.is_staff_on_request),
                           audit="decline_membership", stamps=("decided_at",), refusal=_MANAGERS_ONLY),
     "withdraw": Transition({M.PENDING}, M.CANCELLED, rules.is_requester, audit="withdraw_membership",
                            stamps=("decided_at",), refusal=_l("只有申请人本人可以撤回申请")),
-}
-
-# An invitation by e-mail from the organisation's admin member: the invitee accepts it.
-INVITATIONS = {
     "accept": Transition({M.PENDING}, M.APPROVED, rules.is_invitee, audit="accept_invitation",
                          stamps=("decided_at",), refusal=_l("此邀请不是发给您当前登录的账号的")),
-    "cancel": Transition({M.PENDING}, M.CANCELLED, any_of(rules.is_admin_of_membership, rules.is_staff),
+    "cancel": Transition({M.PENDING}, M.CANCELLED, any_of(rules.is_admin_of_invitation, rules.is_staff_on_invitation),
                          audit="cancel_invitation", stamps=("decided_at",), refusal=_MANAGERS_ONLY),
 }
 
@@ -147,7 +145,7 @@ def _join(user: User, organisation: Organisation, role: MemberRole = None) -> No
 
 def approve_membership(membership: Membership, actor: User) -> None:
     """The organisation's admin member (or staff) lets a join request in."""
-    move(membership, JOIN_REQUESTS, "approve", actor)
+    move(membership, MEMBERSHIP, "approve", actor)
     membership.decided_by_id = actor.id
     _join(membership.user, membership.organisation)
     request_refresh()
@@ -156,7 +154,7 @@ def approve_membership(membership: Membership, actor: User) -> None:
 
 
 def decline_membership(membership: Membership, actor: User, reason: str = "") -> None:
-    move(membership, JOIN_REQUESTS, "decline", actor, comment=reason)
+    move(membership, MEMBERSHIP, "decline", actor, comment=reason)
     membership.decided_by_id = actor.id
     notifications.notify(membership.user, "membership_declined", _("加入机构申请未通过"),
                          _("您加入 %(org)s 的申请未获批准。%(reason)s如有疑问请联系该机构或创新服务站。",
@@ -215,13 +213,13 @@ def invite_member(organisation: Organisation, actor: User, email: str) -> Member
 
 def accept_invitation(membership: Membership, user: User) -> None:
     """The invitee joins the organisation."""
-    move(membership, INVITATIONS, "accept", user)
+    move(membership, MEMBERSHIP, "accept", user)
     membership.user = user
     membership.decided_by_id = user.id
     _join(user, membership.organisation)
     request = pending_request_of(user)
     if request is not None:  # superseded by the invitation
-        move(request, JOIN_REQUESTS, "withdraw", user, comment=_("已接受邀请"))
+        move(request, MEMBERSHIP, "withdraw", user, comment=_("已接受邀请"))
     request_refresh()
     notifications.notify_many([m for m in membership.organisation.members if m.is_organisation_admin
                                and m.id != user.id], "invitation_accepted", _("受邀成员已加入"),
@@ -229,7 +227,7 @@ def accept_invitation(membership: Membership, user: User) -> None:
 
 
 def cancel_invitation(membership: Membership, actor: User) -> None:
-    move(membership, INVITATIONS, "cancel", actor)
+    move(membership, MEMBERSHIP, "cancel", actor)
     membership.decided_by_id = actor.id
 
 
@@ -407,6 +405,16 @@ def issue_reset_link(user: User, staff: User) -> str:
                          _("%(staff)s（%(role)s）于 %(when)s 为您的账号生成了密码重置链接。如非您本人申请，请立即联系创新服务站。",
                            staff=staff.name, role=staff.role.label, when=beijing_time(utcnow())))
     return reset_url(user)
+
+
+def deactivate_user(user: User, admin: User) -> None:
+    """The task force closes an account: it cannot sign in, and every session and remember-me cookie ends."""
+    require(admin.is_admin and admin.id != user.id, _("只有工作专班管理员可以停用其他账号"))
+    if not user.active:
+        raise TransitionError(_("该账号已停用"))
+    user.active = False
+    user.revoke_sessions()
+    audit.record("deactivate_user", actor=admin, subject=user)
 
 
 def reset_password(user: User, new: str) -> None:

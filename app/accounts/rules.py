@@ -46,15 +46,34 @@ def is_admin_of(user, organisation: Organisation) -> bool:
     return is_member_of(user, organisation) and bool(getattr(user, "is_organisation_admin", False))
 
 
-def is_admin_of_membership(user, membership) -> bool:
-    """The admin member of the organisation a join request or invitation is for."""
-    return is_admin_of(user, membership.organisation)
+def _is_request(membership) -> bool:
+    return membership.kind.value == "request"
+
+
+def is_admin_of_request(user, membership) -> bool:
+    """The admin member of the organisation a join request is for."""
+    return _is_request(membership) and is_admin_of(user, membership.organisation)
+
+
+def is_staff_on_request(user, membership) -> bool:
+    """Staff deciding a join request (an organisation without an admin member, or one that asks the station)."""
+    return _is_request(membership) and is_staff(user)
+
+
+def is_admin_of_invitation(user, membership) -> bool:
+    """The admin member of the organisation that sent an invitation."""
+    return not _is_request(membership) and is_admin_of(user, membership.organisation)
+
+
+def is_staff_on_invitation(user, membership) -> bool:
+    """Staff withdrawing an invitation."""
+    return not _is_request(membership) and is_staff(user)
 
 
 def is_invitee(user, membership) -> bool:
     """The invited person, signed in with the invited address and not yet in an organisation."""
-    return bool(user and user.is_authenticated and user.role in ORGANISATION_ROLES and user.organisation_id is None
-                and user.email == membership.email)
+    return bool(not _is_request(membership) and user and user.is_authenticated and user.role in ORGANISATION_ROLES
+                and user.organisation_id is None and user.email == membership.email)
 
 
 def can_manage_members(organisation: Organisation, user) -> bool:
@@ -64,4 +83,4 @@ def can_manage_members(organisation: Organisation, user) -> bool:
 
 def is_requester(user, membership) -> bool:
     """The person who filed the join request."""
-    return bool(user and user.is_authenticated and membership.user_id == user.id)
+    return bool(_is_request(membership) and user and user.is_authenticated and membership.user_id == user.id)

@@ -299,6 +299,16 @@ def reset_link(user_id):
     return render_template("admin/reset_link.html", user=user, link=link)
 
 
+@admin_bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
+@role_required(Role.ADMIN)
+def deactivate(user_id):
+    user = db.get_or_404(User, user_id)
+    if ConfirmForm().validate_on_submit():
+        accounts.deactivate_user(user, current_user)
+        flash(_("%(name)s 的账号已停用，其所有设备已退出登录", name=user.name), "info")
+    return redirect(url_for(".users"))
+
+
 @admin_bp.route("/users/new", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def new_staff():

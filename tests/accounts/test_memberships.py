@@ -169,3 +169,58 @@ def test_staff_see_every_pending_request(client, login_as, verified_org_with_dea
     assert client.post(f"/organisation/requests/{request.id}/approve").status_code == 302
     db.session.refresh(request)
     assert request.status is MembershipStatus.APPROVED
+
+
+# --- the table, walked for every role -------------------------------------------------------------------------
+
+from app.accounts.models import MembershipKind  # noqa: E402
+from app.accounts.models import MembershipStatus as MS  # noqa: E402
+from tests.transitions import STAFF, actors, assert_table, walk  # noqa: E402
+
+EXPECTED = {
+    "approve": ({MS.PENDING}, MS.APPROVED, STAFF | {"member"}),
+    "decline": ({MS.PENDING}, MS.DECLINED, STAFF | {"member"}),
+    "withdraw": ({MS.PENDING}, MS.CANCELLED, {"owner"}),
+    "accept": ({MS.PENDING}, MS.APPROVED, set()),   # only the invitee (a request has none)
+    "cancel": ({MS.PENDING}, MS.CANCELLED, set()),  # only for invitations
+}
+INVITATION_EXPECTED = {
+    "approve": ({MS.PENDING}, MS.APPROVED, set()),
+    "decline": ({MS.PENDING}, MS.DECLINED, set()),
+    "withdraw": ({MS.PENDING}, MS.CANCELLED, set()),
+    "accept": ({MS.PENDING}, MS.APPROVED, {"owner"}),
+    "cancel": ({MS.PENDING}, MS.CANCELLED, STAFF | {"member"}),
+}
+
+
+@pytest.fixture
+def membership_world(make_user):
+    """`member` is the admin member of the organisation; the owner role is the person asking to join / invited."""
+    member = make_user("enterprise")
+    joiner = User(email="joiner@example.test", name="申请人", role=Role.ENTERPRISE)
+    db.session.add(joiner)
+    db.session.flush()
+    return member, joiner, actors(make_user, joiner, member)
+
+
+def test_the_table_is_the_documented_life():
+    assert_table(accounts.MEMBERSHIP, EXPECTED)
+
+
+@pytest.mark.parametrize("action", EXPECTED)
+def test_every_request_transition_by_every_role(membership_world, action):
+    member, joiner, people = membership_world
+    request = Membership(organisation=member.organisation, kind=MembershipKind.REQUEST, email=joiner.email,
+                         user=joiner)
+    db.session.add(request)
+    db.session.flush()
+    walk(request, accounts.MEMBERSHIP, EXPECTED, action, people)
+
+
+@pytest.mark.parametrize("action", INVITATION_EXPECTED)
+def test_every_invitation_transition_by_every_role(membership_world, action):
+    member, joiner, people = membership_world
+    invitation = Membership(organisation=member.organisation, kind=MembershipKind.INVITATION, email=joiner.email)
+    db.session.add(invitation)
+    db.session.flush()
+    walk(invitation, accounts.MEMBERSHIP, INVITATION_EXPECTED, action, people)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from app.accounts.models import Organisation
-from app.accounts.operations import VERIFICATION
+from app.accounts.models import Membership, Organisation
+from app.accounts.operations import MEMBERSHIP, VERIFICATION
 from app.core import states
 from app.core.errors import PermissionDenied, TransitionError, ValidationError
 from app.core.models import AuditEvent, LabeledEnum, set_labels
@@ -33,7 +33,8 @@ APP = Path(__file__).resolve().parents[2] / "app"
 
 # Every stateful model and its table.
 TABLES = {Project: LIFE, Interest: INTEREST, Intent: INTENT, Agreement: SIGNING, DockingForm: DOCKING,
-          Organisation: VERIFICATION, Assessment: ASSESSMENT, Milestone: MILESTONE, MatchSuggestion: DECISION}
+          Organisation: VERIFICATION, Assessment: ASSESSMENT, Milestone: MILESTONE, MatchSuggestion: DECISION,
+          Membership: MEMBERSHIP}
 
 
 # --- move() on a small thing of its own -------------------------------------------------------------
