@@ -691,3 +691,20 @@ def test_behind_a_proxy_the_client_address_is_throttled(tmp_path):
 
     client.get("/_address", headers={"X-Forwarded-For": "198.51.100.7"}, environ_base={"REMOTE_ADDR": "10.0.0.1"})
     assert seen["address"] == "198.51.100.7"
+
+
+def test_limits_count_in_redis(app):
+    """The Redis storage the throttle uses with REDIS_URL, against a real server (TEST_REDIS_URL)."""
+    import os
+
+    from limits import parse
+    from limits.storage import storage_from_string
+    from limits.strategies import FixedWindowRateLimiter
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        pytest.skip("TEST_REDIS_URL not set: throttle storage on Redis not tried")
+    limiter = FixedWindowRateLimiter(storage_from_string(url))
+    limit = parse("2 per minute")
+    key = f"clinbridge-test-{os.getpid()}"
+    assert [limiter.hit(limit, key) for _ in range(3)] == [True, True, False]
+    limiter.clear(limit, key)
