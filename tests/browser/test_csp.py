@@ -33,3 +33,15 @@ def test_pages_run_their_scripts_with_no_policy_violation(live_app, new_page, li
     for path in ("/library/", "/admin/users", "/admin/memberships", "/auth/password", "/searches/"):
         page.goto(path)
     assert violations == [] and errors == []
+
+
+def test_the_members_page_on_a_phone(new_page, live_accounts, shot):
+    email = live_accounts("enterprise")
+    page = new_page(phone=True)
+    log_in(page, email)
+    page.goto("/organisation/members")
+    expect()(page.locator("h1")).to_contain_text("机构成员")
+    page.locator("#email").fill("colleague@example.com")
+    page.get_by_role("button", name="发送邀请").click()
+    expect()(page.locator("#invitations")).to_contain_text("colleague@example.com")
+    shot(page, "phone-organisation-members")
