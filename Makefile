@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: install translations run test test-postgres bench bench-load clean
+.PHONY: install translations run test test-postgres security bench bench-load clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,11 +32,25 @@ run: install
 # the same suite without the browser tests against it. The job tests run on the queue's
 # SQLite storage and, in both passes, also against Redis when TEST_REDIS_URL names a server
 # (their [redis] variants; skipped with the reason otherwise, failed in CI).
-test: install
+test: install security
 	@if [ -z "$$TEST_REDIS_URL" ]; then echo "TEST_REDIS_URL not set: job tests against Redis skipped (.ci/run starts Redis)."; fi
 	env -u TEST_DATABASE_URL $(BIN)/python -m pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
 	 else echo "TEST_DATABASE_URL not set: PostgreSQL pass skipped (.ci/run sets it up)."; fi
+
+# Static security checks: bandit on our code (explained findings carry `# nosec`, config in pyproject.toml) and
+# pip-audit on the installed dependencies. pip-audit needs PyPI's JSON API or OSV: where neither answers (an
+# intranet mirror answers "not found" for every package), it is skipped with the reason printed; a vulnerability
+# found always fails.
+security: install
+	$(BIN)/bandit -c pyproject.toml -r app forms matching -q
+	@out=$$($(BIN)/pip-audit --skip-editable --strict --progress-spinner off 2>&1); rc=$$?; \
+	if [ $$rc -eq 0 ]; then echo "pip-audit: $$(echo "$$out" | head -1)"; \
+	elif echo "$$out" | grep -q "known vulnerabilit"; then echo "$$out"; exit $$rc; \
+	elif echo "$$out" | grep -qE "not found on PyPI|ConnectionError|Max retries exceeded|timed out|Temporary failure"; then \
+	  echo "pip-audit SKIPPED: its vulnerability service cannot be reached from here:"; \
+	  echo "$$out" | grep -m1 -E "not found on PyPI|ConnectionError|Max retries exceeded|timed out|Temporary failure"; \
+	else echo "$$out"; exit $$rc; fi
 
 test-postgres: install
 	$(BIN)/python -m pytest -m "not browser" -p no:cacheprovider

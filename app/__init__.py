@@ -12,12 +12,14 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import cli
 from app import config as config_module
 from app.accounts.models import User
 from app.core import audit  # noqa: F401 — importing it installs the append-only guard on audit rows
-from app.core import jobs, templating, unit_of_work
+from app.core import headers, jobs, templating, throttle, unit_of_work
+from app.core.links import BoundedIntConverter
 from app.core.models import render_migration_item
 from app.extensions import babel, bootstrap, csrf, db, login_manager, migrate
 
@@ -38,6 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True,
                 template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
     app.config.update(config_module.from_environment(instance_path))
     app.config.from_pyfile("config.py", silent=True)
     app.config.update(test_config)
@@ -56,6 +59,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     bootstrap.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "Asia/Shanghai")
     _init_login(app)
+    if app.config.get("PROXY_HOPS"):  # the client's address behind nginx, for throttling and logs
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"], x_proto=app.config["PROXY_HOPS"])
+    throttle.init_app(app)
+    headers.init_app(app)
 
     templating.init_app(app)
     jobs.init_app(app)
@@ -83,12 +90,18 @@ def _init_login(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("请先登录")
     login_manager.login_message_category = "warning"
-    login_manager.session_protection = "strong"
+    # "strong" signs a phone out when it moves from Wi-Fi to 4G; revocation is the session version (get_id).
+    login_manager.session_protection = "basic"
 
     @login_manager.user_loader
-    def load_user(user_id: str):
+    def load_user(alternative_id: str):
+        user_id, _sep, version = (alternative_id or "").partition(":")
+        if not (user_id.isdigit() and version.isdigit()) or int(user_id) > 2**31 - 1:
+            return None  # a cookie from before session versions, or forged
         user = db.session.get(User, int(user_id))
-        return user if user and user.active else None
+        if user is None or not user.active or user.session_version != int(version):
+            return None
+        return user
 
 
 @event.listens_for(Engine, "connect")
@@ -109,6 +122,7 @@ def _register_error_pages(app: Flask) -> None:
         403: lambda: _("您没有权限访问此页面"),
         404: lambda: _("页面不存在或已删除"),
         413: lambda: _("上传的文件过大"),
+        429: lambda: _("尝试过于频繁，请稍后再试（如忘记密码，可通过“忘记密码”重置）"),
         500: lambda: _("服务器出错了，请稍后再试"),
     }
 

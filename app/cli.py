@@ -19,6 +19,7 @@ from app.core.errors import ServiceError
 from app.deals.operations import expire_interests
 from app.demo import loader as demo
 from app.extensions import db
+from forms.validators import password_problem
 from app.projects import search
 from app.projects.importer import import_projects
 from app.suggestions.models import MatchSuggestion
@@ -140,6 +141,9 @@ def projects_import(path, publish, skip_invalid):
 @click.password_option()
 def create_staff(email, name, is_admin, password):
     """Create a station staff (or admin) account."""
+    problem = password_problem(password, [email, name])
+    if problem:
+        raise click.ClickException(problem)
     try:
         create(email, password, name, Role.ADMIN if is_admin else Role.STAFF)
     except ServiceError as error:

@@ -54,9 +54,8 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_USE_TLS": env("MAIL_USE_TLS", "0") == "1",
         "MAIL_SENDER": env("MAIL_SENDER", "noreply@clinbridge.local"),
         "PLATFORM_PROVINCE": env("CLINBRIDGE_PROVINCE", "福建省"),
-        "LOGIN_MAX_FAILURES": 5,
-        "LOGIN_LOCK_MINUTES": 15,
-        "PASSWORD_RESET_HOURS": 24,
+        # Sign-in, registration, reset and interest throttling: RATELIMIT_* in app/core/throttle.py.
+        "PASSWORD_RESET_HOURS": 24,  # a number of hours, not a password  # nosec B105
         "PER_PAGE": 20,
         # The job queue (app/core/jobs.py): Redis when REDIS_URL is set, else this SQLite file;
         # immediate runs each job in the process that asks for it, when it asks (no consumer).
@@ -69,4 +68,7 @@ def from_environment(instance_path: str) -> dict:
         "SUGGESTIONS_REFRESH": True,
         "BASE_URL": env("CLINBRIDGE_BASE_URL", "http://127.0.0.1:5000"),  # links in mail sent by jobs and the CLI
         "INTEREST_EXPIRY_DAYS": int(env("CLINBRIDGE_INTEREST_EXPIRY_DAYS", "14")),
+        # Reverse proxies in front of the app (nginx: 1): their X-Forwarded-For gives the client's address,
+        # which the sign-in throttling counts by. 0 trusts no such header (direct connections).
+        "PROXY_HOPS": int(env("CLINBRIDGE_PROXY_HOPS", "0")),
     }

@@ -6,7 +6,6 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, EmailField, PasswordField, RadioField, SelectField, StringField,
                      SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
@@ -16,20 +15,21 @@ from app.accounts.operations import field_names
 from app.core.templating import BEIJING
 from app.deals.models import Specialised
 from forms import options
+from forms.base import Form
 from forms.fields import MultiCheckField, WanField
 from forms.validators import USCC, EmailAddress, MainlandPhone, StrongPassword
 
 EMAIL_MESSAGE = _l("请输入有效的电子邮箱")
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("电子邮箱"), validators=[DataRequired(_l("请输入电子邮箱")), EmailAddress(EMAIL_MESSAGE)])
     password = PasswordField(_l("密码"), validators=[DataRequired(_l("请输入密码"))])
     remember = BooleanField(_l("记住我"))
     submit = SubmitField(_l("登录"))
 
 
-class _AccountFields(FlaskForm):
+class _AccountFields(Form):
     email = EmailField(_l("电子邮箱"), validators=[DataRequired(_l("请输入电子邮箱")), EmailAddress(EMAIL_MESSAGE),
                                                  Length(max=254)])
     name = StringField(_l("姓名"), validators=[DataRequired(_l("请输入姓名")), Length(max=100)])
@@ -67,7 +67,7 @@ class OrganisationRegistrationForm(_AccountFields):
     submit = SubmitField(_l("注册"))
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current = PasswordField(_l("当前密码"), validators=[DataRequired(_l("请输入当前密码"))])
     password = PasswordField(_l("新密码"), validators=[DataRequired(_l("请设置新密码")), StrongPassword()])
     confirm = PasswordField(_l("确认新密码"), validators=[DataRequired(_l("请再次输入新密码")),
@@ -75,19 +75,19 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField(_l("修改密码"))
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = EmailField(_l("注册邮箱"), validators=[DataRequired(_l("请输入电子邮箱")), EmailAddress(EMAIL_MESSAGE)])
     submit = SubmitField(_l("发送重置链接"))
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password = PasswordField(_l("新密码"), validators=[DataRequired(_l("请设置新密码")), StrongPassword()])
     confirm = PasswordField(_l("确认新密码"), validators=[DataRequired(_l("请再次输入新密码")),
                                                         EqualTo("password", _l("两次输入的密码不一致"))])
     submit = SubmitField(_l("设置新密码"))
 
 
-class StaffAccountForm(FlaskForm):
+class StaffAccountForm(Form):
     email = EmailField(_l("电子邮箱"), validators=[DataRequired(_l("请输入电子邮箱")), EmailAddress(EMAIL_MESSAGE)])
     name = StringField(_l("姓名"), validators=[DataRequired(_l("请输入姓名")), Length(max=100)])
     role = SelectField(_l("角色"), choices=options([(Role.STAFF.value, _l("创新服务站")),
@@ -134,7 +134,7 @@ class CompanyFacts:
             raise ValidationError(_l("请选择列表中的选项"))
 
 
-class ProfileForm(CompanyFacts, FlaskForm):
+class ProfileForm(CompanyFacts, Form):
     """附件2 企业基本信息, kept on the profile and copied into each docking form."""
 
     name = text_field(_l("企业名称"), 200, _l("请填写企业名称"))
@@ -195,3 +195,22 @@ class ProfileForm(CompanyFacts, FlaskForm):
         return values
 
 
+
+
+class InviteMemberForm(Form):
+    """The organisation's admin member invites a colleague by e-mail."""
+
+    email = EmailField(_l("被邀请人邮箱"), validators=[DataRequired(_l("请输入电子邮箱")), EmailAddress(EMAIL_MESSAGE),
+                                                    Length(max=254)])
+    submit = SubmitField(_l("发送邀请"))
+
+
+class DeclineMembershipForm(Form):
+    comment = TextAreaField(_l("理由（对方可见，可不填）"), validators=[Optional(), Length(max=500)])
+    submit = SubmitField(_l("拒绝"))
+
+
+class MemberRoleForm(Form):
+    role = SelectField(_l("成员角色"), choices=options([("admin", _l("机构管理员")), ("member", _l("成员"))]),
+                       validators=[DataRequired()])
+    submit = SubmitField(_l("修改角色"))

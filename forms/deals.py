@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import DateField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
@@ -13,6 +12,7 @@ from app.accounts.operations import field_labels
 from app.deals.models import CooperationMode, DeclineReason, IntentStatus, RegionPreference, Specialised
 from app.projects.models import DeviceClass, Stage
 from forms import options
+from forms.base import Form, OnceForm
 from forms.accounts import KEYWORD_SEPARATORS, MAX_KEYWORDS, CompanyFacts, multi_check, text_field
 from forms.fields import MultiCheckField, WanField
 from forms.validators import USCC, MainlandPhone, RequiredToSubmit
@@ -30,7 +30,7 @@ def amount_field(label):
     return WanField(label)
 
 
-class InterestForm(FlaskForm):
+class InterestForm(OnceForm):
     message = TextAreaField(_l("意向说明"), validators=[DataRequired(_l("请简要说明合作设想")), Length(max=2000)],
                             description=_l("介绍贵机构的相关产品线、合作设想等。项目负责人接受意向后可查看详细资料。"))
     cooperation_modes = cooperation_modes_field(_l("拟合作方式"), required=True)
@@ -38,7 +38,7 @@ class InterestForm(FlaskForm):
     timeline = StringField(_l("预期时间安排（可选）"), validators=[Length(max=200)])
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(Form):
     reason = RadioField(_l("婉拒原因"), choices=options(DeclineReason.choices()),
                         validators=[InputRequired(_l("请选择婉拒原因"))])
     note = TextAreaField(_l("补充说明"), validators=[Length(max=1000)], description=_l("选择“其他”时必填，对方可见"))
@@ -48,7 +48,7 @@ class DeclineForm(FlaskForm):
             raise ValidationError(_l("选择“其他”时请说明原因"))
 
 
-class MessageForm(FlaskForm):
+class MessageForm(OnceForm):
     body = TextAreaField(_l("消息"), validators=[Length(max=5000)])
     file = FileField(_l("附件（PDF、Word、JPG、PNG）"))
 
@@ -57,11 +57,11 @@ class MessageForm(FlaskForm):
             raise ValidationError(_l("请输入内容或选择附件"))
 
 
-class EndNegotiationForm(FlaskForm):
+class EndNegotiationForm(Form):
     reason = TextAreaField(_l("终止原因"), validators=[DataRequired(_l("请说明终止洽谈的原因")), Length(max=1000)])
 
 
-class AgreementForm(FlaskForm):
+class AgreementForm(OnceForm):
     cooperation_modes = cooperation_modes_field(required=True)
     amount_wan = amount_field(_l("合作金额（万元）"))
     signed_on = DateField(_l("签约日期"), validators=[InputRequired(_l("请填写签约日期"))])
@@ -80,7 +80,7 @@ class AgreementForm(FlaskForm):
             raise ValidationError(_l("合同须为 PDF 文件"))
 
 
-class DisputeForm(FlaskForm):
+class DisputeForm(Form):
     note = TextAreaField(_l("需更正的内容"), validators=[DataRequired(_l("请说明哪里需要更正")), Length(max=1000)])
 
 
@@ -88,7 +88,7 @@ def _required(message):
     return [RequiredToSubmit(message)]
 
 
-class DockingFormForm(CompanyFacts, FlaskForm):
+class DockingFormForm(CompanyFacts, OnceForm):
     company_name = StringField(_l("企业名称"), validators=_required(_l("请填写企业名称")) + [Length(max=200)])
     address = StringField(_l("通讯地址"), validators=_required(_l("请填写通讯地址")) + [Length(max=300)])
     uscc = StringField(_l("统一社会信用代码"), validators=_required(_l("请填写统一社会信用代码")) + [USCC()])
@@ -150,7 +150,7 @@ def parse_keywords(text: str) -> list[str]:
     return seen
 
 
-class IntentForm(FlaskForm):
+class IntentForm(OnceForm):
     """投资意向: what projects the organisation is looking for."""
 
     title = text_field(_l("意向名称"), 200, _l("请填写意向名称"), _l("如：寻求心血管介入类Ⅲ类器械项目"))
@@ -208,7 +208,7 @@ class IntentForm(FlaskForm):
 INTENT_ACTIONS = {"pause": IntentStatus.PAUSED, "resume": IntentStatus.ACTIVE, "close": IntentStatus.CLOSED}
 
 
-class IntentStatusForm(FlaskForm):
+class IntentStatusForm(Form):
     """Pause, resume or close an intent (a bare POST with CSRF and the action)."""
 
     action = SelectField(choices=options([(k, k) for k in INTENT_ACTIONS]),

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.incubation.models import SCORE_MAX, SCORE_MIN, Indicator, MilestoneStatus, Recommendation
 from forms import options
+from forms.base import Form
 from forms.fields import MultiCheckField
 
 SCORE_RANGE = NumberRange(min=SCORE_MIN, max=SCORE_MAX, message=_l("分数须在 0–100 之间"))
@@ -23,7 +23,7 @@ def _comment(indicator):
     return TextAreaField(_l("评语"), validators=[Length(max=2000)])
 
 
-class ScoreForm(FlaskForm):
+class ScoreForm(Form):
     technology = _score(Indicator.TECHNOLOGY)
     technology_comment = _comment(Indicator.TECHNOLOGY)
     finalisation = _score(Indicator.FINALISATION)
@@ -40,7 +40,7 @@ class ScoreForm(FlaskForm):
         return {i.value: getattr(self, i.value + "_comment").data or "" for i in Indicator}
 
 
-class CompleteAssessmentForm(FlaskForm):
+class CompleteAssessmentForm(Form):
     recommendations = MultiCheckField(_l("推荐事项"), choices=options(Recommendation.choices()),
                                          validators=[Optional()])
     support_plan = TextAreaField(_l("一企一策帮扶方案"), validators=[DataRequired(_l("请填写一企一策帮扶方案")),
@@ -50,7 +50,7 @@ class CompleteAssessmentForm(FlaskForm):
     next_review_on = DateField(_l("下次复评日期"), validators=[Optional()])
 
 
-class MilestoneForm(FlaskForm):
+class MilestoneForm(Form):
     status = SelectField(_l("状态"), choices=options(MilestoneStatus.choices()))
     planned_on = DateField(_l("计划日期"), validators=[Optional()])
     actual_on = DateField(_l("实际日期"), validators=[Optional()])
@@ -62,11 +62,11 @@ class MilestoneForm(FlaskForm):
             raise ValidationError(_l("标记为已完成时请填写实际完成日期"))
 
 
-class EvidenceForm(FlaskForm):
+class EvidenceForm(Form):
     file = FileField(_l("佐证材料（PDF、Word、JPG、PNG）"), validators=[FileRequired(_l("请选择文件"))])
 
 
-class WeightsForm(FlaskForm):
+class WeightsForm(Form):
     technology = IntegerField(Indicator.TECHNOLOGY.label, validators=[InputRequired(), NumberRange(0, 100)])
     finalisation = IntegerField(Indicator.FINALISATION.label, validators=[InputRequired(), NumberRange(0, 100)])
     clinical_potential = IntegerField(Indicator.CLINICAL_POTENTIAL.label,

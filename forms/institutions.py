@@ -4,19 +4,19 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.accounts.models import InstitutionCodeKind, InstitutionLevel
 from forms import options
+from forms.base import Form
 from forms.validators import USCC, EmailAddress, MainlandPhone, StrongPassword
 
 # 医疗机构执业许可证 登记号: letters and digits (22 on today's licences; older ones differ), no spaces.
 LICENCE_NUMBER = re.compile(r"^[0-9A-Z]{8,40}$")
 
 
-class InstitutionForm(FlaskForm):
+class InstitutionForm(Form):
     name = StringField(_l("医疗机构名称"), validators=[DataRequired(_l("请输入医疗机构名称")), Length(max=200)])
     code_kind = SelectField(_l("登记代码类型"), choices=options([(k.value, k.label) for k in InstitutionCodeKind]),
                             default=InstitutionCodeKind.USCC.value)
@@ -37,7 +37,7 @@ class InstitutionForm(FlaskForm):
             field.data = code
 
 
-class OfficerForm(FlaskForm):
+class OfficerForm(Form):
     name = StringField(_l("姓名"), validators=[DataRequired(_l("请输入姓名")), Length(max=100)])
     email = EmailField(_l("电子邮箱"), validators=[DataRequired(_l("请输入电子邮箱")),
                                                  EmailAddress(_l("请输入有效的电子邮箱")), Length(max=254)])
@@ -46,29 +46,29 @@ class OfficerForm(FlaskForm):
     submit = SubmitField(_l("创建管理员账号"))
 
 
-class DecideAffiliationForm(FlaskForm):
+class DecideAffiliationForm(Form):
     """Confirm (no reason needed) or reject (reason required, checked by the operation)."""
 
     comment = TextAreaField(_l("理由"), validators=[Length(max=1000)])
     submit = SubmitField(_l("确认"))
 
 
-class ResolveAffiliationForm(FlaskForm):
+class ResolveAffiliationForm(Form):
     institution_id = SelectField(_l("医疗机构"), coerce=int, choices=[],
                                  validators=[DataRequired(_l("请选择医疗机构"))])
     submit = SubmitField(_l("指定"))
 
 
-class InternalReviewForm(FlaskForm):
+class InternalReviewForm(Form):
     internal_review = BooleanField(_l("开启院内审核：本院医务人员提交的项目先由本院审核，再报送创新服务站"))
     submit = SubmitField(_l("保存设置"))
 
 
-class InstitutionApproveForm(FlaskForm):
+class InstitutionApproveForm(Form):
     comment = TextAreaField(_l("院内审核意见（可选）"), validators=[Length(max=2000)])
     approve = SubmitField(_l("通过院内审核，报送服务站"))
 
 
-class InstitutionReturnForm(FlaskForm):
+class InstitutionReturnForm(Form):
     comment = TextAreaField(_l("修改意见"), validators=[DataRequired(_l("请写明需要修改的内容")), Length(max=2000)])
     send_back = SubmitField(_l("退回修改"))

@@ -5,15 +5,15 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (DateField, DateTimeLocalField, FieldList, FormField, IntegerField, RadioField, SelectField,
                      StringField, TextAreaField, TimeField)
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, URL, ValidationError
+from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.deals.models import DeclineReason
 from app.meetings.models import Mark, Outcome, PairRule
 from forms import options
+from forms.base import Form
 from forms.fields import MultiCheckField
 from forms.validators import MainlandPhone
 
@@ -25,7 +25,7 @@ def beijing(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=BEIJING) if value is not None and value.tzinfo is None else value
 
 
-class EventForm(FlaskForm):
+class EventForm(Form):
     title = StringField(_l("会议名称"), validators=[DataRequired(_l("请填写会议名称")), Length(max=200)])
     organiser = StringField(_l("主办/承办单位"), validators=[DataRequired(_l("请填写主办单位")), Length(max=200)])
     description = TextAreaField(_l("会议说明"), validators=[Length(max=5000)],
@@ -82,7 +82,7 @@ class EventForm(FlaskForm):
                 "pause": self.pause.data or 0, "break_start": self.break_start.data, "break_end": self.break_end.data}
 
 
-class AttendeeForm(FlaskForm):
+class AttendeeForm(Form):
     class Meta:
         csrf = False
 
@@ -99,7 +99,7 @@ class AttendeeForm(FlaskForm):
             raise ValidationError(_l("请填写联系电话"))
 
 
-class ResponseForm(FlaskForm):
+class ResponseForm(Form):
     attend = RadioField(_l("是否参会"), choices=options([("yes", _l("确认参会")), ("no", _l("不参会"))]),
                         validators=[InputRequired(_l("请选择是否参会"))])
     attendees = FieldList(FormField(AttendeeForm), min_entries=3, max_entries=5)
@@ -119,7 +119,7 @@ MARK_CHOICES = [("", _l("未标记")), *Mark.choices()]
 def selection_form(counterpart_ids: list[int], slots: list[tuple[int, str]], formdata=None, **data):
     """A form with one mark and one rank per counterpart, the cap and the slots the participant cannot attend."""
 
-    class SelectionForm(FlaskForm):
+    class SelectionForm(Form):
         cap = IntegerField(_l("最多洽谈场数（可选）"), validators=[Optional(), NumberRange(
             min=1, max=max(1, len(slots)), message=_l("须在 1 到时段数之间"))],
             description=_l("不填表示不限（以时段数为限）"))
@@ -154,23 +154,23 @@ def selection_form(counterpart_ids: list[int], slots: list[tuple[int, str]], for
     return SelectionForm(formdata=None, data=data)
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     project_ids = MultiCheckField(_l("项目"), coerce=int, choices=[])
     organisation_ids = MultiCheckField(_l("企业/投资机构"), coerce=int, choices=[])
 
 
-class AttachmentForm(FlaskForm):
+class AttachmentForm(Form):
     file = FileField(_l("会议资料（PDF、Word、JPG、PNG）"), validators=[FileRequired(_l("请选择文件"))])
 
 
-class PairForm(FlaskForm):
+class PairForm(Form):
     project_participant = IntegerField(validators=[InputRequired()])
     organisation_participant = IntegerField(validators=[InputRequired()])
     rule = SelectField(_l("服务站决定"), choices=options([("", _l("取消服务站决定")), *PairRule.choices()]),
                        validators=[Optional()])
 
 
-class PlaceForm(FlaskForm):
+class PlaceForm(Form):
     """Where a meeting goes: a slot and a table (1-based in the form)."""
 
     slot = SelectField(_l("时段"), coerce=int, choices=[], validators=[InputRequired(_l("请选择时段"))])
@@ -183,7 +183,7 @@ class AddMeetingForm(PlaceForm):
                                            validators=[InputRequired(_l("请选择企业/投资方"))])
 
 
-class OutcomeForm(FlaskForm):
+class OutcomeForm(Form):
     outcome = RadioField(_l("洽谈结果"), choices=options(Outcome.choices()), validators=[InputRequired(_l("请选择洽谈结果"))])
     reason = RadioField(_l("不继续的原因"), choices=options(DeclineReason.choices()), validators=[Optional()])
     note = TextAreaField(_l("补充说明"), validators=[Length(max=1000)], description=_l("选择“其他”时必填，对方可见"))
@@ -198,5 +198,5 @@ class OutcomeForm(FlaskForm):
             raise ValidationError(_l("选择“其他”时请说明原因"))
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     comment = TextAreaField(_l("取消原因"), validators=[DataRequired(_l("请说明取消会议的原因")), Length(max=1000)])

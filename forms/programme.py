@@ -5,16 +5,16 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (BooleanField, DateField, DateTimeLocalField, DecimalField, IntegerField, RadioField,
-                     SelectField, StringField, TextAreaField)
+from wtforms import (BooleanField, DateField, DateTimeLocalField, DecimalField, IntegerField, RadioField, SelectField,
+                     StringField, TextAreaField)
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
 
 from app.programme.kinds import YES_NO, KindSpec, spec
 from app.programme.models import ArticleCategory, ProviderKind, RequestKind, ReviewDecision, Validity
 from app.projects.models import ProjectType
 from forms import options
+from forms.base import Form
 from forms.fields import MultiCheckField, WanField
 from forms.validators import MainlandPhone
 
@@ -36,7 +36,7 @@ def _beijing_datetime(label, required=False, **kwargs):
                               description=_l("北京时间"), **kwargs)
 
 
-class ArticleForm(FlaskForm):
+class ArticleForm(Form):
     category = SelectField(_l("栏目"), choices=options(ArticleCategory.choices()), validators=[DataRequired()])
     title = StringField(_l("标题"), validators=[DataRequired(_l("请填写标题")), Length(max=200)])
     summary = TextAreaField(_l("摘要"), validators=[Length(max=1000)], description=_l("一两句话，用我们自己的话概括"))
@@ -83,15 +83,15 @@ class ArticleForm(FlaskForm):
         self.event_starts_at.data = to_beijing(article.event_starts_at)
 
 
-class PublishForm(FlaskForm):
+class PublishForm(Form):
     publish_at = _beijing_datetime(_l("发布时间（留空则按文章设定，未设定则立即发布）"))
 
 
-class AttachmentForm(FlaskForm):
+class AttachmentForm(Form):
     file = FileField(_l("附件（PDF 或 Word）"), validators=[FileRequired(_l("请选择文件"))])
 
 
-class RegistrationForm(FlaskForm):
+class RegistrationForm(Form):
     attendee_name = StringField(_l("姓名"), validators=[DataRequired(_l("请填写姓名")), Length(max=100)])
     phone = StringField(_l("联系电话"), validators=[DataRequired(_l("请填写联系电话")), MainlandPhone()])
     unit = StringField(_l("单位"), validators=[Length(max=200)])
@@ -101,7 +101,7 @@ class RegistrationForm(FlaskForm):
     note = TextAreaField(_l("备注"), validators=[Length(max=500)])
 
 
-class ProviderForm(FlaskForm):
+class ProviderForm(Form):
     name = StringField(_l("机构名称"), validators=[DataRequired(_l("请填写机构名称")), Length(max=200)])
     kind = SelectField(_l("服务类别"), choices=options(ProviderKind.choices()), validators=[DataRequired()])
     services = TextAreaField(_l("服务内容"), validators=[Length(max=4000)])
@@ -132,7 +132,7 @@ class ProviderForm(FlaskForm):
         self.kind.data = provider.kind.value
 
 
-class NewRequestForm(FlaskForm):
+class NewRequestForm(Form):
     kind = SelectField(_l("申请事项"), choices=options(RequestKind.choices()), validators=[DataRequired()])
 
 
@@ -181,7 +181,7 @@ def request_form_class(kind: RequestKind) -> type:
             return [getattr(self, f"f_{f.name}") for f in self.spec.fields]
 
         attrs.update(fields_data=fields_data, load=load, kind_fields=kind_fields)
-        _REQUEST_FORMS[kind] = type(f"RequestForm_{kind.value}", (FlaskForm,), attrs)
+        _REQUEST_FORMS[kind] = type(f"RequestForm_{kind.value}", (Form,), attrs)
     return _REQUEST_FORMS[kind]
 
 
@@ -191,29 +191,29 @@ def request_form(kind: RequestKind, providers, **kwargs):
     return form
 
 
-class RequestDocumentForm(FlaskForm):
+class RequestDocumentForm(Form):
     requirement = SelectField(_l("材料"), validators=[Optional()])
     file = FileField(_l("文件（PDF、Word、JPG、PNG）"), validators=[FileRequired(_l("请选择文件"))])
 
 
-class CommentForm(FlaskForm):
+class CommentForm(Form):
     body = TextAreaField(_l("留言"), validators=[DataRequired(_l("请填写留言内容")), Length(max=4000)])
     file = FileField(_l("附件（可选）"))
 
 
-class HandleForm(FlaskForm):
+class HandleForm(Form):
     """Accept, start, return or refuse: a comment (the reason, where one is needed) and, to accept, an assignee."""
 
     comment = TextAreaField(_l("说明"), validators=[Length(max=2000)])
     assignee_id = SelectField(_l("经办人"), coerce=int, validators=[Optional()], validate_choice=False)
 
 
-class AssignForm(FlaskForm):
+class AssignForm(Form):
     assignee_id = SelectField(_l("经办人"), coerce=int, validators=[Optional()])
     provider_id = SelectField(_l("服务机构"), coerce=int, validators=[Optional()])
 
 
-class CloseForm(FlaskForm):
+class CloseForm(Form):
     note = TextAreaField(_l("办理结果说明"), validators=[Length(max=4000)])
     granted_wan = WanField(_l("获批金额（万元）"))
     patent_number = StringField(_l("专利申请号或专利号"), validators=[Length(max=50)])
@@ -222,5 +222,5 @@ class CloseForm(FlaskForm):
     report = FileField(_l("检验报告或结果文件"))
 
 
-class ImprovementsForm(FlaskForm):
+class ImprovementsForm(Form):
     text = TextAreaField(_l("问题分析与改进建议"), validators=[DataRequired(_l("请填写内容")), Length(max=20000)])

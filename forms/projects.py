@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, EmailField, HiddenField, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.projects.models import FIELDS_BY_NAME, DeviceClass, IpExists, ProjectType, Stage
 from forms import options
+from forms.base import Form, OnceForm
 from forms.validators import EmailAddress, MainlandPhone, RequiredToSubmit
 
 LONG_TEXT = 4000
@@ -35,7 +35,7 @@ def _choice(name, enum_cls, message):
                       validators=[RequiredToSubmit(message)])
 
 
-class ProjectForm(FlaskForm):
+class ProjectForm(OnceForm):
     """The project form; `for_submit` makes the required fields required."""
 
     name = StringField(_label("name"), validators=[RequiredToSubmit(_l("请填写项目名称")),
@@ -122,46 +122,46 @@ class ProjectForm(FlaskForm):
         self.publish_consent.data = {True: "yes", False: "no"}.get(project.publish_consent)
 
 
-class AttachmentForm(FlaskForm):
+class AttachmentForm(Form):
     file = FileField(_l("附件（PDF、Word、JPG、PNG）"), validators=[FileRequired(_l("请选择要上传的文件"))])
     upload = SubmitField(_l("上传附件"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A bare POST with CSRF, for buttons such as withdraw or delete."""
 
     comment = TextAreaField(_l("说明（可选）"), validators=[Length(max=1000)])
     confirm = SubmitField(_l("确认"))
 
 
-class ApproveForm(FlaskForm):
+class ApproveForm(Form):
     comment = TextAreaField(_l("初核意见（可选）"), validators=[Length(max=2000)])
     approve = SubmitField(_l("通过初核并发布"))
 
 
-class ReturnForm(FlaskForm):
+class ReturnForm(Form):
     comment = TextAreaField(_l("修改意见"), validators=[DataRequired(_l("请写明需要修改的内容")),
                                                        Length(max=2000)])
     send_back = SubmitField(lazy_pgettext("button", "退回修改"))
 
 
-class RejectForm(FlaskForm):
+class RejectForm(Form):
     comment = TextAreaField(_l("不予通过的理由"), validators=[DataRequired(_l("请写明不予通过的理由")),
                                                             Length(max=2000)])
     reject = SubmitField(_l("不予通过"))
 
 
-class VerifyOrganisationForm(FlaskForm):
+class VerifyOrganisationForm(Form):
     verify = SubmitField(_l("认证通过"))
 
 
-class RejectOrganisationForm(FlaskForm):
+class RejectOrganisationForm(Form):
     comment = TextAreaField(_l("不通过理由"), validators=[DataRequired(_l("请写明不通过的理由")),
                                                          Length(max=1000)])
     reject = SubmitField(_l("不予认证"))
 
 
-class SavedSearchForm(FlaskForm):
+class SavedSearchForm(Form):
     """Save the library's current words and filters; the filters travel as hidden fields."""
 
     name = StringField(_l("搜索名称"), validators=[Optional(), Length(max=100)],
@@ -175,5 +175,5 @@ class SavedSearchForm(FlaskForm):
     save = SubmitField(_l("保存此搜索"))
 
 
-class DeleteSavedSearchForm(FlaskForm):
+class DeleteSavedSearchForm(Form):
     delete = SubmitField(_l("删除"))

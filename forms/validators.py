@@ -69,13 +69,62 @@ class USCC:
         field.data = code
 
 
+# The platform's own words, which anyone would guess first.
+PLATFORM_WORDS = ("clinbridge", "chunyu", "fujian", "demo", "admin", "staff", "password")
+# Fields of the form (or attributes it is given) that say who the account is: a password made of them is refused.
+ACCOUNT_FIELDS = ("email", "name", "phone", "institution", "department", "organisation_name", "uscc")
+MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_SCORE = 3  # zxcvbn: 3 "safely unguessable" (about 10^8 guesses), 4 "very unguessable"
+
+
+def password_problem(value: str, account_words=()) -> str | None:
+    """Why a password is refused (too short, common, or made of the account's own details), or None."""
+    from zxcvbn import zxcvbn
+    if len(value) < MIN_PASSWORD_LENGTH:
+        return str(_l("密码至少10位"))
+    words = [w for w in account_words if w]
+    for word in list(words):  # the parts of an e-mail address and of names count on their own
+        words.extend(part for part in re.split(r"[@.\-_\s]+", word) if len(part) >= 3)
+    words += [w.split("@")[0] for w in words if "@" in w]
+    if _mostly_account_words(value, words):
+        return str(_l("密码不能主要由邮箱、姓名、电话或单位名称组成"))
+    result = zxcvbn(value[:100], user_inputs=[*words, *PLATFORM_WORDS])
+    if result["score"] < MIN_PASSWORD_SCORE:
+        return str(_l("密码太常见或太容易猜到（如 password1、姓名加生日），请换一个更长、不常见的组合，例如三四个无关的词"))
+    return None
+
+
+def _mostly_account_words(value: str, words) -> bool:
+    """Take the account's words out of the password's letters (and its digits, the phone's): little remains."""
+    def letters(text):
+        return re.sub(r"[^a-z]", "", text.lower())
+
+    rest = letters(value)
+    digits = re.sub(r"\D", "", value)
+    for word in sorted({letters(w) for w in words if len(letters(w)) >= 3}, key=len, reverse=True):
+        rest = rest.replace(word, "")
+    phone_digits = {re.sub(r"\D", "", w) for w in words if len(re.sub(r"\D", "", w)) >= 6}
+    took_letters = len(rest) < len(letters(value))
+    took_digits = any(p in digits or digits in p for p in phone_digits if digits)
+    return (took_letters and len(rest) < 4) or (took_digits and len(rest) < 4)
+
+
 class StrongPassword:
-    """At least 8 characters with letters and digits."""
+    """At least 10 characters, not common and not made of the account's own details (zxcvbn score ≥ 3).
+
+    The account's details are the form's own fields (e-mail, name…), the signed-in user's, and any the view
+    hands over in `form.account_words` (a reset form knows whose password it sets).
+    """
 
     def __call__(self, form, field):
-        value = field.data or ""
-        if len(value) < 8 or not re.search(r"[A-Za-z]", value) or not re.search(r"\d", value):
-            raise ValidationError(_l("密码至少8位，且须同时包含字母和数字"))
+        from flask_login import current_user
+        words = [str(form._fields[name].data or "") for name in ACCOUNT_FIELDS if name in form._fields]
+        words += list(getattr(form, "account_words", ()))
+        if current_user and getattr(current_user, "is_authenticated", False):
+            words += [current_user.email, current_user.name, current_user.phone or ""]
+        problem = password_problem(field.data or "", words)
+        if problem:
+            raise ValidationError(problem)
 
 
 class RequiredToSubmit:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
+import pickle  # only our own cache files, see _load  # nosec B403
 import stat
 import sys
 import tempfile
@@ -122,7 +122,7 @@ def _load(path: Path):
         if not _trusted(path.parent) or not path.is_file():
             return None
         with open(path, "rb") as stream:
-            return pickle.load(stream)
+            return pickle.load(stream)  # our own cache file in a directory _trusted() checked  # nosec B301
     except Exception:  # noqa: BLE001 - unreadable, truncated or from other code: refit
         return None
 

@@ -11,14 +11,16 @@ from flask.globals import _cv_app
 from flask.testing import FlaskClient
 
 from app import create_app
-from app.accounts.models import Affiliation, AffiliationStatus, Institution, Organisation, OrgStatus, Role, User
+from app.accounts.models import (Affiliation, AffiliationStatus, Institution, MemberRole, Organisation,
+                                 OrgStatus, Role, User)
 from app.core import jobs
-from app.extensions import db
+from app.core.audit import drop_append_only_triggers, install_append_only_triggers
+from app.extensions import db, limiter
 from app.projects.models import DeviceClass, IpExists, Project, ProjectStatus, ProjectType, Stage
 from tests.smtp import LocalSMTPServer
 from tests.uscc import make_uscc
 
-PASSWORD = "demo-password1"
+PASSWORD = "demo-password-2026"  # passes the password policy (the browser tests register with it)
 _counter = itertools.count(1)
 
 
@@ -52,8 +54,10 @@ def _clear_database():
     else:
         with db.engine.begin() as connection:
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            drop_append_only_triggers(connection)  # TRUNCATE (PostgreSQL) does not fire them; DELETE does
             for table in reversed(db.metadata.sorted_tables):
                 connection.execute(table.delete())
+            install_append_only_triggers(connection)
             connection.exec_driver_sql("PRAGMA foreign_keys=ON")
     from app.projects import search
     search.reindex()  # ids restart at 1: the index must not remember the previous test's projects
@@ -90,6 +94,7 @@ def app_context(app):
     with app.app_context():
         yield
         _clear_database()
+        limiter.reset()  # every test signs in from 127.0.0.1: the throttle's counts start afresh
 
 
 @pytest.fixture
@@ -186,6 +191,7 @@ def make_user():
             user.organisation = Organisation(
                 kind=role, name=org_name or f"测试医疗器械有限公司{n}", uscc=make_uscc(n),
                 status=OrgStatus.VERIFIED if verified else OrgStatus.PENDING)
+            user.member_role = MemberRole.ADMIN  # the organisation's first (only) member
         if role in (Role.CLINICIAN, Role.INSTITUTION):
             if role is Role.INSTITUTION and institution is None:
                 institution = Institution(name=f"测试医院{n}", code=make_uscc(100000 + n), city="福州市")

@@ -22,6 +22,7 @@ MATRIX = {
     "bootstrap.static": ("GET", "/bootstrap/static/css/bootstrap.min.css", {"*": 200}),
     "auth.login": ("GET", "/auth/login", {"anonymous": 200, "*": 302}),
     "auth.logout": ("POST", "/auth/logout", {"*": 302}),
+    "auth.sign_out_everywhere": ("POST", "/auth/sign-out-everywhere", {"*": 302}),
     "auth.register": ("GET", "/auth/register", {"*": 200}),
     "auth.register_clinician": ("GET", "/auth/register/clinician", {"*": 200}),
     "auth.register_organisation": ("GET", "/auth/register/organisation", {"*": 200}),
@@ -54,6 +55,7 @@ MATRIX = {
                                   {"anonymous": 302, "staff": 302, "admin": 302, "*": 403}),
     "admin.users": ("GET", "/admin/users", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
     "admin.reset_link": ("POST", "/admin/users/{uid}/reset-link", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
+    "admin.deactivate": ("POST", "/admin/users/{uid}/deactivate", {"anonymous": 302, "admin": 302, "*": 403}),
     "admin.new_staff": ("GET", "/admin/users/new", {"anonymous": 302, "admin": 200, "*": 403}),
     # deal flow: the interests belong to organisations none of the role users is a member of
     "deals.mine": ("GET", "/deals/", {"unconfirmed": 403, "anonymous": 302, "unverified": 403, "*": 200}),
@@ -79,6 +81,26 @@ MATRIX = {
     "organisation.profile": ("GET", "/organisation/profile", {"anonymous": 302, "enterprise": 200, "investor": 200,
                                                                "unverified": 200, "*": 403}),
     "organisation.detail": ("GET", "/organisation/{org}", {"unconfirmed": 403, "anonymous": 302, "unverified": 403, "*": 200}),
+    # members: {member} is {org}'s only (admin) member, {joinreq}/{joinreq2} requests to join {org}, {invite} its
+    # invitation; a role user acts on its own organisation, where these are not found; staff act on any
+    "organisation.members": ("GET", "/organisation/members", {"anonymous": 302, "enterprise": 200, "investor": 200,
+                                                                "unverified": 200, "*": 403}),
+    "organisation.invite": ("POST", "/organisation/members/invite", {"anonymous": 302, "enterprise": 400,
+                                                                       "investor": 400, "unverified": 400, "*": 403}),
+    "organisation.remove_member": ("POST", "/organisation/members/{member}/remove",
+                                   {"anonymous": 302, "staff": 409, "admin": 409, "*": 404}),
+    "organisation.member_role": ("POST", "/organisation/members/{member}/role",
+                                 {"anonymous": 302, "staff": 302, "admin": 302, "*": 404}),
+    "organisation.approve_request": ("POST", "/organisation/requests/{joinreq}/approve",
+                                     {"anonymous": 302, "staff": 302, "admin": 302, "*": 404}),
+    "organisation.decline_request": ("POST", "/organisation/requests/{joinreq2}/decline",
+                                     {"anonymous": 302, "staff": 302, "admin": 302, "*": 404}),
+    "organisation.cancel_invitation": ("POST", "/organisation/invitations/{invite}/cancel",
+                                       {"anonymous": 302, "staff": 302, "admin": 302, "*": 404}),
+    # not the invitee: 403; staff cancelled the invitation just before (cancel_invitation), so its link is spent
+    "organisation.join": ("GET", "/organisation/join/{invite_token}", {"anonymous": 302, "staff": 302, "admin": 302,
+                                                                      "*": 403}),
+    "admin.memberships": ("GET", "/admin/memberships", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
     "intents.intents": ("GET", "/organisation/intents", {"anonymous": 302, "enterprise": 200, "investor": 200,
                                                                "*": 403}),
     "intents.new_intent": ("GET", "/organisation/intents/new", {"anonymous": 302, "enterprise": 200,
@@ -325,6 +347,14 @@ def world(make_project, make_user, app):
     hospital.internal_review = True
     pending_clinician = make_user("clinician", confirmed=False, institution=hospital)
     in_review = make_project(status=ProjectStatus.INSTITUTION_REVIEW, owner=make_user("clinician", institution=hospital))
+    from app.accounts import operations as memberships
+    from app.accounts.models import Role
+    joiners = [memberships.register_organisation_member(f"joiner{n}@example.test", "x", "申请人", "13800138000",
+                                                        Role.ENTERPRISE, "冒名公司", partner.organisation.uscc)
+               for n in (1, 2)]
+    join_requests = [memberships.pending_request_of(joiner) for joiner in joiners]
+    with app.test_request_context():
+        invitation = memberships.invite_member(partner.organisation, partner, "colleague@example.test")
     unverified = make_user("enterprise", verified=False)
     notification = db.session.scalar(db.select(Notification).where(Notification.user_id == project.owner_id))
     db.session.commit()
@@ -336,7 +366,9 @@ def world(make_project, make_user, app):
             "meeting": meeting["event"].id, "meeting_attachment": meeting["attachment"].id,
             "meeting_project": meeting["project_side"].id, "meeting_appointment": meeting["appointment"].id,
             "hospital": hospital.id, "affiliation": pending_clinician.affiliation.id,
-            "clinician": pending_clinician.id, "ir_pid": in_review.id, **programme}
+            "clinician": pending_clinician.id, "ir_pid": in_review.id,
+            "member": partner.id, "joinreq": join_requests[0].id, "joinreq2": join_requests[1].id,
+            "invite": invitation.id, "invite_token": memberships.invitation_token(invitation), **programme}
 
 
 def _programme_world(project, staff, pdf) -> dict:
@@ -372,7 +404,7 @@ def test_access(client, login_as, world, role):
     login_as(role)
     misses = []
     # Sign-out is tried last so that it does not end the session for the routes after it.
-    for endpoint in sorted(MATRIX, key=lambda e: e == "auth.logout"):
+    for endpoint in sorted(MATRIX, key=lambda e: e in ("auth.logout", "auth.sign_out_everywhere")):
         method, template, expected = MATRIX[endpoint]
         url = template.format(**world)
         status = client.open(url, method=method).status_code

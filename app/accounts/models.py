@@ -83,6 +83,66 @@ class Organisation(db.Model):
         return self.status is OrgStatus.VERIFIED
 
 
+class MemberRole(LabeledEnum):
+    """A member's role in the organisation: the admin member approves, invites and removes members."""
+    ADMIN = "admin"
+    MEMBER = "member"
+
+
+set_labels(MemberRole, {MemberRole.ADMIN: _l("机构管理员"), MemberRole.MEMBER: _l("成员")},
+           {MemberRole.ADMIN: "primary", MemberRole.MEMBER: "secondary"})
+
+
+class MembershipKind(LabeledEnum):
+    REQUEST = "request"        # someone registered with the organisation's 统一社会信用代码
+    INVITATION = "invitation"  # the organisation's admin member invited an e-mail address
+
+
+set_labels(MembershipKind, {MembershipKind.REQUEST: _l("加入申请"), MembershipKind.INVITATION: _l("邀请")})
+
+
+class MembershipStatus(LabeledEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+
+
+set_labels(MembershipStatus, {
+    MembershipStatus.PENDING: _l("待处理"),
+    MembershipStatus.APPROVED: _l("已加入"),
+    MembershipStatus.DECLINED: _l("未通过"),
+    MembershipStatus.CANCELLED: _l("已撤销"),
+}, {MembershipStatus.PENDING: "warning", MembershipStatus.APPROVED: "success",
+    MembershipStatus.DECLINED: "danger", MembershipStatus.CANCELLED: "secondary"})
+
+
+class Membership(db.Model):
+    """A way into an organisation that someone must approve: a join request, or an invitation by e-mail.
+
+    Until it is approved the person is not a member (User.organisation_id stays empty), so every check that
+    keys on the organisation (threads, contracts, 附件2, partner-tier text) keeps them out.
+    """
+
+    __tablename__ = "membership"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(db.ForeignKey("organisation.id"), index=True)
+    kind: Mapped[MembershipKind] = mapped_column(enum_column(MembershipKind))
+    status: Mapped[MembershipStatus] = mapped_column(enum_column(MembershipStatus), default=MembershipStatus.PENDING)
+    email: Mapped[str] = mapped_column(db.String(254), index=True)
+    user_id: Mapped[int | None] = mapped_column(db.ForeignKey("user.id"), index=True)   # the person joining
+    created_by_id: Mapped[int | None] = mapped_column(db.ForeignKey("user.id"))
+    decided_by_id: Mapped[int | None] = mapped_column(db.ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    organisation: Mapped[Organisation] = relationship(foreign_keys=[organisation_id])
+    user: Mapped["User | None"] = relationship(foreign_keys=[user_id])
+    created_by: Mapped["User | None"] = relationship(foreign_keys=[created_by_id])
+
+
 class User(UserMixin, db.Model):
     """A person with one role; enterprise and investor users belong to an organisation."""
 
@@ -97,13 +157,23 @@ class User(UserMixin, db.Model):
     institution: Mapped[str] = mapped_column(db.String(200), default="")
     department: Mapped[str] = mapped_column(db.String(100), default="")
     organisation_id: Mapped[int | None] = mapped_column(db.ForeignKey("organisation.id"))
+    member_role: Mapped[MemberRole | None] = mapped_column(enum_column(MemberRole))  # in the organisation
     active: Mapped[bool] = mapped_column(default=True)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failed_logins: Mapped[int] = mapped_column(default=0)  # since the last sign-in; throttling is app/core/throttle.py
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # In the session and the remember-me cookie (get_id); bumping it signs the user out everywhere.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     organisation: Mapped[Organisation | None] = relationship(back_populates="members", foreign_keys=[organisation_id])
+
+    def get_id(self) -> str:
+        """Flask-Login's alternative id: "<id>:<session version>", so old sessions and cookies stop working."""
+        return f"{self.id}:{self.session_version}"
+
+    def revoke_sessions(self) -> None:
+        """Every session and remember-me cookie issued so far stops working (at their next request)."""
+        self.session_version = (self.session_version or 0) + 1
 
     def set_password(self, password: str) -> None:
         method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
@@ -127,6 +197,11 @@ class User(UserMixin, db.Model):
     @property
     def is_clinician(self) -> bool:
         return self.role is Role.CLINICIAN
+
+    @property
+    def is_organisation_admin(self) -> bool:
+        """The organisation's admin member: approves join requests, invites and removes members."""
+        return self.organisation_id is not None and self.member_role is MemberRole.ADMIN
 
     @property
     def is_organisation_member(self) -> bool:

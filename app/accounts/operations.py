@@ -1,7 +1,7 @@
 """Accounts: registration, sign-in throttling, passwords and resets, organisation verification and profiles."""
 from __future__ import annotations
 
-from datetime import timedelta
+import secrets
 from decimal import Decimal
 from functools import lru_cache
 from types import SimpleNamespace
@@ -10,15 +10,18 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.accounts.models import ORGANISATION_ROLES, Organisation, OrgStatus, Role, User
+from app.accounts.models import (ORGANISATION_ROLES, MemberRole, Membership, MembershipKind, MembershipStatus,
+                                 Organisation, OrgStatus, Role, User)
 from app.accounts import rules
 from app.accounts.rules import is_member
-from app.core import audit, mail
+from app.core import audit, mail, notifications
 from app.core.errors import ServiceError, TransitionError, ValidationError, require
 from app.core.links import absolute_url, path_for
 from app.core.models import utcnow
 from app.core.states import Transition, any_of, move
+from app.core.templating import beijing_time
 from app.deals.models import Specialised
 from app.extensions import db
 from app.suggestions.jobs import request_refresh
@@ -49,25 +52,230 @@ def register_clinician(email: str, password: str, name: str, phone: str, institu
 
 def register_organisation_member(email: str, password: str, name: str, phone: str, role: Role,
                                  organisation_name: str, uscc: str) -> User:
-    """Create an enterprise/investor account; a new organisation waits for staff verification."""
+    """Create an enterprise/investor account. A new organisation waits for staff verification and its first
+    registrant is its admin member; a code already registered is never a way in: it files a join request that
+    the organisation's admin member (or staff) approves, unless the address was invited."""
     if role not in ORGANISATION_ROLES:
         raise ValidationError(_("只能注册为企业或投资人"))
     if find_user(email) is not None:
         raise ServiceError(_("该邮箱已注册，请直接登录或找回密码"))
     uscc = uscc.strip().upper()
     organisation = db.session.scalar(db.select(Organisation).where(Organisation.uscc == uscc))
-    if organisation is None:
-        organisation = Organisation(kind=role, name=organisation_name.strip(), uscc=uscc,
-                                    status=OrgStatus.PENDING)
-        db.session.add(organisation)
-    user = User(email=normalise_email(email), name=name.strip(), phone=phone.strip(), role=role,
-                organisation=organisation)
+    user = User(email=normalise_email(email), name=name.strip(), phone=phone.strip(),
+                role=organisation.kind if organisation is not None else role)
     user.set_password(password)
+    if organisation is None:
+        organisation = Organisation(kind=role, name=organisation_name.strip(), uscc=uscc, status=OrgStatus.PENDING)
+        db.session.add(organisation)
+        user.organisation, user.member_role = organisation, MemberRole.ADMIN
     db.session.add(user)
     db.session.flush()
-    audit.record("register", actor=user, subject=user, to_state=role.value,
+    audit.record("register", actor=user, subject=user, to_state=user.role.value,
                  comment=f"{organisation.name} {organisation.uscc}")
+    if user.organisation_id is None:
+        invitation = open_invitation(organisation, user.email)
+        if invitation is not None:
+            accept_invitation(invitation, user)
+        else:
+            request_membership(organisation, user)
     return user
+
+
+def open_invitation(organisation: Organisation, email: str) -> Membership | None:
+    return db.session.scalar(db.select(Membership).where(
+        Membership.organisation_id == organisation.id, Membership.kind == MembershipKind.INVITATION,
+        Membership.status == MembershipStatus.PENDING, Membership.email == normalise_email(email)))
+
+
+def pending_request_of(user: User) -> Membership | None:
+    """The user's join request waiting for a decision, if any."""
+    return db.session.scalar(db.select(Membership).where(
+        Membership.user_id == user.id, Membership.kind == MembershipKind.REQUEST,
+        Membership.status == MembershipStatus.PENDING))
+
+
+M = MembershipStatus
+_MANAGERS_ONLY = _l("只有本机构管理员或创新服务站工作人员可以处理")
+
+# A way into an organisation. A join request (someone registered with its code; until approved they are not a
+# member) is approved or declined by its admin member or staff, or withdrawn by the requester; an invitation by
+# e-mail from the admin member is accepted by the invitee or cancelled. The rules check the kind.
+MEMBERSHIP = {
+    "approve": Transition({M.PENDING}, M.APPROVED, any_of(rules.is_admin_of_request, rules.is_staff_on_request),
+                          audit="approve_membership", stamps=("decided_at",), refusal=_MANAGERS_ONLY),
+    "decline": Transition({M.PENDING}, M.DECLINED, any_of(rules.is_admin_of_request, rules.is_staff_on_request),
+                          audit="decline_membership", stamps=("decided_at",), refusal=_MANAGERS_ONLY),
+    "withdraw": Transition({M.PENDING}, M.CANCELLED, rules.is_requester, audit="withdraw_membership",
+                           stamps=("decided_at",), refusal=_l("只有申请人本人可以撤回申请")),
+    "accept": Transition({M.PENDING}, M.APPROVED, rules.is_invitee, audit="accept_invitation",
+                         stamps=("decided_at",), refusal=_l("此邀请不是发给您当前登录的账号的")),
+    "cancel": Transition({M.PENDING}, M.CANCELLED, any_of(rules.is_admin_of_invitation, rules.is_staff_on_invitation),
+                         audit="cancel_invitation", stamps=("decided_at",), refusal=_MANAGERS_ONLY),
+}
+
+
+def _managers(organisation: Organisation) -> list[User]:
+    admins = [m for m in organisation.members if m.is_organisation_admin and m.active]
+    if admins:
+        return admins
+    return list(db.session.scalars(db.select(User).where(User.role.in_((Role.STAFF, Role.ADMIN)),
+                                                         User.active.is_(True))))
+
+
+def request_membership(organisation: Organisation, user: User) -> Membership:
+    """File a join request; the organisation's admin member (or, without one, staff) is told."""
+    membership = Membership(organisation=organisation, kind=MembershipKind.REQUEST, email=user.email, user=user,
+                            created_by_id=user.id, status=MembershipStatus.PENDING)
+    db.session.add(membership)
+    db.session.flush()
+    audit.record("request_membership", actor=user, subject=membership, to_state=M.PENDING.value,
+                 comment=organisation.name)
+    notifications.notify_many(_managers(organisation), "membership_requested", _("有人申请加入本机构"),
+                              _("%(name)s（%(email)s）使用本机构统一社会信用代码注册并申请加入 %(org)s。请核实后批准或拒绝；"
+                                "批准前对方看不到本机构的任何信息。", name=user.name, email=user.email,
+                                org=organisation.name), path_for("organisation.members"))
+    return membership
+
+
+def _join(user: User, organisation: Organisation, role: MemberRole = None) -> None:
+    user.organisation = organisation
+    user.role = organisation.kind
+    user.member_role = role or MemberRole.MEMBER
+
+
+def approve_membership(membership: Membership, actor: User) -> None:
+    """The organisation's admin member (or staff) lets a join request in."""
+    move(membership, MEMBERSHIP, "approve", actor)
+    membership.decided_by_id = actor.id
+    _join(membership.user, membership.organisation)
+    request_refresh()
+    notifications.notify(membership.user, "membership_approved", _("加入机构申请已通过"),
+                         _("您已成为 %(org)s 的成员。", org=membership.organisation.name), path_for("main.index"))
+
+
+def decline_membership(membership: Membership, actor: User, reason: str = "") -> None:
+    move(membership, MEMBERSHIP, "decline", actor, comment=reason)
+    membership.decided_by_id = actor.id
+    notifications.notify(membership.user, "membership_declined", _("加入机构申请未通过"),
+                         _("您加入 %(org)s 的申请未获批准。%(reason)s如有疑问请联系该机构或创新服务站。",
+                           org=membership.organisation.name, reason=(reason.strip() + "。") if reason.strip() else ""))
+
+
+def _invitation_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="organisation-invitation")
+
+
+INVITATION_DAYS = 14
+
+
+def invitation_token(membership: Membership) -> str:
+    return _invitation_serializer().dumps({"m": membership.id, "e": membership.email})
+
+
+def invitation_for_token(token: str) -> Membership:
+    """The open invitation a link is for; refuses expired, forged or used links."""
+    try:
+        data = _invitation_serializer().loads(token, max_age=INVITATION_DAYS * 86400)
+    except SignatureExpired:
+        raise ServiceError(_("邀请链接已过期，请联系该机构管理员重新邀请"))
+    except BadSignature:
+        raise ServiceError(_("邀请链接无效"))
+    membership = db.session.get(Membership, data.get("m"))
+    if membership is None or membership.email != data.get("e") or membership.status is not M.PENDING:
+        raise ServiceError(_("邀请已使用或已撤销"))
+    return membership
+
+
+def invite_member(organisation: Organisation, actor: User, email: str) -> Membership:
+    """The admin member invites an address; the link lets that person join once signed in (or registered)."""
+    require(rules.can_manage_members(organisation, actor), str(_MANAGERS_ONLY))
+    email = normalise_email(email)
+    if any(m.email == email for m in organisation.members):
+        raise ValidationError(_("该邮箱已是本机构成员"), field="email")
+    if open_invitation(organisation, email) is not None:
+        raise ValidationError(_("已向该邮箱发出邀请，等待对方接受"), field="email")
+    membership = Membership(organisation=organisation, kind=MembershipKind.INVITATION, email=email,
+                            created_by_id=actor.id, status=M.PENDING)
+    db.session.add(membership)
+    db.session.flush()
+    audit.record("invite_member", actor=actor, subject=membership, to_state=M.PENDING.value, comment=email)
+    link = absolute_url(path_for("organisation.join", token=invitation_token(membership)))
+    body = _("%(name)s 邀请您加入 %(org)s（ClinBridge 临床研究成果转化对接平台）。请在 %(days)d 天内打开以下链接；"
+             "如尚未注册，请先用本邮箱注册并填写该机构的统一社会信用代码：\n%(url)s",
+             name=actor.name, org=organisation.name, days=INVITATION_DAYS, url=link)
+    existing = find_user(email)
+    if existing is not None:
+        notifications.notify(existing, "organisation_invitation", _("机构成员邀请"), body)
+    else:
+        mail.send_after_commit(email, _("[ClinBridge] 机构成员邀请"), body)
+    return membership
+
+
+def accept_invitation(membership: Membership, user: User) -> None:
+    """The invitee joins the organisation."""
+    move(membership, MEMBERSHIP, "accept", user)
+    membership.user = user
+    membership.decided_by_id = user.id
+    _join(user, membership.organisation)
+    request = pending_request_of(user)
+    if request is not None:  # superseded by the invitation
+        move(request, MEMBERSHIP, "withdraw", user, comment=_("已接受邀请"))
+    request_refresh()
+    notifications.notify_many([m for m in membership.organisation.members if m.is_organisation_admin
+                               and m.id != user.id], "invitation_accepted", _("受邀成员已加入"),
+                              _("%(name)s 已接受邀请加入本机构。", name=user.name), path_for("organisation.members"))
+
+
+def cancel_invitation(membership: Membership, actor: User) -> None:
+    move(membership, MEMBERSHIP, "cancel", actor)
+    membership.decided_by_id = actor.id
+
+
+def remove_member(organisation: Organisation, actor: User, member: User) -> None:
+    """The admin member (or staff) removes a member; the last admin member cannot be removed."""
+    require(rules.can_manage_members(organisation, actor), str(_MANAGERS_ONLY))
+    if member.organisation_id != organisation.id:
+        raise ValidationError(_("该用户不是本机构成员"))
+    if member.is_organisation_admin and _admin_count(organisation) <= 1:
+        raise TransitionError(_("不能移除机构唯一的管理员；请先指定另一位管理员"))
+    member.organisation_id = None
+    member.organisation = None
+    member.member_role = None
+    member.revoke_sessions()  # pages already open with the organisation's data stop working
+    audit.record("remove_member", actor=actor, subject=member, comment=organisation.name)
+    notifications.notify(member, "membership_removed", _("您已被移出机构"),
+                         _("%(org)s 的管理员已将您移出该机构，您不再能查看该机构的对接信息。", org=organisation.name))
+
+
+def set_member_role(organisation: Organisation, actor: User, member: User, role: MemberRole) -> None:
+    """Make a member an admin member, or back; an organisation always keeps one admin member."""
+    require(rules.can_manage_members(organisation, actor), str(_MANAGERS_ONLY))
+    if member.organisation_id != organisation.id:
+        raise ValidationError(_("该用户不是本机构成员"))
+    if member.member_role is MemberRole.ADMIN and role is not MemberRole.ADMIN and _admin_count(organisation) <= 1:
+        raise TransitionError(_("机构至少需要一位管理员"))
+    previous = member.member_role
+    member.member_role = role
+    audit.record("set_member_role", actor=actor, subject=member, from_state=previous.value if previous else "",
+                 to_state=role.value, comment=organisation.name)
+
+
+def _admin_count(organisation: Organisation) -> int:
+    return sum(1 for m in organisation.members if m.is_organisation_admin)
+
+
+def pending_requests(organisation: Organisation | None = None) -> list[Membership]:
+    """Join requests waiting for a decision (of one organisation, or all of them for staff)."""
+    query = db.select(Membership).where(Membership.kind == MembershipKind.REQUEST, Membership.status == M.PENDING)
+    if organisation is not None:
+        query = query.where(Membership.organisation_id == organisation.id)
+    return list(db.session.scalars(query.order_by(Membership.created_at)))
+
+
+def open_invitations(organisation: Organisation) -> list[Membership]:
+    return list(db.session.scalars(db.select(Membership).where(
+        Membership.organisation_id == organisation.id, Membership.kind == MembershipKind.INVITATION,
+        Membership.status == M.PENDING).order_by(Membership.created_at)))
 
 
 def create_staff(email: str, password: str, name: str, role: Role = Role.STAFF, actor=None) -> User:
@@ -86,36 +294,38 @@ def create_staff(email: str, password: str, name: str, role: Role = Role.STAFF, 
 
 
 def authenticate(email: str, password: str) -> User:
-    """Check a sign-in; lock the account for a while after repeated failures."""
-    config = current_app.config
+    """Check a sign-in. Throttling is per address and per account (app/core/throttle.py), not a lock-out
+    that anyone could trigger; an unknown address costs the same hashing as a known one and reads the same."""
     user = find_user(email)
     failure = ServiceError(_("邮箱或密码不正确"))
     if user is None:
+        check_password_hash(_dummy_hash(), password or "")  # the same time as a real account's check
         raise failure
-    now = utcnow()
-    if user.locked_until and user.locked_until > now:
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        raise ServiceError(_("连续登录失败次数过多，请 %(minutes)d 分钟后再试，或找回密码", minutes=minutes))
     if not user.check_password(password):
         user.failed_logins += 1
-        if user.failed_logins >= config["LOGIN_MAX_FAILURES"]:
-            user.locked_until = now + timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
-            user.failed_logins = 0
         _keep_failed_login(user)
         raise failure
     if not user.active:
         raise ServiceError(_("该账号尚未激活，请通过“忘记密码”设置密码以激活"))
     user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
+    user.last_login_at = utcnow()
     return user
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash_for(method: str) -> str:
+    return generate_password_hash(secrets.token_hex(16), method=method)
+
+
+def _dummy_hash() -> str:
+    return _dummy_hash_for(current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
 
 
 def _keep_failed_login(user: User) -> None:
     """A refused sign-in still counts: stored in a transaction of its own, as the refusal rolls the request back."""
     with db.engine.begin() as connection:
         connection.execute(db.update(User).where(User.id == user.id)
-                           .values(failed_logins=user.failed_logins, locked_until=user.locked_until))
+                           .values(failed_logins=user.failed_logins))
 
 
 def change_password(user: User, current: str, new: str) -> None:
@@ -123,7 +333,19 @@ def change_password(user: User, current: str, new: str) -> None:
     if not user.check_password(current):
         raise ServiceError(_("当前密码不正确"))
     user.set_password(new)
+    user.revoke_sessions()  # a stolen cookie dies with the old password; the view signs this browser in again
     audit.record("change_password", actor=user, subject=user)
+
+
+def sign_out(user: User) -> None:
+    """Signing out ends this session and every other one, remember-me cookies included."""
+    user.revoke_sessions()
+
+
+def sign_out_everywhere(user: User) -> None:
+    """The account page's "sign out everywhere": every session and remember-me cookie stops working."""
+    user.revoke_sessions()
+    audit.record("sign_out_everywhere", actor=user, subject=user)
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -176,16 +398,31 @@ def issue_reset_link(user: User, staff: User) -> str:
     require(staff.is_staff, _("只有工作人员可以生成重置链接"))
     if not _resettable(user):
         raise TransitionError(_("停用的工作人员账号不能通过重置链接启用"))
+    require(rules.can_issue_reset_link(staff, user),
+            _("工作人员和管理员账号的重置链接只能由另一位工作专班管理员生成"))
     audit.record("issue_reset_link", actor=staff, subject=user)
+    notifications.notify(user, "reset_link_issued", _("已为您的账号生成密码重置链接"),
+                         _("%(staff)s（%(role)s）于 %(when)s 为您的账号生成了密码重置链接。如非您本人申请，请立即联系创新服务站。",
+                           staff=staff.name, role=staff.role.label, when=beijing_time(utcnow())))
     return reset_url(user)
+
+
+def deactivate_user(user: User, admin: User) -> None:
+    """The task force closes an account: it cannot sign in, and every session and remember-me cookie ends."""
+    require(admin.is_admin and admin.id != user.id, _("只有工作专班管理员可以停用其他账号"))
+    if not user.active:
+        raise TransitionError(_("该账号已停用"))
+    user.active = False
+    user.revoke_sessions()
+    audit.record("deactivate_user", actor=admin, subject=user)
 
 
 def reset_password(user: User, new: str) -> None:
     """Set a new password from a reset link; this also activates an imported account."""
     user.set_password(new)
+    user.revoke_sessions()
     user.active = True
     user.failed_logins = 0
-    user.locked_until = None
     audit.record("reset_password", actor=user, subject=user)
 
 

@@ -47,3 +47,55 @@ def officer_institution(user) -> Institution | None:
         return None
     affiliation = user.affiliation
     return affiliation.institution if affiliation is not None and affiliation.is_confirmed else None
+
+
+def can_issue_reset_link(actor, user) -> bool:
+    """Staff hand reset links to non-staff users; a staff or admin account's link comes only from another admin."""
+    if not is_staff(actor) or actor.id == user.id:
+        return False
+    return actor.is_admin if user.is_staff else True
+
+
+def is_admin_of(user, organisation: Organisation) -> bool:
+    """The organisation's admin member (approves, invites and removes members)."""
+    return is_member_of(user, organisation) and bool(getattr(user, "is_organisation_admin", False))
+
+
+def _is_request(membership) -> bool:
+    return membership.kind.value == "request"
+
+
+def is_admin_of_request(user, membership) -> bool:
+    """The admin member of the organisation a join request is for."""
+    return _is_request(membership) and is_admin_of(user, membership.organisation)
+
+
+def is_staff_on_request(user, membership) -> bool:
+    """Staff deciding a join request (an organisation without an admin member, or one that asks the station)."""
+    return _is_request(membership) and is_staff(user)
+
+
+def is_admin_of_invitation(user, membership) -> bool:
+    """The admin member of the organisation that sent an invitation."""
+    return not _is_request(membership) and is_admin_of(user, membership.organisation)
+
+
+def is_staff_on_invitation(user, membership) -> bool:
+    """Staff withdrawing an invitation."""
+    return not _is_request(membership) and is_staff(user)
+
+
+def is_invitee(user, membership) -> bool:
+    """The invited person, signed in with the invited address and not yet in an organisation."""
+    return bool(not _is_request(membership) and user and user.is_authenticated and user.role in ORGANISATION_ROLES
+                and user.organisation_id is None and user.email == membership.email)
+
+
+def can_manage_members(organisation: Organisation, user) -> bool:
+    """Approve join requests, invite, remove and change roles: the organisation's admin member, or staff."""
+    return is_admin_of(user, organisation) or is_staff(user)
+
+
+def is_requester(user, membership) -> bool:
+    """The person who filed the join request."""
+    return bool(_is_request(membership) and user and user.is_authenticated and membership.user_id == user.id)

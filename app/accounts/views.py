@@ -11,9 +11,12 @@ from flask_login import current_user, login_required, login_user, logout_user
 from app.accounts import operations as accounts
 from app.accounts import institutions as institution_service
 from app.accounts import rules as account_rules
-from app.accounts.models import Organisation, OrgStatus, Role, User
+from app.accounts.models import MemberRole, Membership, MembershipKind, Organisation, OrgStatus, Role, User
 from app.core import notifications as notify
-from app.core.errors import ServiceError
+from app.core.errors import ServiceError, ValidationError
+from app.core import throttle
+from app.core.links import safe_next
+from app.core.throttle import throttled
 from app.core.models import Notification
 from app.core.permissions import member_required, role_required, staff_required
 from app.deals import operations as deal_operations
@@ -30,8 +33,9 @@ from app.projects.rules import is_hospital_officer
 from forms.accounts import NOT_LISTED
 from forms.institutions import (DecideAffiliationForm, InstitutionApproveForm, InstitutionForm, InstitutionReturnForm,
                                 InternalReviewForm, OfficerForm, ResolveAffiliationForm)
-from forms.accounts import (ChangePasswordForm, ClinicianRegistrationForm, ForgotPasswordForm, LoginForm,
-                            OrganisationRegistrationForm, ProfileForm, ResetPasswordForm, StaffAccountForm)
+from forms.accounts import (ChangePasswordForm, ClinicianRegistrationForm, DeclineMembershipForm, ForgotPasswordForm,
+                            InviteMemberForm, LoginForm, MemberRoleForm, OrganisationRegistrationForm, ProfileForm,
+                            ResetPasswordForm, StaffAccountForm)
 from forms.incubation import WeightsForm
 from forms.projects import ConfirmForm, RejectOrganisationForm, VerifyOrganisationForm
 
@@ -57,10 +61,7 @@ def index():
 def set_language(code):
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
-    target = request.args.get("next") or url_for("main.index")
-    if not target.startswith("/") or target.startswith("//"):  # only local redirects
-        target = url_for("main.index")
-    return redirect(target)
+    return redirect(safe_next(request.args.get("next"), url_for("main.index")))
 
 
 @main_bp.route("/healthz")
@@ -116,12 +117,8 @@ def open_one(notification_id):
 auth_bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
-def _safe_next(default: str) -> str:
-    target = request.args.get("next") or ""
-    return target if target.startswith("/") and not target.startswith("//") else default
-
-
 @auth_bp.route("/login", methods=["GET", "POST"])
+@throttled(throttle.login_limits)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
@@ -134,7 +131,7 @@ def login():
         else:
             login_user(user, remember=form.remember.data)
             flash(_("欢迎，%(name)s", name=user.name), "success")
-            return redirect(_safe_next(url_for("main.index")))
+            return redirect(safe_next(request.args.get("next"), url_for("main.index")))
     status = 400 if form.is_submitted() else 200
     return render_template("auth/login.html", form=form), status
 
@@ -143,9 +140,21 @@ def login():
 @login_required
 def logout():
     if ConfirmForm().validate_on_submit():
+        accounts.sign_out(current_user)
         logout_user()
         flash(_("您已退出登录"), "info")
     return redirect(url_for("main.index"))
+
+
+@auth_bp.route("/sign-out-everywhere", methods=["POST"])
+@login_required
+def sign_out_everywhere():
+    if ConfirmForm().validate_on_submit():
+        accounts.sign_out_everywhere(current_user)
+        logout_user()
+        flash(_("已在所有设备上退出登录，请重新登录"), "info")
+        return redirect(url_for("auth.login"))
+    return redirect(url_for("auth.change_password"))
 
 
 @auth_bp.route("/register")
@@ -161,6 +170,7 @@ def institution_choices() -> list[tuple[int, str]]:
 
 
 @auth_bp.route("/register/clinician", methods=["GET", "POST"])
+@throttled(throttle.register_limits)
 def register_clinician():
     form = ClinicianRegistrationForm()
     form.institution_id.choices = institution_choices()
@@ -181,6 +191,7 @@ def register_clinician():
 
 
 @auth_bp.route("/register/organisation", methods=["GET", "POST"])
+@throttled(throttle.register_limits)
 def register_organisation():
     form = OrganisationRegistrationForm()
     if form.validate_on_submit():
@@ -192,7 +203,10 @@ def register_organisation():
             form.email.errors.append(str(error))
         else:
             login_user(user)
-            if user.is_verified:
+            if accounts.pending_request_of(user) is not None:
+                flash(_("注册成功。该统一社会信用代码已有机构注册：已向该机构管理员发送加入申请，批准后您才能以该机构身份使用平台"),
+                      "info")
+            elif user.is_verified:
                 flash(_("注册成功，您的机构已通过认证"), "success")
             else:
                 flash(_("注册成功。创新服务站将审核您的机构信息，审核通过后即可浏览项目库"), "success")
@@ -210,12 +224,15 @@ def change_password():
         except ServiceError as error:
             form.current.errors.append(str(error))
         else:
+            login_user(current_user._get_current_object())  # this browser stays signed in, with the new version
             flash(_("密码已修改"), "success")
             return redirect(url_for("main.index"))
-    return render_template("auth/change_password.html", form=form), 400 if form.errors else 200
+    return render_template("auth/change_password.html", form=form, confirm_form=ConfirmForm(formdata=None)), \
+        400 if form.errors else 200
 
 
 @auth_bp.route("/forgot", methods=["GET", "POST"])
+@throttled(throttle.reset_limits)
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
@@ -233,6 +250,7 @@ def reset_password(token):
         flash(str(error), "danger")
         return redirect(url_for("auth.forgot_password"))
     form = ResetPasswordForm()
+    form.account_words = (user.email, user.name, user.phone, user.institution)
     if form.validate_on_submit():
         accounts.reset_password(user, form.password.data)
         flash(_("新密码已设置，请登录"), "success")
@@ -291,7 +309,8 @@ def users():
     rows = db.session.execute(db.select(User.role, db.func.count()).group_by(User.role)).all()
     counts = {r: 0 for r in Role} | dict(rows)
     return render_template("admin/users.html", items=db.session.scalars(query).all(), role=role,
-                           counts=counts, confirm_form=ConfirmForm())
+                           counts=counts, confirm_form=ConfirmForm(),
+                           may_reset=lambda user: account_rules.can_issue_reset_link(current_user, user))
 
 
 @admin_bp.route("/users/<int:user_id>/reset-link", methods=["POST"])
@@ -302,6 +321,16 @@ def reset_link(user_id):
     if ConfirmForm().validate_on_submit():
         link = accounts.issue_reset_link(user, current_user)
     return render_template("admin/reset_link.html", user=user, link=link)
+
+
+@admin_bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
+@role_required(Role.ADMIN)
+def deactivate(user_id):
+    user = db.get_or_404(User, user_id)
+    if ConfirmForm().validate_on_submit():
+        accounts.deactivate_user(user, current_user)
+        flash(_("%(name)s 的账号已停用，其所有设备已退出登录", name=user.name), "info")
+    return redirect(url_for(".users"))
 
 
 @admin_bp.route("/users/new", methods=["GET", "POST"])
@@ -398,6 +427,160 @@ def detail(organisation_id):
         abort(404)
     return render_template("organisation/public.html", organisation=accounts.public_profile(organisation),
                            intents=deal_operations.intents_of(organisation, IntentStatus.ACTIVE))
+
+
+@main_bp.app_context_processor
+def membership_context():
+    """The signed-in person's join request waiting for approval (the unverified page says so)."""
+    def pending_membership():
+        if current_user.is_authenticated and current_user.is_organisation_member and current_user.organisation is None:
+            return accounts.pending_request_of(current_user)
+        return None
+    return {"pending_membership": pending_membership}
+
+
+# --- members of an organisation: join requests, invitations, removal, roles
+
+@organisation_bp.route("/members")
+@member_required
+def members():
+    organisation = own_organisation()
+    return render_template("organisation/members.html", organisation=organisation,
+                           manage=account_rules.can_manage_members(organisation, current_user),
+                           requests=accounts.pending_requests(organisation),
+                           invitations=accounts.open_invitations(organisation),
+                           invite_form=InviteMemberForm(formdata=None), confirm_form=ConfirmForm(),
+                           decline_form=DeclineMembershipForm(formdata=None), role_form=MemberRoleForm(formdata=None))
+
+
+@organisation_bp.route("/members/invite", methods=["POST"])
+@member_required
+def invite():
+    organisation = own_organisation()
+    form = InviteMemberForm()
+    if form.validate_on_submit():
+        try:
+            accounts.invite_member(organisation, current_user, form.email.data)
+        except ValidationError as error:
+            form.email.errors.append(str(error))
+        else:
+            flash(_("邀请已发送至 %(email)s", email=form.email.data), "success")
+            return redirect(url_for(".members"))
+    return render_template("organisation/members.html", organisation=organisation,
+                           manage=account_rules.can_manage_members(organisation, current_user),
+                           requests=accounts.pending_requests(organisation),
+                           invitations=accounts.open_invitations(organisation), invite_form=form,
+                           confirm_form=ConfirmForm(), decline_form=DeclineMembershipForm(formdata=None),
+                           role_form=MemberRoleForm(formdata=None)), 400
+
+
+def _member_of(organisation: Organisation, user_id: int) -> User:
+    member = db.get_or_404(User, user_id)
+    if member.organisation_id != organisation.id:
+        abort(404)
+    return member
+
+
+def _organisation_of(user_id: int) -> Organisation:
+    """Staff act on any organisation; a member on their own."""
+    if current_user.is_staff:
+        member = db.get_or_404(User, user_id)
+        if member.organisation is None:
+            abort(404)
+        return member.organisation
+    return own_organisation()
+
+
+def _back_to_members():
+    return redirect(url_for("admin.memberships") if current_user.is_staff else url_for("organisation.members"))
+
+
+@organisation_bp.route("/members/<int:user_id>/remove", methods=["POST"])
+@login_required
+def remove_member(user_id):
+    organisation = _organisation_of(user_id)
+    member = _member_of(organisation, user_id)
+    if ConfirmForm().validate_on_submit():
+        accounts.remove_member(organisation, current_user, member)
+        flash(_("已将 %(name)s 移出本机构", name=member.name), "info")
+    return _back_to_members()
+
+
+@organisation_bp.route("/members/<int:user_id>/role", methods=["POST"])
+@login_required
+def member_role(user_id):
+    organisation = _organisation_of(user_id)
+    member = _member_of(organisation, user_id)
+    form = MemberRoleForm()
+    if form.validate_on_submit():
+        accounts.set_member_role(organisation, current_user, member, MemberRole(form.role.data))
+        flash(_("已修改 %(name)s 的角色", name=member.name), "success")
+    else:
+        flash(_("请选择角色"), "danger")
+    return _back_to_members()
+
+
+def _membership(membership_id: int, kind: MembershipKind) -> Membership:
+    """A request or invitation of the signed-in member's organisation (any, for staff); 404 otherwise."""
+    membership = db.get_or_404(Membership, membership_id)
+    if membership.kind is not kind or not account_rules.can_manage_members(membership.organisation, current_user):
+        abort(404)
+    return membership
+
+
+@organisation_bp.route("/requests/<int:membership_id>/approve", methods=["POST"])
+@login_required
+def approve_request(membership_id):
+    membership = _membership(membership_id, MembershipKind.REQUEST)
+    if ConfirmForm().validate_on_submit():
+        accounts.approve_membership(membership, current_user)
+        flash(_("已批准 %(name)s 加入", name=membership.user.name), "success")
+    return _back_to_members()
+
+
+@organisation_bp.route("/requests/<int:membership_id>/decline", methods=["POST"])
+@login_required
+def decline_request(membership_id):
+    membership = _membership(membership_id, MembershipKind.REQUEST)
+    form = DeclineMembershipForm()
+    if form.validate_on_submit():
+        accounts.decline_membership(membership, current_user, form.comment.data or "")
+        flash(_("已拒绝该加入申请"), "info")
+    return _back_to_members()
+
+
+@organisation_bp.route("/invitations/<int:membership_id>/cancel", methods=["POST"])
+@login_required
+def cancel_invitation(membership_id):
+    membership = _membership(membership_id, MembershipKind.INVITATION)
+    if ConfirmForm().validate_on_submit():
+        accounts.cancel_invitation(membership, current_user)
+        flash(_("已撤销对 %(email)s 的邀请", email=membership.email), "info")
+    return _back_to_members()
+
+
+@organisation_bp.route("/join/<token>", methods=["GET", "POST"])
+@login_required
+def join(token):
+    try:
+        membership = accounts.invitation_for_token(token)
+    except ServiceError as error:
+        flash(str(error), "danger")
+        return redirect(url_for("main.index"))
+    if not account_rules.is_invitee(current_user, membership):
+        return render_template("organisation/join.html", membership=membership, allowed=False), 403
+    if request.method == "POST" and ConfirmForm().validate_on_submit():
+        accounts.accept_invitation(membership, current_user)
+        flash(_("您已加入 %(org)s", org=membership.organisation.name), "success")
+        return redirect(url_for("main.index"))
+    return render_template("organisation/join.html", membership=membership, allowed=True, confirm_form=ConfirmForm())
+
+
+@admin_bp.route("/memberships")
+@staff_required
+def memberships():
+    return render_template("admin/memberships.html", requests=accounts.pending_requests(),
+                           confirm_form=ConfirmForm(), decline_form=DeclineMembershipForm(formdata=None))
 
 
 BLUEPRINTS = (main_bp, notifications_bp, auth_bp, admin_bp, organisation_bp,)

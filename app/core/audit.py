@@ -65,3 +65,43 @@ def _refuse_delete(mapper, connection, target):
 def _refuse_bulk_changes(state):
     if (state.is_update or state.is_delete) and any(m.class_ is AuditEvent for m in state.all_mappers):
         raise AuditImmutableError("audit_event is append-only: no UPDATE or DELETE statements")
+
+
+# The same refusal in the database itself, for raw SQL that bypasses the ORM (psql, a script, a bad migration).
+# The migration trust_0002 installs them; db.create_all (tests, a fresh instance without migrations) too.
+APPEND_ONLY_TRIGGERS = {
+    "sqlite": (
+        "CREATE TRIGGER IF NOT EXISTS audit_event_no_update BEFORE UPDATE ON audit_event "
+        "BEGIN SELECT RAISE(ABORT, 'audit_event is append-only: UPDATE refused'); END",
+        "CREATE TRIGGER IF NOT EXISTS audit_event_no_delete BEFORE DELETE ON audit_event "
+        "BEGIN SELECT RAISE(ABORT, 'audit_event is append-only: DELETE refused'); END",
+    ),
+    "postgresql": (
+        "CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        "BEGIN RAISE EXCEPTION 'audit_event is append-only: % refused', TG_OP; END $$",
+        "DROP TRIGGER IF EXISTS audit_event_append_only ON audit_event",
+        "CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE ON audit_event "
+        "FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()",
+    ),
+}
+DROP_APPEND_ONLY_TRIGGERS = {
+    "sqlite": ("DROP TRIGGER IF EXISTS audit_event_no_update", "DROP TRIGGER IF EXISTS audit_event_no_delete"),
+    "postgresql": ("DROP TRIGGER IF EXISTS audit_event_append_only ON audit_event",
+                   "DROP FUNCTION IF EXISTS audit_event_append_only()"),
+}
+
+
+def install_append_only_triggers(connection) -> None:
+    for statement in APPEND_ONLY_TRIGGERS.get(connection.dialect.name, ()):
+        connection.exec_driver_sql(statement)
+
+
+def drop_append_only_triggers(connection) -> None:
+    """Only for wiping a whole test or scratch database; the application never calls it."""
+    for statement in DROP_APPEND_ONLY_TRIGGERS.get(connection.dialect.name, ()):
+        connection.exec_driver_sql(statement)
+
+
+@event.listens_for(AuditEvent.__table__, "after_create")
+def _install_triggers_after_create(table, connection, **kw):
+    install_append_only_triggers(connection)

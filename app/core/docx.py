@@ -90,6 +90,10 @@ def iso_date(value) -> str:
     return value or ""
 
 
+# Characters an XML document cannot hold (python-docx raises on them).
+XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _lines(text) -> list[str]:
     return str(text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
@@ -97,7 +101,7 @@ def _lines(text) -> list[str]:
 def add_text(paragraph, text: str, *, east_asia: str = BODY_FONT, size=BODY_SIZE, bold: bool = False,
              colour: RGBColor | None = None):
     """Append a run with the East-Asian font set, so Word shows 宋体/黑体 rather than its Latin fallback."""
-    run = paragraph.add_run(text)
+    run = paragraph.add_run(XML_UNSAFE.sub("", str(text)))  # forms refuse these; imported text may still carry them
     run.font.name = LATIN_FONT
     run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), east_asia)
     run.font.size = size
@@ -120,8 +124,8 @@ def new_document(annex: str, title: str, *, subject: str, when: datetime | None)
     normal.paragraph_format.space_after = Pt(0)
 
     properties = document.core_properties
-    properties.title = f"{annex} {title}"
-    properties.subject = subject
+    properties.title = XML_UNSAFE.sub("", f"{annex} {title}")
+    properties.subject = XML_UNSAFE.sub("", subject)
     properties.author = properties.last_modified_by = AUTHOR
     properties.created = properties.modified = _utc(when)
     properties.revision = 1

@@ -147,3 +147,14 @@ class Setting(db.Model):
     value: Mapped[dict] = mapped_column(db.JSON)
     updated_by_id: Mapped[int | None] = mapped_column(db.ForeignKey("user.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class SubmissionKey(db.Model):
+    """A form's one-time key (app/core/idempotency.py): what its first submission created, for a retry."""
+
+    __tablename__ = "submission_key"
+
+    key: Mapped[str] = mapped_column(db.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(db.ForeignKey("user.id"), index=True)
+    path: Mapped[str] = mapped_column(db.String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -9,12 +9,13 @@ from flask_login import current_user, login_required
 from app.accounts import operations as accounts
 from app.accounts import rules as account_rules
 from app.accounts.views import intent_labels, own_organisation
-from app.core import audit
+from app.core import audit, idempotency, throttle
 from app.core import files as attachments
 from app.core.docx import DOCKING_FORM_NAME, download_name, send_docx
 from app.core.errors import ServiceError, ValidationError
 from app.core.permissions import member_required, staff_required, verified_required
 from app.core.templating import value_label
+from app.core.throttle import throttled
 from app.deals import demands, operations
 from app.deals.exports import docking_form_docx
 from app.deals.models import (CooperationMode, DeclineReason, DockingForm, Intent, IntentStatus, Interest,
@@ -59,12 +60,16 @@ def mine():
 
 @deals_bp.route("/projects/<int:project_id>/interest", methods=["POST"])
 @verified_required
+@throttled(throttle.interest_limits)
 def express(project_id):
     project = db.get_or_404(Project, project_id)
     if not project.is_listed():
         abort(404)
     form = InterestForm()
+    if idempotency.done(form.submission_key.data, current_user):
+        return redirect(idempotency.done(form.submission_key.data, current_user))
     if form.validate_on_submit():
+        idempotency.remember(form.submission_key.data, current_user, url_for(".mine"))
         operations.express_interest(project, current_user, form.message.data, form.cooperation_modes.data,
                                    form.amount_wan.data, form.timeline.data or "")
         flash(_("意向已发送。项目负责人将在 %(days)d 天内回复，结果会通知您",
@@ -134,6 +139,8 @@ def _render_thread(interest, status=200, message_form=None, end_form=None):
 def thread(interest_id):
     interest = _interest(interest_id)
     form = MessageForm()
+    if form.is_submitted() and idempotency.done(form.submission_key.data, current_user):
+        return redirect(idempotency.done(form.submission_key.data, current_user))
     if form.validate_on_submit():
         try:
             operations.post_message(interest, current_user, form.body.data, form.file.data)
@@ -141,7 +148,9 @@ def thread(interest_id):
             form.file.errors = [*form.file.errors, str(error)]
             return _render_thread(interest, 400, message_form=form)
         flash(_("消息已发送，对方会收到通知"), "success")
-        return redirect(url_for(".thread", interest_id=interest.id) + "#latest")
+        target = url_for(".thread", interest_id=interest.id) + "#latest"
+        idempotency.remember(form.submission_key.data, current_user, target)
+        return redirect(target)
     return _render_thread(interest, 400 if form.errors else 200, message_form=form)
 
 
@@ -186,7 +195,10 @@ def end(interest_id):
 def signing_page(interest_id):
     interest = _interest(interest_id)
     form = AgreementForm()
+    if form.is_submitted() and idempotency.done(form.submission_key.data, current_user):
+        return redirect(idempotency.done(form.submission_key.data, current_user))
     if form.validate_on_submit():
+        idempotency.remember(form.submission_key.data, current_user, url_for(".signing", interest_id=interest.id))
         try:
             operations.record_agreement(interest, current_user, form.cooperation_modes.data, form.amount_wan.data,
                                      form.signed_on.data, form.summary.data, form.contract.data)
@@ -261,6 +273,9 @@ def docking(interest_id):
     if form.is_submitted() and editable:
         form.for_submit = bool(form.file.data)
         if form.validate():
+            if idempotency.done(form.submission_key.data, current_user):
+                return redirect(idempotency.done(form.submission_key.data, current_user))
+            idempotency.remember(form.submission_key.data, current_user, url_for(".docking", interest_id=interest.id))
             if docking_form.id is None:
                 docking_form = operations.start_docking_form(interest, current_user)
             operations.save_docking_form(docking_form, current_user, form.values(), form.for_submit)
@@ -335,7 +350,10 @@ def intents():
 def new_intent():
     organisation = own_organisation()
     form = IntentForm()
+    if form.is_submitted() and idempotency.done(form.submission_key.data, current_user):
+        return redirect(idempotency.done(form.submission_key.data, current_user))
     if form.validate_on_submit():
+        idempotency.remember(form.submission_key.data, current_user, url_for(".intents"))
         try:
             operations.create_intent(organisation, current_user, form.values())
         except ServiceError as error:  # the form again, as typed (its 400 rolls back)

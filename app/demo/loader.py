@@ -48,7 +48,7 @@ from app.projects import saved_searches
 from app.projects.models import Project, ProjectStatus
 from forms.validators import uscc_check_character
 
-DEMO_PASSWORD = "demo-password"
+DEMO_PASSWORD = "demo-password"  # the documented password of the demo accounts (README)  # nosec B105
 BEIJING = timezone(timedelta(hours=8))
 
 

@@ -343,7 +343,8 @@ def _inactive_clinician(row: _Row, importer: User) -> User:
     """An account for an imported project's owner, claimed later through password reset."""
     values = row.values
     user = User(email=row.email, name=values["lead_name"] or row.email.split("@")[0], phone=values["phone"],
-                role=Role.CLINICIAN, department=values["department"], active=False, password_hash="")
+                role=Role.CLINICIAN, department=values["department"], active=False,
+                password_hash="")  # no hash: no password signs in until the owner sets one by reset  # nosec B106
     db.session.add(user)
     db.session.flush()
     audit.record("import_account", actor=importer, subject=user, to_state=Role.CLINICIAN.value,
@@ -355,7 +356,8 @@ def system_account() -> User:
     """The inactive staff account that imports and approves when no staff member is named."""
     user = find_user(SYSTEM_EMAIL)
     if user is None:
-        user = User(email=SYSTEM_EMAIL, name=SYSTEM_NAME, role=Role.STAFF, active=False, password_hash="")
+        user = User(email=SYSTEM_EMAIL, name=SYSTEM_NAME, role=Role.STAFF, active=False,
+                    password_hash="")  # no hash: this inactive account can never sign in  # nosec B106
         db.session.add(user)
         db.session.flush()
         audit.record("create_staff", subject=user, to_state=Role.STAFF.value, comment="系统导入账号（不可登录）")

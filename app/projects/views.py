@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.accounts.models import Role
-from app.core import audit
+from app.core import audit, idempotency
 from app.core import files as attachment_service
 from app.core.docx import PROJECT_FORM_NAME, download_name, send_docx
 from app.core.errors import ServiceError, ValidationError
@@ -58,7 +58,11 @@ def _edit(project: Project | None):
         form.load(project)
     if form.is_submitted():
         form.for_submit = bool(form.submit.data)
+        created_by_first_try = idempotency.done(form.submission_key.data, current_user) if project is None else None
+        if created_by_first_try:  # a retry of a submission that already created the project
+            return redirect(created_by_first_try)
         if form.validate():
+            is_new = project is None
             try:
                 project = project_service.save_project(current_user, project, form.values(), form.for_submit)
             except ServiceError as error:  # the form stays as typed; its 400 rolls back what was written
@@ -69,8 +73,12 @@ def _edit(project: Project | None):
                 return redirect(url_for(".edit", project_id=project.id))
             flash(_message_after_save(project, form.for_submit), "success")
             if form.for_submit or project.status in (ProjectStatus.SUBMITTED, ProjectStatus.INSTITUTION_REVIEW):
-                return redirect(url_for(".detail", project_id=project.id))
-            return redirect(url_for(".edit", project_id=project.id))
+                target = url_for(".detail", project_id=project.id)
+            else:
+                target = url_for(".edit", project_id=project.id)
+            if is_new:
+                idempotency.remember(form.submission_key.data, current_user, target)
+            return redirect(target)
         flash(_("还有 %(n)d 处需要修改，请查看标红的字段；已填写的内容都保留着", n=len(form.errors)), "danger")
     return _render_form(form, project, 400 if form.errors else 200)
 

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 
 from app.accounts.models import User
 from app.core.models import AuditEvent
+from app.core.spreadsheets import append_row, csv_cell
 from app.core.templating import BEIJING, action_label, beijing_time, state_label
 from app.extensions import db
 from app.projects.models import Project
@@ -165,12 +165,11 @@ def audit_xlsx(rows: list[list[str]]) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "审计日志"
-    sheet.append(list(EXPORT_HEADERS))
+    append_row(sheet, EXPORT_HEADERS)
     for cell in sheet[1]:
         cell.font, cell.fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
     for row in rows:
-        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", value) for value in row])
-        for cell in sheet[sheet.max_row]:
+        for cell in append_row(sheet, row):
             cell.data_type = "s"  # a comment beginning with "=" stays text, never a formula
     for letter, width in zip("ABCDEFG", (20, 34, 22, 36, 18, 24, 60)):
         sheet.column_dimensions[letter].width = width
@@ -180,15 +179,10 @@ def audit_xlsx(rows: list[list[str]]) -> bytes:
     return buffer.getvalue()
 
 
-def _csv_safe(value: str) -> str:
-    # Spreadsheet programs run cells that begin with these as formulas (CSV injection).
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def audit_csv(rows: list[list[str]]) -> bytes:
     """UTF-8 with a byte-order mark, so Excel opens the Chinese text correctly."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_HEADERS)
-    writer.writerows([[_csv_safe(v) for v in row] for row in rows])
+    writer.writerows([[csv_cell(v) for v in row] for row in rows])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

@@ -57,10 +57,10 @@ from dataclasses import dataclass
 
 from flask_babel import force_locale
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from app.core.exchange import BOOLEAN_FIELDS, EXCHANGE_KEYS, exchange_record
+from app.core.spreadsheets import append_row
 from app.core.templating import beijing_time
 from app.projects.importer import export_cell
 from app.projects.models import ENUM_FIELDS, PROJECT_FIELDS
@@ -100,10 +100,6 @@ def columns() -> list[Column]:
             + [Column(PUBLISHED_HEADER, "—（仅 .xlsx）", "北京时间 YYYY-MM-DD HH:MM（初核通过时间）")])
 
 
-def _text(value: str) -> str:
-    return ILLEGAL_CHARACTERS_RE.sub("", value)
-
-
 def _row(project) -> list:
     return ([project.id] + [export_cell(f.name, getattr(project, f.name)) for f in PROJECT_FIELDS]
             + [beijing_time(project.published_at)])
@@ -116,13 +112,12 @@ def report_xlsx(projects) -> bytes:
     sheet.title = SHEET_TITLE
     header_font, header_fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
     cols = columns()
-    sheet.append([c.header for c in cols])
+    append_row(sheet, [c.header for c in cols])
     for cell in sheet[1]:
         cell.font, cell.fill = header_font, header_fill
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for project in projects:
-        sheet.append([_text(v) if isinstance(v, str) else v for v in _row(project)])
-        for cell in sheet[sheet.max_row]:
+        for cell in append_row(sheet, _row(project)):
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # text beginning with "=" stays text, never a formula
     for index, col in enumerate(cols, start=1):
@@ -131,11 +126,11 @@ def report_xlsx(projects) -> bytes:
     sheet.freeze_panes = "C2"
 
     mapping = workbook.create_sheet(MAPPING_SHEET_TITLE)
-    mapping.append(["列名", "交换格式键名（JSON lines）", "取值说明"])
+    append_row(mapping, ["列名", "交换格式键名（JSON lines）", "取值说明"])
     for cell in mapping[1]:
         cell.font, cell.fill = header_font, header_fill
     for col in cols:
-        mapping.append([col.header, col.key, col.coding])
+        append_row(mapping, [col.header, col.key, col.coding])
     for letter, width in (("A", 44), ("B", 34), ("C", 90)):
         mapping.column_dimensions[letter].width = width
 

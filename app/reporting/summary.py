@@ -18,6 +18,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from app.core.docx import BODY_FONT, BODY_SIZE, LATIN_FONT, TITLE_FONT, add_text
+from app.core.spreadsheets import append_row
 from app.reporting.dashboard import DashboardFigures, days_text, percent_text
 
 REPORT_TITLE = "医疗器械临床研究成果转化工作总结评估"
@@ -100,7 +101,7 @@ def summary_xlsx(figures: DashboardFigures) -> bytes:
 
 def _sheet(workbook, title: str, headers: tuple[str, ...], widths: tuple[int, ...]):
     sheet = workbook.create_sheet(title)
-    sheet.append(list(headers))
+    append_row(sheet, headers)
     for index, width in enumerate(widths, 1):
         cell = sheet.cell(row=1, column=index)
         cell.font = Font(name=BODY_FONT, bold=True)
@@ -118,8 +119,7 @@ def _sheet(workbook, title: str, headers: tuple[str, ...], widths: tuple[int, ..
 
 
 def _row(sheet, values, *, percent=(), date_columns=(), bold=False) -> None:
-    sheet.append(list(values))
-    for index, cell in enumerate(sheet[sheet.max_row], 1):
+    for index, cell in enumerate(append_row(sheet, values), 1):
         cell.font = Font(name=BODY_FONT, bold=bold)
         cell.border = _BORDER
         if index in percent and isinstance(cell.value, float):

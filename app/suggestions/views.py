@@ -67,6 +67,8 @@ def decide(suggestion_id, decision):
 def classify():
     """参考分类 for the text typed so far on 附件1 (the clinician's own text, so nothing to hide)."""
     values = request.get_json(silent=True) or request.form
+    if not hasattr(values, "get"):  # a JSON array, string or number
+        return jsonify(error=_("请求格式不正确")), 400
     text = "".join(str(values.get(k) or "") for k in ("name", "structure", "principle", "intended_use"))
     if len(text.strip()) < 4:
         return jsonify(error=_("请先填写项目名称、结构组成或预期用途，再获取参考分类")), 400

@@ -31,8 +31,8 @@ def test_mainland_phone(phone, ok):
 
 
 def register_clinician(client, **overrides):
-    data = {"email": "doctor@hospital.test", "name": "王医生", "phone": "13800138000", "password": "abc12345",
-            "confirm": "abc12345", "institution": "福建省立医院", "department": "骨科"} | overrides
+    data = {"email": "doctor@hospital.test", "name": "王医生", "phone": "13800138000", "password": "Gulou-clinic-2026",
+            "confirm": "Gulou-clinic-2026", "institution": "福建省立医院", "department": "骨科"} | overrides
     return client.post("/auth/register/clinician", data=data)
 
 
@@ -41,13 +41,13 @@ def test_clinician_registers_and_lands_on_my_projects(client):
     assert response.status_code == 302 and response.location.endswith("/projects/")
     user = db.session.scalar(db.select(User))
     assert user.role is Role.CLINICIAN and user.institution == "福建省立医院"
-    assert user.password_hash.startswith(("scrypt", "pbkdf2")) and "abc12345" not in user.password_hash
+    assert user.password_hash.startswith(("scrypt", "pbkdf2")) and "Gulou-clinic-2026" not in user.password_hash
 
 
 @pytest.mark.parametrize("field, value, message", [
     ("phone", "12345", "手机号"),
     ("email", "not-an-email", "电子邮箱"),
-    ("password", "short", "密码至少8位"),
+    ("password", "short", "密码至少10位"),
     ("confirm", "different1", "两次输入的密码不一致"),
     ("institution", "", "请选择所在医疗机构"),  # no hospital chosen and none typed
 ])
@@ -69,7 +69,7 @@ def test_duplicate_email_is_refused(client, make_user):
 def register_org(client, uscc=REAL_USCC, role="enterprise"):
     return client.post("/auth/register/organisation", data={
         "role": role, "organisation_name": "福州医疗器械有限公司", "uscc": uscc, "email": "bd@company.test",
-        "name": "李经理", "phone": "0591-87654321", "password": "abc12345", "confirm": "abc12345"})
+        "name": "李经理", "phone": "0591-87654321", "password": "Gulou-clinic-2026", "confirm": "Gulou-clinic-2026"})
 
 
 def test_organisation_registration_waits_for_verification(client):
@@ -116,22 +116,23 @@ def test_login_logout(client, make_user):
     assert client.get("/projects/").status_code == 302
 
 
-def test_login_is_throttled_after_repeated_failures(client, make_user, app):
+def test_login_is_throttled_after_repeated_failures(client, make_user, app, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_LOGIN_ACCOUNT", "3 per 10 minutes")
     user = make_user("clinician")
     db.session.commit()
-    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+    for _ in range(3):
         client.post("/auth/login", data={"email": user.email, "password": "wrong-password1"})
-    locked = client.post("/auth/login", data={"email": user.email, "password": PASSWORD})
-    assert locked.status_code == 400 and "分钟后再试" in locked.get_data(as_text=True)
+    throttled = client.post("/auth/login", data={"email": user.email, "password": PASSWORD})
+    assert throttled.status_code == 429 and "尝试过于频繁" in throttled.get_data(as_text=True)
 
 
 def test_change_password(client, login_as):
     user = login_as("clinician")
-    wrong = client.post("/auth/password", data={"current": "nope", "password": "newpass123", "confirm": "newpass123"})
+    wrong = client.post("/auth/password", data={"current": "nope", "password": "Minjiang-bridge-77", "confirm": "Minjiang-bridge-77"})
     assert "当前密码不正确" in wrong.get_data(as_text=True)
-    client.post("/auth/password", data={"current": PASSWORD, "password": "newpass123", "confirm": "newpass123"})
+    client.post("/auth/password", data={"current": PASSWORD, "password": "Minjiang-bridge-77", "confirm": "Minjiang-bridge-77"})
     db.session.refresh(user)
-    assert user.check_password("newpass123")
+    assert user.check_password("Minjiang-bridge-77")
 
 
 def test_reset_by_email_is_sent_after_commit(app, client, make_user, smtp_server):
@@ -144,9 +145,9 @@ def test_reset_by_email_is_sent_after_commit(app, client, make_user, smtp_server
     link = re.search(r"http://\S+/auth/reset/\S+", sent[0].get_content()).group(0)
     assert link.startswith(app.config["BASE_URL"] + "/auth/reset/")  # the public address, request or not
     path = link.removeprefix(app.config["BASE_URL"])
-    assert client.post(path, data={"password": "fresh1234", "confirm": "fresh1234"}).status_code == 302
+    assert client.post(path, data={"password": "Fresh-tea-leaf-99", "confirm": "Fresh-tea-leaf-99"}).status_code == 302
     db.session.refresh(user)
-    assert user.check_password("fresh1234")
+    assert user.check_password("Fresh-tea-leaf-99")
     assert client.get(path).status_code == 302  # used once, then refused
 
 
@@ -170,9 +171,9 @@ def test_without_mail_staff_issue_a_reset_link_that_activates_an_imported_accoun
     html = client.post(f"/admin/users/{imported.id}/reset-link").get_data(as_text=True)
     path = re.search(rf'value="{re.escape(app.config["BASE_URL"])}(/auth/reset/[^"]+)"', html).group(1)
     client.post("/auth/logout")
-    client.post(path, data={"password": "claimed123", "confirm": "claimed123"})
+    client.post(path, data={"password": "Claimed-orchid-42", "confirm": "Claimed-orchid-42"})
     db.session.refresh(imported)
-    assert imported.active and imported.check_password("claimed123")
+    assert imported.active and imported.check_password("Claimed-orchid-42")
     assert db.session.scalar(db.select(db.func.count()).select_from(AuditEvent)
                              .where(AuditEvent.action == "issue_reset_link")) == 1
 
@@ -180,14 +181,14 @@ def test_without_mail_staff_issue_a_reset_link_that_activates_an_imported_accoun
 def test_admin_creates_staff(client, login_as):
     login_as("admin")
     response = client.post("/admin/users/new", data={"email": "new.staff@station.test", "name": "新同事",
-                                                     "role": "staff", "password": "station123"})
+                                                     "role": "staff", "password": "Station-banyan-31"})
     assert response.status_code == 302
     assert accounts.find_user("new.staff@station.test").role is Role.STAFF
 
 
 def test_cli_creates_staff(app):
     result = app.test_cli_runner().invoke(args=["users", "create-staff", "--email", "cli@station.test",
-                                                "--name", "命令行", "--admin", "--password", "station123"])
+                                                "--name", "命令行", "--admin", "--password", "Station-banyan-31"])
     assert result.exit_code == 0, result.output
     assert accounts.find_user("cli@station.test").role is Role.ADMIN
 

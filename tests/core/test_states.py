@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from app.accounts.institutions import AFFILIATION
-from app.accounts.models import Affiliation, Organisation
-from app.accounts.operations import VERIFICATION
+from app.accounts.models import Affiliation, Membership, Organisation
+from app.accounts.operations import MEMBERSHIP, VERIFICATION
 from app.core import states
 from app.core.errors import PermissionDenied, TransitionError, ValidationError
 from app.core.models import AuditEvent, LabeledEnum, set_labels
@@ -39,7 +39,8 @@ APP = Path(__file__).resolve().parents[2] / "app"
 # Every stateful model and its table.
 TABLES = {Project: LIFE, Interest: INTEREST, Intent: INTENT, Agreement: SIGNING, DockingForm: DOCKING,
           Organisation: VERIFICATION, Assessment: ASSESSMENT, Milestone: MILESTONE, MatchSuggestion: DECISION,
-          Article: ARTICLE, SupportRequest: REQUEST, Affiliation: AFFILIATION}
+          Article: ARTICLE, SupportRequest: REQUEST, Affiliation: AFFILIATION,
+          Membership: MEMBERSHIP}
 TABLES.update({MeetingEvent: meetings.EVENT, Participant: meetings.PARTICIPANT, Appointment: meetings.APPOINTMENT})
 
 

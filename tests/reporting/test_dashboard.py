@@ -376,7 +376,8 @@ def test_page_shows_figures_charts_and_tables(client, login_as, programme, pinne
         assert f'data-chart="{name}"' in html
     assert "/static/vendor/chart/chart.umd.min.js" in html and "/static/js/dashboard.js" in html
     assert "88.9%" in html and "项目13" in html and "注册检验" in html and "2025-08-31" in html
-    assert "投屏模式" in html and "@media print" in html
+    assert "投屏模式" in html and "/static/css/dashboard.css" in html  # a file: the CSP allows no inline style
+    assert "@media print" in client.get("/static/css/dashboard.css").get_data(as_text=True)
     assert client.get("/static/vendor/chart/chart.umd.min.js").status_code == 200
 
 
