@@ -7,6 +7,7 @@ import io
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from app.core.spreadsheets import append_row, csv_cell
 from app.core.templating import beijing_time
 from app.programme.models import Article
 
@@ -22,13 +23,13 @@ def registrations_xlsx(article: Article) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "报名名单"
-    sheet.append([article.title])
+    append_row(sheet, [article.title])
     sheet["A1"].font = Font(bold=True, size=13)
-    sheet.append(HEADERS)
+    append_row(sheet, HEADERS)
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for row in _rows(article):
-        sheet.append(list(row))
+        append_row(sheet, list(row))
     for column, width in zip("ABCDEFGH", (6, 12, 28, 16, 10, 28, 20, 30)):
         sheet.column_dimensions[column].width = width
     out = io.BytesIO()
@@ -42,5 +43,5 @@ def registrations_csv(article: Article) -> bytes:
     writer = csv.writer(out)
     writer.writerow(HEADERS)
     for row in _rows(article):
-        writer.writerow(row)
+        writer.writerow([csv_cell(value) for value in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")

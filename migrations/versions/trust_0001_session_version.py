@@ -14,13 +14,13 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE (SQLite >= 3.35 drops a column in place): a batch copy of "user" would drop the table, which
+# SQLite's foreign keys refuse once other rows (affiliations, memberships) point at its users.
 def upgrade():
-    with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('session_version', sa.Integer(), server_default='0', nullable=False))
-        batch_op.drop_column('locked_until')
+    op.add_column('user', sa.Column('session_version', sa.Integer(), server_default='0', nullable=False))
+    op.drop_column('user', 'locked_until')
 
 
 def downgrade():
-    with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.drop_column('session_version')
-        batch_op.add_column(sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True))
+    op.drop_column('user', 'session_version')
+    op.add_column('user', sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True))

@@ -38,8 +38,8 @@ def notifications_of(user, kind):
 
 
 def register(client, **overrides):
-    data = {"email": "doctor@hospital.test", "name": "王医生", "phone": "13800138000", "password": "abc12345",
-            "confirm": "abc12345", "department": "骨科"} | overrides
+    data = {"email": "doctor@hospital.test", "name": "王医生", "phone": "13800138000", "password": "Harbour-lamp-2026",
+            "confirm": "Harbour-lamp-2026", "department": "骨科"} | overrides
     return client.post("/auth/register/clinician", data=data)
 
 
@@ -346,7 +346,7 @@ def test_staff_create_a_hospital_and_its_officer(client, login_as, staff):
     institution = db.session.scalar(db.select(Institution))
     assert institution.code_kind.value == "licence" and institution.level.value == "3a"
     response = client.post(f"/admin/institutions/{institution.id}/officers",
-                           data={"name": "科研处刘老师", "email": "kyc@hospital.test", "password": "abc12345"})
+                           data={"name": "科研处刘老师", "email": "kyc@hospital.test", "password": "Harbour-lamp-2026"})
     assert response.status_code == 302
     officer = db.session.scalar(db.select(User).where(User.email == "kyc@hospital.test"))
     assert officer.role is Role.INSTITUTION and officer.is_verified
@@ -354,7 +354,7 @@ def test_staff_create_a_hospital_and_its_officer(client, login_as, staff):
     assert (row.actor_id, row.from_state, row.to_state) == (staff.id, "pending", "confirmed")
     assert service.officer_institution(officer).id == institution.id
     client.post("/auth/logout")
-    assert client.post("/auth/login", data={"email": "kyc@hospital.test", "password": "abc12345"}).status_code == 302
+    assert client.post("/auth/login", data={"email": "kyc@hospital.test", "password": "Harbour-lamp-2026"}).status_code == 302
     assert client.get("/").location.endswith("/institution/")
     assert "福州市第一医院" in client.get("/institution/").get_data(as_text=True)
 
