@@ -32,6 +32,13 @@ class MatchSuggestion(db.Model):
     """A suggested pairing of a listed project with an organisation (and its best-fitting intent)."""
 
     __tablename__ = "match_suggestion"
+    # 为您推荐 and the owner's suggested partners walk these in score order and stop after a LIMIT
+    # (operations._best_pairs): an organisation's rows, an intent's, a project's.
+    __table_args__ = (
+        db.Index("ix_match_suggestion_org_rank", "organisation_id", "status", "score", "id"),
+        db.Index("ix_match_suggestion_intent_rank", "intent_id", "status", "score", "id"),
+        db.Index("ix_match_suggestion_project_rank", "project_id", "status", "score", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(db.ForeignKey("project.id"), index=True)

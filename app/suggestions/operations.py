@@ -175,22 +175,79 @@ def _rank(row: MatchSuggestion):
     return (row.status is SuggestionStatus.APPROVED, row.score)
 
 
+def _best_pairs(query, limit: int) -> list[MatchSuggestion]:
+    """The best row of each (project, organisation) in `query`, staff-recommended first, then by score: at most `limit`.
+
+    The database walks the rows in score order (ix_match_suggestion_org_rank / _intent_rank / _project_rank)
+    and stops after a LIMIT of as many rows as pairs are shown. A pair has one row per intent of the
+    organisation, so when rows of one pair fill the window (and more rows exist) it grows, by the
+    pairs still missing times four. Rows of pairs never shown are never read.
+    """
+    if limit <= 0:
+        return []
+    best: dict[tuple[int, int], MatchSuggestion] = {}
+    for visible in (query.where(MatchSuggestion.status == SuggestionStatus.APPROVED),
+                    query.where(MatchSuggestion.status == SuggestionStatus.SUGGESTED,
+                                MatchSuggestion.score >= MIN_SCORE)):
+        found: dict[tuple[int, int], MatchSuggestion] = {}
+        window = limit - len(best)
+        while True:
+            rows = db.session.scalars(visible.order_by(MatchSuggestion.score.desc(), MatchSuggestion.id)
+                                      .limit(window)).all()
+            for row in rows:
+                key = (row.project_id, row.organisation_id)
+                if key not in best:
+                    found.setdefault(key, row)
+            if len(best) + len(found) >= limit or len(rows) < window:
+                break
+            window += 4 * (limit - len(best) - len(found))
+        best.update(found)
+        if len(best) >= limit:
+            break
+    return list(best.values())[:limit]
+
+
+def _listed_for(query):
+    return query.join(Project, MatchSuggestion.project_id == Project.id).where(
+        Project.status.in_(LIBRARY_STATES), Project.publish_consent.is_(True))
+
+
 def suggestions_for_organisation(organisation_id: int, intent_id: int | None = None, limit: int = 10):
     """Listed projects suggested to an organisation (or one of its intents)."""
-    query = _visible(db.select(MatchSuggestion).join(Project, MatchSuggestion.project_id == Project.id)
-                     .where(MatchSuggestion.organisation_id == organisation_id,
-                            Project.status.in_(LIBRARY_STATES), Project.publish_consent.is_(True)))
+    query = _listed_for(db.select(MatchSuggestion).where(MatchSuggestion.organisation_id == organisation_id))
     if intent_id is not None:
         query = query.where(MatchSuggestion.intent_id == intent_id)
-    return best_per_project(db.session.scalars(query).all())[:limit]
+    return _with_projects(_best_pairs(query, limit))
+
+
+def for_you(organisation_id: int, intent_ids: list[int], limit: int = 10, per_intent: int = 5):
+    """为您推荐 in one go: the organisation's best pairings, and those of each active intent.
+
+    Every list reads its rows in score order with a LIMIT; the projects of all lists are loaded
+    together afterwards (one query), not row by row while the page renders.
+    """
+    base = _listed_for(db.select(MatchSuggestion).where(MatchSuggestion.organisation_id == organisation_id))
+    overall = _best_pairs(base, limit)
+    lists = {intent_id: _best_pairs(base.where(MatchSuggestion.intent_id == intent_id), per_intent)
+             for intent_id in intent_ids}
+    _with_projects(overall + [row for rows in lists.values() for row in rows])
+    return overall, lists
+
+
+def _with_projects(rows: list[MatchSuggestion]) -> list[MatchSuggestion]:
+    """Load the rows' projects in one query (the pages show each row's project)."""
+    missing = {row.project_id for row in rows} - {p.id for p in db.session.identity_map.values()
+                                                  if isinstance(p, Project)}
+    if missing:
+        db.session.scalars(db.select(Project).where(Project.id.in_(missing))).all()
+    return rows
 
 
 def suggestions_for_project(project: Project, limit: int = 10):
     """Organisations suggested for a project (its owner and staff read these)."""
-    rows = db.session.scalars(_visible(db.select(MatchSuggestion).join(Organisation)
-                                       .where(MatchSuggestion.project_id == project.id,
-                                              Organisation.status == OrgStatus.VERIFIED))).all()
-    return best_per_project(rows)[:limit]
+    query = (db.select(MatchSuggestion).join(Organisation)
+             .where(MatchSuggestion.project_id == project.id, Organisation.status == OrgStatus.VERIFIED))
+    return _best_pairs(query, limit)
 
 
 def board(filters: dict, limit: int = 100):
