@@ -56,3 +56,18 @@ class MatchSuggestion(db.Model):
     project: Mapped["Project"] = relationship()  # noqa: F821
     organisation: Mapped["Organisation"] = relationship()  # noqa: F821
     intent: Mapped["Intent | None"] = relationship()  # noqa: F821
+
+
+class RefreshRequest(db.Model):
+    """A change waiting for the refresh job: a project to rank again, or an organisation (its intents, its verification).
+
+    Written in the transaction of the change (a rollback forgets it) and drained by refresh_suggestions,
+    which ranks only what these rows name.
+    """
+
+    __tablename__ = "suggestion_refresh"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int | None] = mapped_column()
+    organisation_id: Mapped[int | None] = mapped_column()
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
