@@ -119,10 +119,13 @@ class ProjectText:
 
     def _has(self, term) -> bool:
         original = term.original
-        in_a_row = _HAN_WORD.fullmatch(original) is not None and original in self.text
+        if _HAN_WORD.fullmatch(original):
+            # A word of Chinese characters is one of the text's words only where its characters stand
+            # in the text, and there its character pairs match anyway: no segmentation needed.
+            return original in self.text
         if term.exact:
-            return in_a_row
-        return term.text in self.words or in_a_row
+            return False
+        return term.text in self.words
 
 
 def notify_matches(project: Project) -> int:
