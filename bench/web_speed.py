@@ -114,12 +114,13 @@ class Instance:
         self.env.setdefault("CLINBRIDGE_MATCHING_CACHE", str(_user_matching_cache()))
         self.processes: list[subprocess.Popen] = []
 
-    def flask(self, *args: str) -> float:
-        started = time.perf_counter()
+    def flask(self, *args: str) -> tuple[float, float]:
+        """Run one platform command; its wall-clock and CPU seconds (the machine may be shared)."""
+        started, cpu = time.perf_counter(), _children_cpu()
         with open(self.folder / "setup.log", "ab") as log:
             subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=REPO, env=self.env,
                            stdout=log, stderr=subprocess.STDOUT, check=True, timeout=SETUP_TIMEOUT)
-        return time.perf_counter() - started
+        return time.perf_counter() - started, _children_cpu() - cpu
 
     def prepare(self, n: int) -> dict:
         """Database, demo data, N imported and published projects, the search index and the suggestions."""
@@ -130,10 +131,12 @@ class Instance:
         self.flask("demo", "load")
         rows = self.folder / "projects.jsonl"
         projects_jsonl(rows, n)
-        figures = {"projects": n, "import_s": self.flask("projects", "import", "--publish", str(rows))}
+        figures = {"projects": n}
+        figures["import_s"], figures["import_cpu_s"] = self.flask("projects", "import", "--publish", str(rows))
         figures["import_ms_per_row"] = 1000 * figures["import_s"] / n
-        figures["reindex_s"] = self.flask("search", "reindex")
-        figures["recompute_s"] = self.flask("matching", "recompute")
+        figures["import_cpu_ms_per_row"] = 1000 * figures["import_cpu_s"] / n
+        figures["reindex_s"], figures["reindex_cpu_s"] = self.flask("search", "reindex")
+        figures["recompute_s"], figures["recompute_cpu_s"] = self.flask("matching", "recompute")
         (self.folder / "setup.json").write_text(json.dumps(figures))
         return figures
 
@@ -174,6 +177,12 @@ class Instance:
             self.stop(process)
         if not self.keep:
             shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _children_cpu() -> float:
+    import resource
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}
@@ -289,7 +298,8 @@ def main() -> int:
 def report(result: dict) -> str:
     setup = result["setup"]
     lines = [f"{setup['projects']} published projects; import {setup['import_s']:.1f} s "
-             f"({setup['import_ms_per_row']:.2f} ms/row), search reindex {setup['reindex_s']:.1f} s, "
+             f"({setup['import_ms_per_row']:.2f} ms/row; CPU {setup.get('import_cpu_ms_per_row', float('nan')):.2f} "
+             f"ms/row, the process start included), search reindex {setup['reindex_s']:.1f} s, "
              f"full recompute {setup['recompute_s']:.1f} s",
              f"gunicorn -w {result['workers']}, wrk {result['clients']} connections x {result['seconds']:.0f} s per page",
              "", f"{'page':<20} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>7}  bad/errors"]
@@ -308,7 +318,7 @@ def report(result: dict) -> str:
         ("为您推荐 ≥ 20% of hello-world, p99 ≤ 50 ms",
          result["为您推荐"]["ratio"] >= 0.2 and result["为您推荐"]["p99_ms"] <= 50),
         ("search page ≥ 10% of hello-world", result["library search"]["ratio"] >= 0.1),
-        ("import ≤ 5 ms per row", setup["import_ms_per_row"] <= 5),
+        ("import ≤ 5 ms per row (wall clock)", setup["import_ms_per_row"] <= 5),
         ("worker RSS ≤ 300 MB after every page", max(result["rss_after_classify_mb"]) <= 300),
     ]
     lines += [""] + [f"{'met    ' if ok else 'NOT met'}  {text}" for text, ok in checks]

@@ -92,14 +92,15 @@ _CACHE_KEY = "clinbridge_library_counts"
 
 
 def library_version() -> tuple:
-    """What the counts depend on: the newest change to any project and how many there are (two index reads).
+    """What the counts depend on: the newest change to any project and the newest project (two index look-ups).
 
     Every write to a project moves updated_at (publish, withdraw, an edit), so a cached count made
     before it is never used again, in this worker or any other: the cache is invalidated on publish
-    without anyone having to tell it.
+    without anyone having to tell it. (Projects are never deleted, only withdrawn; a count(*) here
+    would read the whole table on SQLite.)
     """
-    newest, count = db.session.execute(db.select(db.func.max(Project.updated_at), db.func.count(Project.id))).one()
-    return (str(newest), count)
+    newest, last = db.session.execute(db.select(db.func.max(Project.updated_at), db.func.max(Project.id))).one()
+    return (str(newest), last)
 
 
 def _cache() -> dict:
