@@ -301,7 +301,8 @@ def report(result: dict) -> str:
              f"({setup['import_ms_per_row']:.2f} ms/row; CPU {setup.get('import_cpu_ms_per_row', float('nan')):.2f} "
              f"ms/row, the process start included), search reindex {setup['reindex_s']:.1f} s, "
              f"full recompute {setup['recompute_s']:.1f} s",
-             f"gunicorn -w {result['workers']}, wrk {result['clients']} connections x {result['seconds']:.0f} s per page",
+             f"gunicorn -w {result['workers']}, wrk {result['clients']} connections x "
+             f"{result['seconds']:.0f} s per page",
              "", f"{'page':<20} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>7}  bad/errors"]
     for name in ["hello-world", *PAGES]:
         row = result[name]

@@ -153,7 +153,8 @@ def _store(path: Path, value, name: str) -> bool:
             Path(temporary).unlink(missing_ok=True)
             raise
         # Keep a few fingerprints (two checkouts may share the folder), drop older ones (and old pickles).
-        others = sorted((p for p in path.parent.glob(f"{name}-*.*") if p != path and p.suffix in (".joblib", ".pickle")),
+        others = sorted((p for p in path.parent.glob(f"{name}-*.*")
+                         if p != path and p.suffix in (".joblib", ".pickle")),
                         key=lambda p: p.stat().st_mtime, reverse=True)
         for stale in others[KEEP_OTHERS:]:
             stale.unlink(missing_ok=True)

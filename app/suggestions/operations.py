@@ -159,7 +159,8 @@ def recompute_all(progress: Callable[[int, int], None] | None = None) -> int:
 
 
 def refresh_changed(project_ids: set[int], organisation_ids: set[int]) -> int:
-    """Rank again only what changed: these projects against the active intents, these organisations against the listed projects.
+    """Rank again only what changed: these projects against the active intents, these organisations' intents
+    against the listed projects.
 
     A changed project gets what a full recompute would give it: its best organisations, and a place
     in each intent's list its score earns against the stored lists (the K-th score of the others).
@@ -179,17 +180,24 @@ def refresh_changed(project_ids: set[int], organisation_ids: set[int]) -> int:
             ranked=None if ranked_organisations else [str(i) for i in ranked_projects])
         _rank_projects(matching, index, ranked_projects, project_records, fresh)
         _rank_organisations(matching, index, ranked_organisations, enterprise_records, ranked_projects, fresh)
-    scope = db.or_(MatchSuggestion.project_id.in_(project_ids), MatchSuggestion.organisation_id.in_(organisation_ids))
+    scope = db.or_(MatchSuggestion.project_id.in_(_literal_ids("scope_projects", project_ids)),
+                   MatchSuggestion.organisation_id.in_(_literal_ids("scope_organisations", organisation_ids)))
     return _store(fresh, scope)
 
 
+def _literal_ids(name: str, ids):
+    """Ids inlined as literals: a bulk import notes more projects than a driver binds parameters."""
+    return db.bindparam(name, sorted(int(i) for i in ids) or [0], expanding=True, literal_execute=True)
+
+
 def _kth_slot_scores(excluded_projects: set[int]) -> dict[tuple[int, int | None], float]:
-    """The K-th best stored score of each (organisation, intent) list, other projects than these; absent: fewer than K."""
+    """The K-th best stored score of each (organisation, intent) list among other projects (absent: fewer than K)."""
     rank = db.func.row_number().over(partition_by=(MatchSuggestion.organisation_id, MatchSuggestion.intent_id),
                                      order_by=(MatchSuggestion.score.desc(), MatchSuggestion.id)).label("rank")
     ranked = (db.select(MatchSuggestion.organisation_id, MatchSuggestion.intent_id, MatchSuggestion.score, rank)
               .where(MatchSuggestion.status != SuggestionStatus.DISMISSED,
-                     MatchSuggestion.project_id.not_in(excluded_projects or {0})).subquery())
+                     MatchSuggestion.project_id.not_in(_literal_ids("excluded_projects", excluded_projects)))
+              .subquery())
     rows = db.session.execute(db.select(ranked.c.organisation_id, ranked.c.intent_id, ranked.c.score)
                               .where(ranked.c.rank == K)).all()
     return {(o, i): s for o, i, s in rows}
@@ -200,7 +208,8 @@ def _kth_project_scores(excluded_organisations: set[int]) -> dict[int, float]:
     best = (db.select(MatchSuggestion.project_id, MatchSuggestion.organisation_id,
                       db.func.max(MatchSuggestion.score).label("score"))
             .where(MatchSuggestion.status != SuggestionStatus.DISMISSED,
-                   MatchSuggestion.organisation_id.not_in(excluded_organisations or {0}))
+                   MatchSuggestion.organisation_id.not_in(_literal_ids("excluded_organisations",
+                                                                      excluded_organisations)))
             .group_by(MatchSuggestion.project_id, MatchSuggestion.organisation_id).subquery())
     rank = db.func.row_number().over(partition_by=best.c.project_id,
                                      order_by=(best.c.score.desc(), best.c.organisation_id)).label("rank")
@@ -247,7 +256,8 @@ def _rank_organisations(matching, index, organisation_ids: set[int], enterprise_
             intent_id = _int(record["intents"][intent_index]["id"]) if intent_index is not None else None
             for suggestion in matching.rank_for_enterprise(index, record, k=K, intent_index=intent_index,
                                                            audience="public"):
-                fresh.setdefault((int(suggestion.target_id), organisation_id, intent_id), _suggestion_values(suggestion))
+                fresh.setdefault((int(suggestion.target_id), organisation_id, intent_id),
+                                 _suggestion_values(suggestion))
         # The project side: does this organisation now earn a place among a project's best ones?
         slot_rows, owner = index.slot_rows_of(record, None)
         scores = owner.pair_scores(index.project_side, None, slot_rows)
@@ -271,7 +281,10 @@ def _int(value) -> int | None:
 
 
 def _store(fresh: dict, scope=None) -> int:
-    """Replace the plain suggestions (of the scope, else all) with the fresh ones; keep staff decisions; never revive a dismissal."""
+    """Replace the plain suggestions (of the scope, else all) with the fresh ones.
+
+    Staff decisions are kept, and a dismissed pair is never suggested again.
+    """
     query = db.select(MatchSuggestion)
     if scope is not None:
         query = query.where(scope)
@@ -283,8 +296,9 @@ def _store(fresh: dict, scope=None) -> int:
         dismissed |= set(db.session.execute(
             db.select(MatchSuggestion.project_id, MatchSuggestion.organisation_id).distinct()
             .where(MatchSuggestion.status == SuggestionStatus.DISMISSED,
-                   MatchSuggestion.project_id.in_({p for p, _ in pairs}),
-                   MatchSuggestion.organisation_id.in_({o for _, o in pairs}))).all())
+                   MatchSuggestion.project_id.in_(_literal_ids("pair_projects", {p for p, _ in pairs})),
+                   MatchSuggestion.organisation_id.in_(_literal_ids("pair_organisations", {o for _, o in pairs}))))
+            .all())
     now = utcnow()
     for key, row in existing.items():
         if key not in fresh and row.status is SuggestionStatus.SUGGESTED:

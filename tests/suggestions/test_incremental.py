@@ -1,4 +1,4 @@
-"""Incremental refresh: a publish ranks only that project, an intent only its organisation; same rows as a full recompute."""
+"""Incremental refresh: a publish ranks that project alone, an intent edit its organisation; rows as a full recompute."""
 import pytest
 
 import matching as engine
