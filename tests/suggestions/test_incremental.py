@@ -1,4 +1,4 @@
-"""Incremental refresh: a publish ranks that project alone, an intent edit its organisation; rows as a full recompute."""
+"""Incremental refresh: a publish ranks that project alone, an intent edit its organisation; as a full recompute."""
 import pytest
 
 import matching as engine
