@@ -119,11 +119,9 @@ def cached(name: str, fit: Callable[[], T]) -> T:
         return value
     value = fit()
     if _store(path, value, name):
-        del value
         loaded = _load(path)
         if loaded is not None:
             return loaded
-        value = fit()
     return value
 
 
