@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle  # only our own cache files, see _load  # nosec B403
 import stat
 import sys
 import tempfile
@@ -31,7 +30,7 @@ T = TypeVar("T")
 PACKAGE_DIR = Path(__file__).resolve().parent
 SOURCES = (PACKAGE_DIR / "knowledge.py", PACKAGE_DIR / "text.py")
 DATA_DIR = PACKAGE_DIR / "data" / "nmpa"
-LIBRARIES = ("numpy", "scipy", "sklearn", "jieba")
+LIBRARIES = ("numpy", "scipy", "sklearn", "jieba", "joblib")
 CONSTANT_MODULES = ("matching.knowledge", "matching.text")
 DISABLED = {"off", "0", "no", "false", "none"}
 KEEP_OTHERS = 2  # files of other fingerprints kept next to the newest one
@@ -101,19 +100,28 @@ def _stable_repr(value) -> str:
 
 
 def cached(name: str, fit: Callable[[], T]) -> T:
-    """The object fitted by fit(), loaded from the cache folder when a file of the same fingerprint exists."""
+    """The object fitted by fit(), loaded from the cache folder when a file of the same fingerprint exists.
+
+    The file is a joblib pickle whose arrays are memory-mapped read-only when loaded: the workers of
+    one machine share one copy of the weights in the page cache, and a process reads only the pages
+    it uses. A freshly fitted object is written, then loaded back the same way, so that the process
+    that fitted it does not keep a private copy either.
+    """
     folder = cache_dir()
     if folder is None:
         return fit()
     try:
-        path = folder / f"{name}-{fingerprint(name)}.pickle"
+        path = folder / f"{name}-{fingerprint(name)}.joblib"
     except OSError:
         return fit()
     value = _load(path)
     if value is not None:
         return value
     value = fit()
-    _store(path, value, name)
+    if _store(path, value, name):
+        loaded = _load(path)
+        if loaded is not None:
+            return loaded
     return value
 
 
@@ -121,32 +129,36 @@ def _load(path: Path):
     try:
         if not _trusted(path.parent) or not path.is_file():
             return None
-        with open(path, "rb") as stream:
-            return pickle.load(stream)  # our own cache file in a directory _trusted() checked  # nosec B301
+        import joblib
+        return joblib.load(path, mmap_mode="r")
     except Exception:  # noqa: BLE001 - unreadable, truncated or from other code: refit
         return None
 
 
-def _store(path: Path, value, name: str) -> None:
+def _store(path: Path, value, name: str) -> bool:
+    """Write the value (uncompressed, so that its arrays can be memory-mapped); whether it was written."""
     try:
+        import joblib
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not _trusted(path.parent):
-            return
+            return False
         handle, temporary = tempfile.mkstemp(prefix=f".{name}-", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(handle, "wb") as stream:
-                pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
+                joblib.dump(value, stream)
             os.replace(temporary, path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
-        # Keep a few fingerprints (two checkouts may share the folder), drop older ones.
-        others = sorted((p for p in path.parent.glob(f"{name}-*.pickle") if p != path),
+        # Keep a few fingerprints (two checkouts may share the folder), drop older ones (and old pickles).
+        others = sorted((p for p in path.parent.glob(f"{name}-*.*")
+                         if p != path and p.suffix in (".joblib", ".pickle")),
                         key=lambda p: p.stat().st_mtime, reverse=True)
         for stale in others[KEEP_OTHERS:]:
             stale.unlink(missing_ok=True)
+        return True
     except Exception:  # noqa: BLE001 - a cache that cannot be written only costs time
-        return
+        return False
 
 
 def _trusted(folder: Path) -> bool:

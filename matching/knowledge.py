@@ -470,8 +470,11 @@ def _fit_linear(x: sp.csr_matrix, y: np.ndarray) -> LinearSVC:
         warnings.simplefilter("ignore", ConvergenceWarning)
         model = LinearSVC(C=LINEAR_C, max_iter=2000, random_state=0).fit(x, y)
     # Dense (labels × features) weights: single precision halves the memory, and the scores
-    # only feed a softmax.
-    model.coef_ = model.coef_.astype(np.float32)
+    # only feed a softmax. Stored by feature (Fortran order), so a text's scores read only the
+    # weights of its own features: `X @ coef_.T` is then a product with a C-contiguous matrix,
+    # where the row-major layout made every call copy all the weights (and, memory-mapped from the
+    # cache, touch every page of them).
+    model.coef_ = np.asfortranarray(model.coef_.astype(np.float32))
     model.intercept_ = model.intercept_.astype(np.float32)
     return model
 

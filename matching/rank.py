@@ -1,6 +1,7 @@
 """Reciprocal ranking of projects and enterprise intents: plain records in, suggestions with reasons out."""
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -98,7 +99,8 @@ class MatchIndex:
 
     @classmethod
     def build(cls, projects: list[dict], enterprises: list[dict],
-              knowledge: KnowledgeBase | None = None, *, parallel: bool | None = None) -> "MatchIndex":
+              knowledge: KnowledgeBase | None = None, *, parallel: bool | None = None,
+              ranked: Iterable[str] | None = None) -> "MatchIndex":
         """Fit text features on the corpus and encode every project and enterprise intent once.
 
         parallel: guess the NMPA categories of projects and product lines in a forked child
@@ -106,21 +108,35 @@ class MatchIndex:
         PARALLEL_MIN_GUESSES texts to guess, a second core exists and this process runs a single
         thread — the platform's background refresh thread never forks, the CLI does). Same
         result either way.
+
+        ranked: ids of the projects to encode (an incremental refresh ranks only the projects that
+        changed). Every project still feeds the text features, so these projects rank exactly as in
+        an index of all of them; the others are neither guessed nor encoded, and the index knows
+        only the ranked ones.
         """
         index = cls(knowledge or knowledge_base())
-        index.projects = [p for p in projects if isinstance(p, dict)]
+        corpus_projects = [p for p in projects if isinstance(p, dict)]
+        if ranked is not None:
+            wanted = {str(i) for i in ranked}
+            index.projects = [p for p in corpus_projects if str(p.get("id")) in wanted]
+        else:
+            index.projects = corpus_projects
         index.enterprises = [e for e in enterprises if isinstance(e, dict)]
-        corpus = [_project_full_text(p) for p in index.projects]
+        corpus = [_project_full_text(p) for p in corpus_projects]
         corpus += [_enterprise_text(e) for e in index.enterprises]
         products = [product_text(p) for p in index.projects] + index._product_line_rows()[0]
+        names, descriptions = [n for n, _ in products], [d for _, d in products]
+        missing = _unguessed(index.knowledge, names, descriptions)
         if parallel is None:
-            parallel = (len(products) >= PARALLEL_MIN_GUESSES and available_cores() >= 2
+            parallel = (len(missing) >= PARALLEL_MIN_GUESSES and available_cores() >= 2
                         and single_threaded())
-        guessing = Background(_guess_categories, index.knowledge, [n for n, _ in products],
-                              [d for _, d in products], fork=parallel)
+        guessing = Background(_guess_categories, index.knowledge, [names[i] for i in missing],
+                              [descriptions[i] for i in missing], fork=parallel)
         index.encoder.fit(corpus)
         project_text = index._project_text(index.projects)
-        categories = guessing.result()
+        _remember_guesses(index.knowledge, [names[i] for i in missing], [descriptions[i] for i in missing],
+                          guessing.result())
+        categories = _guess_categories(index.knowledge, names, descriptions)
         n = len(index.projects)
         index._encode_enterprises(categories[n:])
         index.project_side = index._encode_projects(index.projects, categories[:n], project_text)
@@ -780,12 +796,50 @@ def _postings_product(postings: sp.csr_matrix, query: sp.csr_matrix) -> np.ndarr
     return np.asarray(postings[columns].T @ weights)
 
 
+# Category guesses of product texts, kept per process: a text's guess depends on the knowledge base alone,
+# so a refresh guesses only texts it has not seen (a published project, a new product line), not the corpus.
+# ~1 KB a text: 200k texts are ~200 MB, at which point the memory is cleared and filled again.
+GUESSES_KEPT = 200_000
+_guesses: dict[tuple[int, str, str], np.ndarray] = {}
+_guessed_by: dict[int, KnowledgeBase] = {}  # keeps each knowledge base whose id keys guesses alive (ids stay unique)
+_guesses_lock = threading.Lock()
+
+
+def _unguessed(knowledge: KnowledgeBase, names: list[str], descriptions: list[str]) -> list[int]:
+    """Positions of the texts whose guess this process does not hold yet (each distinct text once)."""
+    key = id(knowledge)
+    seen: set[tuple[str, str]] = set()
+    missing = []
+    for i, text in enumerate(zip(names, descriptions)):
+        if (key, *text) not in _guesses and text not in seen:
+            seen.add(text)
+            missing.append(i)
+    return missing
+
+
+def _remember_guesses(knowledge: KnowledgeBase, names: list[str], descriptions: list[str],
+                      guessed: np.ndarray) -> None:
+    key = id(knowledge)
+    with _guesses_lock:
+        if len(_guesses) + len(names) > GUESSES_KEPT:
+            _guesses.clear()
+            _guessed_by.clear()
+        _guessed_by[key] = knowledge
+        for name, description, row in zip(names, descriptions, guessed):
+            _guesses[(key, name, description)] = row
+
+
 def _guess_categories(knowledge: KnowledgeBase, names: list[str], descriptions: list[str]) -> np.ndarray:
     """Category guesses (rows over knowledge.categories, in the guesses' own dtype) of product texts."""
-    guesses = knowledge.guess(names, descriptions)
-    if not guesses:
+    if not names:
         return np.zeros((0, len(knowledge.categories)), dtype=np.float32)
-    return np.stack([guess.category for guess in guesses])
+    key = id(knowledge)
+    missing = _unguessed(knowledge, names, descriptions)
+    if missing:
+        guesses = knowledge.guess([names[i] for i in missing], [descriptions[i] for i in missing])
+        _remember_guesses(knowledge, [names[i] for i in missing], [descriptions[i] for i in missing],
+                          np.stack([guess.category for guess in guesses]))
+    return np.stack([_guesses[(key, name, description)] for name, description in zip(names, descriptions)])
 
 
 class _TermSets:

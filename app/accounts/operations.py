@@ -448,7 +448,7 @@ def verify_organisation(organisation: Organisation, staff: User) -> None:
     move(organisation, VERIFICATION, "verify", staff)
     organisation.status_reason = ""
     organisation.verified_by_id = staff.id
-    request_refresh()
+    request_refresh(organisation=organisation)
     for member in organisation.members:
         mail.send_after_commit(member.email, _("机构认证已通过"),
                                _("%(org)s 已通过创新服务站认证，现在可以浏览入选项目库。", org=organisation.name))

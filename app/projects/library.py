@@ -8,7 +8,8 @@ from types import SimpleNamespace
 from app.core import audit
 from app.extensions import db
 from app.projects import search
-from app.projects.listing import ENUM_FACETS, FACETS, LibraryFilters, ids_clause, listed_clause, listed_ids, public_view
+from app.projects.listing import (FACETS, LibraryFilters, facet_counts, ids_clause, library_version, listed_clause,
+                                  listed_count, listed_ids, listed_page_ids, projects_by_id, public_view)
 from app.projects.models import PARTNER_FIELDS, PUBLIC_FIELDS, Project
 
 
@@ -25,38 +26,18 @@ class LibraryPage:
     unavailable: bool = False  # search failed (logged); the page says so
 
 
-def facet_counts(filters: LibraryFilters, extra_clauses=()) -> dict[str, list[tuple[str, str, int]]]:
-    """For each facet, (value, label, count) under the other filters, so counts say what a click yields."""
-    facets = {}
-    for name in FACETS:
-        column = getattr(Project, name)
-        rows = db.session.execute(
-            db.select(column, db.func.count()).where(listed_clause(), *filters.clauses(skip=name),
-                                                     *extra_clauses)
-            .group_by(column)).all()
-        counts = {value: n for value, n in rows if value not in (None, "")}
-        if name in ENUM_FACETS:
-            facets[name] = [(m.value, m.label, counts.get(m, 0)) for m in ENUM_FACETS[name]]
-        else:
-            facets[name] = sorted(((v, v, n) for v, n in counts.items()), key=lambda t: (-t[2], t[0]))
-    return facets
-
-
 def library_page(filters: LibraryFilters, page: int = 1, per_page: int = 20, query: str = "") -> LibraryPage:
     """One page of listed projects as public views: newest first, or by relevance when there is a query."""
     query = search.normalise_query(query)
     if query:
         return _search_page(filters, page, per_page, query)
-    where = [listed_clause(), *filters.clauses()]
-    total = db.session.scalar(db.select(db.func.count()).select_from(Project).where(*where)) or 0
+    version = library_version()
+    total = listed_count(filters, version)
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
-    projects = db.session.scalars(
-        db.select(Project).where(*where)
-        .order_by(Project.published_at.desc().nulls_last(), Project.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)).all()
+    projects = projects_by_id(listed_page_ids(filters, (page - 1) * per_page, per_page))
     return LibraryPage(items=[public_view(p) for p in projects], total=total, page=page, pages=pages,
-                       per_page=per_page, facets=facet_counts(filters))
+                       per_page=per_page, facets=facet_counts(filters, version=version))
 
 
 def _search_page(filters: LibraryFilters, page: int, per_page: int, query: str) -> LibraryPage:
@@ -79,12 +60,11 @@ def result_count(filters: LibraryFilters, query: str = "") -> int:
     query = search.normalise_query(query)
     if query:
         return search.search_projects(query, filters, per_page=1).total
-    return db.session.scalar(db.select(db.func.count()).select_from(Project)
-                             .where(listed_clause(), *filters.clauses())) or 0
+    return listed_count(filters)
 
 
 def listed_project_count() -> int:
-    return db.session.scalar(db.select(db.func.count()).select_from(Project).where(listed_clause())) or 0
+    return listed_count(LibraryFilters())
 
 
 __all__ = ["FACETS", "LibraryFilters", "LibraryPage", "ids_clause", "library_page", "listed_clause", "listed_ids",

@@ -17,8 +17,12 @@ FACETS = tuple(ENUM_FACETS) + TEXT_FACETS
 
 
 def listed_clause():
-    """Published (or in talks) and the owner agreed to publication (是否愿意在平台发布 = 是)."""
-    return db.and_(Project.status.in_(LIBRARY_STATES), Project.publish_consent.is_(True))
+    """Published (or in talks) and the owner agreed to publication (是否愿意在平台发布 = 是).
+
+    `= true`, not `IS TRUE`: the same rows (NULL is not agreement), but PostgreSQL can look only the
+    former up in an index.
+    """
+    return db.and_(Project.status.in_(LIBRARY_STATES), Project.publish_consent == db.true())
 
 
 def public_view(project: Project) -> SimpleNamespace:
@@ -83,3 +87,117 @@ def listed_ids(ids, filters: LibraryFilters) -> set[int]:
     if not ids:
         return set()
     return set(db.session.scalars(db.select(Project.id).where(listed_clause(), *filters.clauses(), ids_clause(ids))))
+
+
+# -- the library's listing and counts, from the indexes of Project.__table_args__ ------------------------
+
+FACET_CACHE_SIZE = 256  # filter combinations kept per worker (one entry is a few hundred bytes)
+_CACHE_KEY = "clinbridge_library_counts"
+
+
+def library_version() -> tuple:
+    """What the counts depend on: the newest change to any project and the newest project (two index look-ups).
+
+    Every write to a project moves updated_at (publish, withdraw, an edit), so a cached count made
+    before it is never used again, in this worker or any other: the cache is invalidated on publish
+    without anyone having to tell it. (Projects are never deleted, only withdrawn; a count(*) here
+    would read the whole table on SQLite.)
+    """
+    newest, last = db.session.execute(db.select(db.func.max(Project.updated_at), db.func.max(Project.id))).one()
+    return (str(newest), last)
+
+
+def _cache() -> dict:
+    from flask import current_app  # the cache belongs to the app (tests run several apps in one process)
+    return current_app.extensions.setdefault(_CACHE_KEY, {})
+
+
+def _cached(key: tuple, compute):
+    cache = _cache()
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        if len(cache) >= FACET_CACHE_SIZE:
+            cache.clear()
+        cache[key] = value
+    return value
+
+
+def _facet_values(filters: LibraryFilters, extra_clauses=()) -> dict[str, dict]:
+    """For each facet, {stored value: count} under the other filters (index-only GROUP BY queries)."""
+    counts = {}
+    for name in FACETS:
+        column = getattr(Project, name)
+        rows = db.session.execute(
+            db.select(column, db.func.count()).where(listed_clause(), *filters.clauses(skip=name), *extra_clauses)
+            .group_by(column)).all()
+        counts[name] = {(value.value if name in ENUM_FACETS else value): n
+                        for value, n in rows if value not in (None, "")}
+    return counts
+
+
+def _labelled(counts: dict[str, dict]) -> dict[str, list[tuple[str, str, int]]]:
+    facets = {}
+    for name in FACETS:
+        values = counts[name]
+        if name in ENUM_FACETS:
+            facets[name] = [(m.value, m.label, values.get(m.value, 0)) for m in ENUM_FACETS[name]]
+        else:
+            facets[name] = sorted(((v, v, n) for v, n in values.items()), key=lambda t: (-t[2], t[0]))
+    return facets
+
+
+def facet_counts(filters: LibraryFilters, extra_clauses=(), version: tuple | None = None
+                 ) -> dict[str, list[tuple[str, str, int]]]:
+    """For each facet, (value, label, count) under the other filters, so counts say what a click yields.
+
+    Without extra clauses (a search's matches) the counts are cached per filter combination under the
+    library's version; labels are added per request (they follow the request's language).
+    """
+    if extra_clauses:
+        return _labelled(_facet_values(filters, extra_clauses))
+    key = ("facets", version or library_version(), tuple(sorted(filters.values.items())))
+    return _labelled(_cached(key, lambda: _facet_values(filters)))
+
+
+def listed_count(filters: LibraryFilters, version: tuple | None = None) -> int:
+    """How many listed projects pass the filters (index-only count, cached under the library's version)."""
+    key = ("count", version or library_version(), tuple(sorted(filters.values.items())))
+    return _cached(key, lambda: db.session.scalar(db.select(db.func.count()).select_from(Project)
+                                                  .where(listed_clause(), *filters.clauses())) or 0)
+
+
+def newest_order():
+    """Newest first. Listed projects always carry published_at (approve stamps it), so the default NULL order
+    of each database does not matter, and both walk ix_project_listing_order instead of sorting."""
+    return (Project.published_at.desc(), Project.id.desc())
+
+
+def listing_query(filters: LibraryFilters):
+    """Ids of listed projects under the filters, newest first.
+
+    Unfiltered, the page walks ix_project_listing_order backwards and stops after it, checking the
+    listed clause in the index itself. The status test is wrapped (coalesce of the column with itself,
+    the same value) so that no planner takes the facets index for status = … instead and sorts every
+    listed row: SQLite without ANALYZE statistics would, and so does PostgreSQL on a small table.
+    Filtered, the planner chooses: the facets index narrows to the filter's rows and sorts only those.
+    """
+    if filters.values:
+        where = [listed_clause(), *filters.clauses()]
+    else:
+        where = [db.func.coalesce(Project.status, Project.status).in_(LIBRARY_STATES),
+                 Project.publish_consent == db.true()]
+    return db.select(Project.id).where(*where).order_by(*newest_order())
+
+
+def listed_page_ids(filters: LibraryFilters, offset: int, limit: int) -> list[int]:
+    """Ids of one page of listed projects, newest first, from a covering index."""
+    return list(db.session.scalars(listing_query(filters).limit(limit).offset(offset)))
+
+
+def projects_by_id(ids: list[int]) -> list[Project]:
+    """The projects of these ids, in this order (one query)."""
+    if not ids:
+        return []
+    found = {p.id: p for p in db.session.scalars(db.select(Project).where(Project.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]

@@ -185,6 +185,16 @@ class Project(db.Model):
     """A clinical research translation project as filed on 附件1."""
 
     __tablename__ = "project"
+    # The library (app/projects/listing.py) reads these alone: the newest-first page walks the first one in
+    # order (backwards on PostgreSQL: no sort, stops after a page), counts and facet counts are index-only
+    # over the second; the newest change is the facet cache's version.
+    __table_args__ = (
+        db.Index("ix_project_listing_order", "published_at", "id", "status", "publish_consent", "city",
+                 "department", "project_type", "device_class", "stage"),
+        db.Index("ix_project_listing_facets", "status", "publish_consent", "city", "department", "project_type",
+                 "device_class", "stage", "published_at", "id"),
+        db.Index("ix_project_updated_at", "updated_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[int] = mapped_column(db.ForeignKey("user.id"), index=True)

@@ -1,7 +1,10 @@
 """Saved library searches (保存的搜索): save, list, delete, and tell owners about newly published matches."""
 from __future__ import annotations
 
+import re
+
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from app.accounts.models import User
@@ -12,7 +15,7 @@ from app.core.notifications import notify
 from app.extensions import db
 from app.projects import search
 from app.projects.library import FACETS, LibraryFilters, result_count
-from app.projects.models import Project, SavedSearch
+from app.projects.models import ENUM_FIELDS, Project, SavedSearch
 
 MAX_PER_USER = 20
 HIT_KIND = "saved_search_hit"
@@ -78,6 +81,53 @@ def project_link(project: Project) -> str:
     return path_for("library.detail", project_id=project.id)
 
 
+# What the library's search reads of a project (app/projects/search.py): its public text fields, and the
+# labels of its public options as words (Ⅱ written 二, as the regulator does and the index does).
+TEXT_FIELDS = ("name", "intended_use", "public_summary", "clinical_prospects", "stage_other", "department", "city")
+_ROMAN_CLASSES = str.maketrans({"Ⅰ": "一", "Ⅱ": "二", "Ⅲ": "三"})
+_HAN_WORD = re.compile(r"[\u4e00-\u9fff]{2,}")
+
+
+class ProjectText:
+    """A project's public text analysed once, to test saved queries against it directly (no index per project).
+
+    A query matches, as the library's every-word search would, when each of its words is one of the
+    project's words, or (a Chinese word) its characters stand in a row in one run of the text, as
+    the character-pair field finds them; a "quoted" phrase only by its characters in a row.
+    """
+
+    def __init__(self, project: Project):
+        with force_locale("zh"):
+            labels = " ".join(str(getattr(project, name).label) for name in ENUM_FIELDS if getattr(project, name))
+        texts = [str(getattr(project, name) or "") for name in TEXT_FIELDS] + [labels.translate(_ROMAN_CLASSES)]
+        self.text = "\n".join(texts)
+        self._words: set[str] | None = None
+
+    @property
+    def words(self) -> set[str]:
+        if self._words is None:  # segmented only when a saved query with words gets this far
+            self._words = {token.text for text in self.text.split("\n") for token in search.analyzer()(text)}
+        return self._words
+
+    def matches(self, query) -> bool:
+        """Every word of the query is in the project's public text (an empty query matches)."""
+        text = search.normalise_query(query)
+        if not text:
+            return True
+        terms = search.parse_query(text)
+        return bool(terms) and all(self._has(term) for term in terms)
+
+    def _has(self, term) -> bool:
+        original = term.original
+        if _HAN_WORD.fullmatch(original):
+            # A word of Chinese characters is one of the text's words only where its characters stand
+            # in the text, and there its character pairs match anyway: no segmentation needed.
+            return original in self.text
+        if term.exact:
+            return False
+        return term.text in self.words
+
+
 def notify_matches(project: Project) -> int:
     """A project was just published: tell owners of matching saved searches, once per user and project.
 
@@ -95,12 +145,12 @@ def notify_matches(project: Project) -> int:
                                                                         Notification.link == link)))
     matched: dict[int, list[SavedSearch]] = {}
     try:
-        with search.ProjectProbe(project) as probe:
-            for saved in searches:
-                if saved.user_id in told or not filters_of(saved).matches(project):
-                    continue
-                if probe.matches(saved.query):
-                    matched.setdefault(saved.user_id, []).append(saved)
+        probe = ProjectText(project)
+        for saved in searches:
+            if saved.user_id in told or not filters_of(saved).matches(project):
+                continue
+            if probe.matches(saved.query):
+                matched.setdefault(saved.user_id, []).append(saved)
     except Exception:  # noqa: BLE001 — a search failure must not block the approval itself
         current_app.logger.exception("matching saved searches failed for project %s", project.id)
         return 0

@@ -32,6 +32,13 @@ class MatchSuggestion(db.Model):
     """A suggested pairing of a listed project with an organisation (and its best-fitting intent)."""
 
     __tablename__ = "match_suggestion"
+    # 为您推荐 and the owner's suggested partners walk these in score order and stop after a LIMIT
+    # (operations._best_pairs): an organisation's rows, an intent's, a project's.
+    __table_args__ = (
+        db.Index("ix_match_suggestion_org_rank", "organisation_id", "status", "score", "id"),
+        db.Index("ix_match_suggestion_intent_rank", "intent_id", "status", "score", "id"),
+        db.Index("ix_match_suggestion_project_rank", "project_id", "status", "score", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(db.ForeignKey("project.id"), index=True)
@@ -49,3 +56,18 @@ class MatchSuggestion(db.Model):
     project: Mapped["Project"] = relationship()  # noqa: F821
     organisation: Mapped["Organisation"] = relationship()  # noqa: F821
     intent: Mapped["Intent | None"] = relationship()  # noqa: F821
+
+
+class RefreshRequest(db.Model):
+    """A change waiting for the refresh job: a project to rank again, or an organisation (its intents, its verification).
+
+    Written in the transaction of the change (a rollback forgets it) and drained by refresh_suggestions,
+    which ranks only what these rows name.
+    """
+
+    __tablename__ = "suggestion_refresh"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int | None] = mapped_column()
+    organisation_id: Mapped[int | None] = mapped_column()
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -18,7 +18,7 @@ from app.accounts.models import Organisation, OrgStatus, User
 from app.accounts.rules import is_staff
 from app.core.exchange import exchange_record
 from app.core.links import path_for
-from app.core.models import utcnow
+from app.core.models import Setting, utcnow
 from app.core.notifications import notify, notify_many
 from app.core.states import Transition, move
 from app.deals.models import Intent, IntentStatus
@@ -95,25 +95,53 @@ def _engine():
     return matching
 
 
-def recompute_all(progress: Callable[[int, int], None] | None = None) -> int:
-    """Rank every listed project against every verified organisation, both directions; store the result."""
-    matching = _engine()
+KNOWLEDGE_SETTING = "suggestions_knowledge"  # the knowledge base's fingerprint at the last full recompute
 
+
+def _knowledge_fingerprint() -> str:
+    from matching.cache import fingerprint
+    return fingerprint("knowledge")
+
+
+def knowledge_changed() -> bool:
+    """Whether the knowledge base differs from the one of the last full recompute (or there was none)."""
+    setting = db.session.get(Setting, KNOWLEDGE_SETTING)
+    return setting is None or (setting.value or {}).get("fingerprint") != _knowledge_fingerprint()
+
+
+def _remember_knowledge() -> None:
+    setting = db.session.get(Setting, KNOWLEDGE_SETTING) or Setting(key=KNOWLEDGE_SETTING)
+    setting.value = {"fingerprint": _knowledge_fingerprint()}
+    db.session.add(setting)
+
+
+def _records():
     projects, organisations, intents = _corpus()
     province = current_app.config["PLATFORM_PROVINCE"]
     project_records = {p.id: project_record(p, province) for p in projects}
     enterprise_records = {o.id: enterprise_record(o, intents.get(o.id, [])) for o in organisations}
+    return projects, organisations, project_records, enterprise_records
+
+
+def _suggestion_values(suggestion) -> dict:
+    # The records carry public-tier fields only, so the owner's reasons could cite nothing more than the
+    # public ones: both columns get the public reasons.
+    return {"score": suggestion.score, "public": list(suggestion.reasons), "owner": list(suggestion.reasons)}
+
+
+def recompute_all(progress: Callable[[int, int], None] | None = None) -> int:
+    """Rank every listed project against every verified organisation, both directions; store the result."""
+    matching = _engine()
+
+    projects, organisations, project_records, enterprise_records = _records()
     fresh: dict[tuple[int, int, int | None], dict] = {}
     total = len(projects) + len(organisations)
     if projects and organisations:
         index = matching.MatchIndex.build(list(project_records.values()), list(enterprise_records.values()))
         for n, project in enumerate(projects, 1):
-            # The records carry public-tier fields only, so the owner's reasons could cite nothing
-            # more than the public ones: both columns get the public reasons.
             for suggestion in matching.rank_for_project(index, project_records[project.id], k=K, audience="public"):
                 key = (project.id, int(suggestion.target_id), _int(suggestion.intent_id))
-                fresh[key] = {"score": suggestion.score, "public": list(suggestion.reasons),
-                              "owner": list(suggestion.reasons)}
+                fresh[key] = _suggestion_values(suggestion)
             if progress:
                 progress(n, total)
         for n, organisation in enumerate(organisations, len(projects) + 1):
@@ -123,22 +151,154 @@ def recompute_all(progress: Callable[[int, int], None] | None = None) -> int:
                                                                audience="public"):
                     key = (int(suggestion.target_id), organisation.id,
                            _int(record["intents"][intent_index]["id"]) if intent_index is not None else None)
-                    fresh.setdefault(key, {"score": suggestion.score, "public": list(suggestion.reasons),
-                                           "owner": list(suggestion.reasons)})
+                    fresh.setdefault(key, _suggestion_values(suggestion))
             if progress:
                 progress(n, total)
+    _remember_knowledge()
     return _store(fresh)
+
+
+def refresh_changed(project_ids: set[int], organisation_ids: set[int]) -> int:
+    """Rank again only what changed: these projects against the active intents, these organisations' intents
+    against the listed projects.
+
+    A changed project gets what a full recompute would give it: its best organisations, and a place
+    in each intent's list its score earns against the stored lists (the K-th score of the others).
+    A changed organisation likewise: its intents' best projects, and a place in each project's
+    list. Every project still feeds the text features (so scores are those of a full recompute), but
+    only the ranked ones are encoded and have their categories guessed. A project that left the
+    library, or an organisation no longer verified, just loses its plain suggestions.
+    """
+    matching = _engine()
+    projects, organisations, project_records, enterprise_records = _records()
+    ranked_projects = {i for i in project_ids if i in project_records}
+    ranked_organisations = {i for i in organisation_ids if i in enterprise_records}
+    fresh: dict[tuple[int, int, int | None], dict] = {}
+    if project_records and enterprise_records and (ranked_projects or ranked_organisations):
+        index = matching.MatchIndex.build(
+            list(project_records.values()), list(enterprise_records.values()),
+            ranked=None if ranked_organisations else [str(i) for i in ranked_projects])
+        _rank_projects(matching, index, ranked_projects, project_records, fresh)
+        _rank_organisations(matching, index, ranked_organisations, enterprise_records, ranked_projects, fresh)
+    scope = db.or_(MatchSuggestion.project_id.in_(_literal_ids("scope_projects", project_ids)),
+                   MatchSuggestion.organisation_id.in_(_literal_ids("scope_organisations", organisation_ids)))
+    return _store(fresh, scope)
+
+
+def _literal_ids(name: str, ids):
+    """Ids inlined as literals: a bulk import notes more projects than a driver binds parameters."""
+    return db.bindparam(name, sorted(int(i) for i in ids) or [0], expanding=True, literal_execute=True)
+
+
+def _kth_slot_scores(excluded_projects: set[int]) -> dict[tuple[int, int | None], float]:
+    """The K-th best stored score of each (organisation, intent) list among other projects (absent: fewer than K)."""
+    rank = db.func.row_number().over(partition_by=(MatchSuggestion.organisation_id, MatchSuggestion.intent_id),
+                                     order_by=(MatchSuggestion.score.desc(), MatchSuggestion.id)).label("rank")
+    ranked = (db.select(MatchSuggestion.organisation_id, MatchSuggestion.intent_id, MatchSuggestion.score, rank)
+              .where(MatchSuggestion.status != SuggestionStatus.DISMISSED,
+                     MatchSuggestion.project_id.not_in(_literal_ids("excluded_projects", excluded_projects)))
+              .subquery())
+    rows = db.session.execute(db.select(ranked.c.organisation_id, ranked.c.intent_id, ranked.c.score)
+                              .where(ranked.c.rank == K)).all()
+    return {(o, i): s for o, i, s in rows}
+
+
+def _kth_project_scores(excluded_organisations: set[int]) -> dict[int, float]:
+    """The K-th best stored organisation score of each project, other organisations than these; absent: fewer than K."""
+    best = (db.select(MatchSuggestion.project_id, MatchSuggestion.organisation_id,
+                      db.func.max(MatchSuggestion.score).label("score"))
+            .where(MatchSuggestion.status != SuggestionStatus.DISMISSED,
+                   MatchSuggestion.organisation_id.not_in(_literal_ids("excluded_organisations",
+                                                                      excluded_organisations)))
+            .group_by(MatchSuggestion.project_id, MatchSuggestion.organisation_id).subquery())
+    rank = db.func.row_number().over(partition_by=best.c.project_id,
+                                     order_by=(best.c.score.desc(), best.c.organisation_id)).label("rank")
+    ranked = db.select(best.c.project_id, best.c.score, rank).subquery()
+    return dict(db.session.execute(db.select(ranked.c.project_id, ranked.c.score).where(ranked.c.rank == K)).all())
+
+
+def _rank_projects(matching, index, project_ids: set[int], project_records: dict, fresh: dict) -> None:
+    import numpy as np
+
+    if not project_ids or not index.slots:
+        return
+    thresholds = _kth_slot_scores(project_ids)
+    all_slots = np.arange(len(index.slots))
+    for project_id in sorted(project_ids):
+        record = project_records[project_id]
+        for suggestion in matching.rank_for_project(index, record, k=K, audience="public"):
+            fresh[(project_id, int(suggestion.target_id), _int(suggestion.intent_id))] = _suggestion_values(suggestion)
+        side, row = index.project_view(record)
+        scores = index.pair_scores(side, np.array([row]), all_slots)[0]
+        for slot, score in enumerate(scores):
+            score = round(float(score), 4)
+            e_row, intent_index = index.slots[slot]
+            enterprise = index.enterprises[e_row]
+            intent_id = _int(enterprise["intents"][intent_index]["id"]) if intent_index is not None else None
+            key = (project_id, int(enterprise["id"]), intent_id)
+            threshold = thresholds.get((key[1], intent_id))
+            if key in fresh or score <= 0 or (threshold is not None and score < threshold):
+                continue
+            fresh[key] = {"score": score, "public": list(index.reasons(record, side, row, slot, "public"))}
+            fresh[key]["owner"] = fresh[key]["public"]
+
+
+def _rank_organisations(matching, index, organisation_ids: set[int], enterprise_records: dict,
+                        skip_projects: set[int], fresh: dict) -> None:
+    import numpy as np
+
+    if not organisation_ids or not index.projects:
+        return
+    thresholds = _kth_project_scores(organisation_ids)
+    for organisation_id in sorted(organisation_ids):
+        record = enterprise_records[organisation_id]
+        for intent_index in range(len(record["intents"])) or [None]:
+            intent_id = _int(record["intents"][intent_index]["id"]) if intent_index is not None else None
+            for suggestion in matching.rank_for_enterprise(index, record, k=K, intent_index=intent_index,
+                                                           audience="public"):
+                fresh.setdefault((int(suggestion.target_id), organisation_id, intent_id),
+                                 _suggestion_values(suggestion))
+        # The project side: does this organisation now earn a place among a project's best ones?
+        slot_rows, owner = index.slot_rows_of(record, None)
+        scores = owner.pair_scores(index.project_side, None, slot_rows)
+        best = np.argmax(scores, axis=1)
+        for row, project in enumerate(index.projects):
+            project_id = int(project["id"])
+            score = round(float(scores[row, best[row]]), 4)
+            threshold = thresholds.get(project_id)
+            if project_id in skip_projects or score <= 0 or (threshold is not None and score < threshold):
+                continue
+            slot = int(slot_rows[best[row]])
+            intent_index = owner.slots[slot][1]
+            intent_id = _int(record["intents"][intent_index]["id"]) if intent_index is not None else None
+            key = (project_id, organisation_id, intent_id)
+            reasons = list(owner.reasons(project, index.project_side, row, slot, "public"))
+            fresh[key] = {"score": score, "public": reasons, "owner": reasons}
 
 
 def _int(value) -> int | None:
     return int(value) if value not in (None, "") else None
 
 
-def _store(fresh: dict) -> int:
-    """Replace the plain suggestions with the fresh ones; keep staff decisions; never revive a dismissal."""
-    existing = {(s.project_id, s.organisation_id, s.intent_id): s for s in db.session.scalars(db.select(MatchSuggestion))}
+def _store(fresh: dict, scope=None) -> int:
+    """Replace the plain suggestions (of the scope, else all) with the fresh ones.
+
+    Staff decisions are kept, and a dismissed pair is never suggested again.
+    """
+    query = db.select(MatchSuggestion)
+    if scope is not None:
+        query = query.where(scope)
+    existing = {(s.project_id, s.organisation_id, s.intent_id): s for s in db.session.scalars(query)}
+    pairs = {key[:2] for key in fresh}
     dismissed = {(s.project_id, s.organisation_id) for s in existing.values()
                  if s.status is SuggestionStatus.DISMISSED}
+    if scope is not None and pairs:  # a pair's dismissal may sit on a row outside the scope
+        dismissed |= set(db.session.execute(
+            db.select(MatchSuggestion.project_id, MatchSuggestion.organisation_id).distinct()
+            .where(MatchSuggestion.status == SuggestionStatus.DISMISSED,
+                   MatchSuggestion.project_id.in_(_literal_ids("pair_projects", {p for p, _ in pairs})),
+                   MatchSuggestion.organisation_id.in_(_literal_ids("pair_organisations", {o for _, o in pairs}))))
+            .all())
     now = utcnow()
     for key, row in existing.items():
         if key not in fresh and row.status is SuggestionStatus.SUGGESTED:
@@ -175,22 +335,79 @@ def _rank(row: MatchSuggestion):
     return (row.status is SuggestionStatus.APPROVED, row.score)
 
 
+def _best_pairs(query, limit: int) -> list[MatchSuggestion]:
+    """The best row of each (project, organisation) in `query`, staff-recommended first, then by score: at most `limit`.
+
+    The database walks the rows in score order (ix_match_suggestion_org_rank / _intent_rank / _project_rank)
+    and stops after a LIMIT of as many rows as pairs are shown. A pair has one row per intent of the
+    organisation, so when rows of one pair fill the window (and more rows exist) it grows, by the
+    pairs still missing times four. Rows of pairs never shown are never read.
+    """
+    if limit <= 0:
+        return []
+    best: dict[tuple[int, int], MatchSuggestion] = {}
+    for visible in (query.where(MatchSuggestion.status == SuggestionStatus.APPROVED),
+                    query.where(MatchSuggestion.status == SuggestionStatus.SUGGESTED,
+                                MatchSuggestion.score >= MIN_SCORE)):
+        found: dict[tuple[int, int], MatchSuggestion] = {}
+        window = limit - len(best)
+        while True:
+            rows = db.session.scalars(visible.order_by(MatchSuggestion.score.desc(), MatchSuggestion.id)
+                                      .limit(window)).all()
+            for row in rows:
+                key = (row.project_id, row.organisation_id)
+                if key not in best:
+                    found.setdefault(key, row)
+            if len(best) + len(found) >= limit or len(rows) < window:
+                break
+            window += 4 * (limit - len(best) - len(found))
+        best.update(found)
+        if len(best) >= limit:
+            break
+    return list(best.values())[:limit]
+
+
+def _listed_for(query):
+    return query.join(Project, MatchSuggestion.project_id == Project.id).where(
+        Project.status.in_(LIBRARY_STATES), Project.publish_consent.is_(True))
+
+
 def suggestions_for_organisation(organisation_id: int, intent_id: int | None = None, limit: int = 10):
     """Listed projects suggested to an organisation (or one of its intents)."""
-    query = _visible(db.select(MatchSuggestion).join(Project, MatchSuggestion.project_id == Project.id)
-                     .where(MatchSuggestion.organisation_id == organisation_id,
-                            Project.status.in_(LIBRARY_STATES), Project.publish_consent.is_(True)))
+    query = _listed_for(db.select(MatchSuggestion).where(MatchSuggestion.organisation_id == organisation_id))
     if intent_id is not None:
         query = query.where(MatchSuggestion.intent_id == intent_id)
-    return best_per_project(db.session.scalars(query).all())[:limit]
+    return _with_projects(_best_pairs(query, limit))
+
+
+def for_you(organisation_id: int, intent_ids: list[int], limit: int = 10, per_intent: int = 5):
+    """为您推荐 in one go: the organisation's best pairings, and those of each active intent.
+
+    Every list reads its rows in score order with a LIMIT; the projects of all lists are loaded
+    together afterwards (one query), not row by row while the page renders.
+    """
+    base = _listed_for(db.select(MatchSuggestion).where(MatchSuggestion.organisation_id == organisation_id))
+    overall = _best_pairs(base, limit)
+    lists = {intent_id: _best_pairs(base.where(MatchSuggestion.intent_id == intent_id), per_intent)
+             for intent_id in intent_ids}
+    _with_projects(overall + [row for rows in lists.values() for row in rows])
+    return overall, lists
+
+
+def _with_projects(rows: list[MatchSuggestion]) -> list[MatchSuggestion]:
+    """Load the rows' projects in one query (the pages show each row's project)."""
+    missing = {row.project_id for row in rows} - {p.id for p in db.session.identity_map.values()
+                                                  if isinstance(p, Project)}
+    if missing:
+        db.session.scalars(db.select(Project).where(Project.id.in_(missing))).all()
+    return rows
 
 
 def suggestions_for_project(project: Project, limit: int = 10):
     """Organisations suggested for a project (its owner and staff read these)."""
-    rows = db.session.scalars(_visible(db.select(MatchSuggestion).join(Organisation)
-                                       .where(MatchSuggestion.project_id == project.id,
-                                              Organisation.status == OrgStatus.VERIFIED))).all()
-    return best_per_project(rows)[:limit]
+    query = (db.select(MatchSuggestion).join(Organisation)
+             .where(MatchSuggestion.project_id == project.id, Organisation.status == OrgStatus.VERIFIED))
+    return _best_pairs(query, limit)
 
 
 def board(filters: dict, limit: int = 100):

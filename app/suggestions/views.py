@@ -25,10 +25,9 @@ def for_you():
     intents = db.session.scalars(db.select(Intent).where(Intent.organisation_id == organisation_id,
                                                          Intent.status == IntentStatus.ACTIVE)
                                  .order_by(Intent.id)).all()
-    per_intent = [(intent, service.suggestions_for_organisation(organisation_id, intent.id, limit=5))
-                  for intent in intents]
-    return render_template("matching/for_you.html", suggestions=service.suggestions_for_organisation(organisation_id),
-                           per_intent=per_intent)
+    suggestions, lists = service.for_you(organisation_id, [intent.id for intent in intents])
+    return render_template("matching/for_you.html", suggestions=suggestions,
+                           per_intent=[(intent, lists[intent.id]) for intent in intents])
 
 
 @matching_bp.route("/board")

@@ -5,6 +5,7 @@ import multiprocessing
 import os
 import pickle
 
+import joblib
 import numpy as np
 import pytest
 
@@ -31,8 +32,26 @@ def test_second_call_loads_instead_of_fitting(folder):
     second = cache.cached("thing", _counting_fit(calls))
     assert len(calls) == 1
     assert np.array_equal(first["weights"], second["weights"]) and second["calls"] == 1
-    assert [p.name for p in folder.iterdir()] == [f"thing-{cache.fingerprint('thing')}.pickle"]
+    assert [p.name for p in folder.iterdir()] == [f"thing-{cache.fingerprint('thing')}.joblib"]
     assert not folder.stat().st_mode & 0o077
+
+
+def test_loaded_arrays_are_memory_mapped_read_only(folder):
+    """Workers share the weights through the page cache instead of each holding a copy."""
+    cache.cached("thing", _counting_fit([]))
+    loaded = cache.cached("thing", _counting_fit([]))
+    assert isinstance(loaded["weights"], np.memmap) and not loaded["weights"].flags.writeable
+    fitted_here = cache.cached("other", _counting_fit([]))  # the fitting process maps its own file too
+    assert isinstance(fitted_here["weights"], np.memmap)
+
+
+def test_a_pickle_of_an_older_version_is_pruned(folder):
+    folder.mkdir(mode=0o700)
+    for i in range(4):
+        (folder / f"thing-old{i}.pickle").write_bytes(b"x")
+        os.utime(folder / f"thing-old{i}.pickle", (1000 + i, 1000 + i))
+    cache.cached("thing", _counting_fit([]))
+    assert len(list(folder.iterdir())) == 1 + cache.KEEP_OTHERS
 
 
 def test_fingerprint_follows_sources_and_data(tmp_path, monkeypatch):
@@ -54,7 +73,7 @@ def test_fingerprint_follows_sources_and_data(tmp_path, monkeypatch):
 def test_corrupt_or_untrusted_files_are_refitted(folder):
     calls = []
     cache.cached("thing", _counting_fit(calls))
-    path = folder / f"thing-{cache.fingerprint('thing')}.pickle"
+    path = folder / f"thing-{cache.fingerprint('thing')}.joblib"
     path.write_bytes(b"not a pickle")
     assert cache.cached("thing", _counting_fit(calls))["calls"] == 2
     folder.chmod(0o777)  # anyone could have planted the file: do not unpickle it
@@ -67,11 +86,11 @@ def test_corrupt_or_untrusted_files_are_refitted(folder):
 def test_old_fingerprints_are_pruned(folder):
     folder.mkdir(mode=0o700)
     for i in range(5):
-        (folder / f"thing-old{i}.pickle").write_bytes(b"x")
-        os.utime(folder / f"thing-old{i}.pickle", (1000 + i, 1000 + i))
+        (folder / f"thing-old{i}.joblib").write_bytes(b"x")
+        os.utime(folder / f"thing-old{i}.joblib", (1000 + i, 1000 + i))
     cache.cached("thing", _counting_fit([]))
     names = sorted(p.name for p in folder.iterdir())
-    assert names == sorted(["thing-old3.pickle", "thing-old4.pickle", f"thing-{cache.fingerprint('thing')}.pickle"])
+    assert names == sorted(["thing-old3.joblib", "thing-old4.joblib", f"thing-{cache.fingerprint('thing')}.joblib"])
 
 
 def test_off_switch(monkeypatch, tmp_path):
@@ -93,7 +112,7 @@ def _write_big(path: str, seed: int) -> None:
 @pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork")
 def test_two_writers_at_once_leave_one_complete_file(folder):
     folder.mkdir(mode=0o700)
-    path = folder / "big-same.pickle"
+    path = folder / "big-same.joblib"
     context = multiprocessing.get_context("fork")
     writers = [context.Process(target=_write_big, args=(str(path), seed)) for seed in (1, 2)]
     for writer in writers:
@@ -101,9 +120,9 @@ def test_two_writers_at_once_leave_one_complete_file(folder):
     for writer in writers:
         writer.join()
         assert writer.exitcode == 0
-    value = pickle.loads(path.read_bytes())
+    value = joblib.load(path)
     assert value["seed"] in (1, 2) and np.all(value["data"] == value["seed"])
-    assert [p.name for p in folder.iterdir()] == ["big-same.pickle"]  # no temporary files left
+    assert [p.name for p in folder.iterdir()] == ["big-same.joblib"]  # no temporary files left
 
 
 def test_a_reloaded_knowledge_base_guesses_the_same(knowledge):

@@ -180,12 +180,35 @@ def test_no_notification_without_consent_or_verification_or_on_rollback(make_pro
     assert len(hits_of(fan)) == 1 and hits_of(lapsed) == []
 
 
-def test_project_probe_uses_the_search_rules(make_project):
+@pytest.mark.parametrize("probe_class", ["index", "text"])
+def test_project_probe_uses_the_search_rules(make_project, probe_class):
     project = make_project(status=ProjectStatus.PUBLISHED, **HAEMORRHOID)
+    probe = search.ProjectProbe(project) if probe_class == "index" else saved_searches.ProjectText(project)
+    assert probe.matches("痔疮") and probe.matches("套扎 息肉") and probe.matches("")
+    assert probe.matches('"痔疮套扎"') and probe.matches("有源 二类")
+    assert not probe.matches("痔疮 血糖") and not probe.matches("弹力线") and not probe.matches("(")
+
+
+SAVED_QUERIES = ["痔疮", "套扎", "套扎 息肉", '"痔疮套扎"', '"套扎系统"', "有源 二类", "无源", "二类", "电动", "负压",
+                 "内痔", "痔", "肛肠科", "厦门", "厦门市", "吸引 套扎", "痔疮 血糖", "弹力线", "绞勒", "(", "a",
+                 "电动痔疮套扎系统", "套扎器", "负压吸引", "概念", "样品阶段", "已授权", "三类", "Ⅱ类"]
+
+
+def test_text_probe_agrees_with_an_index_probe(make_project):
+    """The direct test gives what a one-document index gave, query by query."""
+    project = make_project(status=ProjectStatus.PUBLISHED, **HAEMORRHOID)
+    text = saved_searches.ProjectText(project)
     with search.ProjectProbe(project) as probe:
-        assert probe.matches("痔疮") and probe.matches("套扎 息肉") and probe.matches("")
-        assert probe.matches('"痔疮套扎"') and probe.matches("有源 二类")
-        assert not probe.matches("痔疮 血糖") and not probe.matches("弹力线") and not probe.matches("(")
+        assert {q: text.matches(q) for q in SAVED_QUERIES} == {q: probe.matches(q) for q in SAVED_QUERIES}
+
+
+def test_publishing_builds_no_index(make_project, make_user, staff, monkeypatch):
+    saved_searches.save_search(make_user("enterprise"), "痔疮", "痔疮", {})
+    monkeypatch.setattr(search.ProjectProbe, "_open", lambda self: pytest.fail("an index per project"))
+    project = make_project(status=ProjectStatus.SUBMITTED, **HAEMORRHOID)
+    svc.approve_project(project, staff)
+    db.session.commit()
+    assert len(db.session.scalars(db.select(Notification).where(Notification.kind == saved_searches.HIT_KIND)).all()) == 1
 
 
 def test_a_matching_failure_does_not_block_approval(app, make_project, make_user, staff, monkeypatch, caplog):
@@ -195,7 +218,7 @@ def test_a_matching_failure_does_not_block_approval(app, make_project, make_user
 
     def broken(self, query):
         raise RuntimeError("index trouble")
-    monkeypatch.setattr(search.ProjectProbe, "matches", broken)
+    monkeypatch.setattr(saved_searches.ProjectText, "matches", broken)
     svc.approve_project(project, staff)
     db.session.commit()
     assert project.status is ProjectStatus.PUBLISHED and "matching saved searches failed" in caplog.text
