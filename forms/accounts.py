@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional, Validati
 
 from app.accounts.models import Role
 from app.accounts.operations import field_names
+from app.core.notifications import MAIL_GROUPS
 from app.core.templating import BEIJING
 from app.deals.models import Specialised
 from forms import options
@@ -185,3 +186,17 @@ class ProfileForm(CompanyFacts, FlaskForm):
         return values
 
 
+
+
+class MailPreferencesForm(FlaskForm):
+    """Which notices come by e-mail, how often, and in which language."""
+    groups = MultiCheckField(_l("通过电子邮件接收以下消息"), choices=[], validate_choice=True)
+    frequency = RadioField(_l("发送方式"), choices=options([("instant", _l("每条消息即时发送")),
+                                                           ("digest", _l("每日摘要（每天早上 8 点汇总未读消息发送一封）"))]),
+                           default="instant", validators=[DataRequired(_l("请选择发送方式"))])
+    language = SelectField(_l("邮件语言"), choices=options([("zh", "中文"), ("en", "English")]), default="zh")
+    submit = SubmitField(_l("保存邮件设置"))
+
+    def __init__(self, *args, staff: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.groups.choices = options((key, label) for key, label in MAIL_GROUPS.items() if staff or key != "staff")

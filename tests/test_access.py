@@ -138,6 +138,7 @@ MATRIX = {
     "notifications.read_all": ("POST", "/notifications/read", {"*": 302}),
     "notifications.arrived": ("POST", "/notifications/arrived", {"anonymous": 302, "*": 400}),  # no path given
     "notifications.open_one": ("POST", "/notifications/{nid}/open", {"anonymous": 302, "*": 404}),
+    "notifications.settings": ("GET", "/notifications/settings", {"anonymous": 302, "*": 200}),
 }
 
 PDF = b"%PDF-1.4\n% test\n"

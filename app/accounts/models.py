@@ -100,6 +100,11 @@ class User(UserMixin, db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # E-mail preferences: the notice groups mailed (None: all), one daily digest instead of a mail per notice,
+    # and the language mails are written in.
+    mail_groups: Mapped[list | None] = mapped_column(db.JSON)
+    mail_digest: Mapped[bool] = mapped_column(default=False, server_default=db.false())
+    language: Mapped[str] = mapped_column(db.String(5), default="zh", server_default="zh")
 
     organisation: Mapped[Organisation | None] = relationship(back_populates="members", foreign_keys=[organisation_id])
 

@@ -18,6 +18,7 @@ from app.core import audit, mail
 from app.core.errors import ServiceError, TransitionError, ValidationError, require
 from app.core.links import absolute_url, path_for
 from app.core.models import utcnow
+from app.core.notifications import notice, tell
 from app.core.states import Transition, any_of, move
 from app.deals.models import Specialised
 from app.extensions import db
@@ -206,21 +207,28 @@ VERIFICATION = {
 }
 
 
+notice("organisation_verified", _l("机构认证已通过：%(org)s"),
+       _l("%(org)s 已通过创新服务站认证，现在可以浏览入选项目库并表达合作意向。"), group="organisation")
+notice("organisation_rejected", _l("机构认证未通过：%(org)s"),
+       _l("%(org)s 未通过创新服务站认证，请按理由修改机构资料后重新提交。"), _l("理由：%(reason)s"),
+       group="organisation")
+
+
 def verify_organisation(organisation: Organisation, staff: User) -> None:
     """Staff confirm a pending organisation: its members may now see the library and act."""
     move(organisation, VERIFICATION, "verify", staff)
     organisation.status_reason = ""
     organisation.verified_by_id = staff.id
     request_refresh()
-    for member in organisation.members:
-        mail.send_after_commit(member.email, _("机构认证已通过"),
-                               _("%(org)s 已通过创新服务站认证，现在可以浏览入选项目库。", org=organisation.name))
+    tell(organisation.members, "organisation_verified", path_for("organisation.profile"), org=organisation.name)
 
 
 def reject_organisation(organisation: Organisation, staff: User, reason: str) -> None:
     """Staff refuse a pending organisation, with the reason its members read."""
     move(organisation, VERIFICATION, "reject", staff, comment=reason)
     organisation.status_reason = reason.strip()
+    tell(organisation.members, "organisation_rejected", path_for("organisation.profile"), org=organisation.name,
+         reason=organisation.status_reason)
 
 
 def reopen_organisation(organisation: Organisation, actor: User, comment: str = "") -> None:

@@ -20,7 +20,7 @@ from app.incubation import operations as incubation
 from app.projects.library import listed_project_count
 from app.projects.models import DeviceClass, Stage
 from forms.accounts import (ChangePasswordForm, ClinicianRegistrationForm, ForgotPasswordForm, LoginForm,
-                            OrganisationRegistrationForm, ProfileForm, ResetPasswordForm, StaffAccountForm)
+                            MailPreferencesForm, OrganisationRegistrationForm, ProfileForm, ResetPasswordForm, StaffAccountForm)
 from forms.incubation import WeightsForm
 from forms.projects import ConfirmForm, RejectOrganisationForm, VerifyOrganisationForm
 
@@ -61,9 +61,28 @@ notifications_bp = Blueprint("notifications", __name__, url_prefix="/notificatio
 @notifications_bp.route("/", endpoint="index")
 @login_required
 def notifications_index():
-    items = notify.notifications_of(current_user)
+    items = notify.rendered(notify.notifications_of(current_user))
     return render_template("notifications/index.html", items=items, unread=notify.unread_count(current_user),
                            form=ConfirmForm())
+
+
+@notifications_bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings():
+    """The user's e-mail preferences: which notices, one by one or a daily digest, and the language."""
+    user = current_user
+    form = MailPreferencesForm(staff=user.is_staff)
+    if request.method == "GET":
+        form.groups.data = user.mail_groups if user.mail_groups is not None else [getattr(c, "value", None) or c[0] for c in form.groups.choices]
+        form.frequency.data = "digest" if user.mail_digest else "instant"
+        form.language.data = user.language or "zh"
+    if form.validate_on_submit():
+        notify.save_mail_preferences(user, form.groups.data or [], form.frequency.data == "digest",
+                                     form.language.data)
+        flash(_("邮件设置已保存"), "success")
+        return redirect(url_for(".settings"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("notifications/settings.html", form=form), status
 
 
 @notifications_bp.route("/read", methods=["POST"])

@@ -16,7 +16,7 @@ from app.core.errors import ServiceError, TransitionError, require
 from app.core.files import save_file
 from app.core.links import path_for
 from app.core.models import utcnow
-from app.core.notifications import notify, notify_many, notify_staff
+from app.core.notifications import notice, tell, tell_staff
 from app.core.states import SYSTEM, Transition, action_between, check, is_system, move
 from app.deals import rules
 from app.deals.models import (Agreement, AgreementStatus, CooperationMode, DeclineReason, DockingForm, DockingStatus,
@@ -44,6 +44,24 @@ INTEREST = {
     "fail": Transition({I.ACCEPTED}, I.FAILED, rules.is_party, audit="interest_fail", stamps=("closed_at",),
                        refusal=_l("只有洽谈双方可以终止洽谈"), reason=_l("请说明终止洽谈的原因")),
 }
+
+notice("new_interest", _l("新的合作意向：%(project)s"), _l("%(org)s 对您的项目表达了合作意向，请在 %(days)d 天内回复。"))
+notice("interest_accepted", _l("意向已被接受：%(project)s"),
+       _l("项目负责人接受了贵机构的合作意向，现在可以查看项目详细资料并开始合作洽谈。"))
+notice("interest_declined", _l("意向未被接受：%(project)s"), _l("原因：%(reason)s"), _l("说明：%(note)s"),
+       reason=DeclineReason)
+notice("negotiation_ended", _l("洽谈已终止：%(project)s"), _l("原因：%(reason)s"))
+notice("interest_expired", _l("意向已过期：%(project)s"), _l("该意向在 %(days)d 天内未获回复，已自动过期。"))
+notice("interest_expiring", _l("意向即将过期：%(project)s"), _l("%(org)s 的合作意向将于 %(date)s 过期，请尽快回复。"))
+notice("new_message", _l("洽谈新消息：%(project)s"), _l("%(excerpt)s"))
+notice("new_message_file", _l("洽谈新消息：%(project)s"), _l("对方发送了附件"))
+notice("signing_awaiting", _l("请确认签约：%(project)s"), _l("对方已登记合作签约信息，请核对后确认。"))
+notice("signed", _l("签约落地：%(project)s"), _l("%(org)s 与项目负责人已确认合作签约。"),
+       _l("签约企业请填报《企业意向临床研究成果转化项目对接表》。"))
+notice("signed_staff", _l("签约落地：%(project)s"), _l("%(org)s 与项目负责人已确认合作签约。"), group="staff")
+notice("signing_disputed", _l("签约信息需更正：%(project)s"), _l("%(note)s"))
+notice("docking_filed", _l("对接表已报送：%(project)s"), _l("%(org)s 已填报《企业意向临床研究成果转化项目对接表》。"),
+       group="staff")
 
 A = AgreementStatus
 
@@ -108,9 +126,8 @@ def express_interest(project: Project, user: User, message: str, cooperation_mod
     db.session.flush()
     audit.record("interest_express", actor=user, project=project, subject=interest, to_state=I.PENDING.value,
                  comment=message[:200])
-    notify(project.owner, "new_interest", _("新的合作意向：%(project)s", project=project.display_name),
-           _("%(org)s 对您的项目表达了合作意向，请在 %(days)d 天内回复。", org=user.organisation.name, days=days),
-           _board_link(project))
+    tell(project.owner, "new_interest", _board_link(project), project=project.display_name,
+         org=user.organisation.name, days=days)
     return interest
 
 
@@ -120,8 +137,7 @@ def accept_interest(interest: Interest, owner: User) -> None:
     project = interest.project
     if project.status is ProjectStatus.PUBLISHED:
         project_service.start_negotiation(project, owner)
-    notify_many(_members(interest), "interest_accepted", _("意向已被接受：%(project)s", project=project.display_name),
-                _("项目负责人接受了贵机构的合作意向，现在可以查看项目详细资料并开始合作洽谈。"), _link(interest))
+    tell(_members(interest), "interest_accepted", _link(interest), project=project.display_name)
 
 
 def decline_interest(interest: Interest, owner: User, reason: DeclineReason, note: str = "") -> None:
@@ -134,9 +150,8 @@ def decline_interest(interest: Interest, owner: User, reason: DeclineReason, not
     move(interest, INTEREST, "decline", owner, comment=f"{reason.label} {note}".strip())
     interest.decline_reason = reason
     interest.decline_note = note.strip()
-    notify_many(_members(interest), "interest_declined",
-                _("意向未被接受：%(project)s", project=interest.project.display_name),
-                _("原因：%(reason)s。%(note)s", reason=reason.label, note=interest.decline_note), _link(interest))
+    tell(_members(interest), "interest_declined", _link(interest), project=interest.project.display_name,
+         reason=reason, note=interest.decline_note)
 
 
 def withdraw_interest(interest: Interest, member: User) -> None:
@@ -154,8 +169,7 @@ def end_negotiation(interest: Interest, actor: User, reason: str) -> None:
     if project.status is ProjectStatus.NEGOTIATING and not others:
         project_service.end_negotiation(project, actor)
     other_side = [project.owner] if interest.is_member(actor) else _members(interest)
-    notify_many(other_side, "negotiation_ended", _("洽谈已终止：%(project)s", project=project.display_name),
-                _("原因：%(reason)s", reason=interest.end_reason), _link(interest))
+    tell(other_side, "negotiation_ended", _link(interest), project=project.display_name, reason=interest.end_reason)
 
 
 def expire_interests(now: datetime | None = None) -> tuple[int, int]:
@@ -170,15 +184,13 @@ def expire_interests(now: datetime | None = None) -> tuple[int, int]:
         project = interest.project
         if interest.expires_at <= now:
             move(interest, INTEREST, "expire", SYSTEM, comment=_("超过 %(days)d 天未回复", days=days))
-            notify_many([project.owner, *_members(interest)], "interest_expired",
-                        _("意向已过期：%(project)s", project=project.display_name),
-                        _("该意向在 %(days)d 天内未获回复，已自动过期。", days=days), _board_link(project))
+            tell([project.owner, *_members(interest)], "interest_expired", _board_link(project),
+                 project=project.display_name, days=days)
             expired += 1
         elif interest.reminded_at is None and interest.expires_at - now <= timedelta(days=days) / 2:
             interest.reminded_at = now
-            notify(project.owner, "interest_expiring", _("意向即将过期：%(project)s", project=project.display_name),
-                   _("%(org)s 的合作意向将于 %(date)s 过期，请尽快回复。", org=interest.organisation.name,
-                     date=interest.expires_at.strftime("%Y-%m-%d")), _board_link(project))
+            tell(project.owner, "interest_expiring", _board_link(project), project=project.display_name,
+                 org=interest.organisation.name, date=interest.expires_at.strftime("%Y-%m-%d"))
             reminded += 1
     return expired, reminded
 
@@ -220,8 +232,8 @@ def post_message(interest: Interest, sender: User, body: str, upload=None) -> Ne
     mark_read(interest, sender)
     other_side = [interest.project.owner] if interest.is_member(sender) else \
         [u for u in interest.organisation.members if u.active]
-    notify_many(other_side, "new_message", _("洽谈新消息：%(project)s", project=interest.project.display_name),
-                body[:100] or _("对方发送了附件"), path_for("deals.thread", interest_id=interest.id))
+    tell(other_side, "new_message" if body.strip() else "new_message_file", path_for("deals.thread", interest_id=interest.id),
+         project=interest.project.display_name, excerpt=body[:100])
     return message
 
 
@@ -299,9 +311,8 @@ def record_agreement(interest: Interest, actor: User, cooperation_modes: list[st
                      to_state=AgreementStatus.AWAITING.value, comment=summary[:200])
     else:  # recorded again: a correction (after a dispute, or of one's own record)
         move(agreement, SIGNING, "record", actor, comment=summary[:200])
-    notify_many(_other_side(interest, actor), "signing_awaiting",
-                _("请确认签约：%(project)s", project=interest.project.display_name),
-                _("对方已登记合作签约信息，请核对后确认。"), path_for("deals.signing", interest_id=interest.id))
+    tell(_other_side(interest, actor), "signing_awaiting", path_for("deals.signing", interest_id=interest.id),
+         project=interest.project.display_name)
     return agreement
 
 
@@ -316,12 +327,10 @@ def confirm_agreement(agreement: Agreement, actor: User) -> None:
     agreement.confirmed_by_id = actor.id
     move(interest, INTEREST, "sign", actor)
     project_service.sign_project(interest.project, actor, comment=interest.organisation.name)
-    title = _("签约落地：%(project)s", project=interest.project.display_name)
-    body = _("%(org)s 与项目负责人已确认合作签约。", org=interest.organisation.name)
     link = path_for("deals.thread", interest_id=interest.id)
-    notify_many([interest.project.owner, *[u for u in interest.organisation.members if u.active]],
-                "signed", title, body + _("签约企业请填报《企业意向临床研究成果转化项目对接表》。"), link)
-    notify_staff("signed", title, body, link)
+    names = {"project": interest.project.display_name, "org": interest.organisation.name}
+    tell([interest.project.owner, *[u for u in interest.organisation.members if u.active]], "signed", link, **names)
+    tell_staff("signed_staff", link, **names)
 
 
 def dispute_agreement(agreement: Agreement, actor: User, note: str) -> None:
@@ -331,9 +340,9 @@ def dispute_agreement(agreement: Agreement, actor: User, note: str) -> None:
         raise TransitionError(_("当前状态（%(state)s）下不能执行此操作", state=agreement.interest.status.label))
     move(agreement, SIGNING, "dispute", actor, comment=note)
     agreement.dispute_note = note.strip()
-    notify_many(_other_side(agreement.interest, actor), "signing_disputed",
-                _("签约信息需更正：%(project)s", project=agreement.interest.project.display_name), note,
-                path_for("deals.signing", interest_id=agreement.interest.id))
+    tell(_other_side(agreement.interest, actor), "signing_disputed",
+         path_for("deals.signing", interest_id=agreement.interest.id), project=agreement.interest.project.display_name,
+         note=note.strip())
 
 
 def start_docking_form(interest: Interest, actor: User) -> DockingForm:
@@ -378,9 +387,8 @@ def save_docking_form(form: DockingForm, actor: User, values: dict, file: bool) 
         return
     move(form, DOCKING, "file", actor)
     form.filed_by_id = actor.id
-    notify_staff("docking_filed", _("对接表已报送：%(project)s", project=form.project_name),
-                 _("%(org)s 已填报《企业意向临床研究成果转化项目对接表》。", org=form.company_name),
-                 path_for("deals.docking", interest_id=form.interest_id))
+    tell_staff("docking_filed", path_for("deals.docking", interest_id=form.interest_id), project=form.project_name,
+               org=form.company_name)
 
 
 def docking_forms() -> list[DockingForm]:

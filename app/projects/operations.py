@@ -9,7 +9,9 @@ from app.accounts.rules import is_staff
 from app.core import audit
 from app.core.errors import ValidationError, require
 from app.core.files import save_file, upload_root
+from app.core.links import path_for
 from app.core.models import AuditEvent
+from app.core.notifications import notice, tell
 from app.core.states import Transition, check, move
 from app.extensions import db
 from app.projects import saved_searches
@@ -47,6 +49,13 @@ LIFE = {
 }
 
 EDITABLE_FIELDS = tuple(f.name for f in PROJECT_FIELDS)
+
+notice("project_published", _l("项目已通过初核：%(project)s"),
+       _l("您的项目已通过创新服务站初核，已在入选项目库发布。"), _l("审核意见：%(comment)s"), group="review")
+notice("project_returned", _l("项目被退回修改：%(project)s"),
+       _l("创新服务站退回了您的项目，请按修改意见修改后重新提交。"), _l("修改意见：%(comment)s"), group="review")
+notice("project_rejected", _l("项目未通过初核：%(project)s"),
+       _l("很遗憾，您的项目未通过创新服务站初核。"), _l("理由：%(comment)s"), group="review")
 
 
 def _move(project: Project, action: str, actor: User, comment: str = "") -> None:
@@ -121,17 +130,24 @@ def submit_paper_form(project: Project, staff: User, comment: str = "") -> None:
 def approve_project(project: Project, reviewer: User, comment: str = "") -> None:
     """Publish a submitted project after initial review."""
     _move(project, "approve", reviewer, comment)
+    tell(project.owner, "project_published", _own_link(project), project=project.display_name, comment=comment.strip())
     saved_searches.notify_matches(project)
 
 
 def return_project(project: Project, reviewer: User, comment: str) -> None:
     """Send a submitted project back to its owner with what to revise."""
     _move(project, "return", reviewer, comment)
+    tell(project.owner, "project_returned", _own_link(project), project=project.display_name, comment=comment.strip())
 
 
 def reject_project(project: Project, reviewer: User, reason: str) -> None:
     """Refuse a submitted project, with the reason the owner will read."""
     _move(project, "reject", reviewer, reason)
+    tell(project.owner, "project_rejected", _own_link(project), project=project.display_name, comment=reason.strip())
+
+
+def _own_link(project: Project) -> str:
+    return path_for("projects.detail", project_id=project.id)
 
 
 def withdraw_project(project: Project, actor: User, comment: str = "") -> None:

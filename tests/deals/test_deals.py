@@ -190,7 +190,7 @@ def test_signing_needs_the_other_side_to_confirm(deal, make_user):
     assert agreement.status is AgreementStatus.CONFIRMED
     assert interest.status is InterestStatus.SIGNED
     assert deal["project"].status is ProjectStatus.SIGNED
-    assert notifications_of(staff, "signed")
+    assert notifications_of(staff, "signed_staff")
     actions = db.session.scalars(db.select(AuditEvent.action).where(AuditEvent.project_id == deal["project"].id)).all()
     assert {"record_agreement", "dispute_agreement", "confirm_agreement", "interest_sign", "sign"} <= set(actions)
 

@@ -5,6 +5,7 @@ from datetime import date
 
 import pytest
 
+from app.core.notifications import mark_read
 from app.core.models import AuditEvent
 from app.deals.models import Interest, InterestStatus
 from app.extensions import db
@@ -16,6 +17,7 @@ PDF = b"%PDF-1.4\n% test\n"
 @pytest.fixture
 def published(make_project):
     project = make_project(status=ProjectStatus.PUBLISHED, structure="机密结构ZX1", principle="机密原理ZX2")
+    mark_read(project.owner)  # the owner has read that the project passed review
     db.session.commit()
     return project
 
