@@ -65,6 +65,8 @@ MATRIX = {
     "deals.message_attachment": ("GET", "/deals/{iid}/messages/{mid}/attachment",
                                  {"anonymous": 302, "staff": 200, "admin": 200, "*": 404}),
     "deals.end": ("POST", "/deals/{iid}/end", {"anonymous": 302, "staff": 400, "admin": 400, "*": 404}),
+    "deals.pass_on": ("POST", "/deals/projects/{pid}/pass", {"anonymous": 302, "enterprise": 303, "investor": 303,
+                                                             "*": 403}),
     "deals.signing": ("GET", "/deals/{iid}/signing", {"anonymous": 302, "staff": 200, "admin": 200, "*": 404}),
     "deals.confirm": ("POST", "/deals/{iid}/signing/confirm", {"anonymous": 302, "staff": 403, "admin": 403, "*": 404}),
     "deals.dispute": ("POST", "/deals/{iid}/signing/dispute", {"anonymous": 302, "staff": 302, "admin": 302, "*": 404}),

@@ -12,7 +12,7 @@ from app.accounts.models import Organisation, User
 from app.accounts.operations import field_labels
 from app.accounts.rules import may_manage_intents
 from app.core import audit
-from app.core.errors import ServiceError, TransitionError, require
+from app.core.errors import ServiceError, TransitionError, ValidationError, require
 from app.core.files import save_file
 from app.core.links import path_for
 from app.core.models import utcnow
@@ -20,8 +20,8 @@ from app.core.notifications import notice, tell, tell_staff
 from app.core.states import SYSTEM, Transition, action_between, check, is_system, move
 from app.deals import rules
 from app.deals.models import (Agreement, AgreementStatus, CooperationMode, DeclineReason, DockingForm, DockingStatus,
-                              Intent, IntentStatus, Interest, InterestStatus, NegotiationMessage, RegionPreference,
-                              Specialised, ThreadRead)
+                              Intent, IntentStatus, Interest, InterestStatus, NegotiationMessage, PassReason, ProjectPass,
+                              RegionPreference, Side, Specialised, ThreadRead)
 from app.extensions import db
 from app.projects import operations as project_service
 from app.projects.models import DeviceClass, Project, ProjectStatus, Stage
@@ -50,7 +50,12 @@ notice("interest_accepted", _l("意向已被接受：%(project)s"),
        _l("项目负责人接受了贵机构的合作意向，现在可以查看项目详细资料并开始合作洽谈。"))
 notice("interest_declined", _l("意向未被接受：%(project)s"), _l("原因：%(reason)s"), _l("说明：%(note)s"),
        reason=DeclineReason)
-notice("negotiation_ended", _l("洽谈已终止：%(project)s"), _l("原因：%(reason)s"))
+notice("negotiation_ended", _l("洽谈已终止：%(project)s"), _l("%(org)s 终止了合作洽谈。"), _l("原因：%(reason)s"),
+       _l("说明：%(note)s"), reason=PassReason)
+notice("negotiation_ended_by_owner", _l("洽谈已终止：%(project)s"), _l("项目负责人终止了合作洽谈。"),
+       _l("原因：%(reason)s"), _l("说明：%(note)s"), reason=DeclineReason)
+notice("project_passed", _l("机构反馈：%(project)s"), _l("%(org)s 暂不考虑与贵项目合作。"), _l("原因：%(reason)s"),
+       _l("说明：%(note)s"), reason=PassReason)
 notice("interest_expired", _l("意向已过期：%(project)s"), _l("该意向在 %(days)d 天内未获回复，已自动过期。"))
 notice("interest_expiring", _l("意向即将过期：%(project)s"), _l("%(org)s 的合作意向将于 %(date)s 过期，请尽快回复。"))
 notice("new_message", _l("洽谈新消息：%(project)s"), _l("%(excerpt)s"))
@@ -144,9 +149,11 @@ def decline_interest(interest: Interest, owner: User, reason: DeclineReason, not
     """The owner declines, with a reason code the organisation sees."""
     check(interest, INTEREST, "decline", owner)
     if reason is None:
-        raise ServiceError(_("请选择婉拒原因"))
+        raise ValidationError(_("请选择婉拒原因"), field="reason")
+    if not isinstance(reason, DeclineReason):
+        raise ValidationError(_("请从列表中选择原因"), field="reason")
     if reason is DeclineReason.OTHER and not note.strip():
-        raise ServiceError(_("选择“其他”时请说明原因"))
+        raise ValidationError(_("选择“其他”时请说明原因"), field="note")
     move(interest, INTEREST, "decline", owner, comment=f"{reason.label} {note}".strip())
     interest.decline_reason = reason
     interest.decline_note = note.strip()
@@ -159,17 +166,75 @@ def withdraw_interest(interest: Interest, member: User) -> None:
     move(interest, INTEREST, "withdraw", member)
 
 
-def end_negotiation(interest: Interest, actor: User, reason: str) -> None:
-    """Either side ends the talks without signing; the project returns to the library if no talks remain."""
-    move(interest, INTEREST, "fail", actor, comment=reason)
-    interest.end_reason = reason.strip()
+def _coded_reason(reasons, reason, note: str):
+    """A reason from the giver's own list (a free text is 其他 with that text); 其他 needs words."""
+    if isinstance(reason, str):
+        reason, note = (reasons.OTHER if reason.strip() else None), reason
+        if reason is None:
+            return None, note.strip()
+    if reason is None:
+        raise ValidationError(_("请选择原因"), field="reason")
+    if not isinstance(reason, reasons):
+        raise ValidationError(_("请从列表中选择原因"), field="reason")
+    if reason is reasons.OTHER and not (note or "").strip():
+        raise ValidationError(_("选择“其他”时请说明原因"), field="note")
+    return reason, (note or "").strip()
+
+
+def end_negotiation(interest: Interest, actor: User, reason, note: str = "") -> None:
+    """Either side ends the talks without signing, with a reason from its own list the other side reads.
+
+    The project returns to the library if no talks remain.
+    """
+    side = Side.ORGANISATION if interest.is_member(actor) else Side.CLINICIAN
+    reason, note = _coded_reason(PassReason if side is Side.ORGANISATION else DeclineReason, reason, note)
+    move(interest, INTEREST, "fail", actor, comment=f"{reason.label} {note}".strip() if reason else note)
+    interest.end_reason = note
+    interest.end_reason_code = reason.value if reason else None
+    interest.ended_by_side = side
     project = interest.project
     others = db.session.scalar(db.select(db.func.count()).select_from(Interest).where(
         Interest.project_id == project.id, Interest.status == I.ACCEPTED))
     if project.status is ProjectStatus.NEGOTIATING and not others:
         project_service.end_negotiation(project, actor)
-    other_side = [project.owner] if interest.is_member(actor) else _members(interest)
-    tell(other_side, "negotiation_ended", _link(interest), project=project.display_name, reason=interest.end_reason)
+    if side is Side.ORGANISATION:
+        tell(project.owner, "negotiation_ended", _link(interest), project=project.display_name,
+             org=interest.organisation.name, reason=reason, note=note)
+    else:
+        tell(_members(interest), "negotiation_ended_by_owner", _link(interest), project=project.display_name,
+             reason=reason, note=note)
+
+
+def pass_on_project(project: Project, member: User, reason, note: str = "") -> ProjectPass:
+    """An organisation passes on a suggested or 服务站推荐 project; the owner reads why, it is suggested no more."""
+    require(member.is_organisation_member and member.is_verified, _("只有已认证机构的成员可以反馈"))
+    require(project.is_listed(), _("该项目当前不在项目库中"))
+    reason, note = _coded_reason(PassReason, reason, note)
+    if reason is None:
+        raise ValidationError(_("请选择原因"), field="reason")
+    passed = db.session.scalar(db.select(ProjectPass).where(ProjectPass.project_id == project.id,
+                                                            ProjectPass.organisation_id == member.organisation_id))
+    if passed is None:
+        passed = ProjectPass(project_id=project.id, organisation_id=member.organisation_id)
+        db.session.add(passed)
+    passed.passed_by_id, passed.reason, passed.note, passed.created_at = member.id, reason, note, utcnow()
+    db.session.flush()
+    audit.record("pass_project", actor=member, project=project, comment=f"{reason.label} {note}".strip())
+    tell(project.owner, "project_passed", path_for("projects.detail", project_id=project.id),
+         project=project.display_name, org=member.organisation.name, reason=reason, note=note)
+    return passed
+
+
+def passes_on(project: Project) -> list[ProjectPass]:
+    """What organisations said when passing on the project, newest first (for its owner and staff)."""
+    return db.session.scalars(db.select(ProjectPass).where(ProjectPass.project_id == project.id)
+                              .order_by(ProjectPass.created_at.desc(), ProjectPass.id.desc())).all()
+
+
+def passed_project_ids(organisation_id: int) -> set[int]:
+    """The projects an organisation has passed on (not suggested to it again)."""
+    return set(db.session.scalars(db.select(ProjectPass.project_id)
+                                  .where(ProjectPass.organisation_id == organisation_id)))
 
 
 def expire_interests(now: datetime | None = None) -> tuple[int, int]:

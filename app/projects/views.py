@@ -11,7 +11,7 @@ from app.core import files as attachment_service
 from app.core.docx import PROJECT_FORM_NAME, download_name, send_docx
 from app.core.errors import ServiceError, ValidationError
 from app.core.permissions import role_required, staff_required, verified_required
-from app.deals.operations import open_interest_of
+from app.deals.operations import open_interest_of, passes_on
 from app.extensions import db
 from app.projects import operations as project_service
 from app.projects import saved_searches
@@ -122,7 +122,8 @@ def detail(project_id):
     return render_template("projects/detail.html", project=project, history=audit.project_history(project),
                            tiers=project.visible_tiers(current_user), confirm_form=ConfirmForm(),
                            review_comment=project_service.latest_review_comment(project),
-                           suggestions=suggestions_for_project(project) if project.is_listed() else None)
+                           suggestions=suggestions_for_project(project) if project.is_listed() else None,
+                           passes=passes_on(project))
 
 
 @projects_bp.route("/<int:project_id>/submit", methods=["POST"])

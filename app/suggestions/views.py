@@ -6,7 +6,8 @@ from flask_login import current_user
 
 from app.accounts.models import Organisation, OrgStatus, Role
 from app.core.permissions import role_required, staff_required, verified_required
-from app.deals.models import Intent, IntentStatus
+from app.deals.models import Intent, IntentStatus, PassReason
+from app.deals.operations import passed_project_ids
 from app.extensions import db
 from app.projects.models import ProjectType
 from app.suggestions import operations as service
@@ -25,10 +26,15 @@ def for_you():
     intents = db.session.scalars(db.select(Intent).where(Intent.organisation_id == organisation_id,
                                                          Intent.status == IntentStatus.ACTIVE)
                                  .order_by(Intent.id)).all()
-    per_intent = [(intent, service.suggestions_for_organisation(organisation_id, intent.id, limit=5))
+    passed = passed_project_ids(organisation_id)  # the organisation said why it does not want these
+
+    def kept(rows):
+        return [row for row in rows if row.project_id not in passed]
+    per_intent = [(intent, kept(service.suggestions_for_organisation(organisation_id, intent.id, limit=5)))
                   for intent in intents]
-    return render_template("matching/for_you.html", suggestions=service.suggestions_for_organisation(organisation_id),
-                           per_intent=per_intent)
+    return render_template("matching/for_you.html",
+                           suggestions=kept(service.suggestions_for_organisation(organisation_id)),
+                           per_intent=per_intent, pass_reasons=PassReason)
 
 
 @matching_bp.route("/board")

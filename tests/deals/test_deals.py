@@ -89,7 +89,7 @@ def test_accepting_unlocks_the_partner_tier_for_that_organisation_only(deal):
 def test_interest_transitions_refused_after_closing(deal, transition):
     interest = express(deal)
     with deal["app"].test_request_context():
-        interests.decline_interest(interest, deal["owner"], DeclineReason.TOO_EARLY)
+        interests.decline_interest(interest, deal["owner"], DeclineReason.MODE)
     with pytest.raises((TransitionError, PermissionDenied)):
         with deal["app"].test_request_context():
             if transition == "accept":

@@ -121,10 +121,10 @@ def test_decline_with_reason_is_shown_to_the_enterprise(client, login_as, publis
     missing = client.post(f"/deals/{interest.id}/decline", data={}, follow_redirects=True)
     assert "请选择婉拒原因" in missing.get_data(as_text=True)
     client.post(f"/deals/{interest.id}/decline",
-                data={f"decline{interest.id}-reason": "ip_unclear", f"decline{interest.id}-note": "专利尚在申请"})
+                data={f"decline{interest.id}-reason": "has_partner", f"decline{interest.id}-note": "专利尚在申请"})
     switch(client, login_as, company)
     mine = client.get("/deals/").get_data(as_text=True)
-    assert "知识产权不清晰" in mine and "专利尚在申请" in mine
+    assert "已有合作意向方" in mine and "专利尚在申请" in mine
 
 
 def test_notifications_are_marked_read(client, login_as, published):
