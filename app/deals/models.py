@@ -226,6 +226,10 @@ class Interest(db.Model):
     def can_respond(self, user) -> bool:
         return self.is_project_owner(user) and self.status is InterestStatus.PENDING
 
+    def can_accept(self, user) -> bool:
+        """Only while the project is in the library (not while an edit waits in review)."""
+        return self.can_respond(user) and self.project.status.value in ("published", "negotiating")
+
     def can_withdraw(self, user) -> bool:
         return self.is_member(user) and self.status is InterestStatus.PENDING
 

@@ -137,9 +137,14 @@ def express_interest(project: Project, user: User, message: str, cooperation_mod
 
 
 def accept_interest(interest: Interest, owner: User) -> None:
-    """The project owner accepts: the partner tier opens to that organisation and talks begin."""
-    move(interest, INTEREST, "accept", owner)
+    """The project owner accepts: the partner tier opens to that organisation and talks begin.
+
+    Not while the project waits in review after an edit: what the organisation was interested in may change.
+    """
     project = interest.project
+    if project.status not in (ProjectStatus.PUBLISHED, ProjectStatus.NEGOTIATING):
+        raise TransitionError(_("项目正在重新初核（%(state)s），通过后才能接受意向", state=project.status.label))
+    move(interest, INTEREST, "accept", owner)
     if project.status is ProjectStatus.PUBLISHED:
         project_service.start_negotiation(project, owner)
     tell(_members(interest), "interest_accepted", _link(interest), project=project.display_name)

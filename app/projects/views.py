@@ -58,8 +58,14 @@ def _edit(project: Project | None):
     if form.is_submitted():
         form.for_submit = bool(form.submit.data)
         if form.validate():
+            confirmed = bool(request.form.get("confirm_public_edit"))
+            if project is not None and not confirmed and \
+                    project_service.needs_review_confirmation(project, form.values()):
+                # Nothing is saved yet: the owner reads what will happen and confirms (the typed values stay).
+                return _render_form(form, project, 200, confirm=_review_consequences(project, form.values()))
             try:
-                project = project_service.save_project(current_user, project, form.values(), form.for_submit)
+                project = project_service.save_project(current_user, project, form.values(), form.for_submit,
+                                                       confirmed=True)
             except ServiceError as error:  # the form stays as typed; its 400 rolls back what was written
                 _field_or_flash(form, error)
                 return _render_form(form, project, 400)
@@ -71,8 +77,15 @@ def _edit(project: Project | None):
     return _render_form(form, project, 400 if form.errors else 200)
 
 
-def _render_form(form: ProjectForm, project: Project | None, status: int):
-    return render_template("projects/form.html", form=form, project=project,
+def _review_consequences(project: Project, values: dict) -> dict:
+    """What confirming a public edit of a published project does, for the confirmation step."""
+    waiting = project_service.waiting_interests(project)
+    return {"fields": project_service.public_changes(project, values), "waiting": len(waiting),
+            "organisations": [i.organisation.name for i in waiting]}
+
+
+def _render_form(form: ProjectForm, project: Project | None, status: int, confirm: dict | None = None):
+    return render_template("projects/form.html", form=form, project=project, confirm=confirm,
                            attachment_form=AttachmentForm(), confirm_form=ConfirmForm(),
                            review_comment=project_service.latest_review_comment(project) if project else ""), status
 
