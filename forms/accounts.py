@@ -200,3 +200,19 @@ class MailPreferencesForm(FlaskForm):
     def __init__(self, *args, staff: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.groups.choices = options((key, label) for key, label in MAIL_GROUPS.items() if staff or key != "staff")
+
+
+class StationContactForm(FlaskForm):
+    """The station's contact details shown wherever a page asks users to contact it."""
+    name = StringField(_l("服务站名称"), validators=[DataRequired(_l("请填写服务站名称")), Length(max=100)])
+    phone = StringField(_l("联系电话"), validators=[Optional(), Length(max=40)],
+                        description=_l("可填写固定电话，如 0591-87654321"))
+    email = EmailField(_l("电子邮箱"), validators=[Optional(), EmailAddress(EMAIL_MESSAGE)])
+    address = StringField(_l("办公地址"), validators=[Optional(), Length(max=200)])
+    hours = StringField(_l("办公时间"), validators=[Optional(), Length(max=100)],
+                        description=_l("如：工作日 8:30–12:00，14:30–17:30"))
+    submit = SubmitField(_l("保存联系方式"))
+
+    def validate_phone(self, field):
+        if field.data and not re.fullmatch(r"[0-9+\-（）() 转]{5,40}", field.data.strip()):
+            raise ValidationError(_l("请输入有效的电话号码"))

@@ -15,6 +15,8 @@ MATRIX = {
     "main.index": ("GET", "/", {"anonymous": 200, "*": 302}),
     "main.set_language": ("GET", "/lang/en", {"*": 302}),
     "main.health": ("GET", "/healthz", {"*": 200}),
+    "main.help_page": ("GET", "/help", {"*": 200}),
+    "showcase.index": ("GET", "/showcase/", {"*": 200}),
     "static": ("GET", "/static/css/app.css", {"*": 200}),
     "bootstrap.static": ("GET", "/bootstrap/static/css/bootstrap.min.css", {"*": 200}),
     "auth.login": ("GET", "/auth/login", {"anonymous": 200, "*": 302}),
@@ -112,6 +114,7 @@ MATRIX = {
                                    {"anonymous": 302, "staff": 302, "admin": 302, "*": 404}),
     "incubation.evidence": ("GET", "/incubation/evidence/{evidence}", {"anonymous": 302, "staff": 200,
                                                                         "admin": 200, "*": 404}),
+    "admin.station_contact": ("GET", "/admin/settings/contact", {"anonymous": 302, "admin": 200, "*": 403}),
     "admin.settings": ("GET", "/admin/settings", {"anonymous": 302, "admin": 200, "*": 403}),
     # report batches to the national review centre (staff) and the audit viewer (admin)
     "reports.index": ("GET", "/reports/", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),

@@ -14,13 +14,14 @@ from app.core.errors import ServiceError
 from app.core.models import Notification
 from app.core.permissions import member_required, role_required, staff_required
 from app.deals import operations as deal_operations
-from app.deals.models import CooperationMode, IntentStatus, Specialised
+from app.deals.models import CooperationMode, IntentStatus, InterestStatus, Specialised
 from app.extensions import db
 from app.incubation import operations as incubation
 from app.projects.library import listed_project_count
-from app.projects.models import DeviceClass, Stage
+from app.projects.models import DeviceClass, ProjectStatus, Stage
 from forms.accounts import (ChangePasswordForm, ClinicianRegistrationForm, ForgotPasswordForm, LoginForm,
-                            MailPreferencesForm, OrganisationRegistrationForm, ProfileForm, ResetPasswordForm, StaffAccountForm)
+                            MailPreferencesForm, OrganisationRegistrationForm, ProfileForm, ResetPasswordForm,
+                            StaffAccountForm, StationContactForm)
 from forms.incubation import WeightsForm
 from forms.projects import ConfirmForm, RejectOrganisationForm, VerifyOrganisationForm
 
@@ -48,6 +49,24 @@ def set_language(code):
     if not target.startswith("/") or target.startswith("//"):  # only local redirects
         target = url_for("main.index")
     return redirect(target)
+
+
+@main_bp.app_template_global("station_contact")
+def station_contact_global() -> dict:
+    """The station's contact details, for the pages that ask users to contact it."""
+    return accounts.station_contact()
+
+
+@main_bp.route("/help")
+def help_page():
+    """帮助: how the programme works and what each state means, for the reader's role."""
+    role = current_user.role.value if current_user.is_authenticated else request.args.get("role", "")
+    if role == "admin":
+        role = "staff"
+    if role not in ("clinician", "enterprise", "investor", "staff", "institution"):
+        role = ""
+    return render_template("main/help.html", role=role, project_states=list(ProjectStatus),
+                           interest_states=list(InterestStatus), contact=accounts.station_contact())
 
 
 @main_bp.route("/healthz")
@@ -329,6 +348,19 @@ def settings():
             flash(_("评估权重已更新，之后完成的评估按新权重计算；已完成的评估保持原权重"), "success")
             return redirect(url_for(".settings"))
     return render_template("admin/settings.html", form=form), 400 if form.errors else 200
+
+
+@admin_bp.route("/settings/contact", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def station_contact():
+    """The station's contact details (shown wherever a page says 请联系创新服务站)."""
+    contact = accounts.station_contact()
+    form = StationContactForm(data={key: contact[key] for key in accounts.STATION_CONTACT_FIELDS})
+    if form.validate_on_submit():
+        accounts.set_station_contact({key: form[key].data for key in accounts.STATION_CONTACT_FIELDS}, current_user)
+        flash(_("服务站联系方式已保存"), "success")
+        return redirect(url_for(".station_contact"))
+    return render_template("admin/station_contact.html", form=form), 400 if form.errors else 200
 
 
 organisation_bp = Blueprint("organisation", __name__, url_prefix="/organisation")

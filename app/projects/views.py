@@ -14,7 +14,7 @@ from app.core.permissions import role_required, staff_required, verified_require
 from app.deals.operations import open_interest_of, passes_on
 from app.extensions import db
 from app.projects import operations as project_service
-from app.projects import saved_searches
+from app.projects import saved_searches, showcase
 from app.projects.exports import project_form_docx
 from app.projects.library import FACETS, LibraryFilters, library_page, partner_view, public_view, record_partner_view
 from app.projects.models import (COMMITMENT_TEXT, FIELDS_BY_NAME, LIFE_STEPS, PARTNER_FIELDS, PROJECT_FIELDS,
@@ -364,4 +364,16 @@ def project_form(project_id):
     return send_docx(data, download_name(PROJECT_FORM_NAME, project.name))
 
 
-BLUEPRINTS = (projects_bp, review_bp, library_bp, searches_bp, project_documents_bp,)
+showcase_bp = Blueprint("showcase", __name__, url_prefix="/showcase")
+
+
+@showcase_bp.route("/", endpoint="index")
+def showcase_index():
+    """项目展示: published projects' names and a few facts for anyone, with an invitation to register."""
+    page = request.args.get("page", 1, type=int) or 1
+    items, total, pages = showcase.showcase_page(page)
+    return render_template("showcase/index.html", items=items, total=total, page=min(max(page, 1), pages),
+                           pages=pages)
+
+
+BLUEPRINTS = (projects_bp, review_bp, library_bp, searches_bp, project_documents_bp, showcase_bp,)
