@@ -18,7 +18,7 @@ from app.extensions import db
 from app.projects import saved_searches
 from app.projects.jobs import reindex_after_commit
 from app.projects.models import (ENUM_FIELDS, FIELDS_BY_NAME, PROJECT_FIELDS, PUBLIC_FIELDS, SUBMITTABLE_STATES,
-                                 WITHDRAWABLE_STATES, Project, ProjectAttachment, ProjectStatus)
+                                 WITHDRAWABLE_STATES, Project, ProjectAttachment, ProjectStatus, ProjectSubmission)
 from app.projects.rules import is_deal_party, is_owner, may_track
 from app.suggestions.jobs import refresh_for_project
 
@@ -68,8 +68,44 @@ def _move(project: Project, action: str, actor: User, comment: str = "") -> None
     """Take one step of the project's life, then bring its search document and the suggestions up to date."""
     was_listed = project.is_listed()
     move(project, LIFE, action, actor, comment, project=project)
+    if project.status is S.SUBMITTED:
+        _snapshot(project)
     reindex_after_commit(project, was_listed)
     refresh_for_project(project, was_listed)
+
+
+def _stored(value):
+    return value.value if hasattr(value, "value") else value
+
+
+def _snapshot(project: Project) -> None:
+    db.session.add(ProjectSubmission(project_id=project.id,
+                                     values={name: _stored(getattr(project, name)) for name in EDITABLE_FIELDS}))
+
+
+def _shown(name: str, value) -> str:
+    """A stored value as the reviewer reads it (an option's label, 是/否, the text)."""
+    if value in (None, ""):
+        return ""
+    if name in ENUM_FIELDS:
+        try:
+            return ENUM_FIELDS[name](value).label
+        except ValueError:
+            return str(value)
+    if isinstance(value, bool):
+        return _("是") if value else _("否")
+    return str(value)
+
+
+def changes_since_last_submission(project: Project) -> list[tuple[str, str, str]] | None:
+    """(field label, before, now) for each field changed between the last two submissions; None if first."""
+    snapshots = db.session.scalars(db.select(ProjectSubmission).where(ProjectSubmission.project_id == project.id)
+                                   .order_by(ProjectSubmission.id.desc()).limit(2)).all()
+    if len(snapshots) < 2:
+        return None
+    latest, previous = snapshots[0].values, snapshots[1].values
+    return [(str(field.label), _shown(field.name, previous.get(field.name)), _shown(field.name, latest.get(field.name)))
+            for field in PROJECT_FIELDS if previous.get(field.name) != latest.get(field.name)]
 
 
 def create_project(owner: User, values: dict) -> Project:

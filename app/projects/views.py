@@ -19,7 +19,7 @@ from app.projects.exports import project_form_docx
 from app.projects.library import FACETS, LibraryFilters, library_page, partner_view, public_view, record_partner_view
 from app.projects.models import (COMMITMENT_TEXT, FIELDS_BY_NAME, LIFE_STEPS, PARTNER_FIELDS, PROJECT_FIELDS,
                                  DeviceClass, Project, ProjectAttachment, ProjectStatus, ProjectType, Stage, Tier)
-from app.projects.review import queue_counts, review_queue, status_counts
+from app.projects.review import QueueFilters, days_waiting, queue_counts, review_queue, status_counts
 from app.suggestions.operations import suggestions_for_project
 from forms.deals import InterestForm
 from forms.projects import (ApproveForm, AttachmentForm, ConfirmForm, DeleteSavedSearchForm, ProjectForm, RejectForm,
@@ -230,8 +230,10 @@ def queue():
         status = ProjectStatus(request.args.get("status", ProjectStatus.SUBMITTED.value))
     except ValueError:
         status = ProjectStatus.SUBMITTED
-    return render_template("review/queue.html", projects=review_queue(status), status=status,
-                           counts=status_counts())
+    filters = QueueFilters.from_args(request.args)
+    return render_template("review/queue.html", projects=review_queue(status, filters), status=status,
+                           counts=status_counts(), filters=filters, days_waiting=days_waiting,
+                           device_classes=list(DeviceClass))
 
 
 def _render(project, status=200, **forms):
@@ -239,7 +241,8 @@ def _render(project, status=200, **forms):
         forms.setdefault(f"{action}_form", form_cls(formdata=None, prefix=action))
     return render_template("review/project.html", project=project, history=audit.project_history(project),
                            tiers=project.visible_tiers(current_user),
-                           review_comment=project_service.latest_review_comment(project), **forms), status
+                           review_comment=project_service.latest_review_comment(project),
+                           changes=project_service.changes_since_last_submission(project), **forms), status
 
 
 @review_bp.route("/<int:project_id>")
