@@ -61,6 +61,10 @@ ACTION_LABELS = {
     "import": _l("批量导入"), "view_partner_attachment": _l("查看附件"), "submit_paper_form": _l("代为提交纸质申报表"),
     "verify_organisation": _l("认证通过"), "reject_organisation": _l("不予认证"),
     "reopen_organisation": _l("重新提交认证"),
+    "create_staff": _l("创建工作人员账号"), "issue_reset_link": _l("生成密码重置链接"), "register": _l("注册账号"),
+    "change_password": _l("修改密码"), "request_reset": _l("申请重置密码"), "reset_password": _l("重置密码"),
+    "import_account": _l("导入账号"), "pass_project": _l("暂不考虑推荐项目"),
+    "set_station_contact": _l("修改服务站联系方式"),
 }
 
 
