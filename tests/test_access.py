@@ -136,6 +136,8 @@ MATRIX = {
     "matching.for_you": ("GET", "/matching/for-you", {"anonymous": 302, "enterprise": 200, "investor": 200,
                                                        "*": 403}),
     "matching.board": ("GET", "/matching/board", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
+    "matching.decide_many": ("POST", "/matching/suggestions/bulk", {"anonymous": 302, "staff": 302, "admin": 302,
+                                                                     "*": 403}),
     "matching.decide": ("POST", "/matching/suggestions/{suggestion}/dismiss", {"anonymous": 302, "staff": 302,
                                                                                 "admin": 302, "*": 403}),
     "matching.classify": ("POST", "/matching/classify", {"anonymous": 302, "clinician": 400, "*": 403}),
