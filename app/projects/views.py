@@ -64,8 +64,7 @@ def _edit(project: Project | None):
                 # Nothing is saved yet: the owner reads what will happen and confirms (the typed values stay).
                 return _render_form(form, project, 200, confirm=_review_consequences(project, form.values()))
             try:
-                project = project_service.save_project(current_user, project, form.values(), form.for_submit,
-                                                       confirmed=True)
+                project = project_service.save_project(current_user, project, form.values(), form.for_submit)
             except ServiceError as error:  # the form stays as typed; its 400 rolls back what was written
                 _field_or_flash(form, error)
                 return _render_form(form, project, 400)

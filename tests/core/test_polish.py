@@ -37,3 +37,15 @@ def test_readme_has_a_first_run_section():
     section = section[:section.index("\n## ", 1) if "\n## " in section[1:] else len(section)]
     for words in ("http://127.0.0.1:5000", "PORT=", "clinician@demo.test", "staff@demo.test", "Ranking"):
         assert words in section, words
+
+
+def _ids(page: str) -> list[str]:
+    return re.findall(r'\sid="([^"]+)"', page)
+
+
+def test_pages_with_several_small_forms_repeat_no_id(client, login_as, make_project):
+    project = make_project(status="returned")
+    login_as(project.owner)
+    for path in ("/notifications/", f"/projects/{project.id}", f"/projects/{project.id}/edit"):
+        ids = _ids(client.get(path).get_data(as_text=True))
+        assert len(ids) == len(set(ids)), (path, sorted({i for i in ids if ids.count(i) > 1}))
