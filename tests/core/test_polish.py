@@ -49,3 +49,14 @@ def test_pages_with_several_small_forms_repeat_no_id(client, login_as, make_proj
     for path in ("/notifications/", f"/projects/{project.id}", f"/projects/{project.id}/edit"):
         ids = _ids(client.get(path).get_data(as_text=True))
         assert len(ids) == len(set(ids)), (path, sorted({i for i in ids if ids.count(i) > 1}))
+
+
+def test_the_attachment_field_is_not_marked_required(client, login_as, make_project):
+    project = make_project(status="draft")
+    login_as(project.owner)
+    page = client.get(f"/projects/{project.id}/edit").get_data(as_text=True)
+    label = re.search(r'<label[^>]*for="file"[^>]*>', page).group(0)
+    assert "required" not in label
+    assert not re.search(r'<input[^>]*id="file"[^>]*required', page)
+    refused = client.post(f"/projects/{project.id}/attachments", data={})
+    assert refused.status_code in (302, 400)          # uploading nothing is still refused, with a message
