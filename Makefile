@@ -4,6 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app wsgi
+PORT ?= 5000
 
 .PHONY: install translations run test test-postgres security bench bench-load clean
 
@@ -18,15 +19,16 @@ translations: $(STAMP)
 
 install: $(STAMP) translations
 
-# The job consumer (search index, suggestion refresh, mail, the daily expiry) runs beside the
+# `make run PORT=8080` serves on another port. The job consumer (search index, suggestion refresh, mail, the daily expiry) runs beside the
 # development server, on the queue's SQLite file in instance/, and stops with it (Ctrl-C).
+run: export CLINBRIDGE_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo load
 	$(FLASK) matching recompute --if-empty
 	$(FLASK) jobs consume & consumer=$$!; \
 	trap 'kill $$consumer 2>/dev/null; wait $$consumer 2>/dev/null' EXIT INT TERM; \
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 # SQLite pass (whole suite); then, when TEST_DATABASE_URL names a PostgreSQL database,
 # the same suite without the browser tests against it. The job tests run on the queue's

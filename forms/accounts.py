@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional, Validati
 
 from app.accounts.models import Role
 from app.accounts.operations import field_names
+from app.core.notifications import MAIL_GROUPS
 from app.core.templating import BEIJING
 from app.deals.models import Specialised
 from forms import options
@@ -214,3 +215,33 @@ class MemberRoleForm(Form):
     role = SelectField(_l("成员角色"), choices=options([("admin", _l("机构管理员")), ("member", _l("成员"))]),
                        validators=[DataRequired()])
     submit = SubmitField(_l("修改角色"))
+
+
+class MailPreferencesForm(Form):
+    """Which notices come by e-mail, how often, and in which language."""
+    groups = MultiCheckField(_l("通过电子邮件接收以下消息"), choices=[], validate_choice=True)
+    frequency = RadioField(_l("发送方式"), choices=options([("instant", _l("每条消息即时发送")),
+                                                           ("digest", _l("每日摘要（每天早上 8 点汇总未读消息发送一封）"))]),
+                           default="instant", validators=[DataRequired(_l("请选择发送方式"))])
+    language = SelectField(_l("邮件语言"), choices=options([("zh", "中文"), ("en", "English")]), default="zh")
+    submit = SubmitField(_l("保存邮件设置"))
+
+    def __init__(self, *args, staff: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.groups.choices = options((key, label) for key, label in MAIL_GROUPS.items() if staff or key != "staff")
+
+
+class StationContactForm(Form):
+    """The station's contact details shown wherever a page asks users to contact it."""
+    name = StringField(_l("服务站名称"), validators=[DataRequired(_l("请填写服务站名称")), Length(max=100)])
+    phone = StringField(_l("联系电话"), validators=[Optional(), Length(max=40)],
+                        description=_l("可填写固定电话，如 0591-87654321"))
+    email = EmailField(_l("电子邮箱"), validators=[Optional(), EmailAddress(EMAIL_MESSAGE)])
+    address = StringField(_l("办公地址"), validators=[Optional(), Length(max=200)])
+    hours = StringField(_l("办公时间"), validators=[Optional(), Length(max=100)],
+                        description=_l("如：工作日 8:30–12:00，14:30–17:30"))
+    submit = SubmitField(_l("保存联系方式"))
+
+    def validate_phone(self, field):
+        if field.data and not re.fullmatch(r"[0-9+\-（）() 转]{5,40}", field.data.strip()):
+            raise ValidationError(_l("请输入有效的电话号码"))

@@ -9,7 +9,7 @@ from wtforms import DateField, RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from app.accounts.operations import field_labels
-from app.deals.models import CooperationMode, DeclineReason, IntentStatus, RegionPreference, Specialised
+from app.deals.models import CooperationMode, DeclineReason, IntentStatus, PassReason, RegionPreference, Specialised
 from app.projects.models import DeviceClass, Stage
 from forms import options
 from forms.base import Form, OnceForm
@@ -57,8 +57,31 @@ class MessageForm(OnceForm):
             raise ValidationError(_l("请输入内容或选择附件"))
 
 
-class EndNegotiationForm(Form):
-    reason = TextAreaField(_l("终止原因"), validators=[DataRequired(_l("请说明终止洽谈的原因")), Length(max=1000)])
+class _ReasonForm(Form):
+    """A reason from the giver's own list, and words when it is 其他."""
+    reasons = PassReason
+    reason = RadioField(_l("原因"), choices=[], validators=[InputRequired(_l("请选择原因"))])
+    note = TextAreaField(_l("补充说明"), validators=[Length(max=1000)], description=_l("选择“其他”时必填，对方可见"))
+
+    def validate_note(self, field):
+        if self.reason.data == "other" and not (field.data or "").strip():
+            raise ValidationError(_l("选择“其他”时请说明原因"))
+
+
+class EndNegotiationForm(_ReasonForm):
+    """Ending talks: the clinician picks from the clinician-side list, an organisation from its own."""
+    reason = RadioField(_l("终止原因"), choices=[], validators=[InputRequired(_l("请选择终止洽谈的原因"))])
+
+    def __init__(self, *args, organisation_side: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reasons = PassReason if organisation_side else DeclineReason
+        self.reason.choices = options(self.reasons.choices())
+
+
+class PassForm(_ReasonForm):
+    """An organisation passes on a suggested or 服务站推荐 project."""
+    reason = RadioField(_l("暂不考虑的原因"), choices=options(PassReason.choices()),
+                        validators=[InputRequired(_l("请选择原因"))])
 
 
 class AgreementForm(OnceForm):

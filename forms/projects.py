@@ -122,8 +122,16 @@ class ProjectForm(OnceForm):
         self.publish_consent.data = {True: "yes", False: "no"}.get(project.publish_consent)
 
 
+class FileChosen(FileRequired):
+    """A file must be chosen to upload one, but attachments are optional (此表可另附纸): no required mark."""
+
+    def __init__(self, message=None):
+        super().__init__(message)
+        self.field_flags = {}
+
+
 class AttachmentForm(Form):
-    file = FileField(_l("附件（PDF、Word、JPG、PNG）"), validators=[FileRequired(_l("请选择要上传的文件"))])
+    file = FileField(_l("附件（PDF、Word、JPG、PNG）"), validators=[FileChosen(_l("请选择要上传的文件"))])
     upload = SubmitField(_l("上传附件"))
 
 

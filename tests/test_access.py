@@ -18,6 +18,8 @@ MATRIX = {
     "main.index": ("GET", "/", {"anonymous": 200, "*": 302}),
     "main.set_language": ("GET", "/lang/en", {"*": 302}),
     "main.health": ("GET", "/healthz", {"*": 200}),
+    "main.help_page": ("GET", "/help", {"*": 200}),
+    "showcase.index": ("GET", "/showcase/", {"*": 200}),
     "static": ("GET", "/static/css/app.css", {"*": 200}),
     "bootstrap.static": ("GET", "/bootstrap/static/css/bootstrap.min.css", {"*": 200}),
     "auth.login": ("GET", "/auth/login", {"anonymous": 200, "*": 302}),
@@ -71,6 +73,8 @@ MATRIX = {
     "deals.message_attachment": ("GET", "/deals/{iid}/messages/{mid}/attachment",
                                  {"anonymous": 302, "staff": 200, "admin": 200, "*": 404}),
     "deals.end": ("POST", "/deals/{iid}/end", {"anonymous": 302, "staff": 400, "admin": 400, "*": 404}),
+    "deals.pass_on": ("POST", "/deals/projects/{pid}/pass", {"anonymous": 302, "enterprise": 303, "investor": 303,
+                                                             "*": 403}),
     "deals.signing": ("GET", "/deals/{iid}/signing", {"anonymous": 302, "staff": 200, "admin": 200, "*": 404}),
     "deals.confirm": ("POST", "/deals/{iid}/signing/confirm", {"anonymous": 302, "staff": 403, "admin": 403, "*": 404}),
     "deals.dispute": ("POST", "/deals/{iid}/signing/dispute", {"anonymous": 302, "staff": 302, "admin": 302, "*": 404}),
@@ -136,6 +140,7 @@ MATRIX = {
                                    {"anonymous": 302, "staff": 302, "admin": 302, "*": 404}),
     "incubation.evidence": ("GET", "/incubation/evidence/{evidence}", {"anonymous": 302, "staff": 200,
                                                                         "admin": 200, "*": 404}),
+    "admin.station_contact": ("GET", "/admin/settings/contact", {"anonymous": 302, "admin": 200, "*": 403}),
     "admin.settings": ("GET", "/admin/settings", {"anonymous": 302, "admin": 200, "*": 403}),
     # report batches to the national review centre (staff) and the audit viewer (admin)
     "reports.index": ("GET", "/reports/", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
@@ -159,6 +164,8 @@ MATRIX = {
     "matching.for_you": ("GET", "/matching/for-you", {"anonymous": 302, "enterprise": 200, "investor": 200,
                                                        "*": 403}),
     "matching.board": ("GET", "/matching/board", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
+    "matching.decide_many": ("POST", "/matching/suggestions/bulk", {"anonymous": 302, "staff": 302, "admin": 302,
+                                                                     "*": 403}),
     "matching.decide": ("POST", "/matching/suggestions/{suggestion}/dismiss", {"anonymous": 302, "staff": 302,
                                                                                 "admin": 302, "*": 403}),
     "matching.classify": ("POST", "/matching/classify", {"unconfirmed": 400, "anonymous": 302, "clinician": 400, "*": 403}),
@@ -290,6 +297,7 @@ MATRIX = {
                                                                             "admin": 200, "*": 403}),
     "institutions.resolve": ("POST", "/admin/institutions/clinicians/{clinician}/resolve",
                              {"anonymous": 302, "staff": 400, "admin": 400, "*": 403}),
+    "notifications.settings": ("GET", "/notifications/settings", {"anonymous": 302, "*": 200}),
 }
 
 PDF = b"%PDF-1.4\n% test\n"

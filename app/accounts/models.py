@@ -164,6 +164,11 @@ class User(UserMixin, db.Model):
     # In the session and the remember-me cookie (get_id); bumping it signs the user out everywhere.
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # E-mail preferences: the notice groups mailed (None: all), one daily digest instead of a mail per notice,
+    # and the language mails are written in.
+    mail_groups: Mapped[list | None] = mapped_column(db.JSON)
+    mail_digest: Mapped[bool] = mapped_column(default=False, server_default=db.false())
+    language: Mapped[str] = mapped_column(db.String(5), default="zh", server_default="zh")
 
     organisation: Mapped[Organisation | None] = relationship(back_populates="members", foreign_keys=[organisation_id])
 

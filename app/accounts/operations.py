@@ -19,7 +19,8 @@ from app.accounts.rules import is_member
 from app.core import audit, mail, notifications
 from app.core.errors import ServiceError, TransitionError, ValidationError, require
 from app.core.links import absolute_url, path_for
-from app.core.models import utcnow
+from app.core.models import Setting, utcnow
+from app.core.notifications import notice, tell
 from app.core.states import Transition, any_of, move
 from app.core.templating import beijing_time
 from app.deals.models import Specialised
@@ -443,21 +444,28 @@ VERIFICATION = {
 }
 
 
+notice("organisation_verified", _l("机构认证已通过：%(org)s"),
+       _l("%(org)s 已通过创新服务站认证，现在可以浏览入选项目库并表达合作意向。"), group="organisation")
+notice("organisation_rejected", _l("机构认证未通过：%(org)s"),
+       _l("%(org)s 未通过创新服务站认证，请按理由修改机构资料后重新提交。"), _l("理由：%(reason)s"),
+       group="organisation")
+
+
 def verify_organisation(organisation: Organisation, staff: User) -> None:
     """Staff confirm a pending organisation: its members may now see the library and act."""
     move(organisation, VERIFICATION, "verify", staff)
     organisation.status_reason = ""
     organisation.verified_by_id = staff.id
     request_refresh(organisation=organisation)
-    for member in organisation.members:
-        mail.send_after_commit(member.email, _("机构认证已通过"),
-                               _("%(org)s 已通过创新服务站认证，现在可以浏览入选项目库。", org=organisation.name))
+    tell(organisation.members, "organisation_verified", path_for("organisation.profile"), org=organisation.name)
 
 
 def reject_organisation(organisation: Organisation, staff: User, reason: str) -> None:
     """Staff refuse a pending organisation, with the reason its members read."""
     move(organisation, VERIFICATION, "reject", staff, comment=reason)
     organisation.status_reason = reason.strip()
+    tell(organisation.members, "organisation_rejected", path_for("organisation.profile"), org=organisation.name,
+         reason=organisation.status_reason)
 
 
 def reopen_organisation(organisation: Organisation, actor: User, comment: str = "") -> None:
@@ -545,3 +553,30 @@ def _differs(old, new) -> bool:
     if isinstance(old, Decimal) or isinstance(new, Decimal):
         return (None if old is None else Decimal(old)) != (None if new is None else Decimal(new))
     return (old if old is not None else "") != (new if new is not None else "")
+
+
+STATION_CONTACT_KEY = "station_contact"
+STATION_CONTACT_FIELDS = ("name", "phone", "email", "address", "hours")
+
+
+def station_contact() -> dict:
+    """The innovation service station's contact details that pages saying "请联系创新服务站" show (admin setting)."""
+    setting = db.session.get(Setting, STATION_CONTACT_KEY)
+    stored = dict(setting.value) if setting and setting.value else {}
+    contact = {key: (stored.get(key) or "").strip() for key in STATION_CONTACT_FIELDS}
+    contact["name"] = contact["name"] or str(_l("医疗器械创新服务站"))
+    contact["configured"] = any(contact[key] for key in ("phone", "email", "address"))
+    return contact
+
+
+def set_station_contact(values: dict, admin: User) -> None:
+    """The task force sets the station's contact details (audited)."""
+    require(admin.is_admin, _("只有工作专班管理员可以修改平台设置"))
+    clean = {key: (values.get(key) or "").strip() for key in STATION_CONTACT_FIELDS}
+    setting = db.session.get(Setting, STATION_CONTACT_KEY) or Setting(key=STATION_CONTACT_KEY)
+    previous = dict(setting.value or {})
+    setting.value = clean
+    setting.updated_by_id = admin.id
+    db.session.add(setting)
+    changed = [key for key in STATION_CONTACT_FIELDS if previous.get(key, "") != clean[key]]
+    audit.record("set_station_contact", actor=admin, comment=", ".join(changed))

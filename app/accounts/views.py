@@ -20,7 +20,7 @@ from app.core.throttle import throttled
 from app.core.models import Notification
 from app.core.permissions import member_required, role_required, staff_required
 from app.deals import operations as deal_operations
-from app.deals.models import CooperationMode, IntentStatus, Specialised
+from app.deals.models import CooperationMode, IntentStatus, InterestStatus, Specialised
 from app.extensions import db
 from app.incubation import operations as incubation
 from app.projects.library import listed_project_count
@@ -34,8 +34,8 @@ from forms.accounts import NOT_LISTED
 from forms.institutions import (DecideAffiliationForm, InstitutionApproveForm, InstitutionForm, InstitutionReturnForm,
                                 InternalReviewForm, OfficerForm, ResolveAffiliationForm)
 from forms.accounts import (ChangePasswordForm, ClinicianRegistrationForm, DeclineMembershipForm, ForgotPasswordForm,
-                            InviteMemberForm, LoginForm, MemberRoleForm, OrganisationRegistrationForm, ProfileForm,
-                            ResetPasswordForm, StaffAccountForm)
+                            InviteMemberForm, LoginForm, MailPreferencesForm, MemberRoleForm, OrganisationRegistrationForm,
+                            ProfileForm, ResetPasswordForm, StaffAccountForm, StationContactForm)
 from forms.incubation import WeightsForm
 from forms.projects import ConfirmForm, RejectOrganisationForm, VerifyOrganisationForm
 
@@ -64,6 +64,24 @@ def set_language(code):
     return redirect(safe_next(request.args.get("next"), url_for("main.index")))
 
 
+@main_bp.app_template_global("station_contact")
+def station_contact_global() -> dict:
+    """The station's contact details, for the pages that ask users to contact it."""
+    return accounts.station_contact()
+
+
+@main_bp.route("/help")
+def help_page():
+    """帮助: how the programme works and what each state means, for the reader's role."""
+    role = current_user.role.value if current_user.is_authenticated else request.args.get("role", "")
+    if role == "admin":
+        role = "staff"
+    if role not in ("clinician", "enterprise", "investor", "staff", "institution"):
+        role = ""
+    return render_template("main/help.html", role=role, project_states=list(ProjectStatus),
+                           interest_states=list(InterestStatus), contact=accounts.station_contact())
+
+
 @main_bp.route("/healthz")
 def health():
     return {"status": "ok"}
@@ -75,9 +93,28 @@ notifications_bp = Blueprint("notifications", __name__, url_prefix="/notificatio
 @notifications_bp.route("/", endpoint="index")
 @login_required
 def notifications_index():
-    items = notify.notifications_of(current_user)
+    items = notify.rendered(notify.notifications_of(current_user))
     return render_template("notifications/index.html", items=items, unread=notify.unread_count(current_user),
                            form=ConfirmForm())
+
+
+@notifications_bp.route("/settings", methods=["GET", "POST"], endpoint="settings")
+@login_required
+def mail_settings():
+    """The user's e-mail preferences: which notices, one by one or a daily digest, and the language."""
+    user = current_user
+    form = MailPreferencesForm(staff=user.is_staff)
+    if request.method == "GET":
+        form.groups.data = user.mail_groups if user.mail_groups is not None else [getattr(c, "value", None) or c[0] for c in form.groups.choices]
+        form.frequency.data = "digest" if user.mail_digest else "instant"
+        form.language.data = user.language or "zh"
+    if form.validate_on_submit():
+        notify.save_mail_preferences(user, form.groups.data or [], form.frequency.data == "digest",
+                                     form.language.data)
+        flash(_("邮件设置已保存"), "success")
+        return redirect(url_for(".settings"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("notifications/settings.html", form=form), status
 
 
 @notifications_bp.route("/read", methods=["POST"])
@@ -363,6 +400,19 @@ def settings():
             flash(_("评估权重已更新，之后完成的评估按新权重计算；已完成的评估保持原权重"), "success")
             return redirect(url_for(".settings"))
     return render_template("admin/settings.html", form=form), 400 if form.errors else 200
+
+
+@admin_bp.route("/settings/contact", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def station_contact():
+    """The station's contact details (shown wherever a page says 请联系创新服务站)."""
+    contact = accounts.station_contact()
+    form = StationContactForm(data={key: contact[key] for key in accounts.STATION_CONTACT_FIELDS})
+    if form.validate_on_submit():
+        accounts.set_station_contact({key: form[key].data for key in accounts.STATION_CONTACT_FIELDS}, current_user)
+        flash(_("服务站联系方式已保存"), "success")
+        return redirect(url_for(".station_contact"))
+    return render_template("admin/station_contact.html", form=form), 400 if form.errors else 200
 
 
 organisation_bp = Blueprint("organisation", __name__, url_prefix="/organisation")

@@ -134,8 +134,12 @@ class Notification(db.Model):
     title: Mapped[str] = mapped_column(db.String(200))
     body: Mapped[str] = mapped_column(db.Text, default="")
     link: Mapped[str] = mapped_column(db.String(300), default="")
+    # A coded notice (core/notifications.py) keeps its parameters and reads in the reader's language when shown;
+    # title and body then hold the Chinese text for old readers. Rows without params show title and body as stored.
+    params: Mapped[dict | None] = mapped_column(db.JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    mailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # e-mailed on its own or in a digest
 
 
 class Setting(db.Model):

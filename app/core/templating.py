@@ -68,6 +68,10 @@ ACTION_LABELS = {
     "confirm_affiliation": _l("确认为本院人员"), "reject_affiliation": _l("不予确认"),
     "revoke_affiliation": _l("取消确认"), "reopen_affiliation": _l("重新确认所在医疗机构"),
     "resolve_affiliation": _l("服务站指定医疗机构"), "appoint_officer": _l("任命医疗机构管理员"),
+    "create_staff": _l("创建工作人员账号"), "issue_reset_link": _l("生成密码重置链接"), "register": _l("注册账号"),
+    "change_password": _l("修改密码"), "request_reset": _l("申请重置密码"), "reset_password": _l("重置密码"),
+    "import_account": _l("导入账号"), "pass_project": _l("暂不考虑推荐项目"),
+    "set_station_contact": _l("修改服务站联系方式"),
 }
 
 

@@ -125,6 +125,21 @@ PARTNER_ACCESS_STATES = (InterestStatus.ACCEPTED, InterestStatus.SIGNED)
 
 
 class DeclineReason(LabeledEnum):
+    """Why the clinician declines an interest or ends talks: reasons from the clinician's side (DESIGN.md)."""
+    MODE = "mode"
+    BUDGET = "budget"
+    HAS_PARTNER = "has_partner"
+    CAPABILITY = "capability"
+    OTHER = "other"
+
+
+set_labels(DeclineReason, {DeclineReason.MODE: _l("合作方式不合适"), DeclineReason.BUDGET: _l("报价或预算不匹配"),
+                           DeclineReason.HAS_PARTNER: _l("已有合作意向方"), DeclineReason.CAPABILITY: _l("企业能力不匹配"),
+                           DeclineReason.OTHER: _l("其他")})
+
+
+class PassReason(LabeledEnum):
+    """Why an organisation ends talks or passes on a suggested project: reasons from its side (DESIGN.md)."""
     TOO_EARLY = "too_early"
     NOT_OUR_FIELD = "not_our_field"
     IP_UNCLEAR = "ip_unclear"
@@ -132,9 +147,18 @@ class DeclineReason(LabeledEnum):
     OTHER = "other"
 
 
-set_labels(DeclineReason, {DeclineReason.TOO_EARLY: _l("项目阶段过早"), DeclineReason.NOT_OUR_FIELD: _l("不属于我方领域"),
-                           DeclineReason.IP_UNCLEAR: _l("知识产权不清晰"), DeclineReason.BUDGET: _l("投入预算不匹配"),
-                           DeclineReason.OTHER: _l("其他")})
+set_labels(PassReason, {PassReason.TOO_EARLY: _l("项目阶段过早"), PassReason.NOT_OUR_FIELD: _l("不属于我方领域"),
+                        PassReason.IP_UNCLEAR: _l("知识产权不清晰"), PassReason.BUDGET: _l("预算不匹配"),
+                        PassReason.OTHER: _l("其他")})
+
+
+class Side(LabeledEnum):
+    """Which side gave a reason."""
+    CLINICIAN = "clinician"
+    ORGANISATION = "organisation"
+
+
+set_labels(Side, {Side.CLINICIAN: _l("医务人员一方"), Side.ORGANISATION: _l("企业/投资方一方")})
 
 
 class Interest(db.Model):
@@ -155,7 +179,9 @@ class Interest(db.Model):
                                                    index=True)
     decline_reason: Mapped[DeclineReason | None] = mapped_column(enum_column(DeclineReason))
     decline_note: Mapped[str] = mapped_column(db.Text, default="")
-    end_reason: Mapped[str] = mapped_column(db.Text, default="")
+    end_reason: Mapped[str] = mapped_column(db.Text, default="")          # the note of whoever ended the talks
+    ended_by_side: Mapped[Side | None] = mapped_column(enum_column(Side))
+    end_reason_code: Mapped[str | None] = mapped_column(db.String(32))    # a DeclineReason or PassReason value
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -169,6 +195,19 @@ class Interest(db.Model):
                                                                 order_by="NegotiationMessage.id")
     agreement: Mapped["Agreement | None"] = relationship(back_populates="interest", uselist=False)
     docking_form: Mapped["DockingForm | None"] = relationship(back_populates="interest", uselist=False)
+
+    @property
+    def end_reason_label(self) -> str:
+        """The coded reason the talks ended for, in the side's own list, with the note."""
+        reasons = PassReason if self.ended_by_side is Side.ORGANISATION else DeclineReason
+        label = ""
+        if self.end_reason_code:
+            try:
+                label = reasons(self.end_reason_code).label
+            except ValueError:
+                label = self.end_reason_code
+        note = self.end_reason if self.end_reason != label else ""
+        return f"{label}（{note}）" if label and note else (label or note)
 
     def is_member(self, user) -> bool:
         """The user acts for the interested organisation."""
@@ -186,6 +225,10 @@ class Interest(db.Model):
 
     def can_respond(self, user) -> bool:
         return self.is_project_owner(user) and self.status is InterestStatus.PENDING
+
+    def can_accept(self, user) -> bool:
+        """Only while the project is in the library (not while an edit waits in review)."""
+        return self.can_respond(user) and self.project.status.value in ("published", "negotiating")
 
     def can_withdraw(self, user) -> bool:
         return self.is_member(user) and self.status is InterestStatus.PENDING
@@ -347,3 +390,21 @@ class DockingForm(db.Model):
 
     def can_view(self, user) -> bool:
         return self.interest.is_member(user) or bool(user and user.is_authenticated and user.is_staff)
+
+
+class ProjectPass(db.Model):
+    """An organisation passes on a suggested or 服务站推荐 project, with a reason from its side the owner reads."""
+
+    __tablename__ = "project_pass"
+    __table_args__ = (db.UniqueConstraint("project_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(db.ForeignKey("project.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(db.ForeignKey("organisation.id"), index=True)
+    passed_by_id: Mapped[int] = mapped_column(db.ForeignKey("user.id"))
+    reason: Mapped[PassReason] = mapped_column(enum_column(PassReason))
+    note: Mapped[str] = mapped_column(db.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    project: Mapped["Project"] = relationship()  # noqa: F821
+    organisation: Mapped["Organisation"] = relationship()  # noqa: F821

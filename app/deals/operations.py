@@ -12,16 +12,16 @@ from app.accounts.models import Organisation, User
 from app.accounts.operations import field_labels
 from app.accounts.rules import may_manage_intents
 from app.core import audit
-from app.core.errors import ServiceError, TransitionError, require
+from app.core.errors import ServiceError, TransitionError, ValidationError, require
 from app.core.files import save_file
 from app.core.links import path_for
 from app.core.models import utcnow
-from app.core.notifications import notify, notify_many, notify_staff
+from app.core.notifications import notice, tell, tell_staff
 from app.core.states import SYSTEM, Transition, action_between, check, is_system, move
 from app.deals import rules
 from app.deals.models import (Agreement, AgreementStatus, CooperationMode, DeclineReason, DockingForm, DockingStatus,
-                              Intent, IntentStatus, Interest, InterestStatus, NegotiationMessage, RegionPreference,
-                              Specialised, ThreadRead)
+                              Intent, IntentStatus, Interest, InterestStatus, NegotiationMessage, PassReason, ProjectPass,
+                              RegionPreference, Side, Specialised, ThreadRead)
 from app.extensions import db
 from app.projects import operations as project_service
 from app.projects.models import DeviceClass, Project, ProjectStatus, Stage
@@ -44,6 +44,29 @@ INTEREST = {
     "fail": Transition({I.ACCEPTED}, I.FAILED, rules.is_party, audit="interest_fail", stamps=("closed_at",),
                        refusal=_l("只有洽谈双方可以终止洽谈"), reason=_l("请说明终止洽谈的原因")),
 }
+
+notice("new_interest", _l("新的合作意向：%(project)s"), _l("%(org)s 对您的项目表达了合作意向，请在 %(days)d 天内回复。"))
+notice("interest_accepted", _l("意向已被接受：%(project)s"),
+       _l("项目负责人接受了贵机构的合作意向，现在可以查看项目详细资料并开始合作洽谈。"))
+notice("interest_declined", _l("意向未被接受：%(project)s"), _l("原因：%(reason)s"), _l("说明：%(note)s"),
+       reason=DeclineReason)
+notice("negotiation_ended", _l("洽谈已终止：%(project)s"), _l("%(org)s 终止了合作洽谈。"), _l("原因：%(reason)s"),
+       _l("说明：%(note)s"), reason=PassReason)
+notice("negotiation_ended_by_owner", _l("洽谈已终止：%(project)s"), _l("项目负责人终止了合作洽谈。"),
+       _l("原因：%(reason)s"), _l("说明：%(note)s"), reason=DeclineReason)
+notice("project_passed", _l("机构反馈：%(project)s"), _l("%(org)s 暂不考虑与贵项目合作。"), _l("原因：%(reason)s"),
+       _l("说明：%(note)s"), reason=PassReason)
+notice("interest_expired", _l("意向已过期：%(project)s"), _l("该意向在 %(days)d 天内未获回复，已自动过期。"))
+notice("interest_expiring", _l("意向即将过期：%(project)s"), _l("%(org)s 的合作意向将于 %(date)s 过期，请尽快回复。"))
+notice("new_message", _l("洽谈新消息：%(project)s"), _l("%(excerpt)s"))
+notice("new_message_file", _l("洽谈新消息：%(project)s"), _l("对方发送了附件"))
+notice("signing_awaiting", _l("请确认签约：%(project)s"), _l("对方已登记合作签约信息，请核对后确认。"))
+notice("signed", _l("签约落地：%(project)s"), _l("%(org)s 与项目负责人已确认合作签约。"),
+       _l("签约企业请填报《企业意向临床研究成果转化项目对接表》。"))
+notice("signed_staff", _l("签约落地：%(project)s"), _l("%(org)s 与项目负责人已确认合作签约。"), group="staff")
+notice("signing_disputed", _l("签约信息需更正：%(project)s"), _l("%(note)s"))
+notice("docking_filed", _l("对接表已报送：%(project)s"), _l("%(org)s 已填报《企业意向临床研究成果转化项目对接表》。"),
+       group="staff")
 
 A = AgreementStatus
 
@@ -108,35 +131,39 @@ def express_interest(project: Project, user: User, message: str, cooperation_mod
     db.session.flush()
     audit.record("interest_express", actor=user, project=project, subject=interest, to_state=I.PENDING.value,
                  comment=message[:200])
-    notify(project.owner, "new_interest", _("新的合作意向：%(project)s", project=project.display_name),
-           _("%(org)s 对您的项目表达了合作意向，请在 %(days)d 天内回复。", org=user.organisation.name, days=days),
-           _board_link(project))
+    tell(project.owner, "new_interest", _board_link(project), project=project.display_name,
+         org=user.organisation.name, days=days)
     return interest
 
 
 def accept_interest(interest: Interest, owner: User) -> None:
-    """The project owner accepts: the partner tier opens to that organisation and talks begin."""
-    move(interest, INTEREST, "accept", owner)
+    """The project owner accepts: the partner tier opens to that organisation and talks begin.
+
+    Not while the project waits in review after an edit: what the organisation was interested in may change.
+    """
     project = interest.project
+    if project.status not in (ProjectStatus.PUBLISHED, ProjectStatus.NEGOTIATING):
+        raise TransitionError(_("项目正在重新初核（%(state)s），通过后才能接受意向", state=project.status.label))
+    move(interest, INTEREST, "accept", owner)
     if project.status is ProjectStatus.PUBLISHED:
         project_service.start_negotiation(project, owner)
-    notify_many(_members(interest), "interest_accepted", _("意向已被接受：%(project)s", project=project.display_name),
-                _("项目负责人接受了贵机构的合作意向，现在可以查看项目详细资料并开始合作洽谈。"), _link(interest))
+    tell(_members(interest), "interest_accepted", _link(interest), project=project.display_name)
 
 
 def decline_interest(interest: Interest, owner: User, reason: DeclineReason, note: str = "") -> None:
     """The owner declines, with a reason code the organisation sees."""
     check(interest, INTEREST, "decline", owner)
     if reason is None:
-        raise ServiceError(_("请选择婉拒原因"))
+        raise ValidationError(_("请选择婉拒原因"), field="reason")
+    if not isinstance(reason, DeclineReason):
+        raise ValidationError(_("请从列表中选择原因"), field="reason")
     if reason is DeclineReason.OTHER and not note.strip():
-        raise ServiceError(_("选择“其他”时请说明原因"))
+        raise ValidationError(_("选择“其他”时请说明原因"), field="note")
     move(interest, INTEREST, "decline", owner, comment=f"{reason.label} {note}".strip())
     interest.decline_reason = reason
     interest.decline_note = note.strip()
-    notify_many(_members(interest), "interest_declined",
-                _("意向未被接受：%(project)s", project=interest.project.display_name),
-                _("原因：%(reason)s。%(note)s", reason=reason.label, note=interest.decline_note), _link(interest))
+    tell(_members(interest), "interest_declined", _link(interest), project=interest.project.display_name,
+         reason=reason, note=interest.decline_note)
 
 
 def withdraw_interest(interest: Interest, member: User) -> None:
@@ -144,18 +171,75 @@ def withdraw_interest(interest: Interest, member: User) -> None:
     move(interest, INTEREST, "withdraw", member)
 
 
-def end_negotiation(interest: Interest, actor: User, reason: str) -> None:
-    """Either side ends the talks without signing; the project returns to the library if no talks remain."""
-    move(interest, INTEREST, "fail", actor, comment=reason)
-    interest.end_reason = reason.strip()
+def _coded_reason(reasons, reason, note: str):
+    """A reason from the giver's own list (a free text is 其他 with that text); 其他 needs words."""
+    if isinstance(reason, str):
+        reason, note = (reasons.OTHER if reason.strip() else None), reason
+        if reason is None:
+            return None, note.strip()
+    if reason is None:
+        raise ValidationError(_("请选择原因"), field="reason")
+    if not isinstance(reason, reasons):
+        raise ValidationError(_("请从列表中选择原因"), field="reason")
+    if reason is reasons.OTHER and not (note or "").strip():
+        raise ValidationError(_("选择“其他”时请说明原因"), field="note")
+    return reason, (note or "").strip()
+
+
+def end_negotiation(interest: Interest, actor: User, reason, note: str = "") -> None:
+    """Either side ends the talks without signing, with a reason from its own list the other side reads.
+
+    The project returns to the library if no talks remain.
+    """
+    side = Side.ORGANISATION if interest.is_member(actor) else Side.CLINICIAN
+    reason, note = _coded_reason(PassReason if side is Side.ORGANISATION else DeclineReason, reason, note)
+    move(interest, INTEREST, "fail", actor, comment=f"{reason.label} {note}".strip() if reason else note)
+    interest.end_reason = note
+    interest.end_reason_code = reason.value if reason else None
+    interest.ended_by_side = side
     project = interest.project
     others = db.session.scalar(db.select(db.func.count()).select_from(Interest).where(
         Interest.project_id == project.id, Interest.status == I.ACCEPTED))
     if project.status is ProjectStatus.NEGOTIATING and not others:
         project_service.end_negotiation(project, actor)
-    other_side = [project.owner] if interest.is_member(actor) else _members(interest)
-    notify_many(other_side, "negotiation_ended", _("洽谈已终止：%(project)s", project=project.display_name),
-                _("原因：%(reason)s", reason=interest.end_reason), _link(interest))
+    if side is Side.ORGANISATION:
+        tell(project.owner, "negotiation_ended", _link(interest), project=project.display_name,
+             org=interest.organisation.name, reason=reason, note=note)
+    else:
+        tell(_members(interest), "negotiation_ended_by_owner", _link(interest), project=project.display_name,
+             reason=reason, note=note)
+
+
+def pass_on_project(project: Project, member: User, reason, note: str = "") -> ProjectPass:
+    """An organisation passes on a suggested or 服务站推荐 project; the owner reads why, it is suggested no more."""
+    require(member.is_organisation_member and member.is_verified, _("只有已认证机构的成员可以反馈"))
+    require(project.is_listed(), _("该项目当前不在项目库中"))
+    reason, note = _coded_reason(PassReason, reason, note)
+    if reason is None:
+        raise ValidationError(_("请选择原因"), field="reason")
+    passed = db.session.scalar(db.select(ProjectPass).where(ProjectPass.project_id == project.id,
+                                                            ProjectPass.organisation_id == member.organisation_id))
+    if passed is None:
+        passed = ProjectPass(project_id=project.id, organisation_id=member.organisation_id)
+        db.session.add(passed)
+    passed.passed_by_id, passed.reason, passed.note, passed.created_at = member.id, reason, note, utcnow()
+    db.session.flush()
+    audit.record("pass_project", actor=member, project=project, comment=f"{reason.label} {note}".strip())
+    tell(project.owner, "project_passed", path_for("projects.detail", project_id=project.id),
+         project=project.display_name, org=member.organisation.name, reason=reason, note=note)
+    return passed
+
+
+def passes_on(project: Project) -> list[ProjectPass]:
+    """What organisations said when passing on the project, newest first (for its owner and staff)."""
+    return db.session.scalars(db.select(ProjectPass).where(ProjectPass.project_id == project.id)
+                              .order_by(ProjectPass.created_at.desc(), ProjectPass.id.desc())).all()
+
+
+def passed_project_ids(organisation_id: int) -> set[int]:
+    """The projects an organisation has passed on (not suggested to it again)."""
+    return set(db.session.scalars(db.select(ProjectPass.project_id)
+                                  .where(ProjectPass.organisation_id == organisation_id)))
 
 
 def expire_interests(now: datetime | None = None) -> tuple[int, int]:
@@ -170,15 +254,13 @@ def expire_interests(now: datetime | None = None) -> tuple[int, int]:
         project = interest.project
         if interest.expires_at <= now:
             move(interest, INTEREST, "expire", SYSTEM, comment=_("超过 %(days)d 天未回复", days=days))
-            notify_many([project.owner, *_members(interest)], "interest_expired",
-                        _("意向已过期：%(project)s", project=project.display_name),
-                        _("该意向在 %(days)d 天内未获回复，已自动过期。", days=days), _board_link(project))
+            tell([project.owner, *_members(interest)], "interest_expired", _board_link(project),
+                 project=project.display_name, days=days)
             expired += 1
         elif interest.reminded_at is None and interest.expires_at - now <= timedelta(days=days) / 2:
             interest.reminded_at = now
-            notify(project.owner, "interest_expiring", _("意向即将过期：%(project)s", project=project.display_name),
-                   _("%(org)s 的合作意向将于 %(date)s 过期，请尽快回复。", org=interest.organisation.name,
-                     date=interest.expires_at.strftime("%Y-%m-%d")), _board_link(project))
+            tell(project.owner, "interest_expiring", _board_link(project), project=project.display_name,
+                 org=interest.organisation.name, date=interest.expires_at.strftime("%Y-%m-%d"))
             reminded += 1
     return expired, reminded
 
@@ -220,8 +302,8 @@ def post_message(interest: Interest, sender: User, body: str, upload=None) -> Ne
     mark_read(interest, sender)
     other_side = [interest.project.owner] if interest.is_member(sender) else \
         [u for u in interest.organisation.members if u.active]
-    notify_many(other_side, "new_message", _("洽谈新消息：%(project)s", project=interest.project.display_name),
-                body[:100] or _("对方发送了附件"), path_for("deals.thread", interest_id=interest.id))
+    tell(other_side, "new_message" if body.strip() else "new_message_file", path_for("deals.thread", interest_id=interest.id),
+         project=interest.project.display_name, excerpt=body[:100])
     return message
 
 
@@ -299,9 +381,8 @@ def record_agreement(interest: Interest, actor: User, cooperation_modes: list[st
                      to_state=AgreementStatus.AWAITING.value, comment=summary[:200])
     else:  # recorded again: a correction (after a dispute, or of one's own record)
         move(agreement, SIGNING, "record", actor, comment=summary[:200])
-    notify_many(_other_side(interest, actor), "signing_awaiting",
-                _("请确认签约：%(project)s", project=interest.project.display_name),
-                _("对方已登记合作签约信息，请核对后确认。"), path_for("deals.signing", interest_id=interest.id))
+    tell(_other_side(interest, actor), "signing_awaiting", path_for("deals.signing", interest_id=interest.id),
+         project=interest.project.display_name)
     return agreement
 
 
@@ -316,12 +397,10 @@ def confirm_agreement(agreement: Agreement, actor: User) -> None:
     agreement.confirmed_by_id = actor.id
     move(interest, INTEREST, "sign", actor)
     project_service.sign_project(interest.project, actor, comment=interest.organisation.name)
-    title = _("签约落地：%(project)s", project=interest.project.display_name)
-    body = _("%(org)s 与项目负责人已确认合作签约。", org=interest.organisation.name)
     link = path_for("deals.thread", interest_id=interest.id)
-    notify_many([interest.project.owner, *[u for u in interest.organisation.members if u.active]],
-                "signed", title, body + _("签约企业请填报《企业意向临床研究成果转化项目对接表》。"), link)
-    notify_staff("signed", title, body, link)
+    names = {"project": interest.project.display_name, "org": interest.organisation.name}
+    tell([interest.project.owner, *[u for u in interest.organisation.members if u.active]], "signed", link, **names)
+    tell_staff("signed_staff", link, **names)
 
 
 def dispute_agreement(agreement: Agreement, actor: User, note: str) -> None:
@@ -331,9 +410,9 @@ def dispute_agreement(agreement: Agreement, actor: User, note: str) -> None:
         raise TransitionError(_("当前状态（%(state)s）下不能执行此操作", state=agreement.interest.status.label))
     move(agreement, SIGNING, "dispute", actor, comment=note)
     agreement.dispute_note = note.strip()
-    notify_many(_other_side(agreement.interest, actor), "signing_disputed",
-                _("签约信息需更正：%(project)s", project=agreement.interest.project.display_name), note,
-                path_for("deals.signing", interest_id=agreement.interest.id))
+    tell(_other_side(agreement.interest, actor), "signing_disputed",
+         path_for("deals.signing", interest_id=agreement.interest.id), project=agreement.interest.project.display_name,
+         note=note.strip())
 
 
 def start_docking_form(interest: Interest, actor: User) -> DockingForm:
@@ -378,9 +457,8 @@ def save_docking_form(form: DockingForm, actor: User, values: dict, file: bool) 
         return
     move(form, DOCKING, "file", actor)
     form.filed_by_id = actor.id
-    notify_staff("docking_filed", _("对接表已报送：%(project)s", project=form.project_name),
-                 _("%(org)s 已填报《企业意向临床研究成果转化项目对接表》。", org=form.company_name),
-                 path_for("deals.docking", interest_id=form.interest_id))
+    tell_staff("docking_filed", path_for("deals.docking", interest_id=form.interest_id), project=form.project_name,
+               org=form.company_name)
 
 
 def docking_forms() -> list[DockingForm]:

@@ -19,12 +19,12 @@ from app.core.throttle import throttled
 from app.deals import demands, operations
 from app.deals.exports import docking_form_docx
 from app.deals.models import (CooperationMode, DeclineReason, DockingForm, Intent, IntentStatus, Interest,
-                              InterestStatus, NegotiationMessage)
+                              InterestStatus, NegotiationMessage, PassReason)
 from app.extensions import db
 from app.projects.models import DeviceClass, Project
 from app.projects.views import render_detail
 from forms.deals import (INTENT_ACTIONS, AgreementForm, DeclineForm, DisputeForm, DockingFormForm, EndNegotiationForm,
-                         IntentForm, IntentStatusForm, InterestForm, MessageForm)
+                         IntentForm, IntentStatusForm, InterestForm, MessageForm, PassForm)
 from forms.projects import ConfirmForm
 
 STATUS_MESSAGES = {
@@ -130,7 +130,8 @@ def _render_thread(interest, status=200, message_form=None, end_form=None):
         operations.record_staff_reading(interest, current_user)  # a record of reading: the one write a GET may make
     # A party's messages are marked read by the page itself (deals.read), not by this GET.
     return render_template("deals/thread.html", interest=interest, message_form=message_form or MessageForm(),
-                           end_form=end_form or EndNegotiationForm(formdata=None),
+                           end_form=end_form or EndNegotiationForm(formdata=None,
+                                                                   organisation_side=interest.is_member(current_user)),
                            mark_read=interest.is_party(current_user)), status
 
 
@@ -182,12 +183,37 @@ def message_attachment(interest_id, message_id):
 @login_required
 def end(interest_id):
     interest = _interest(interest_id)
-    form = EndNegotiationForm()
+    form = EndNegotiationForm(organisation_side=interest.is_member(current_user))
     if form.validate_on_submit():
-        operations.end_negotiation(interest, current_user, form.reason.data)
-        flash(_("洽谈已终止，对方会收到通知"), "info")
-        return redirect(url_for(".thread", interest_id=interest.id))
+        try:
+            operations.end_negotiation(interest, current_user, form.reasons(form.reason.data), form.note.data or "")
+        except ValidationError as error:
+            getattr(form, error.field or "reason").errors.append(str(error))
+        else:
+            flash(_("洽谈已终止，对方会看到您选择的原因"), "info")
+            return redirect(url_for(".thread", interest_id=interest.id))
     return _render_thread(interest, 400, end_form=form)
+
+
+@deals_bp.route("/projects/<int:project_id>/pass", methods=["POST"])
+@verified_required
+def pass_on(project_id):
+    """An organisation passes on a suggested or 服务站推荐 project, saying why (the owner reads it)."""
+    project = db.get_or_404(Project, project_id)
+    if not current_user.is_organisation_member:
+        abort(403)
+    form = PassForm(prefix=f"pass{project.id}")
+    if form.validate_on_submit():
+        operations.pass_on_project(project, current_user, PassReason(form.reason.data), form.note.data or "")
+        flash(_("已反馈：暂不考虑该项目。项目负责人将看到您选择的原因，该项目不再向贵机构推荐"), "info")
+        return redirect(_safe_back(url_for("matching.for_you")))
+    flash("；".join(str(e) for errors in form.errors.values() for e in errors), "danger")
+    return redirect(_safe_back(url_for("matching.for_you")) + f"#pass-{project.id}"), 303
+
+
+def _safe_back(default: str) -> str:
+    target = request.form.get("next") or ""
+    return target if target.startswith("/") and not target.startswith("//") else default
 
 
 @deals_bp.route("/<int:interest_id>/signing", methods=["GET", "POST"], endpoint="signing")

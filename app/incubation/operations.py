@@ -15,7 +15,7 @@ from app.core.errors import ServiceError, TransitionError, require
 from app.core.files import save_file
 from app.core.links import path_for
 from app.core.models import Setting
-from app.core.notifications import notify_many
+from app.core.notifications import notice, tell
 from app.core.states import Transition, action_between, check, move
 from app.deals.models import Interest, InterestStatus
 from app.extensions import db
@@ -162,9 +162,8 @@ def complete_assessment(assessment: Assessment, staff: User, recommendations: li
     if project.status is ProjectStatus.SIGNED:
         project_service.start_incubation(project, staff, comment=_("项目评估完成"))
     ensure_milestones(project)
-    notify_many(_parties(project), "assessment_completed",
-                _("项目评估已完成：%(project)s", project=project.display_name),
-                _("服务站已完成项目评估并制定一企一策帮扶方案。"), path_for("incubation.project", project_id=project.id))
+    tell(_parties(project), "assessment_completed", path_for("incubation.project", project_id=project.id),
+         project=project.display_name)
 
 
 def ensure_milestones(project: Project) -> list[Milestone]:
@@ -228,8 +227,8 @@ def update_milestone(milestone: Milestone, actor: User, status: MilestoneStatus,
     if milestone.kind is MilestoneKind.APPROVED and status is MilestoneStatus.DONE and \
             project.status in (ProjectStatus.SIGNED, ProjectStatus.INCUBATING):
         project_service.launch_project(project, actor, comment=_("获批上市"))
-        notify_many(_parties(project), "launched", _("获批上市：%(project)s", project=project.display_name),
-                    _("恭喜！项目产品已获批上市。"), path_for("incubation.project", project_id=project.id))
+        tell(_parties(project), "launched", path_for("incubation.project", project_id=project.id),
+             project=project.display_name)
 
 
 def add_evidence(milestone: Milestone, actor: User, upload) -> MilestoneEvidence:
@@ -259,6 +258,11 @@ def tracked_projects() -> list[Project]:
     """Signed, incubating and launched projects, most recently changed first."""
     return db.session.scalars(db.select(Project).where(Project.status.in_(TRACKED_STATES))
                               .order_by(Project.status_changed_at.desc())).all()
+
+
+notice("assessment_completed", _l("项目评估已完成：%(project)s"), _l("服务站已完成项目评估并制定一企一策帮扶方案。"),
+       group="incubation")
+notice("launched", _l("获批上市：%(project)s"), _l("恭喜！项目产品已获批上市。"), group="incubation")
 
 
 def _parties(project: Project) -> list[User]:

@@ -319,3 +319,14 @@ class SavedSearch(db.Model):
     query: Mapped[str] = mapped_column(db.String(500), default="")
     filters: Mapped[dict] = mapped_column(db.JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ProjectSubmission(db.Model):
+    """What 附件1 said each time it went to review, so that reviewers see what changed since the last time."""
+
+    __tablename__ = "project_submission"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(db.ForeignKey("project.id"), index=True)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    values: Mapped[dict] = mapped_column(db.JSON, default=dict)

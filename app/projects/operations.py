@@ -12,12 +12,14 @@ from app.core.links import path_for
 from app.core.notifications import notify, notify_many
 from app.core.files import save_file, upload_root
 from app.core.models import AuditEvent
+from app.core.notifications import notice, tell
 from app.core.states import Transition, check, move
+from app.deals.models import Interest, InterestStatus
 from app.extensions import db
 from app.projects import saved_searches
 from app.projects.jobs import reindex_after_commit
-from app.projects.models import (ENUM_FIELDS, PROJECT_FIELDS, PUBLIC_FIELDS, SUBMITTABLE_STATES, WITHDRAWABLE_STATES,
-                                 Project, ProjectAttachment, ProjectStatus)
+from app.projects.models import (ENUM_FIELDS, FIELDS_BY_NAME, PROJECT_FIELDS, PUBLIC_FIELDS, SUBMITTABLE_STATES,
+                                 WITHDRAWABLE_STATES, Project, ProjectAttachment, ProjectStatus, ProjectSubmission)
 from app.projects.rules import (is_confirmed_owner, is_deal_party, is_owner, is_reviewing_officer, may_track,
                                 owner_institution)
 from app.suggestions.jobs import refresh_for_project
@@ -61,13 +63,61 @@ LIFE = {
 
 EDITABLE_FIELDS = tuple(f.name for f in PROJECT_FIELDS)
 
+notice("project_published", _l("项目已通过初核：%(project)s"),
+       _l("您的项目已通过创新服务站初核，已在入选项目库发布。"), _l("审核意见：%(comment)s"), group="review")
+notice("project_returned", _l("项目被退回修改：%(project)s"),
+       _l("创新服务站退回了您的项目，请按修改意见修改后重新提交。"), _l("修改意见：%(comment)s"), group="review")
+notice("project_back_in_review", _l("您表达意向的项目正在重新初核：%(project)s"),
+       _l("项目负责人修改了项目的公开信息，项目已重新提交创新服务站初核，期间暂不在项目库展示。"),
+       _l("您的合作意向仍然保留；项目重新发布后，负责人才能接受意向。"))
+notice("project_republished", _l("您表达意向的项目已重新发布：%(project)s"),
+       _l("项目已重新通过初核并在项目库展示，您的合作意向等待项目负责人回复。"))
+notice("project_rejected", _l("项目未通过初核：%(project)s"),
+       _l("很遗憾，您的项目未通过创新服务站初核。"), _l("理由：%(comment)s"), group="review")
+
 
 def _move(project: Project, action: str, actor: User, comment: str = "") -> None:
     """Take one step of the project's life, then bring its search document and the suggestions up to date."""
     was_listed = project.is_listed()
     move(project, LIFE, action, actor, comment, project=project)
+    if project.status is S.SUBMITTED:
+        _snapshot(project)
     reindex_after_commit(project, was_listed)
     refresh_for_project(project, was_listed)
+
+
+def _stored(value):
+    return value.value if hasattr(value, "value") else value
+
+
+def _snapshot(project: Project) -> None:
+    db.session.add(ProjectSubmission(project_id=project.id,
+                                     values={name: _stored(getattr(project, name)) for name in EDITABLE_FIELDS}))
+
+
+def _shown(name: str, value) -> str:
+    """A stored value as the reviewer reads it (an option's label, 是/否, the text)."""
+    if value in (None, ""):
+        return ""
+    if name in ENUM_FIELDS:
+        try:
+            return ENUM_FIELDS[name](value).label
+        except ValueError:
+            return str(value)
+    if isinstance(value, bool):
+        return _("是") if value else _("否")
+    return str(value)
+
+
+def changes_since_last_submission(project: Project) -> list[tuple[str, str, str]] | None:
+    """(field label, before, now) for each field changed between the last two submissions; None if first."""
+    snapshots = db.session.scalars(db.select(ProjectSubmission).where(ProjectSubmission.project_id == project.id)
+                                   .order_by(ProjectSubmission.id.desc()).limit(2)).all()
+    if len(snapshots) < 2:
+        return None
+    latest, previous = snapshots[0].values, snapshots[1].values
+    return [(str(field.label), _shown(field.name, previous.get(field.name)), _shown(field.name, latest.get(field.name)))
+            for field in PROJECT_FIELDS if previous.get(field.name) != latest.get(field.name)]
 
 
 def create_project(owner: User, values: dict) -> Project:
@@ -81,32 +131,65 @@ def create_project(owner: User, values: dict) -> Project:
     return project
 
 
+def _coerced(name: str, value):
+    if name in ENUM_FIELDS:
+        return ENUM_FIELDS[name].coerce(value)
+    if name in ("commitment_agreed", "publish_consent"):
+        return value
+    return (value or "").strip()  # text columns are never NULL: a field absent from the request is empty
+
+
+def public_changes(project: Project, values: dict) -> list[str]:
+    """The labels of the public fields these values would change (nothing is written)."""
+    return [FIELDS_BY_NAME[name].label for name in PUBLIC_FIELDS
+            if name in values and name in FIELDS_BY_NAME and getattr(project, name) != _coerced(name, values[name])]
+
+
+def needs_review_confirmation(project: Project, values: dict) -> bool:
+    """Saving these values would send the published project back to 初核: the owner confirms first."""
+    return project.status is S.PUBLISHED and bool(public_changes(project, values))
+
+
+def waiting_interests(project: Project) -> list[Interest]:
+    """Interests still waiting for the owner's answer."""
+    return db.session.scalars(db.select(Interest).where(Interest.project_id == project.id,
+                                                        Interest.status == InterestStatus.PENDING)
+                              .order_by(Interest.id)).all()
+
+
+def _interested_members(project: Project) -> list[User]:
+    return [member for interest in waiting_interests(project) for member in interest.organisation.members
+            if member.active]
+
+
 def _assign(project: Project, values: dict) -> set[str]:
     """Copy form values onto the project; returns the names of fields that changed."""
     changed = set()
     for name in EDITABLE_FIELDS:
         if name not in values:
             continue
-        value = values[name]
-        if name in ENUM_FIELDS:
-            value = ENUM_FIELDS[name].coerce(value)
-        elif name in ("commitment_agreed", "publish_consent"):
-            pass
-        else:  # text columns are never NULL: a field absent from the request is empty
-            value = (value or "").strip()
+        value = _coerced(name, values[name])
         if getattr(project, name) != value:
             setattr(project, name, value)
             changed.add(name)
     return changed
 
 
-def update_project(project: Project, actor: User, values: dict) -> set[str]:
-    """Save the owner's edits; editing a published project's public fields sends it back to review."""
+def update_project(project: Project, actor: User, values: dict, confirmed: bool = True) -> set[str]:
+    """Save the owner's edits; editing a published project's public fields sends it back to review.
+
+    That needs the owner's confirmation (confirmed=False refuses); organisations waiting for an answer are told,
+    and their interests wait: none can be accepted until the project is published again.
+    """
     require(project.can_edit(actor), _("该项目当前不可编辑"))
+    if not confirmed and needs_review_confirmation(project, values):
+        raise ValidationError(_("修改公开信息需先确认重新提交初核"))
     was_listed = project.is_listed()
     changed = _assign(project, values)
     if project.status is S.PUBLISHED and changed & set(PUBLIC_FIELDS):
         _move(project, "resubmit_after_edit", actor, comment=_("修改了公开信息，重新提交初核"))
+        tell(_interested_members(project), "project_back_in_review", path_for("deals.mine"),
+             project=project.display_name)
     elif changed:
         audit.record("edit", actor=actor, project=project, comment=", ".join(sorted(changed)))
     if changed:
@@ -171,17 +254,25 @@ def submit_paper_form(project: Project, staff: User, comment: str = "") -> None:
 def approve_project(project: Project, reviewer: User, comment: str = "") -> None:
     """Publish a submitted project after initial review."""
     _move(project, "approve", reviewer, comment)
+    tell(project.owner, "project_published", _own_link(project), project=project.display_name, comment=comment.strip())
+    tell(_interested_members(project), "project_republished", path_for("deals.mine"), project=project.display_name)
     saved_searches.notify_matches(project)
 
 
 def return_project(project: Project, reviewer: User, comment: str) -> None:
     """Send a submitted project back to its owner with what to revise."""
     _move(project, "return", reviewer, comment)
+    tell(project.owner, "project_returned", _own_link(project), project=project.display_name, comment=comment.strip())
 
 
 def reject_project(project: Project, reviewer: User, reason: str) -> None:
     """Refuse a submitted project, with the reason the owner will read."""
     _move(project, "reject", reviewer, reason)
+    tell(project.owner, "project_rejected", _own_link(project), project=project.display_name, comment=reason.strip())
+
+
+def _own_link(project: Project) -> str:
+    return path_for("projects.detail", project_id=project.id)
 
 
 def withdraw_project(project: Project, actor: User, comment: str = "") -> None:
@@ -223,12 +314,13 @@ def latest_review_comment(project: Project) -> str:
     return event.comment if event else ""
 
 
-def save_project(owner: User, project: Project | None, values: dict, submit: bool) -> Project:
+def save_project(owner: User, project: Project | None, values: dict, submit: bool,
+                 confirmed: bool = True) -> Project:
     """Create or update from 附件1, then submit for review when asked and the state allows it."""
     if project is None:
         project = create_project(owner, values)
     else:
-        update_project(project, owner, values)
+        update_project(project, owner, values, confirmed)
     # An unconfirmed clinician's draft is saved; the page says why it was not submitted (UNCONFIRMED).
     if submit and project.status in SUBMITTABLE_STATES and owner.is_verified:
         submit_project(project, owner)

@@ -6,12 +6,13 @@ import re
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.accounts.models import User
 from app.core.errors import ServiceError, require
 from app.core.links import path_for
 from app.core.models import Notification
-from app.core.notifications import notify
+from app.core.notifications import notice, tell
 from app.extensions import db
 from app.projects import search
 from app.projects.library import FACETS, LibraryFilters, result_count
@@ -19,6 +20,8 @@ from app.projects.models import ENUM_FIELDS, Project, SavedSearch
 
 MAX_PER_USER = 20
 HIT_KIND = "saved_search_hit"
+notice(HIT_KIND, _l("新项目符合您保存的搜索：%(project)s"),
+       _l("您保存的搜索%(names)s有新入库项目「%(project)s」（%(city)s %(department)s）。"), group="matching")
 
 
 def save_search(user: User, name: str, query: str, filters) -> SavedSearch:
@@ -162,9 +165,7 @@ def notify_matches(project: Project) -> int:
         if not user.active or not user.is_verified:
             continue
         names = "、".join(f"“{s.name}”" for s in matched[user.id])
-        title = _("新项目符合您保存的搜索：%(project)s", project=project.display_name)[:200]
-        body = _("您保存的搜索%(names)s有新入库项目「%(project)s」（%(city)s %(department)s）。",
-                 names=names, project=project.display_name, city=project.city, department=project.department)
-        notify(user, HIT_KIND, title, body, link)
+        tell(user, HIT_KIND, link, names=names, project=project.display_name, city=project.city,
+             department=project.department)
         count += 1
     return count

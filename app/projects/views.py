@@ -11,16 +11,16 @@ from app.core import files as attachment_service
 from app.core.docx import PROJECT_FORM_NAME, download_name, send_docx
 from app.core.errors import ServiceError, ValidationError
 from app.core.permissions import role_required, staff_required, verified_required
-from app.deals.operations import open_interest_of
+from app.deals.operations import open_interest_of, passes_on
 from app.extensions import db
 from app.projects import operations as project_service
-from app.projects import saved_searches
+from app.projects import saved_searches, showcase
 from app.projects.exports import project_form_docx
 from app.projects.library import FACETS, LibraryFilters, library_page, partner_view, public_view, record_partner_view
 from app.projects.models import (COMMITMENT_TEXT, FIELDS_BY_NAME, LIFE_STEPS, PARTNER_FIELDS, PROJECT_FIELDS,
                                  DeviceClass, Project, ProjectAttachment, ProjectStatus, ProjectType, Stage, Tier)
 from app.projects.rules import may_print_form
-from app.projects.review import queue_counts, review_queue, status_counts
+from app.projects.review import QueueFilters, days_waiting, queue_counts, review_queue, status_counts
 from app.suggestions.operations import suggestions_for_project
 from forms.deals import InterestForm
 from forms.projects import (ApproveForm, AttachmentForm, ConfirmForm, DeleteSavedSearchForm, ProjectForm, RejectForm,
@@ -62,6 +62,11 @@ def _edit(project: Project | None):
         if created_by_first_try:  # a retry of a submission that already created the project
             return redirect(created_by_first_try)
         if form.validate():
+            confirmed = bool(request.form.get("confirm_public_edit"))
+            if project is not None and not confirmed and \
+                    project_service.needs_review_confirmation(project, form.values()):
+                # Nothing is saved yet: the owner reads what will happen and confirms (the typed values stay).
+                return _render_form(form, project, 200, confirm=_review_consequences(project, form.values()))
             is_new = project is None
             try:
                 project = project_service.save_project(current_user, project, form.values(), form.for_submit)
@@ -83,8 +88,15 @@ def _edit(project: Project | None):
     return _render_form(form, project, 400 if form.errors else 200)
 
 
-def _render_form(form: ProjectForm, project: Project | None, status: int):
-    return render_template("projects/form.html", form=form, project=project,
+def _review_consequences(project: Project, values: dict) -> dict:
+    """What confirming a public edit of a published project does, for the confirmation step."""
+    waiting = project_service.waiting_interests(project)
+    return {"fields": project_service.public_changes(project, values), "waiting": len(waiting),
+            "organisations": [i.organisation.name for i in waiting]}
+
+
+def _render_form(form: ProjectForm, project: Project | None, status: int, confirm: dict | None = None):
+    return render_template("projects/form.html", form=form, project=project, confirm=confirm,
                            attachment_form=AttachmentForm(), confirm_form=ConfirmForm(),
                            review_comment=project_service.latest_review_comment(project) if project else ""), status
 
@@ -136,7 +148,8 @@ def detail(project_id):
     return render_template("projects/detail.html", project=project, history=audit.project_history(project),
                            tiers=project.visible_tiers(current_user), confirm_form=ConfirmForm(),
                            review_comment=project_service.latest_review_comment(project),
-                           suggestions=suggestions_for_project(project) if project.is_listed() else None)
+                           suggestions=suggestions_for_project(project) if project.is_listed() else None,
+                           passes=passes_on(project))
 
 
 @projects_bp.route("/<int:project_id>/submit", methods=["POST"])
@@ -234,8 +247,10 @@ def queue():
         status = ProjectStatus(request.args.get("status", ProjectStatus.SUBMITTED.value))
     except ValueError:
         status = ProjectStatus.SUBMITTED
-    return render_template("review/queue.html", projects=review_queue(status), status=status,
-                           counts=status_counts())
+    filters = QueueFilters.from_args(request.args)
+    return render_template("review/queue.html", projects=review_queue(status, filters), status=status,
+                           counts=status_counts(), filters=filters, days_waiting=days_waiting,
+                           device_classes=list(DeviceClass))
 
 
 def _render(project, status=200, **forms):
@@ -243,7 +258,8 @@ def _render(project, status=200, **forms):
         forms.setdefault(f"{action}_form", form_cls(formdata=None, prefix=action))
     return render_template("review/project.html", project=project, history=audit.project_history(project),
                            tiers=project.visible_tiers(current_user),
-                           review_comment=project_service.latest_review_comment(project), **forms), status
+                           review_comment=project_service.latest_review_comment(project),
+                           changes=project_service.changes_since_last_submission(project), **forms), status
 
 
 @review_bp.route("/<int:project_id>")
@@ -368,4 +384,16 @@ def project_form(project_id):
     return send_docx(data, download_name(PROJECT_FORM_NAME, project.name))
 
 
-BLUEPRINTS = (projects_bp, review_bp, library_bp, searches_bp, project_documents_bp,)
+showcase_bp = Blueprint("showcase", __name__, url_prefix="/showcase")
+
+
+@showcase_bp.route("/", endpoint="index")
+def showcase_index():
+    """项目展示: published projects' names and a few facts for anyone, with an invitation to register."""
+    page = request.args.get("page", 1, type=int) or 1
+    items, total, pages = showcase.showcase_page(page)
+    return render_template("showcase/index.html", items=items, total=total, page=min(max(page, 1), pages),
+                           pages=pages)
+
+
+BLUEPRINTS = (projects_bp, review_bp, library_bp, searches_bp, project_documents_bp, showcase_bp,)

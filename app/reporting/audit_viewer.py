@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
+from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
@@ -15,17 +16,46 @@ from app.core.models import AuditEvent
 from app.core.spreadsheets import append_row, csv_cell
 from app.core.templating import BEIJING, action_label, beijing_time, state_label
 from app.extensions import db
-from app.projects.models import Project
+from app.projects.models import FIELDS_BY_NAME, Project
 
 
 # subject_type (a table name) in words, for the viewer and the export.
 SUBJECT_LABELS = {
-    "project": "项目", "user": "用户", "organisation": "机构", "project_attachment": "项目附件",
-    "interest": "意向", "intent": "投资意向", "negotiation_message": "洽谈消息", "agreement": "签约",
-    "docking_form": "对接表", "notification": "通知", "saved_search": "保存的搜索", "assessment": "项目评估",
-    "assessment_score": "评估打分", "milestone": "里程碑", "milestone_evidence": "里程碑材料",
-    "report_batch": "报送批次", "setting": "设置",
+    "project": _l("项目"), "user": _l("用户"), "organisation": _l("机构"), "project_attachment": _l("项目附件"),
+    "interest": _l("意向"), "intent": _l("投资意向"), "negotiation_message": _l("洽谈消息"), "agreement": _l("签约"),
+    "docking_form": _l("对接表"), "notification": _l("通知"), "saved_search": _l("保存的搜索"),
+    "assessment": _l("项目评估"), "assessment_score": _l("评估打分"), "milestone": _l("里程碑"),
+    "milestone_evidence": _l("里程碑材料"), "report_batch": _l("报送批次"), "setting": _l("设置"),
 }
+
+# Field names some actions record in their comment (which fields changed), in words.
+ORGANISATION_FIELD_LABELS = {
+    "name": _l("机构名称"), "address": _l("通讯地址"), "uscc": _l("统一社会信用代码"), "field": _l("所属领域"),
+    "legal_rep": _l("法人姓名"), "registered_capital_wan": _l("注册资金（万元）"), "registered_on": _l("注册时间"),
+    "high_tech": _l("高新技术企业"), "specialised": _l("专精特新企业"), "contact_name": _l("联系人"),
+    "contact_phone": _l("联系电话"), "overview": _l("企业概况"), "region": _l("所在地区"),
+}
+STATION_CONTACT_LABELS = {"name": _l("服务站名称"), "phone": _l("联系电话"), "email": _l("电子邮箱"),
+                          "address": _l("办公地址"), "hours": _l("办公时间")}
+
+
+def _named(names: str, labels: dict) -> str:
+    return "、".join(str(labels[n]) if n in labels else n for n in names.split(", ") if n)
+
+
+def comment_text(event: AuditEvent) -> str:
+    """The comment in words: the changed-field lists some actions record are shown by their labels."""
+    comment = event.comment or ""
+    if not comment:
+        return ""
+    if event.action == "edit":
+        return _named(comment, {name: f.label for name, f in FIELDS_BY_NAME.items()})
+    if event.action == "update_profile":
+        fields, _sep, notes = comment.partition("; ")
+        return "；".join(part for part in (_named(fields, ORGANISATION_FIELD_LABELS), notes) if part)
+    if event.action == "set_station_contact":
+        return _named(comment, STATION_CONTACT_LABELS)
+    return comment
 
 EXPORT_HEADERS = ("时间（北京时间）", "操作人", "操作", "项目", "对象", "状态变化", "说明")
 
@@ -143,7 +173,7 @@ def project_text(event: AuditEvent, names: dict[int, str]) -> str:
 
 
 def subject_text(event: AuditEvent) -> str:
-    label = SUBJECT_LABELS.get(event.subject_type, event.subject_type or "")
+    label = str(SUBJECT_LABELS.get(event.subject_type, event.subject_type or ""))
     return f"{label} #{event.subject_id}" if event.subject_id is not None else label
 
 
@@ -158,7 +188,7 @@ def export_rows(filters: AuditFilters) -> list[list[str]]:
     events = db.session.scalars(_query(filters)).unique().all()
     names = project_names(events)
     return [[beijing_time(e.created_at, "%Y-%m-%d %H:%M:%S"), actor_text(e), action_label(e.action),
-             project_text(e, names), subject_text(e), state_text(e), e.comment or ""] for e in events]
+             project_text(e, names), subject_text(e), state_text(e), comment_text(e)] for e in events]
 
 
 def audit_xlsx(rows: list[list[str]]) -> bytes:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -26,7 +26,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.accounts.models import User
 from app.core.models import AuditEvent
-from app.deals.models import DeclineReason, Interest, InterestStatus
+from app.deals.models import DeclineReason, Interest, InterestStatus, PassReason, ProjectPass, Side
 from app.extensions import db
 from app.incubation.operations import beijing_today, overdue_milestones
 from app.projects.models import DeviceClass, Project, ProjectStatus, ProjectType, Stage
@@ -190,6 +190,7 @@ class DashboardFigures:
     declines: list[Share]
     trend: list[TrendMonth]
     overdue: list[OverdueItem]
+    organisation_reasons: list[Share] = field(default_factory=list)  # talks ended by organisations, passes
     interests: int = 0        # interests expressed in the period
     generated_at: datetime | None = None
 
@@ -204,6 +205,10 @@ class DashboardFigures:
     @property
     def declined(self) -> int:
         return sum(s.count for s in self.declines)
+
+    @property
+    def organisation_reason_count(self) -> int:
+        return sum(s.count for s in self.organisation_reasons)
 
     @property
     def has_activity(self) -> bool:
@@ -259,6 +264,8 @@ class DashboardFigures:
                            for key, shares in self.breakdowns.items()},
             "stays": {"labels": [s.label for s in self.stays], "days": [s.median_days for s in self.stays]},
             "declines": {"labels": [s.label for s in self.declines], "counts": [s.count for s in self.declines]},
+            "organisation_reasons": {"labels": [s.label for s in self.organisation_reasons],
+                                     "counts": [s.count for s in self.organisation_reasons]},
             "trend": {"labels": [m.month for m in self.trend],
                       "series": [{"label": _("提交受理"), "data": [m.submitted for m in self.trend]},
                                  {"label": _("入库发布"), "data": [m.published for m in self.trend]},
@@ -292,6 +299,7 @@ def dashboard_figures(period: Period | None = None, today: date | None = None) -
         breakdown_labels={key: str(label) for key, label in BREAKDOWNS},
         stays=_stays(transitions, period),
         declines=_declines(period),
+        organisation_reasons=_organisation_reasons(period),
         trend=_trend(first, period, today),
         overdue=_overdue(today),
         interests=sum(1 for created in db.session.scalars(db.select(Interest.created_at))
@@ -428,6 +436,20 @@ def _declines(period: Period) -> list[Share]:
     if counts.get(None):
         shares.append(Share(_("未注明"), counts[None]))
     return shares
+
+
+def _organisation_reasons(period: Period) -> list[Share]:
+    """Reasons organisations gave, from their own list: talks they ended and suggested projects they passed on."""
+    counts = Counter()
+    for code, closed in db.session.execute(
+            db.select(Interest.end_reason_code, Interest.closed_at)
+            .where(Interest.status == InterestStatus.FAILED, Interest.ended_by_side == Side.ORGANISATION)):
+        if period.contains(closed):
+            counts[code] += 1
+    for reason, created in db.session.execute(db.select(ProjectPass.reason, ProjectPass.created_at)):
+        if period.contains(created):
+            counts[reason.value] += 1
+    return [Share(reason.label, counts.get(reason.value, 0)) for reason in PassReason]
 
 
 def trend_months(period: Period, today: date) -> list[str]:

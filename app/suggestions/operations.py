@@ -11,7 +11,6 @@ import os
 from typing import Callable
 
 from flask import current_app
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.accounts.models import Organisation, OrgStatus, User
@@ -19,7 +18,7 @@ from app.accounts.rules import is_staff
 from app.core.exchange import exchange_record
 from app.core.links import path_for
 from app.core.models import Setting, utcnow
-from app.core.notifications import notify, notify_many
+from app.core.notifications import notice, tell
 from app.core.states import Transition, move
 from app.deals.models import Intent, IntentStatus
 from app.extensions import db
@@ -34,6 +33,11 @@ ENGINE_MODES = {"tech_transfer": "technology_transfer", "tech_equity": "equity",
                 "joint_development": "joint_development", "commissioned_rd": "commissioned_rnd",
                 "long_term_service": "expert_service", "new_entity": "new_entity"}
 
+
+notice("match_recommended", _l("服务站推荐对接：%(org)s"), _l("创新服务站推荐贵项目与 %(org)s 对接，可在项目页查看推荐理由。"),
+       group="matching")
+notice("match_recommended_project", _l("服务站推荐项目：%(project)s"),
+       _l("创新服务站向贵机构推荐该项目，欢迎在项目库查看并表达合作意向。"), group="matching")
 
 def project_record(project: Project, province: str) -> dict:
     """A project as the engine may see it: the public-tier keys of its exchange record, plus the platform's province.
@@ -465,13 +469,10 @@ def approve_suggestion(suggestion: MatchSuggestion, staff: User) -> None:
     """服务站推荐: both sides are told, and the pairing is highlighted for them."""
     project, organisation = suggestion.project, suggestion.organisation
     _decide_pair(suggestion, "approve", staff, organisation.name)
-    notify(project.owner, "match_recommended", _("服务站推荐对接：%(org)s", org=organisation.name),
-           _("创新服务站推荐贵项目与 %(org)s 对接，可在项目页查看推荐理由。", org=organisation.name),
-           path_for("projects.detail", project_id=project.id))
-    notify_many([u for u in organisation.members if u.active], "match_recommended",
-                _("服务站推荐项目：%(project)s", project=project.display_name),
-                _("创新服务站向贵机构推荐该项目，欢迎在项目库查看并表达合作意向。"),
-                path_for("library.detail", project_id=project.id))
+    tell(project.owner, "match_recommended", path_for("projects.detail", project_id=project.id),
+         org=organisation.name)
+    tell([u for u in organisation.members if u.active], "match_recommended_project",
+         path_for("library.detail", project_id=project.id), project=project.display_name)
 
 
 def dismiss_suggestion(suggestion: MatchSuggestion, staff: User) -> None:

@@ -6,7 +6,8 @@ from flask_login import current_user
 
 from app.accounts.models import Organisation, OrgStatus, Role
 from app.core.permissions import role_required, staff_required, verified_required
-from app.deals.models import Intent, IntentStatus
+from app.deals.models import Intent, IntentStatus, PassReason
+from app.deals.operations import passed_project_ids
 from app.extensions import db
 from app.projects.models import ProjectType
 from app.suggestions import operations as service
@@ -25,24 +26,67 @@ def for_you():
     intents = db.session.scalars(db.select(Intent).where(Intent.organisation_id == organisation_id,
                                                          Intent.status == IntentStatus.ACTIVE)
                                  .order_by(Intent.id)).all()
+    passed = passed_project_ids(organisation_id)  # the organisation said why it does not want these
+
+    def kept(rows):
+        return [row for row in rows if row.project_id not in passed]
     suggestions, lists = service.for_you(organisation_id, [intent.id for intent in intents])
-    return render_template("matching/for_you.html", suggestions=suggestions,
-                           per_intent=[(intent, lists[intent.id]) for intent in intents])
+    return render_template("matching/for_you.html", suggestions=kept(suggestions),
+                           per_intent=[(intent, kept(lists[intent.id])) for intent in intents],
+                           pass_reasons=PassReason)
+
+
+BOARD_PAGE = 25
+BOARD_SORTS = ("score", "project", "organisation", "newest")
+
+
+def _threshold(raw: str | None) -> tuple[int | None, str]:
+    """The board's minimum score on the one 0–100 scale; (None, message) when the input is not one."""
+    if raw in (None, ""):
+        return None, ""
+    try:
+        value = float(raw)
+    except ValueError:
+        return None, _("最低匹配度须为 0–100 之间的数字，已忽略")
+    if not 0 <= value <= 100:
+        return None, _("最低匹配度须为 0–100 之间的数字，已忽略")
+    return int(round(value)), ""
 
 
 @matching_bp.route("/board")
 @staff_required
 def board():
+    threshold, threshold_error = _threshold(request.args.get("min_score"))
     filters = {"status": request.args.get("status", "open"),
                "organisation_id": request.args.get("organisation_id", type=int),
                "project_type": request.args.get("project_type") if request.args.get("project_type") in
                {t.value for t in ProjectType} else None,
-               "min_score": request.args.get("min_score", type=float)}
+               "min_score": threshold / 100 if threshold is not None else None}
+    sort = request.args.get("sort") if request.args.get("sort") in BOARD_SORTS else "score"
+    rows = service.board(filters, limit=2000)
+    if sort == "project":
+        rows.sort(key=lambda s: (s.project.display_name, -s.score))
+    elif sort == "organisation":
+        rows.sort(key=lambda s: (s.organisation.name, -s.score))
+    elif sort == "newest":
+        rows.sort(key=lambda s: (s.computed_at, s.id), reverse=True)
+    total = len(rows)
+    pages = max(1, -(-total // BOARD_PAGE))
+    page = min(max(1, request.args.get("page", 1, type=int) or 1), pages)
     organisations = db.session.scalars(db.select(Organisation).where(Organisation.status == OrgStatus.VERIFIED)
                                        .order_by(Organisation.name)).all()
-    return render_template("matching/board.html", rows=service.board(filters), filters=filters,
-                           organisations=organisations, counts=service.board_counts(), form=ConfirmForm(),
-                           statuses=list(SuggestionStatus))
+    args = {k: v for k, v in {"status": filters["status"], "organisation_id": filters["organisation_id"],
+                              "project_type": filters["project_type"], "min_score": threshold,
+                              "sort": sort}.items() if v not in (None, "")}
+    return render_template("matching/board.html", rows=rows[(page - 1) * BOARD_PAGE:page * BOARD_PAGE],
+                           total=total, page=page, pages=pages, args=args, sort=sort, threshold=threshold,
+                           threshold_error=threshold_error, filters=filters, organisations=organisations,
+                           counts=service.board_counts(), form=ConfirmForm(), statuses=list(SuggestionStatus))
+
+
+def _back_to_board():
+    return redirect(request.referrer if (request.referrer or "").startswith(request.host_url)
+                    else url_for(".board"))
 
 
 @matching_bp.route("/suggestions/<int:suggestion_id>/<decision>", methods=["POST"])
@@ -57,8 +101,35 @@ def decide(suggestion_id, decision):
         else:
             service.dismiss_suggestion(suggestion, current_user)
         flash(_("已作为服务站推荐发送给双方") if decision == "approve" else _("已忽略，该配对不再推荐"), "success")
-    return redirect(request.referrer if (request.referrer or "").startswith(request.host_url)
-                    else url_for(".board"))
+    else:
+        flash(_("页面已过期，请刷新后重试"), "danger")
+    return _back_to_board()
+
+
+@matching_bp.route("/suggestions/bulk", methods=["POST"])
+@staff_required
+def decide_many():
+    """Recommend or dismiss the ticked pairings at once; one message says how many."""
+    decision = request.form.get("decision")
+    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()][:200]
+    if decision not in ("approve", "dismiss") or not ConfirmForm().validate_on_submit():
+        flash(_("请选择要执行的操作"), "danger")
+        return _back_to_board()
+    rows = db.session.scalars(db.select(MatchSuggestion).where(MatchSuggestion.id.in_(ids),
+                                                               MatchSuggestion.status == SuggestionStatus.SUGGESTED)
+                              ).all() if ids else []
+    if not rows:
+        flash(_("请先勾选待处理的推荐配对"), "warning")
+        return _back_to_board()
+    rows = list({(r.project_id, r.organisation_id): r for r in rows}.values())  # a decision covers the pair
+    for suggestion in rows:
+        if decision == "approve":
+            service.approve_suggestion(suggestion, current_user)
+        else:
+            service.dismiss_suggestion(suggestion, current_user)
+    flash(_("已将 %(n)d 个配对作为服务站推荐发送给双方", n=len(rows)) if decision == "approve"
+          else _("已忽略 %(n)d 个配对，不再推荐", n=len(rows)), "success")
+    return _back_to_board()
 
 
 @matching_bp.route("/classify", methods=["POST"])

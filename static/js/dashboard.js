@@ -94,7 +94,8 @@
     device_class: function (c) { var b = nonZero(data.breakdowns.device_class); return doughnut(c, b.labels, b.counts, b.colours); },
     stage: function (c) { var b = data.breakdowns.stage; return bar(c, b.labels, b.counts, data.units.projects, false); },
     stays: function (c) { return bar(c, data.stays.labels, data.stays.days.map(function (d) { return d === null ? 0 : d; }), data.units.days, false); },
-    declines: function (c) { var b = nonZero(data.declines); return doughnut(c, b.labels, b.counts, b.colours); }
+    declines: function (c) { var b = nonZero(data.declines); return doughnut(c, b.labels, b.counts, b.colours); },
+    organisation_reasons: function (c) { var b = nonZero(data.organisation_reasons); return doughnut(c, b.labels, b.counts, b.colours); }
   };
 
   function drawAll() {

@@ -84,6 +84,7 @@ def deal_parties(live_app):
     """A clinician with a published project, two verified enterprises and a staff member, via the services."""
     from app.accounts import operations as accounts
     from app.accounts.models import Role
+    from app.core.notifications import mark_read
     from app.extensions import db
     from app.projects import operations as project_service
     from app.projects import search
@@ -97,6 +98,7 @@ def deal_parties(live_app):
         project = project_service.create_project(doctor, PROJECT)
         project_service.submit_project(project, doctor)
         project_service.approve_project(project, staff, "同意发布")
+        mark_read(doctor)  # the doctor has read that the project passed review
         for key, org, n in (("a", ORG_A, 700001), ("b", ORG_B, 700002)):
             member = accounts.register_organisation_member(
                 emails[key], PASSWORD, f"企业联系人{key.upper()}", "13800138000", Role.ENTERPRISE, org, make_uscc(n))
@@ -171,13 +173,13 @@ def test_whole_deal_from_search_to_docking_form(new_page, deal_parties, tmp_path
     check(doctor.locator("#nav-notifications .badge")).to_have_count(0)
     card_b = doctor.locator("article.interest-card", has_text=ORG_B)
     card_b.locator("summary", has_text="婉拒").click()
-    card_b.get_by_label("不属于我方领域", exact=True).check()
+    card_b.get_by_label("企业能力不匹配", exact=True).check()
     card_b.locator("textarea").fill(DECLINE_NOTE)
     shot(doctor, "doctor-board-declining")
     card_b.get_by_role("button", name="确认婉拒").click()
     check(doctor.locator(".alert-info")).to_contain_text("已婉拒该意向")
     check(card_b).to_contain_text("已婉拒")
-    check(card_b).to_contain_text("不属于我方领域")
+    check(card_b).to_contain_text("企业能力不匹配")
     card_a = doctor.locator("article.interest-card", has_text=ORG_A)
     card_a.get_by_role("button", name="接受意向").click()
     check(doctor).to_have_url(re.compile(r"/deals/\d+$"))
@@ -300,5 +302,5 @@ def test_whole_deal_from_search_to_docking_form(new_page, deal_parties, tmp_path
     nav(rival, "意向与洽谈")
     row_b = rival.locator("tr", has_text=PROJECT["name"])
     check(row_b).to_contain_text("已婉拒")
-    check(row_b).to_contain_text(f"原因：不属于我方领域（{DECLINE_NOTE}）")
+    check(row_b).to_contain_text(f"原因：企业能力不匹配（{DECLINE_NOTE}）")
     shot(rival, "b-phone-declined")

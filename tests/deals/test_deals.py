@@ -89,7 +89,7 @@ def test_accepting_unlocks_the_partner_tier_for_that_organisation_only(deal):
 def test_interest_transitions_refused_after_closing(deal, transition):
     interest = express(deal)
     with deal["app"].test_request_context():
-        interests.decline_interest(interest, deal["owner"], DeclineReason.TOO_EARLY)
+        interests.decline_interest(interest, deal["owner"], DeclineReason.MODE)
     with pytest.raises((TransitionError, PermissionDenied)):
         with deal["app"].test_request_context():
             if transition == "accept":
@@ -190,7 +190,7 @@ def test_signing_needs_the_other_side_to_confirm(deal, make_user):
     assert agreement.status is AgreementStatus.CONFIRMED
     assert interest.status is InterestStatus.SIGNED
     assert deal["project"].status is ProjectStatus.SIGNED
-    assert notifications_of(staff, "signed")
+    assert notifications_of(staff, "signed_staff")
     actions = db.session.scalars(db.select(AuditEvent.action).where(AuditEvent.project_id == deal["project"].id)).all()
     assert {"record_agreement", "dispute_agreement", "confirm_agreement", "interest_sign", "sign"} <= set(actions)
 

@@ -5,6 +5,7 @@ from datetime import date
 
 import pytest
 
+from app.core.notifications import mark_read
 from app.core.models import AuditEvent
 from app.deals.models import Interest, InterestStatus
 from app.extensions import db
@@ -16,6 +17,7 @@ PDF = b"%PDF-1.4\n% test\n"
 @pytest.fixture
 def published(make_project):
     project = make_project(status=ProjectStatus.PUBLISHED, structure="机密结构ZX1", principle="机密原理ZX2")
+    mark_read(project.owner)  # the owner has read that the project passed review
     db.session.commit()
     return project
 
@@ -119,10 +121,10 @@ def test_decline_with_reason_is_shown_to_the_enterprise(client, login_as, publis
     missing = client.post(f"/deals/{interest.id}/decline", data={}, follow_redirects=True)
     assert "请选择婉拒原因" in missing.get_data(as_text=True)
     client.post(f"/deals/{interest.id}/decline",
-                data={f"decline{interest.id}-reason": "ip_unclear", f"decline{interest.id}-note": "专利尚在申请"})
+                data={f"decline{interest.id}-reason": "has_partner", f"decline{interest.id}-note": "专利尚在申请"})
     switch(client, login_as, company)
     mine = client.get("/deals/").get_data(as_text=True)
-    assert "知识产权不清晰" in mine and "专利尚在申请" in mine
+    assert "已有合作意向方" in mine and "专利尚在申请" in mine
 
 
 def test_notifications_are_marked_read(client, login_as, published):

@@ -117,7 +117,11 @@ def test_returned_project_is_fixed_and_resubmitted(client, clinician, make_proje
 def test_editing_a_published_project_public_field_returns_it_to_review(client, clinician, make_project):
     project = make_project(status=ProjectStatus.PUBLISHED, owner=clinician)
     db.session.commit()
-    client.post(f"/projects/{project.id}/edit", data=form_data(name="新名称", save_draft="1"))
+    asked = client.post(f"/projects/{project.id}/edit", data=form_data(name="新名称", save_draft="1"))
+    assert "确认修改公开信息" in asked.get_data(as_text=True)       # first the owner reads what happens
+    db.session.refresh(project)
+    assert project.status is ProjectStatus.PUBLISHED and project.name != "新名称"
+    client.post(f"/projects/{project.id}/edit", data=form_data(name="新名称", confirm_public_edit="1"))
     db.session.refresh(project)
     assert project.status is ProjectStatus.SUBMITTED
 

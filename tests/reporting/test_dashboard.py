@@ -105,10 +105,10 @@ def programme(make_user, staff):
                                 created_by_id=company.id, status=status, decline_reason=reason,
                                 created_at=bj(created), responded_at=bj(responded) if responded else None))
 
-    interest(6, InterestStatus.DECLINED, "2025-05-05", "2025-05-06", DeclineReason.TOO_EARLY)
+    interest(6, InterestStatus.DECLINED, "2025-05-05", "2025-05-06", DeclineReason.MODE)
     interest(6, InterestStatus.DECLINED, "2025-05-07", "2025-05-08", DeclineReason.BUDGET)
     interest(7, InterestStatus.PENDING, "2025-05-10")
-    interest(8, InterestStatus.DECLINED, "2025-06-01", "2025-06-02", DeclineReason.TOO_EARLY)
+    interest(8, InterestStatus.DECLINED, "2025-06-01", "2025-06-02", DeclineReason.MODE)
     interest(8, InterestStatus.FAILED, "2025-06-03", "2025-06-04")      # accepted, then the talks failed
     interest(10, InterestStatus.ACCEPTED, "2025-04-25", "2025-04-28")
 
@@ -175,7 +175,7 @@ def test_median_days_in_each_state(programme):
 def test_decline_reasons(programme):
     figures = dashboard_figures(Period(), TODAY)
     assert [(s.label, s.count) for s in figures.declines] == [
-        ("项目阶段过早", 2), ("不属于我方领域", 0), ("知识产权不清晰", 0), ("投入预算不匹配", 1), ("其他", 0)]
+        ("合作方式不合适", 2), ("报价或预算不匹配", 1), ("已有合作意向方", 0), ("企业能力不匹配", 0), ("其他", 0)]
     assert figures.declined == 3
 
 
@@ -248,12 +248,12 @@ def test_real_interest_services_feed_the_funnel_and_reasons(app, make_project, m
         interests.accept_interest(interests.express_interest(accepted_project, first, "意向", ["tech_transfer"]),
                                   accepted_project.owner)
         interests.decline_interest(interests.express_interest(declined_project, second, "意向", []),
-                                   declined_project.owner, DeclineReason.IP_UNCLEAR)
+                                   declined_project.owner, DeclineReason.HAS_PARTNER)
         interests.withdraw_interest(interests.express_interest(declined_project, third, "意向", []), third)
     db.session.commit()
     figures = dashboard_figures(Period(), TODAY)
     assert [s.count for s in figures.funnel][:5] == [2, 2, 2, 1, 0]
-    assert dict((s.label, s.count) for s in figures.declines)["知识产权不清晰"] == 1
+    assert dict((s.label, s.count) for s in figures.declines)["已有合作意向方"] == 1
     # an interest's own states (withdrawn, accepted) are not project states: no project stay recorded for them
     assert {s.state: s.stays for s in figures.stays}["published"] == 1
 
@@ -295,7 +295,7 @@ def test_summary_workbook(programme):
     assert stays["草稿"] == (7.5, 16) and stays["退回修改"] == ("—", 0) and stays["签约落地"] == (30.5, 2)
 
     reasons = {row[0]: row[1] for row in workbook["婉拒原因"].iter_rows(min_row=2, values_only=True)}
-    assert reasons == {"项目阶段过早": 2, "不属于我方领域": 0, "知识产权不清晰": 0, "投入预算不匹配": 1, "其他": 0, "合计": 3}
+    assert reasons == {"合作方式不合适": 2, "报价或预算不匹配": 1, "已有合作意向方": 0, "企业能力不匹配": 0, "其他": 0, "合计": 3}
 
     trend = {row[0]: row[1:] for row in workbook["月度趋势"].iter_rows(min_row=2, values_only=True)}
     assert trend["2025-03"] == (3, 3, 0) and trend["2025-06"] == (1, 1, 2) and trend["合计"] == (15, 9, 3)
@@ -314,7 +314,7 @@ def test_summary_report(programme):
     assert "统计期间：2025-01-01 至 2025-12-31" in texts
     narrative = next(t for t in texts if t.startswith("本期共受理项目"))
     assert narrative.startswith("本期共受理项目15个，入库发布9个，8个项目收到合作意向，6个项目的意向被接受，签约3个")
-    assert "最常见的原因是“项目阶段过早”（2条）" in narrative and "有2个里程碑逾期未完成" in narrative
+    assert "最常见的原因是“合作方式不合适”（2条）" in narrative and "有2个里程碑逾期未完成" in narrative
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
     assert headings[:3] == ["一、总体情况", "二、转化漏斗", "三、项目分布"]
     funnel = document.tables[1]
@@ -370,7 +370,7 @@ def test_page_shows_figures_charts_and_tables(client, login_as, programme, pinne
     assert data["funnel"]["counts"] == [15, 9, 8, 6, 3, 2, 1]
     assert data["breakdowns"]["city"]["labels"] == ["福州市", "厦门市", "泉州市"]
     assert data["trend"]["series"][2]["data"][-4:] == [2, 1, 0, 0]
-    assert data["declines"]["counts"] == [2, 0, 0, 1, 0]
+    assert data["declines"]["counts"] == [2, 1, 0, 0, 0]
     for name in ("funnel", "trend", "city", "institution", "project_type", "device_class", "stage", "stays",
                  "declines"):
         assert f'data-chart="{name}"' in html

@@ -82,7 +82,7 @@ def test_approve_notifies_both_sides_and_is_audited(client, login_as, market):
     client.post(f"/matching/suggestions/{suggestion.id}/approve")
     db.session.refresh(suggestion)
     assert suggestion.status is SuggestionStatus.APPROVED
-    kinds = db.session.scalars(db.select(Notification.user_id).where(Notification.kind == "match_recommended")).all()
+    kinds = db.session.scalars(db.select(Notification.user_id).where(Notification.kind.in_(("match_recommended", "match_recommended_project")))).all()
     assert set(kinds) == {market["catheter"].owner_id, market["catheter_maker"].id}
     assert db.session.scalar(db.select(db.func.count()).select_from(AuditEvent)
                              .where(AuditEvent.action == "approve_match")) == 1
