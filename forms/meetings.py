@@ -185,15 +185,20 @@ class AddMeetingForm(PlaceForm):
 
 class OutcomeForm(Form):
     outcome = RadioField(_l("洽谈结果"), choices=options(Outcome.choices()), validators=[InputRequired(_l("请选择洽谈结果"))])
-    reason = RadioField(_l("不继续的原因"), choices=options(DeclineReason.choices()), validators=[Optional()])
+    reason = RadioField(_l("不继续的原因"), choices=[], validators=[Optional()])
     note = TextAreaField(_l("补充说明"), validators=[Length(max=1000)], description=_l("选择“其他”时必填，对方可见"))
+
+    def __init__(self, *args, reasons=DeclineReason, **kwargs):
+        """`reasons`: the giver's own list (the clinician's, or the organisation's PassReason)."""
+        super().__init__(*args, **kwargs)
+        self.reason.choices = options(reasons.choices())
 
     def validate_reason(self, field):
         if self.outcome.data == Outcome.STOP.value and not field.data:
             raise ValidationError(_l("请选择不继续的原因"))
 
     def validate_note(self, field):
-        if self.outcome.data == Outcome.STOP.value and self.reason.data == DeclineReason.OTHER.value \
+        if self.outcome.data == Outcome.STOP.value and self.reason.data == "other" \
                 and not (field.data or "").strip():
             raise ValidationError(_l("选择“其他”时请说明原因"))
 

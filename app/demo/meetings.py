@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from app.accounts.models import Organisation, OrgStatus, User
-from app.deals.models import DeclineReason
+from app.deals.models import PassReason
 from app.extensions import db
 from app.meetings import operations as meetings
 from app.meetings.models import Mark, MeetingEvent, Outcome, Side
@@ -122,7 +122,7 @@ def past_walk(load):
             meetings.record_outcome(appointment, organisation_user, Outcome.CONTINUE)
             meetings.record_outcome(appointment, project_user, Outcome.CONTINUE)
         elif n == 1:
-            meetings.record_outcome(appointment, organisation_user, Outcome.STOP, DeclineReason.TOO_EARLY,
+            meetings.record_outcome(appointment, organisation_user, Outcome.STOP, PassReason.TOO_EARLY,
                                     "希望完成设计验证后再谈")
             meetings.record_outcome(appointment, project_user, Outcome.CONTINUE)
         else:

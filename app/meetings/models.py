@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import LabeledEnum, StoredFile, UTCDateTime, enum_column, set_labels, utcnow
-from app.deals.models import DeclineReason
+from app.deals.models import DeclineReason, PassReason
 from app.extensions import db
 
 if TYPE_CHECKING:  # relationships name these as strings
@@ -35,6 +35,11 @@ set_labels(EventStatus, {EventStatus.DRAFT: _l("筹备中"), EventStatus.OPEN: _
 class Side(LabeledEnum):
     PROJECT = "project"
     ORGANISATION = "organisation"
+
+    @property
+    def reasons(self) -> type[LabeledEnum]:
+        """The list this side gives its reasons from (DESIGN.md: each from the giver's side)."""
+        return DeclineReason if self is Side.PROJECT else PassReason
 
 
 set_labels(Side, {Side.PROJECT: _l("项目方"), Side.ORGANISATION: _l("企业/投资方")})
@@ -294,7 +299,7 @@ class Appointment(db.Model):
     project_note: Mapped[str] = mapped_column(db.Text, default="")
     project_outcome_by_id: Mapped[int | None] = mapped_column(db.ForeignKey("user.id"))
     organisation_outcome: Mapped[Outcome | None] = mapped_column(enum_column(Outcome))
-    organisation_reason: Mapped[DeclineReason | None] = mapped_column(enum_column(DeclineReason))
+    organisation_reason: Mapped[PassReason | None] = mapped_column(enum_column(PassReason))
     organisation_note: Mapped[str] = mapped_column(db.Text, default="")
     organisation_outcome_by_id: Mapped[int | None] = mapped_column(db.ForeignKey("user.id"))
     outcome_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

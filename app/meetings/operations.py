@@ -15,14 +15,14 @@ from flask_babel import lazy_gettext as _l
 from app.accounts.models import Organisation, OrgStatus, Role, User
 from app.accounts.operations import public_profile
 from app.core import audit
-from app.core.errors import ServiceError, TransitionError, ValidationError, require
+from app.core.errors import TransitionError, ValidationError, require
 from app.core.files import save_file
 from app.core.links import path_for
-from app.core.models import utcnow
+from app.core.models import LabeledEnum, utcnow
 from app.core.notifications import notify_many
 from app.core.states import SYSTEM, Transition, is_system, move
 from app.deals import operations as deals
-from app.deals.models import DeclineReason, Interest, InterestStatus
+from app.deals.models import Interest, InterestStatus
 from app.extensions import db
 from app.meetings import rules
 from app.meetings.models import (ACTIVE_APPOINTMENTS, ATTENDING, Appointment, AppointmentStatus, EventAttachment,
@@ -870,7 +870,7 @@ def close_event(event: MeetingEvent, staff: User) -> None:
     move(event, EVENT, "close", staff)
 
 
-def record_outcome(appointment: Appointment, user: User, outcome: Outcome, reason: DeclineReason | None = None,
+def record_outcome(appointment: Appointment, user: User, outcome: Outcome, reason: LabeledEnum | None = None,
                    note: str = "") -> Interest | None:
     """One side says whether it continues talks (or why not); both "continue" carry the pair into the deal flow."""
     side = appointment.side_of(user)
@@ -885,7 +885,9 @@ def record_outcome(appointment: Appointment, user: User, outcome: Outcome, reaso
     if outcome is Outcome.STOP:
         if reason is None:
             raise ValidationError(_("请选择不继续的原因"), field="reason")
-        if reason is DeclineReason.OTHER and not note:
+        if not isinstance(reason, side.reasons):
+            raise ValidationError(_("请从列表中选择不继续的原因"), field="reason")
+        if reason.value == "other" and not note:
             raise ValidationError(_("选择“其他”时请说明原因"), field="note")
     else:
         reason = None

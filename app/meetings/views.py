@@ -10,7 +10,6 @@ from app.core import files as stored_files
 from app.core.docx import download_name, send_docx
 from app.core.errors import ServiceError, ValidationError
 from app.core.permissions import staff_required
-from app.deals.models import DeclineReason
 from app.extensions import db
 from app.meetings import exports, rules
 from app.meetings import operations as service
@@ -424,7 +423,7 @@ def _render_agenda(event, status=200, forms=None):
     for item in items:
         outcome_now, reason, note = item.appointment.outcome_of(item.side)
         forms.setdefault(item.appointment.id, OutcomeForm(
-            formdata=None, prefix=f"o{item.appointment.id}",
+            formdata=None, prefix=f"o{item.appointment.id}", reasons=item.side.reasons,
             data={"outcome": outcome_now.value if outcome_now else None, "reason": reason.value if reason else None,
                   "note": note}))
     return render_template("meetings/agenda.html", event=event, items=items, who=who, outcome_forms=forms,
@@ -500,11 +499,12 @@ def outcome(appointment_id):
     appointment = db.get_or_404(Appointment, appointment_id)
     if appointment.side_of(current_user) is None:
         abort(404)
-    form = OutcomeForm(prefix=f"o{appointment.id}")
+    side = appointment.side_of(current_user)
+    form = OutcomeForm(prefix=f"o{appointment.id}", reasons=side.reasons)
     if form.validate_on_submit():
         from_reason = form.reason.data or None
         interest = service.record_outcome(appointment, current_user, Outcome(form.outcome.data),
-                                          DeclineReason(from_reason) if from_reason else None, form.note.data)
+                                          side.reasons(from_reason) if from_reason else None, form.note.data)
         if interest is not None:
             flash(_("双方均愿继续洽谈，已转入“意向与洽谈”"), "success")
         else:

@@ -19,17 +19,17 @@ def upgrade():
     with op.batch_alter_table('notification') as batch_op:
         batch_op.add_column(sa.Column('params', sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column('mailed_at', sa.DateTime(timezone=True), nullable=True))
-    with op.batch_alter_table('user') as batch_op:
-        batch_op.add_column(sa.Column('mail_groups', sa.JSON(), nullable=True))
-        batch_op.add_column(sa.Column('mail_digest', sa.Boolean(), nullable=False, server_default=sa.false()))
-        batch_op.add_column(sa.Column('language', sa.String(length=5), nullable=False, server_default='zh'))
+    # Plain ALTER TABLE: a batch copy of "user" would drop the table, which SQLite's foreign keys refuse once other
+    # rows point at its users.
+    op.add_column('user', sa.Column('mail_groups', sa.JSON(), nullable=True))
+    op.add_column('user', sa.Column('mail_digest', sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column('user', sa.Column('language', sa.String(length=5), nullable=False, server_default='zh'))
 
 
 def downgrade():
-    with op.batch_alter_table('user') as batch_op:
-        batch_op.drop_column('language')
-        batch_op.drop_column('mail_digest')
-        batch_op.drop_column('mail_groups')
+    op.drop_column('user', 'language')
+    op.drop_column('user', 'mail_digest')
+    op.drop_column('user', 'mail_groups')
     with op.batch_alter_table('notification') as batch_op:
         batch_op.drop_column('mailed_at')
         batch_op.drop_column('params')

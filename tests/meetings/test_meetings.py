@@ -8,7 +8,7 @@ import pytest
 from app.core.errors import PermissionDenied, TransitionError, ValidationError
 from app.core.models import AuditEvent, Notification
 from app.deals import operations as deals
-from app.deals.models import DeclineReason, Interest, InterestStatus
+from app.deals.models import DeclineReason, Interest, InterestStatus, PassReason
 from app.extensions import db
 from app.meetings import operations as svc
 from app.meetings.models import (Appointment, AppointmentStatus, EventStatus, Mark, MeetingKind, Outcome, PairRule,
@@ -259,8 +259,10 @@ def test_stopping_needs_a_reason_and_tells_the_other_side(app, meeting):
         with pytest.raises(ValidationError):
             svc.record_outcome(held, member, Outcome.STOP)
         with pytest.raises(ValidationError):
-            svc.record_outcome(held, member, Outcome.STOP, DeclineReason.OTHER, "")
-        svc.record_outcome(held, member, Outcome.STOP, DeclineReason.TOO_EARLY)
+            svc.record_outcome(held, member, Outcome.STOP, PassReason.OTHER, "")
+        with pytest.raises(ValidationError):  # the clinician's list is not the organisation's
+            svc.record_outcome(held, member, Outcome.STOP, DeclineReason.MODE)
+        svc.record_outcome(held, member, Outcome.STOP, PassReason.TOO_EARLY)
         with pytest.raises(PermissionDenied):
             svc.record_outcome(held, meeting["members"][1], Outcome.CONTINUE)
     told = db.session.scalar(db.select(Notification).where(Notification.kind == "meeting_outcome",
