@@ -1,9 +1,10 @@
-# ClinBridge: `make run` serves the platform with demo data; `make test` runs the whole suite.
+# ClinBridge: `make run` (PORT=5000 by default) serves the platform with demo data; `make test` runs the whole suite.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app wsgi
+PORT ?= 5000
 
 .PHONY: install translations run test test-postgres bench bench-load clean
 
@@ -26,7 +27,7 @@ run: install
 	$(FLASK) matching recompute --if-empty
 	$(FLASK) jobs consume & consumer=$$!; \
 	trap 'kill $$consumer 2>/dev/null; wait $$consumer 2>/dev/null' EXIT INT TERM; \
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 # SQLite pass (whole suite); then, when TEST_DATABASE_URL names a PostgreSQL database,
 # the same suite without the browser tests against it. The job tests run on the queue's
