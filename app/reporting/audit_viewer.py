@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
+from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
@@ -20,11 +21,11 @@ from app.projects.models import Project
 
 # subject_type (a table name) in words, for the viewer and the export.
 SUBJECT_LABELS = {
-    "project": "项目", "user": "用户", "organisation": "机构", "project_attachment": "项目附件",
-    "interest": "意向", "intent": "投资意向", "negotiation_message": "洽谈消息", "agreement": "签约",
-    "docking_form": "对接表", "notification": "通知", "saved_search": "保存的搜索", "assessment": "项目评估",
-    "assessment_score": "评估打分", "milestone": "里程碑", "milestone_evidence": "里程碑材料",
-    "report_batch": "报送批次", "setting": "设置",
+    "project": _l("项目"), "user": _l("用户"), "organisation": _l("机构"), "project_attachment": _l("项目附件"),
+    "interest": _l("意向"), "intent": _l("投资意向"), "negotiation_message": _l("洽谈消息"), "agreement": _l("签约"),
+    "docking_form": _l("对接表"), "notification": _l("通知"), "saved_search": _l("保存的搜索"), "assessment": _l("项目评估"),
+    "assessment_score": _l("评估打分"), "milestone": _l("里程碑"), "milestone_evidence": _l("里程碑材料"),
+    "report_batch": _l("报送批次"), "setting": _l("设置"),
 }
 
 EXPORT_HEADERS = ("时间（北京时间）", "操作人", "操作", "项目", "对象", "状态变化", "说明")
@@ -144,7 +145,7 @@ def project_text(event: AuditEvent, names: dict[int, str]) -> str:
 
 def subject_text(event: AuditEvent) -> str:
     label = SUBJECT_LABELS.get(event.subject_type, event.subject_type or "")
-    return f"{label} #{event.subject_id}" if event.subject_id is not None else label
+    return f"{label} #{event.subject_id}" if event.subject_id is not None else str(label)
 
 
 def state_text(event: AuditEvent) -> str:
