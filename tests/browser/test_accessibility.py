@@ -45,7 +45,8 @@ RUN_AXE = """async (tags) => {
   const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
   return result.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => ({
     id: v.id, impact: v.impact, help: v.help,
-    nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ' — ' + (n.failureSummary || '').split('\\n').slice(1, 2).join(''))
+    nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ' — '
+                                      + (n.failureSummary || '').split('\\n').slice(1, 2).join(''))
   }));
 }"""
 
