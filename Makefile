@@ -1,4 +1,4 @@
-# ClinBridge: `make run` serves the platform with demo data; `make test` runs the whole suite.
+# ClinBridge: `make run` (PORT=5000 by default) serves the platform with demo data; `make test` runs the whole suite.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin

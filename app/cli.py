@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -52,13 +53,18 @@ def matching_recompute(if_empty):
     if if_empty and db.session.scalar(db.select(db.func.count()).select_from(MatchSuggestion)):
         click.echo("Suggestions already stored; skipped (run without --if-empty to rebuild).")
         return
-    with click.progressbar(length=1, label="Ranking", show_pos=True) as bar:
-        def progress(done, total):
-            bar.length = total
-            bar.update(done - bar.pos)
-        stored = recompute_all(progress)
+    click.echo("Building suggestions (为您推荐): ranking every listed project and verified organisation…")
+    started, shown = time.monotonic(), [-1]
+
+    def progress(done, total):
+        # A plain line every tenth of the way: readable in a terminal and in a log alike.
+        tenth = done * 10 // max(total, 1)
+        if tenth > shown[0]:
+            shown[0] = tenth
+            click.echo(f"  ranked {done}/{total} ({tenth * 10}%), {time.monotonic() - started:.0f} s")
+    stored = recompute_all(progress)
     db.session.commit()
-    click.echo(f"stored {stored} suggestions")
+    click.echo(f"stored {stored} suggestions in {time.monotonic() - started:.0f} s")
 
 
 @interests_cli.command("expire")

@@ -161,11 +161,11 @@ class ProfileForm(CompanyFacts, Form):
     def __init__(self, *args, uscc_locked: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.uscc_locked = uscc_locked
-        self.field.choices = options([("", _l("请选择"))] + [(n, n) for n in field_names()])
+        self.field.choices = options([("", _l("请选择"))] + [(n, _l(n)) for n in field_names()])
         provinces = list(PROVINCES)
         if current_app.config["PLATFORM_PROVINCE"] not in provinces:  # a configured name we do not list
             provinces.insert(0, current_app.config["PLATFORM_PROVINCE"])
-        self.region.choices = options([(p, p) for p in provinces])
+        self.region.choices = options([(p, _l(p)) for p in provinces])
         self.uscc.flags.required = not uscc_locked
 
     def validate_uscc(self, field):

@@ -1,6 +1,7 @@
 """Incubation forms: assessor scores, completing an assessment, milestones, evidence, weights."""
 from __future__ import annotations
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, IntegerField, SelectField, TextAreaField
@@ -14,8 +15,13 @@ from forms.fields import MultiCheckField
 SCORE_RANGE = NumberRange(min=SCORE_MIN, max=SCORE_MAX, message=_l("分数须在 0–100 之间"))
 
 
+def _label(indicator):
+    """The indicator's label in the reader's language (a class attribute is built once, at import)."""
+    return LazyString(lambda: indicator.label)
+
+
 def _score(indicator):
-    return IntegerField(indicator.label, validators=[InputRequired(_l("请为该指标打分")), SCORE_RANGE],
+    return IntegerField(_label(indicator), validators=[InputRequired(_l("请为该指标打分")), SCORE_RANGE],
                         description=_l("0–100 分"))
 
 
@@ -67,9 +73,9 @@ class EvidenceForm(Form):
 
 
 class WeightsForm(Form):
-    technology = IntegerField(Indicator.TECHNOLOGY.label, validators=[InputRequired(), NumberRange(0, 100)])
-    finalisation = IntegerField(Indicator.FINALISATION.label, validators=[InputRequired(), NumberRange(0, 100)])
-    clinical_potential = IntegerField(Indicator.CLINICAL_POTENTIAL.label,
+    technology = IntegerField(_label(Indicator.TECHNOLOGY), validators=[InputRequired(), NumberRange(0, 100)])
+    finalisation = IntegerField(_label(Indicator.FINALISATION), validators=[InputRequired(), NumberRange(0, 100)])
+    clinical_potential = IntegerField(_label(Indicator.CLINICAL_POTENTIAL),
                                       validators=[InputRequired(), NumberRange(0, 100)])
-    partner_capability = IntegerField(Indicator.PARTNER_CAPABILITY.label,
+    partner_capability = IntegerField(_label(Indicator.PARTNER_CAPABILITY),
                                       validators=[InputRequired(), NumberRange(0, 100)])

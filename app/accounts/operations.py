@@ -498,7 +498,7 @@ def field_names() -> list[str]:
 
 def field_labels() -> dict[str, str]:
     """First-level code → "code name", for an intent's 领域."""
-    return {c["code"]: f"{c['code']} {c['name']}" for c in nmpa_first_level()}
+    return {c["code"]: f"{c['code']} {_(c['name'])}" for c in nmpa_first_level()}
 
 
 class UsccTaken(ServiceError):

@@ -374,8 +374,11 @@ def events_of(user) -> list[MeetingEvent]:
         clause = Participant.organisation_id == user.organisation_id
     else:
         return []
-    return db.session.scalars(db.select(MeetingEvent).join(Participant).where(clause, MeetingEvent.status != E.DRAFT)
-                              .distinct().order_by(MeetingEvent.selection_deadline.desc())).all()
+    # A subquery rather than DISTINCT: PostgreSQL cannot compare the JSON columns DISTINCT would include.
+    invited = db.select(Participant.event_id).where(clause)
+    return db.session.scalars(db.select(MeetingEvent)
+                              .where(MeetingEvent.id.in_(invited), MeetingEvent.status != E.DRAFT)
+                              .order_by(MeetingEvent.selection_deadline.desc())).all()
 
 
 def all_events() -> list[MeetingEvent]:

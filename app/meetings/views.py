@@ -295,7 +295,7 @@ def pair(event_id):
 
 def _place_choices(form, event):
     form.slot.choices = options([(s.id, _slot_label(event, s)) for s in event.slots])
-    form.table.choices = options([(t, f"{t + 1} 号{event.table_name}") for t in range(event.tables)])
+    form.table.choices = options([(t, _("%(n)d 号%(label)s", n=t + 1, label=event.table_name)) for t in range(event.tables)])
     return form
 
 

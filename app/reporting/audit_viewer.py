@@ -23,9 +23,9 @@ from app.projects.models import FIELDS_BY_NAME, Project
 SUBJECT_LABELS = {
     "project": _l("项目"), "user": _l("用户"), "organisation": _l("机构"), "project_attachment": _l("项目附件"),
     "interest": _l("意向"), "intent": _l("投资意向"), "negotiation_message": _l("洽谈消息"), "agreement": _l("签约"),
-    "docking_form": _l("对接表"), "notification": _l("通知"), "saved_search": _l("保存的搜索"),
-    "assessment": _l("项目评估"), "assessment_score": _l("评估打分"), "milestone": _l("里程碑"),
-    "milestone_evidence": _l("里程碑材料"), "report_batch": _l("报送批次"), "setting": _l("设置"),
+    "docking_form": _l("对接表"), "notification": _l("通知"), "saved_search": _l("保存的搜索"), "assessment": _l("项目评估"),
+    "assessment_score": _l("评估打分"), "milestone": _l("里程碑"), "milestone_evidence": _l("里程碑材料"),
+    "report_batch": _l("报送批次"), "setting": _l("设置"),
 }
 
 # Field names some actions record in their comment (which fields changed), in words.
@@ -173,8 +173,8 @@ def project_text(event: AuditEvent, names: dict[int, str]) -> str:
 
 
 def subject_text(event: AuditEvent) -> str:
-    label = str(SUBJECT_LABELS.get(event.subject_type, event.subject_type or ""))
-    return f"{label} #{event.subject_id}" if event.subject_id is not None else label
+    label = SUBJECT_LABELS.get(event.subject_type, event.subject_type or "")
+    return f"{label} #{event.subject_id}" if event.subject_id is not None else str(label)
 
 
 def state_text(event: AuditEvent) -> str:

@@ -142,5 +142,6 @@ def test_reference_classification_endpoint(client, login_as):
 def test_cli_recompute(app, market):
     result = app.test_cli_runner().invoke(args=["matching", "recompute"])
     assert result.exit_code == 0 and "stored" in result.output
+    assert "Building suggestions" in result.output and "(100%)" in result.output  # progress shown while it runs
     skipped = app.test_cli_runner().invoke(args=["matching", "recompute", "--if-empty"])
     assert "skipped" in skipped.output
