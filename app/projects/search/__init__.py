@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import threading
 from typing import Callable
 
@@ -194,46 +193,56 @@ def _lift(hits, parsed: ParsedQuery, filters: LibraryFilters):
     return ordered, projects, len(hits) - len(ordered)
 
 
-def _highlight_pattern(parsed: ParsedQuery):
+def _highlight_words(parsed: ParsedQuery) -> list[str]:
     words = {w for term in parsed.terms for w in (term.original.lower(), *term.spellings) if w.strip()}
-    words.update(parsed.pairs)
+    words.update(parsed.pairs)                              # character matches: pairs in a row, merged below
     words.update(c for c in parsed.chars if len(c) > 1)   # latin words of the character view (ct, mri)
     if not words:
         words.update(parsed.chars)
-    words = sorted(words, key=len, reverse=True)
-    return re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE) if words else None
+    return sorted(words, key=len, reverse=True)
+
+
+def _matches(text: str, words: list[str]) -> list[tuple[int, int, str]]:
+    """Every occurrence of every word, overlaps included (术后 inside 手术后), in order."""
+    found = []
+    for word in words:
+        start = text.find(word)
+        while start >= 0:
+            found.append((start, start + len(word), word))
+            start = text.find(word, start + 1)
+    return sorted(found)
 
 
 def snippet(view, terms, width: int = SNIPPET_CHARS) -> Markup:
     """A piece of public text around the query's words and character pairs, HTML-escaped, matches in <mark>."""
     parsed = terms if isinstance(terms, ParsedQuery) else ParsedQuery(tuple(terms), (), (), "")
-    pattern = _highlight_pattern(parsed)
+    words = _highlight_words(parsed)
     best = None
     for name in SNIPPET_FIELDS:
         text = str(getattr(view, name, "") or "")
-        if not text or pattern is None:
+        if not text or not words:
             continue
         normal = normalise_text(text)
-        searched = normal if len(normal) == len(text) else text   # same offsets: match variants (繁體, full width)
-        found = list(pattern.finditer(searched))
-        distinct = len({m.group().lower() for m in found})
+        searched = normal if len(normal) == len(text) else text.lower()  # same offsets: variants match (繁體)
+        found = _matches(searched, words)
+        distinct = len({word for _start, _end, word in found})
         if found and (best is None or distinct > best[0]):
             best = (distinct, text, found)
     if best is None:
         text = str(view.public_summary or view.intended_use or "")
         return Markup(escape(text[:width]) + ("…" if len(text) > width else ""))
     _distinct, text, found = best
-    start = max(0, found[0].start() - width // 4)
+    start = max(0, found[0][0] - width // 4)
     end = min(len(text), start + width)
     start = max(0, min(start, end - width))
     spans: list[list[int]] = []
-    for match in found:
-        if match.start() < start or match.end() > end:
+    for left, right, _word in found:
+        if left < start or right > end:
             continue
-        if spans and match.start() <= spans[-1][1]:  # adjacent or overlapping matches (一次性|使用) share one mark
-            spans[-1][1] = max(spans[-1][1], match.end())
+        if spans and left <= spans[-1][1]:  # adjacent or overlapping matches (手术|术后, 一次性|使用) share one mark
+            spans[-1][1] = max(spans[-1][1], right)
         else:
-            spans.append([match.start(), match.end()])
+            spans.append([left, right])
     pieces, cursor = [], start
     for left, right in spans:
         pieces.append(escape(text[cursor:left]))

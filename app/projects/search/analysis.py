@@ -77,25 +77,27 @@ SYNONYMS = _synonym_table()
 
 
 @lru_cache(maxsize=1)
-def _traditional_table() -> dict[int, str]:
-    """Traditional → simplified characters (OpenCC's character table; empty when OpenCC is not installed)."""
+def _traditional():
+    """Traditional → simplified characters (OpenCC's character table) and a pattern finding them."""
     try:
         import opencc
     except ImportError:  # pragma: no cover — optional: without it 繁體 queries match only shared characters
-        return {}
+        return {}, None
     path = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
     table = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         source, _tab, targets = line.partition("\t")
-        if len(source) == 1 and targets:
-            table[ord(source)] = targets.split()[0]
-    return table
+        if len(source) == 1 and targets and targets.split()[0] != source:
+            table[source] = targets.split()[0]
+    return table, re.compile("[" + re.escape("".join(sorted(table))) + "]")
 
 
 def normalise_text(text) -> str:
     """One spelling for every variant: full-width → half-width (NFKC), lower case, traditional → simplified."""
-    text = str(text or "").translate(_ROMAN_CLASSES)
-    return unicodedata.normalize("NFKC", text).lower().translate(_traditional_table())
+    text = unicodedata.normalize("NFKC", str(text or "").translate(_ROMAN_CLASSES)).lower()
+    table, pattern = _traditional()
+    # a pattern scan is fast when there is nothing to convert (most texts); str.translate looks up every character
+    return pattern.sub(lambda m: table[m.group()], text) if pattern is not None and pattern.search(text) else text
 
 
 def normalise_query(text) -> str:

@@ -153,14 +153,13 @@ class PostgresBackend:
             if chars:
                 params["qc"] = " | ".join(_quote(c) for c in chars)
                 parts.append(("chars", "qc", CHAR_WEIGHT))
-            if query.pairs:
+            if query.pairs and PAIR_WEIGHT:
                 params["qp"] = " | ".join(_quote(p) for p in query.pairs)
                 parts.append(("pairs", "qp", PAIR_WEIGHT))
             required = []
-            for i, term in enumerate(query.exact):
-                chain = [term.text[j:j + 2] for j in range(len(term.text) - 1)]
-                params[f"qx{i}"] = " <-> ".join(_quote(p) for p in chain)
-                required.append(f"s.pairs @@ to_tsquery('simple', :qx{i})")
+            for i, term in enumerate(query.exact):   # a quoted phrase: its characters in a row
+                params[f"qx{i}"] = " <-> ".join(_quote(c) for c in term.text)
+                required.append(f"s.chars @@ to_tsquery('simple', :qx{i})")
             if not parts and not required:
                 return Ranking([], 0)
             match = " AND ".join(required) if required else " OR ".join(
