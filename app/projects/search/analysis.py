@@ -77,27 +77,30 @@ SYNONYMS = _synonym_table()
 
 
 @lru_cache(maxsize=1)
-def _traditional():
-    """Traditional → simplified characters (OpenCC's character table) and a pattern finding them."""
+def _traditional() -> tuple[dict[int, str], frozenset]:
+    """Traditional → simplified characters (OpenCC's character table), and the set of characters it converts."""
     try:
         import opencc
     except ImportError:  # pragma: no cover — optional: without it 繁體 queries match only shared characters
-        return {}, None
+        return {}, frozenset()
     path = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
     table = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         source, _tab, targets = line.partition("\t")
         if len(source) == 1 and targets and targets.split()[0] != source:
-            table[source] = targets.split()[0]
-    return table, re.compile("[" + re.escape("".join(sorted(table))) + "]")
+            table[ord(source)] = targets.split()[0]
+    return table, frozenset(chr(code) for code in table)
 
 
 def normalise_text(text) -> str:
     """One spelling for every variant: full-width → half-width (NFKC), lower case, traditional → simplified."""
-    text = unicodedata.normalize("NFKC", str(text or "").translate(_ROMAN_CLASSES)).lower()
-    table, pattern = _traditional()
-    # a pattern scan is fast when there is nothing to convert (most texts); str.translate looks up every character
-    return pattern.sub(lambda m: table[m.group()], text) if pattern is not None and pattern.search(text) else text
+    text = str(text or "").translate(_ROMAN_CLASSES)
+    if not unicodedata.is_normalized("NFKC", text):   # the check is much cheaper than normalising
+        text = unicodedata.normalize("NFKC", text)
+    text = text.lower()
+    table, traditional = _traditional()
+    # most texts have nothing to convert: a set intersection is cheaper than translating every character
+    return text.translate(table) if not traditional.isdisjoint(text) else text
 
 
 def normalise_query(text) -> str:
@@ -132,6 +135,7 @@ def _catalog_terms() -> set[str]:
 
 
 _jieba_lock = threading.Lock()
+_USER_WORD_FREQ = 2000   # high enough that a catalog name beats its parts (jieba's own words: median ~10)
 
 
 @lru_cache(maxsize=1)
@@ -143,14 +147,16 @@ def segmenter():
         tokenizer = jieba.Tokenizer()
         tokenizer.initialize()
         for word in sorted(_catalog_terms()):
-            tokenizer.add_word(word, freq=max(tokenizer.suggest_freq(word, tune=False), 5), tag="nz")
+            tokenizer.add_word(word, freq=_USER_WORD_FREQ, tag="nz")
     return tokenizer
 
 
+# HMM=False: jieba's HMM guesses unknown words at twice the cost; documents and queries are cut the same way,
+# and the character view covers what a guessed word would have joined.
 def words(text) -> list[str]:
     """jieba words of a text in search mode (a long word and its dictionary parts), normalised, no stop words."""
     out = []
-    for word, _start, _end in segmenter().tokenize(normalise_text(text), mode="search"):
+    for word, _start, _end in segmenter().tokenize(normalise_text(text), mode="search", HMM=False):
         word = word.strip()
         if word and word not in STOP_WORDS and (len(word) > 1 or word.isalnum()):
             out.append(word)
@@ -163,7 +169,7 @@ class JiebaTokenizer(Tokenizer):
     def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
                  start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for index, (word, start, end) in enumerate(segmenter().tokenize(normalise_text(value), mode="search")):
+        for index, (word, start, end) in enumerate(segmenter().tokenize(normalise_text(value), mode="search", HMM=False)):
             word = word.strip()
             if not word or (len(word) == 1 and not word.isalnum() and not HAN_RUN.fullmatch(word)):
                 continue
@@ -283,7 +289,7 @@ def parse_query(text: str) -> ParsedQuery:
             terms.setdefault("\x00" + compact, QueryTerm(compact, re.sub(r"\s+", "", part), exact=True))
             continue
         loose.append(part)
-        for word, start, end in segmenter().tokenize(normalise_text(part), mode="default"):
+        for word, start, end in segmenter().tokenize(normalise_text(part), mode="default", HMM=False):
             word = word.strip()
             if not word or word in STOP_WORDS or not (word.isalnum() or HAN_RUN.fullmatch(word)):
                 continue

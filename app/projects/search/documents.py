@@ -78,7 +78,16 @@ def document(project: Project) -> dict:
 
 def public_text(project: Project) -> str:
     """The normalised public text of a project, labels included, as the all-words lift reads it."""
-    return normalise_text(document(project)["text"])
+    key = (project.id, project.updated_at, project.status)
+    text = _public_texts.get(key)
+    if text is None:
+        if len(_public_texts) >= 4096:   # a bounded memo: the same top results come back query after query
+            _public_texts.clear()
+        text = _public_texts[key] = normalise_text(document(project)["text"])
+    return text
+
+
+_public_texts: dict[tuple, str] = {}
 
 
 def listed_documents(ids=None):
