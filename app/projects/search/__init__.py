@@ -257,7 +257,7 @@ class ProjectProbe:
 
     def __init__(self, project: Project):
         doc = document(project)
-        self._text = normalise_text(doc["text"])
+        self._text = normalise_text(doc["text"] + "\n" + doc["labels"])
 
     def matches(self, query) -> bool:
         """Every word of the query is in the project's public text (an empty query matches)."""

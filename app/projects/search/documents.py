@@ -31,6 +31,8 @@ CHAR_WEIGHT = 1.0
 PAIR_WEIGHT = 0.0   # the PostgreSQL backend's pair view; Whoosh has none (tuned to 0 on search-dev)
 SYNONYM_WEIGHT = 0.6
 MAX_CHAR_DF = 0.2
+MIN_DOCS_TO_PRUNE = 50   # a share of a handful of documents says nothing about a character
+MAX_CHAR_TERMS = 12   # at most this many characters of a query, the rarest
 # Within the top of the ranking, documents holding every word, and those holding the exact phrase, are lifted:
 # by this share of the best score each, or (None) strictly first
 LIFT = None
@@ -70,9 +72,12 @@ def _filter_value(project, name) -> str:
 def document(project: Project) -> dict:
     """A listed project's search document: its public fields as text, its filter values, nothing else."""
     texts = {name: str(getattr(project, name) or "") for name in WORD_FIELDS if name != "other"}
-    texts["other"] = " ".join(filter(None, [*(str(getattr(project, name) or "") for name in OTHER_FIELDS),
-                                            _label_text(project)]))
-    return {"id": project.id, "words": texts, "text": "\n".join(t for t in texts.values() if t),
+    texts["other"] = " ".join(filter(None, (str(getattr(project, name) or "") for name in OTHER_FIELDS)))
+    # the labels (有源, Ⅱ类医疗器械) are words to find, not characters: 器 of 器械 is in every project
+    labels = _label_text(project)
+    text = "\n".join(t for t in texts.values() if t)
+    texts["other"] = " ".join(filter(None, (texts["other"], labels)))
+    return {"id": project.id, "words": texts, "text": text, "labels": labels,
             "filters": {name: _filter_value(project, name) for name in FILTER_FIELDS}}
 
 
@@ -83,7 +88,8 @@ def public_text(project: Project) -> str:
     if text is None:
         if len(_public_texts) >= 4096:   # a bounded memo: the same top results come back query after query
             _public_texts.clear()
-        text = _public_texts[key] = normalise_text(document(project)["text"])
+        doc = document(project)
+        text = _public_texts[key] = normalise_text(doc["text"] + "\n" + doc["labels"])
     return text
 
 

@@ -17,7 +17,8 @@ from sqlalchemy.types import TypeDecorator
 
 from app.extensions import db
 from app.projects.search.analysis import ParsedQuery, text_bigrams, unigrams, words
-from app.projects.search.documents import (CHAR_WEIGHT, FILTER_FIELDS, MAX_CHAR_DF, PAIR_WEIGHT, SYNONYM_WEIGHT,
+from app.projects.search.documents import (CHAR_WEIGHT, FILTER_FIELDS, MAX_CHAR_DF, MAX_CHAR_TERMS,
+                                           MIN_DOCS_TO_PRUNE, PAIR_WEIGHT, SYNONYM_WEIGHT,
                                            WORD_WEIGHT, Ranking, listed_documents)
 
 _WORD_CLASS = {"name": "A", "intended_use": "B"}   # everything else public: C
@@ -141,7 +142,11 @@ class PostgresBackend:
             df, total_docs = self._char_df(connection)
             word_terms = {s for t in query.terms if not t.exact for s in t.spellings}
             synonyms = {s for t in query.terms if not t.exact for s in t.synonyms}
-            chars = [c for c in query.chars if df.get(c, 0) <= MAX_CHAR_DF * max(1, total_docs)] or list(query.chars)
+            common = MAX_CHAR_DF * total_docs if total_docs >= MIN_DOCS_TO_PRUNE else total_docs
+            chars = [c for c in query.chars if 0 < df.get(c, 0) <= common]
+            chars = sorted(chars, key=lambda c: df.get(c, 0))[:MAX_CHAR_TERMS]
+            if not chars and not word_terms:   # only common characters, and no word: they are all there is
+                chars = [c for c in query.chars if df.get(c, 0)] or list(query.chars)
             params: dict = {"limit": int(limit)}
             parts = []
             if word_terms - synonyms:

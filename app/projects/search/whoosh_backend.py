@@ -21,11 +21,13 @@ from whoosh.index import LockError
 from whoosh.writing import CLEAR
 
 from app.projects.search.analysis import CharTokenizer, ParsedQuery, analyzer
-from app.projects.search.documents import (CHAR_WEIGHT, FILTER_FIELDS, MAX_CHAR_DF, SYNONYM_WEIGHT,
+from app.projects.search.documents import (CHAR_WEIGHT, FILTER_FIELDS, MAX_CHAR_DF, MAX_CHAR_TERMS,
+                                           MIN_DOCS_TO_PRUNE,
+                                           SYNONYM_WEIGHT,
                                            WORD_FIELDS, WORD_WEIGHT, Ranking)
 
 log = logging.getLogger(__name__)
-SCHEMA_VERSION = "4"  # bump when the schema or the analysis changes: the index is rebuilt on open
+SCHEMA_VERSION = "5"  # bump when the schema or the analysis changes: the index is rebuilt on open
 _VERSION_FILE = "clinbridge-schema-version"
 WRITE_TIMEOUT = 30.0  # seconds to wait for another process's writer; then the job fails and the queue retries
 CHARS_FIELD = "chars"
@@ -186,8 +188,14 @@ class WhooshBackend:
                                      *((s, WORD_WEIGHT * SYNONYM_WEIGHT) for s in term.synonyms)):
                 for name, boost in WORD_FIELDS.items():
                     loose.append(wq.Term(name, spelling, boost=weight * boost))
-        chars = [c for c in query.chars if searcher.doc_frequency(CHARS_FIELD, c) <= MAX_CHAR_DF * total]
-        for char in chars or query.chars:
+        frequency = {c: searcher.doc_frequency(CHARS_FIELD, c) for c in query.chars}
+        common = MAX_CHAR_DF * total if total >= MIN_DOCS_TO_PRUNE else total
+        chars = [c for c in query.chars if 0 < frequency[c] <= common]
+        if not chars and not loose:   # only common characters, and no word: then they are all there is
+            chars = [c for c in query.chars if frequency[c]]
+        # the rarest characters carry the ranking; the commonest cost the most postings to read
+        chars = sorted(chars, key=frequency.get)[:MAX_CHAR_TERMS]
+        for char in chars:
             loose.append(wq.Term(CHARS_FIELD, char, boost=CHAR_WEIGHT))
         exact = [wq.Phrase(CHARS_FIELD, list(term.text)) for term in query.exact]
         if exact:
