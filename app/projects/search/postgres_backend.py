@@ -79,8 +79,9 @@ class PostgresBackend:
     name = "postgres"
     DF_REFRESH = 300.0   # seconds a process keeps its character document frequencies
 
-    def __init__(self, engine):
+    def __init__(self, engine, documents=listed_documents):
         self.engine = engine
+        self.documents = documents   # callable(ids or None) -> iterable of documents from the database
         self._df: dict[str, int] = {}
         self._df_total, self._df_at = 0, 0.0
 
@@ -93,7 +94,7 @@ class PostgresBackend:
             connection.execute(text("LOCK TABLE project_search IN EXCLUSIVE MODE"))
             connection.execute(text("DELETE FROM project_search"))
             batch = []
-            for doc in listed_documents(None):
+            for doc in self.documents(None):
                 batch.append(_row(doc))
                 if len(batch) >= 500:
                     connection.execute(_UPSERT, batch)
@@ -109,7 +110,7 @@ class PostgresBackend:
         with self.engine.begin() as connection:
             connection.execute(text("SELECT id FROM project WHERE id = ANY(:ids) ORDER BY id FOR UPDATE"),
                                {"ids": sorted(ids)})
-            listed = {doc["id"]: doc for doc in listed_documents(ids)}
+            listed = {doc["id"]: doc for doc in self.documents(ids)}
             gone = sorted(ids - set(listed))
             if gone:
                 connection.execute(text("DELETE FROM project_search WHERE project_id = ANY(:ids)"), {"ids": gone})
