@@ -1,0 +1,106 @@
+"""What a search backend holds for a listed project (public tier only) and the weights both backends rank with."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Callable
+
+from flask_babel import force_locale
+from sqlalchemy import select
+from sqlalchemy.orm import Session as PlainSession
+
+from app.extensions import db
+from app.projects.listing import ENUM_FACETS, FACETS, listed_clause
+from app.projects.models import ENUM_FIELDS, PUBLIC_FIELDS, Project
+from app.projects.search.analysis import normalise_text
+
+# Word view: each public text field on its own, weighted (BM25F); the weights sum to one so that WORD_WEIGHT is
+# the share of the word view whatever the number of fields. The name and 适用范围 count most.
+_FIELD_BOOSTS = {"name": 3.0, "intended_use": 2.0, "public_summary": 1.0, "clinical_prospects": 1.0, "other": 1.0}
+# the short fields share one word field (fewer postings to read per query word)
+OTHER_FIELDS = ("stage_other", "department", "city")
+WORD_FIELDS = {name: boost / sum(_FIELD_BOOSTS.values()) for name, boost in _FIELD_BOOSTS.items()}
+LABEL_FIELDS = tuple(ENUM_FIELDS)   # project_type, device_class, stage, ip_exists, indexed as their words
+FILTER_FIELDS = tuple(FACETS)       # city, department, project_type, device_class, stage: exact values
+
+# Fusion, tuned on search-dev (bench/search_quality.py): a weighted sum of the word view (BM25F) and single
+# characters (BM25); character pairs added nothing there (weight 0: 0.892 vs 0.891 with 0.1). Characters in more than MAX_CHAR_DF of the documents are left out
+# of a query that has others (they cost the most postings and move no ranking).
+WORD_WEIGHT = 0.4
+CHAR_WEIGHT = 1.0
+PAIR_WEIGHT = 0.0   # the PostgreSQL backend's pair view; Whoosh has none (tuned to 0 on search-dev)
+SYNONYM_WEIGHT = 0.6
+MAX_CHAR_DF = 0.2
+MIN_DOCS_TO_PRUNE = 50   # a share of a handful of documents says nothing about a character
+MAX_CHAR_TERMS = 12   # at most this many characters of a query, the rarest
+# Within the top of the ranking, documents holding every word, and those holding the exact phrase, are lifted:
+# by this share of the best score each, or (None) strictly first
+LIFT = None
+
+assert set(WORD_FIELDS) - {"other"} | set(OTHER_FIELDS) <= set(PUBLIC_FIELDS) and set(LABEL_FIELDS) <= set(PUBLIC_FIELDS)
+assert set(FILTER_FIELDS) <= set(PUBLIC_FIELDS)
+
+# Roman class numerals: jieba drops a lone Ⅱ, the regulator's documents also write 二类
+_ROMAN_CLASSES = str.maketrans({"Ⅰ": "一", "Ⅱ": "二", "Ⅲ": "三"})
+
+
+@dataclass
+class Ranking:
+    """What a backend answers: the best (project id, score) pairs, the number of matches, all matched ids."""
+    hits: list[tuple[int, float]]
+    total: int
+    all_ids: Callable[[], list[int]] = field(default=lambda: [], repr=False)
+
+
+@lru_cache(maxsize=256)
+def _label(member) -> str:
+    with force_locale("zh"):  # the index speaks Chinese whatever the language of the request that saved
+        return str(member.label).translate(_ROMAN_CLASSES)
+
+
+def _label_text(project) -> str:
+    return " ".join(_label(getattr(project, name)) for name in LABEL_FIELDS if getattr(project, name))
+
+
+def _filter_value(project, name) -> str:
+    value = getattr(project, name)
+    if value is None:
+        return ""
+    return value.value if name in ENUM_FACETS else str(value)
+
+
+def document(project: Project) -> dict:
+    """A listed project's search document: its public fields as text, its filter values, nothing else."""
+    texts = {name: str(getattr(project, name) or "") for name in WORD_FIELDS if name != "other"}
+    texts["other"] = " ".join(filter(None, (str(getattr(project, name) or "") for name in OTHER_FIELDS)))
+    # the labels (有源, Ⅱ类医疗器械) are words to find, not characters: 器 of 器械 is in every project
+    labels = _label_text(project)
+    text = "\n".join(t for t in texts.values() if t)
+    texts["other"] = " ".join(filter(None, (texts["other"], labels)))
+    return {"id": project.id, "words": texts, "text": text, "labels": labels,
+            "filters": {name: _filter_value(project, name) for name in FILTER_FIELDS}}
+
+
+def public_text(project: Project) -> str:
+    """The normalised public text of a project, labels included, as the all-words lift reads it."""
+    key = (project.id, project.updated_at, project.status)
+    text = _public_texts.get(key)
+    if text is None:
+        if len(_public_texts) >= 4096:   # a bounded memo: the same top results come back query after query
+            _public_texts.clear()
+        doc = document(project)
+        text = _public_texts[key] = normalise_text(doc["text"] + "\n" + doc["labels"])
+    return text
+
+
+_public_texts: dict[tuple, str] = {}
+
+
+def listed_documents(ids=None):
+    """Documents of the listed projects (all, or among these ids), read in a session of their own."""
+    query = select(Project).where(listed_clause()).order_by(Project.id)
+    if ids is not None:
+        query = query.where(Project.id.in_(sorted(int(i) for i in ids)))
+    with PlainSession(db.engine) as session:
+        for project in session.scalars(query.execution_options(yield_per=500)):
+            yield document(project)
