@@ -18,12 +18,12 @@ LICENCE_NUMBER = re.compile(r"^[0-9A-Z]{8,40}$")
 
 class InstitutionForm(Form):
     name = StringField(_l("医疗机构名称"), validators=[DataRequired(_l("请输入医疗机构名称")), Length(max=200)])
-    code_kind = SelectField(_l("登记代码类型"), choices=options([(k.value, k.label) for k in InstitutionCodeKind]),
+    code_kind = SelectField(_l("登记代码类型"), choices=options(InstitutionCodeKind.choices()),
                             default=InstitutionCodeKind.USCC.value)
     code = StringField(_l("统一社会信用代码或执业许可证登记号"),
                        validators=[DataRequired(_l("请输入统一社会信用代码或执业许可证登记号")), Length(max=40)])
     city = StringField(_l("所在城市"), validators=[DataRequired(_l("请输入所在城市")), Length(max=50)])
-    level = SelectField(_l("医院等级"), choices=options([(v.value, v.label) for v in InstitutionLevel]),
+    level = SelectField(_l("医院等级"), choices=options(InstitutionLevel.choices()),
                         default=InstitutionLevel.GRADE_3A.value)
     submit = SubmitField(_l("保存"))
 

@@ -2,18 +2,9 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def test_pages_have_a_favicon_and_a_meta_description(client):
-    page = client.get("/").get_data(as_text=True)
-    assert re.search(r'<meta name="description" content="[^"]{20,}">', page)
-    icon = re.search(r'<link rel="icon" type="image/svg\+xml" href="([^"]+)">', page).group(1)
-    response = client.get(icon)
-    assert response.status_code == 200 and b"<svg" in response.data
 
 
 def test_the_unread_count_is_visible_outside_the_collapsed_menu(client, login_as, make_project):
@@ -26,16 +17,11 @@ def test_the_unread_count_is_visible_outside_the_collapsed_menu(client, login_as
     assert 'text-bg-danger">' in phone          # before the collapsing menu, so a phone shows it closed
 
 
-def test_make_run_port_is_settable():
-    dry = subprocess.run(["make", "-n", "run", "PORT=8123"], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert "--port 8123" in dry.stdout
-
-
 def test_readme_has_a_first_run_section():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("### First run"):]
     section = section[:section.index("\n## ", 1) if "\n## " in section[1:] else len(section)]
-    for words in ("http://127.0.0.1:5000", "PORT=", "clinician@demo.test", "staff@demo.test", "Ranking"):
+    for words in ("http://127.0.0.1:5000", "PORT=", "clinician@demo.test", "staff@demo.test", "ranked "):
         assert words in section, words
 
 

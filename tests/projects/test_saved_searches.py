@@ -204,7 +204,8 @@ def test_text_probe_agrees_with_an_index_probe(make_project):
 
 def test_publishing_builds_no_index(make_project, make_user, staff, monkeypatch):
     saved_searches.save_search(make_user("enterprise"), "痔疮", "痔疮", {})
-    monkeypatch.setattr(search.ProjectProbe, "_open", lambda self: pytest.fail("an index per project"))
+    from whoosh.filedb.filestore import RamStorage
+    monkeypatch.setattr(RamStorage, "create_index", lambda *a, **k: pytest.fail("an index per project"))
     project = make_project(status=ProjectStatus.SUBMITTED, **HAEMORRHOID)
     svc.approve_project(project, staff)
     db.session.commit()
