@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.conftest import DESKTOP, PHONE
-from tests.browser.helpers import ARTIFACTS, Screenshots, log_in
+from tests.browser.helpers import ARTIFACTS, Screenshots, confirmed_clinician, log_in
 from tests.conftest import FULL_PROJECT, PASSWORD, PATHS, take_step
 from tests.uscc import make_uscc
 
@@ -64,7 +64,7 @@ def people(live_app):
     tag = os.getpid()
     emails = {role: f"a11y-{role}-{tag}@example.com" for role in ("clinician", "enterprise", "staff", "admin")}
     with live_app.app_context(), live_app.test_request_context("/"):
-        doctor = accounts.register_clinician(emails["clinician"], PASSWORD, "无障碍医生", "13912340009",
+        doctor = confirmed_clinician(emails["clinician"], PASSWORD, "无障碍医生", "13912340009",
                                              "福州市第一医院", "心内科")
         staff = accounts.create_staff(emails["staff"], PASSWORD, "无障碍审核员")
         accounts.create_staff(emails["admin"], PASSWORD, "无障碍专班", role=Role.ADMIN)

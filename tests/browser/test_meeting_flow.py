@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.browser.helpers import Screenshots, expect, log_in
+from tests.browser.helpers import Screenshots, confirmed_clinician, expect, log_in
 from tests.conftest import FULL_PROJECT, PASSWORD
 from tests.uscc import make_uscc
 
@@ -36,7 +36,7 @@ def cast(live_app, live_server):
     with live_app.app_context(), live_app.test_request_context("/", base_url=live_server):
         staff = accounts.create_staff(emails["staff"], PASSWORD, "会务组织员")
         for n, (key, name) in enumerate((("doc1", P1), ("doc2", P2)), 1):
-            doctor = accounts.register_clinician(emails[key], PASSWORD, f"会议医生{n}", f"1391234000{n}",
+            doctor = confirmed_clinician(emails[key], PASSWORD, f"会议医生{n}", f"1391234000{n}",
                                                  "福建省立医院", "心内科")
             project = project_service.create_project(doctor, dict(FULL_PROJECT, name=name, structure=SECRET,
                                                                   city="福州市"))

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.browser.helpers import Screenshots, expect, log_in
+from tests.browser.helpers import Screenshots, confirmed_clinician, expect, log_in
 from tests.conftest import FULL_PROJECT, PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -34,7 +34,7 @@ def accounts_and_project(live_app, live_server):
     emails = {k: f"programme-{k}-{tag}@example.com" for k in ("staff", "doctor")}
     with live_app.app_context(), live_app.test_request_context("/", base_url=live_server):
         staff = accounts.create_staff(emails["staff"], PASSWORD, "宣贯专员")
-        doctor = accounts.register_clinician(emails["doctor"], PASSWORD, "陈医生", "13912340002",
+        doctor = confirmed_clinician(emails["doctor"], PASSWORD, "陈医生", "13912340002",
                                              "福建省立医院", "骨科")
         project = project_service.create_project(doctor, dict(FULL_PROJECT, name="浏览器测试：骨折复位导航器"))
         project_service.submit_project(project, doctor)
