@@ -42,9 +42,10 @@ def cast(live_app, live_server):
                                                                   city="福州市"))
             project_service.submit_project(project, doctor)
             project_service.approve_project(project, staff, "同意发布")
+        # codes apart from the other flows' (a code already registered only files a request to join)
         for n, (key, name, role) in enumerate((("org1", O1, Role.ENTERPRISE), ("org2", O2, Role.INVESTOR)), 1):
             member = accounts.register_organisation_member(emails[key], PASSWORD, f"机构联系人{n}", f"1380013800{n}",
-                                                           role, name, make_uscc(720000 + n))
+                                                           role, name, make_uscc(721000 + n))
             accounts.verify_organisation(member.organisation, staff)
         db.session.commit()
     return emails
