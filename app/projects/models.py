@@ -13,7 +13,7 @@ from app.extensions import db
 from app.projects.rules import has_partner_access
 
 if TYPE_CHECKING:  # relationships name these as strings
-    from app.accounts.models import User
+    from app.accounts.models import Institution, User
 
 
 class ProjectStatus(LabeledEnum):
@@ -240,7 +240,7 @@ class Project(db.Model):
     owner: Mapped["User"] = relationship(foreign_keys=[owner_id])  # noqa: F821
     attachments: Mapped[list["ProjectAttachment"]] = relationship(
         back_populates="project", cascade="all, delete-orphan", order_by="ProjectAttachment.id")
-    applicant_institution: Mapped["Institution"] = relationship()  # noqa: F821 (nullable, as its column)
+    applicant_institution: Mapped["Institution"] = relationship()  # nullable, as its column
 
     @property
     def display_name(self) -> str:
