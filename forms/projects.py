@@ -205,7 +205,8 @@ def error_links(form) -> list[dict]:
             field = form[name]
             for message in field.errors:
                 target = f"{field.id}-0" if field.type == "RadioField" else field.id
-                links.append({"target": target, "label": field.label.text, "message": message, "section": anchor})
+                label = FIELDS_BY_NAME[name].label if field.type == "BooleanField" else field.label.text  # 承诺书, not 同意
+                links.append({"target": target, "label": label, "message": message, "section": anchor})
     return links
 
 
