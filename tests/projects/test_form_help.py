@@ -156,7 +156,7 @@ def test_the_error_summary_links_each_field_and_keeps_what_was_typed(client, log
                        ("project_type-0", "section-type"), ("intended_use", "section-product")]
     for target, _section in targets:
         assert f'id="{target}"' in html
-    assert "html" and FULL_PROJECT["structure"] in html and 'value="12345"' in html
+    assert FULL_PROJECT["structure"] in html and 'value="12345"' in html
     assert html.count("还有 4 处需要修改") == 1  # one message: no flash repeating the summary
     assert 'class="form-nav-link is-error" href="#section-basic"' in html
 
