@@ -282,3 +282,16 @@ def test_the_form_carries_the_autosave_address_only_while_a_draft(client, clinic
         as_text=True)
     published = make_project(ProjectStatus.PUBLISHED, owner=clinician)
     assert "data-autosave-url" not in client.get(f"/projects/{published.id}/edit").get_data(as_text=True)
+
+
+def test_the_form_helpers_speak_english(client, clinician):
+    client.get("/lang/en?next=/projects/new")
+    html = client.get("/projects/new").get_data(as_text=True)
+    nav = re.search(r'<nav class="form-nav".*?</nav>', html, re.S).group(0)
+    assert "0 of 6 parts complete" in nav and "Not complete" in nav and "Optional" in nav
+    assert re.search(r"[\u4e00-\u9fff]", re.sub(r"<[^>]+>", "", nav)) is None
+    assert ">Fuzhou<" in html and ">Other<" in html
+    body = autosave(client, {"name": "x"}).get_json()
+    assert body["message"].startswith("Saved automatically at ")
+    refused = client.post("/projects/autosave", data="{", content_type="application/json").get_json()
+    assert refused["error"].startswith("Invalid autosave data")
