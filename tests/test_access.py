@@ -37,6 +37,11 @@ MATRIX = {
     "projects.detail": ("GET", "/projects/{pid}", {"unconfirmed": 404, "anonymous": 302, "clinician": 302, "enterprise": 302,
                                                    "investor": 302, "unverified": 404, "staff": 200, "admin": 200,
                                                    "institution": 302, "*": 0}),
+    # autosave (JSON): an empty body is refused (400); another's project is not there (404)
+    "projects.autosave_new": ("POST", "/projects/autosave", {"unconfirmed": 400, "anonymous": 302, "clinician": 400,
+                                                            "*": 403}),
+    "projects.autosave": ("POST", "/projects/{pid}/autosave", {"unconfirmed": 404, "anonymous": 302, "clinician": 404,
+                                                               "*": 403}),
     "projects.submit": ("POST", "/projects/{pid}/submit", {"unconfirmed": 404, "anonymous": 302, "clinician": 403, "*": 403}),
     "projects.withdraw": ("POST", "/projects/{pid}/withdraw", {"unconfirmed": 404, "anonymous": 302, "clinician": 403, "*": 403}),
     "projects.upload": ("POST", "/projects/{pid}/attachments", {"unconfirmed": 404, "anonymous": 302, "clinician": 403, "*": 403}),

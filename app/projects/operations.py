@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from app.accounts.models import User
 from app.accounts.rules import is_staff
 from app.core import audit
-from app.core.errors import PermissionDenied, ValidationError, require
+from app.core.errors import PermissionDenied, TransitionError, ValidationError, require
 from app.core.links import path_for
 from app.core.notifications import notify, notify_many
 from app.core.files import save_file, upload_root
@@ -324,6 +324,25 @@ def save_project(owner: User, project: Project | None, values: dict, submit: boo
     # An unconfirmed clinician's draft is saved; the page says why it was not submitted (UNCONFIRMED).
     if submit and project.status in SUBMITTABLE_STATES and owner.is_verified:
         submit_project(project, owner)
+    return project
+
+
+AUTOSAVE_STATES = SUBMITTABLE_STATES  # a draft, or a returned project being revised: saving never moves it
+NOT_A_DRAFT = _l("该项目已不是草稿，自动保存已停止；请使用页面下方的按钮保存")
+
+
+def autosave_draft(owner: User, project: Project | None, values: dict) -> Project:
+    """Keep what the clinician typed on a draft (or a returned project) without moving its state.
+
+    Only the fields given change. A new project becomes a draft here. No audit row per save: the draft is the
+    owner's working copy, written every few seconds while typing (creating it is audited).
+    """
+    if project is None:
+        return create_project(owner, values)
+    require(project.is_owner(owner), _("只有项目负责人可以保存草稿"))
+    if project.status not in AUTOSAVE_STATES:
+        raise TransitionError(str(NOT_A_DRAFT))
+    _assign(project, values)
     return project
 
 

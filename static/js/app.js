@@ -68,7 +68,8 @@
     var dirty = false;
     form.addEventListener("input", function () { dirty = true; });
     window.addEventListener("beforeunload", function (event) {
-      if (dirty && !form.dataset.submitting) { event.preventDefault(); event.returnValue = ""; }
+      // project_form.js sets data-unsaved="0" once autosave has kept everything typed
+      if (dirty && !form.dataset.submitting && form.dataset.unsaved !== "0") { event.preventDefault(); event.returnValue = ""; }
     });
   }
 })();
