@@ -288,14 +288,10 @@ def act(project_id, action):
     form_cls, operation, message = ACTIONS[action]
     form = form_cls(prefix=action)  # three forms on one page: prefixes keep their ids apart
     if form.validate_on_submit():
-        try:
-            if action == "return":
-                operation(project, current_user, form.comment.data or "", form.comments())
-            else:
-                operation(project, current_user, form.comment.data or "")
-        except ServiceError as error:  # e.g. the project was decided in another tab meanwhile
-            flash(str(error), "danger")
-            return _render(project, getattr(error, "status", 400), **{f"{action}_form": form})
+        if action == "return":
+            operation(project, current_user, form.comment.data or "", form.comments())
+        else:
+            operation(project, current_user, form.comment.data or "")
         flash(message(), "success")
         return redirect(url_for(".queue"))
     messages = form.messages() if hasattr(form, "messages") else \
