@@ -52,8 +52,8 @@ def test_staff_return_with_field_comments_the_owner_sees_them_by_the_fields(clie
 
     client.get("/lang/en")
     page = client.get("/notifications/").get_data(as_text=True)
-    assert "Market" in page or "market" in page.lower()
-    assert "行业及市场情况" not in page and "请补充国内市场规模QX1" in page
+    assert "Comments on fields:" in page and "Industry and market: 请补充国内市场规模QX1" in page
+    assert "行业及市场情况" not in page
     client.get("/lang/zh")
 
     # resubmitted: the comments become history in 办理记录, with which commented fields changed
