@@ -353,6 +353,9 @@ class ProjectReturn(db.Model):
     resubmitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     changed_fields: Mapped[list | None] = mapped_column(db.JSON, nullable=True)
 
+    resubmission: Mapped["ProjectSubmission | None"] = relationship()
+    audit_event: Mapped["AuditEvent | None"] = relationship()
+
     @property
     def commented(self) -> list[tuple[str, str, str]]:
         """(field name, official label, comment) in 附件1's order."""

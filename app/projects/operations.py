@@ -96,7 +96,6 @@ def _snapshot(project: Project) -> ProjectSubmission:
     snapshot = ProjectSubmission(project_id=project.id,
                                  values={name: _stored(getattr(project, name)) for name in EDITABLE_FIELDS})
     db.session.add(snapshot)
-    db.session.flush()
     return snapshot
 
 
@@ -128,10 +127,11 @@ def _close_open_return(project: Project, snapshot: ProjectSubmission) -> None:
     pending = open_return(project)
     if pending is None:
         return
-    previous = db.session.scalars(db.select(ProjectSubmission).where(ProjectSubmission.project_id == project.id,
-                                                                     ProjectSubmission.id < snapshot.id)
-                                  .order_by(ProjectSubmission.id.desc()).limit(1)).first()
-    pending.resubmission_id = snapshot.id
+    # (no explicit flush: callers may date the new audit rows before they are written, as the trail is append-only)
+    latest_two = db.session.scalars(db.select(ProjectSubmission).where(ProjectSubmission.project_id == project.id)
+                                    .order_by(ProjectSubmission.id.desc()).limit(2)).all()
+    previous = next((row for row in latest_two if row is not snapshot), None)
+    pending.resubmission = snapshot
     pending.resubmitted_at = utcnow()
     pending.changed_fields = _changed_names(previous.values, snapshot.values) if previous else []
 
@@ -362,10 +362,13 @@ def return_project(project: Project, reviewer: User, comment: str, field_comment
         if text:
             comments[name] = text
     _move(project, "return", reviewer, comment)
-    db.session.flush()
-    event_id = db.session.scalar(db.select(db.func.max(AuditEvent.id)).where(AuditEvent.project_id == project.id,
-                                                                             AuditEvent.action == "return"))
-    db.session.add(ProjectReturn(project_id=project.id, audit_event_id=event_id, reviewer_id=reviewer.id,
+    event = next((row for row in db.session.new if isinstance(row, AuditEvent) and row.action == "return"
+                  and row.project_id == project.id), None)
+    if event is None:  # already written (an autoflush): the latest return row of the project
+        event = db.session.scalars(db.select(AuditEvent).where(AuditEvent.project_id == project.id,
+                                                               AuditEvent.action == "return")
+                                   .order_by(AuditEvent.id.desc()).limit(1)).first()
+    db.session.add(ProjectReturn(project_id=project.id, audit_event=event, reviewer_id=reviewer.id,
                                  comment=comment.strip(), field_comments=comments))
     tell(project.owner, "project_returned", _own_link(project), project=project.display_name, comment=comment.strip(),
          field_comments=FieldCommentsParam.stored(comments))
