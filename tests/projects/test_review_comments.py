@@ -142,3 +142,15 @@ def test_clean_resubmissions_are_marked_and_approved_in_bulk(client, login_as, m
     nothing = client.post("/review/bulk-approve", data={"project_ids": [str(clean.id)]}, follow_redirects=True)
     assert nothing.status_code == 200 and "没有项目被通过" in nothing.get_data(as_text=True)
     assert client.post("/review/bulk-approve", data={}, follow_redirects=True).status_code == 200
+
+
+def test_the_returned_mail_is_in_the_owners_mail_language_with_field_labels(make_project, staff, smtp_server):
+    project = make_project(status=ProjectStatus.SUBMITTED)
+    project.owner.language = "en"
+    svc.return_project(project, staff, "Please revise", {"team": "工程师人数EN1", "market": "市场规模EN2"})
+    db.session.commit()
+    (mail,) = smtp_server.wait_for(1)
+    text = mail.get_content()
+    assert "Comments on fields:" in text
+    assert text.index("Industry and market: 市场规模EN2") < text.index("Research team: 工程师人数EN1")  # 附件1's order
+    assert "研究团队情况" not in text
