@@ -5,14 +5,15 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (BooleanField, EmailField, HiddenField, RadioField, SelectField, StringField, SubmitField,
-                     TextAreaField)
+from wtforms import Form as SubForm
+from wtforms import (BooleanField, EmailField, FieldList, FormField, HiddenField, RadioField, SelectField,
+                     StringField, SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.projects.cities import OTHER, listed_city, province_cities
-from app.projects.models import FIELDS_BY_NAME, DeviceClass, IpExists, ProjectType, Stage
+from app.projects.models import FIELDS_BY_NAME, PROJECT_FIELDS, DeviceClass, IpExists, ProjectType, Stage
 from forms import options
-from forms.base import Form, OnceForm
+from forms.base import Form, OnceForm, no_control_characters
 from forms.validators import EmailAddress, MainlandPhone, RequiredToSubmit
 
 LONG_TEXT = 4000
@@ -235,10 +236,66 @@ class ApproveForm(Form):
     approve = SubmitField(_l("通过初核并发布"))
 
 
+FIELD_COMMENT_ROWS = 3    # rows the return form shows; "再加一项" adds more (up to FIELD_COMMENT_MAX_ROWS)
+FIELD_COMMENT_MAX_ROWS = len(PROJECT_FIELDS)
+
+
+def _field_choices():
+    return [("", _l("选择附件1字段"))] + [(f.name, f.label) for f in PROJECT_FIELDS]
+
+
+class FieldCommentForm(SubForm):
+    """One comment on one 附件1 field, chosen by its official label."""
+
+    name = SelectField(_l("字段"), choices=_field_choices, validate_choice=True, default="")
+    text = TextAreaField(_l("该项意见"), validators=[Length(max=1000, message=_l("不超过 %(max)d 字", max=1000)),
+                                                   no_control_characters])
+
+    def validate_name(self, field):
+        if self.text.data and self.text.data.strip() and not field.data:
+            raise ValidationError(_l("请选择这条意见针对的字段"))
+
+    def validate_text(self, field):
+        if self.name.data and not (field.data or "").strip():
+            raise ValidationError(_l("请写明该项意见，或清空所选字段"))
+
+
 class ReturnForm(Form):
     comment = TextAreaField(_l("修改意见"), validators=[DataRequired(_l("请写明需要修改的内容")),
                                                        Length(max=2000)])
+    field_comments = FieldList(FormField(FieldCommentForm), label=_l("逐项意见（可选）"),
+                               min_entries=FIELD_COMMENT_ROWS, max_entries=FIELD_COMMENT_MAX_ROWS)
     send_back = SubmitField(lazy_pgettext("button", "退回修改"))
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        seen = set()
+        for entry in self.field_comments.entries:
+            name = entry.form.name.data
+            if name and name in seen:
+                entry.form.name.errors = [*entry.form.name.errors, _l("同一字段只写一条意见")]
+                valid = False
+            seen.add(name)
+        return valid
+
+    def messages(self) -> list[str]:
+        """Every error, the field comments' too, for the one flash."""
+        found = [str(e) for name, errors in self.errors.items() if name != "field_comments" for e in errors]
+        for entry in self.field_comments.entries:
+            found += [str(e) for field in entry.form for e in field.errors]
+        return found
+
+    def comments(self) -> dict[str, str]:
+        """{field name: comment} of the filled rows."""
+        return {entry.form.name.data: entry.form.text.data.strip() for entry in self.field_comments.entries
+                if entry.form.name.data and (entry.form.text.data or "").strip()}
+
+
+class BulkApproveForm(Form):
+    """批量通过 the ticked clean resubmissions (the ids travel as project_ids checkboxes, checked by the operation)."""
+
+    comment = TextAreaField(_l("初核意见（可选，对所选项目相同）"), validators=[Length(max=2000)])
+    approve_selected = SubmitField(_l("批量通过所选"))
 
 
 class RejectForm(Form):

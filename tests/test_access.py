@@ -53,6 +53,8 @@ MATRIX = {
     "review.project": ("GET", "/review/{pid}", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
     # approving a project that is already published: refused by its state (409), see app/core/errors.py
     "review.act": ("POST", "/review/{pid}/approve", {"anonymous": 302, "staff": 409, "admin": 409, "*": 403}),
+    # bulk approve with no project ticked: told so and sent back to the queue
+    "review.bulk_approve": ("POST", "/review/bulk-approve", {"anonymous": 302, "staff": 302, "admin": 302, "*": 403}),
     "library.index": ("GET", "/library/", {"unconfirmed": 403, "anonymous": 302, "unverified": 403, "*": 200}),
     "library.detail": ("GET", "/library/{pid}", {"unconfirmed": 403, "anonymous": 302, "unverified": 403, "*": 200}),
     "admin.organisations": ("GET", "/admin/organisations", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),

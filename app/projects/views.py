@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file,
-                   url_for)
+from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request,
+                   send_file, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
@@ -29,8 +29,8 @@ from app.projects.rules import may_print_form
 from app.projects.review import QueueFilters, days_waiting, queue_counts, review_queue, status_counts
 from app.suggestions.operations import suggestions_for_project
 from forms.deals import InterestForm
-from forms.projects import (ApproveForm, AttachmentForm, ConfirmForm, DeleteSavedSearchForm, ProjectForm,
-                            RejectForm, ReturnForm, SavedSearchForm, error_links, section_progress)
+from forms.projects import (ApproveForm, AttachmentForm, BulkApproveForm, ConfirmForm, DeleteSavedSearchForm,
+                            ProjectForm, RejectForm, ReturnForm, SavedSearchForm, error_links, section_progress)
 
 projects_bp = Blueprint("projects", __name__, url_prefix="/projects")
 
@@ -134,7 +134,10 @@ def _review_consequences(project: Project, values: dict) -> dict:
 
 def _render_form(form: ProjectForm, project: Project | None, status: int, confirm: dict | None = None):
     autosave = project is None or project.status in project_service.AUTOSAVE_STATES
-    return render_template("projects/form.html", form=form, project=project, confirm=confirm,
+    pending = project_service.open_return(project) if project is not None and \
+        project.status is ProjectStatus.RETURNED else None
+    g.field_comments = dict(pending.field_comments or {}) if pending else {}  # read by _macros.project_field
+    return render_template("projects/form.html", form=form, project=project, confirm=confirm, open_return=pending,
                            attachment_form=AttachmentForm(), confirm_form=ConfirmForm(),
                            sections=section_progress(form), error_links=error_links(form),
                            hospital=_hospital_name(current_user if project is None else project.owner),
@@ -265,6 +268,9 @@ def detail(project_id):
             return redirect(url_for("library.detail", project_id=project.id))
         abort(404)
     return render_template("projects/detail.html", project=project, history=audit.project_history(project),
+                           returns=project_service.returns_by_event(project),
+                           open_return=project_service.open_return(project)
+                           if project.status is ProjectStatus.RETURNED else None,
                            tiers=project.visible_tiers(current_user), confirm_form=ConfirmForm(),
                            review_comment=project_service.latest_review_comment(project),
                            suggestions=suggestions_for_project(project) if project.is_listed() else None,
@@ -367,9 +373,11 @@ def queue():
     except ValueError:
         status = ProjectStatus.SUBMITTED
     filters = QueueFilters.from_args(request.args)
-    return render_template("review/queue.html", projects=review_queue(status, filters), status=status,
+    projects = review_queue(status, filters)
+    return render_template("review/queue.html", projects=projects, status=status,
                            counts=status_counts(), filters=filters, days_waiting=days_waiting,
-                           device_classes=list(DeviceClass))
+                           device_classes=list(DeviceClass), clean=project_service.clean_resubmissions(projects),
+                           bulk_form=BulkApproveForm(formdata=None))
 
 
 def _render(project, status=200, **forms):
@@ -378,7 +386,10 @@ def _render(project, status=200, **forms):
     return render_template("review/project.html", project=project, history=audit.project_history(project),
                            tiers=project.visible_tiers(current_user),
                            review_comment=project_service.latest_review_comment(project),
-                           changes=project_service.changes_since_last_submission(project), **forms), status
+                           changes=project_service.changes_since_last_submission(project),
+                           last_return=project_service.last_return(project),
+                           clean_reason=project_service.clean_resubmission_reason(project),
+                           returns=project_service.returns_by_event(project), **forms), status
 
 
 @review_bp.route("/<int:project_id>")
@@ -396,11 +407,45 @@ def act(project_id, action):
     form_cls, operation, message = ACTIONS[action]
     form = form_cls(prefix=action)  # three forms on one page: prefixes keep their ids apart
     if form.validate_on_submit():
-        operation(project, current_user, form.comment.data or "")
+        if action == "return":
+            operation(project, current_user, form.comment.data or "", form.comments())
+        else:
+            operation(project, current_user, form.comment.data or "")
         flash(message(), "success")
         return redirect(url_for(".queue"))
-    flash("；".join(str(e) for errors in form.errors.values() for e in errors), "danger")  # on a phone the form is far below
+    messages = form.messages() if hasattr(form, "messages") else \
+        [str(e) for errors in form.errors.values() for e in errors]
+    flash("；".join(messages), "danger")  # on a phone the form is far below
     return _render(project, 400, **{f"{action}_form": form})
+
+
+@review_bp.route("/bulk-approve", methods=["POST"])
+@staff_required
+def bulk_approve():
+    """批量通过: each selected clean resubmission through approve_project; one message says what was skipped."""
+    back = url_for(".queue", **{k: v for k, v in request.form.items() if k in QUEUE_ARGS and v})
+    form = BulkApproveForm()
+    if not form.validate_on_submit():
+        flash("；".join(str(e) for errors in form.errors.values() for e in errors) or _("页面已过期，请重新提交"),
+              "danger")
+        return redirect(back)
+    ids = request.form.getlist("project_ids")[:500]
+    if not ids:
+        flash(_("请先勾选要批量通过的项目"), "warning")
+        return redirect(back)
+    approved, skipped = project_service.bulk_approve(ids, current_user, form.comment.data or "")
+    if approved:
+        flash(_("已批量通过 %(n)d 个项目并在项目库发布", n=len(approved)) +
+              (_("；跳过 %(m)d 个：%(why)s", m=len(skipped), why="；".join(
+                  _("%(name)s（%(reason)s）", name=name, reason=reason) for name, reason in skipped)) if skipped else ""),
+              "success")
+    else:
+        flash(_("没有项目被通过；跳过 %(m)d 个：%(why)s", m=len(skipped), why="；".join(
+            _("%(name)s（%(reason)s）", name=name, reason=reason) for name, reason in skipped)), "warning")
+    return redirect(back)
+
+
+QUEUE_ARGS = ("status", "q", "city", "hospital", "device_class", "min_days", "sort")
 
 
 library_bp = Blueprint("library", __name__, url_prefix="/library")
