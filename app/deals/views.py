@@ -383,7 +383,6 @@ def return_docking(interest_id):
         else:
             flash(_("已退回对接表，签约企业会收到通知和您的意见"), "info")
             return redirect(url_for(".docking", interest_id=docking_form.interest_id))
-    db.session.rollback()
     return _rerender_with(docking_form, return_form=decision)
 
 
@@ -408,7 +407,6 @@ def docking_scan(interest_id):
         else:
             flash(_("盖章扫描件已上传"), "success")
             return redirect(url_for(".docking", interest_id=docking_form.interest_id))
-    db.session.rollback()
     return _rerender_with(docking_form, scan_form=upload)
 
 
