@@ -534,8 +534,9 @@ def upload_docking_scan(form: DockingForm, actor: User, storage) -> None:
 
 
 def docking_forms() -> list[DockingForm]:
-    """Every docking form, newest first (staff list)."""
-    return db.session.scalars(db.select(DockingForm).order_by(DockingForm.updated_at.desc())).all()
+    """Every docking form for the staff list: those waiting for the station's answer first, then newest first."""
+    waiting = db.case((DockingForm.status == D.FILED, 0), else_=1)
+    return db.session.scalars(db.select(DockingForm).order_by(waiting, DockingForm.updated_at.desc())).all()
 
 
 INTENT_FIELDS = ("title", "description", "keywords", "fields", "device_classes", "stages", "cooperation_modes",

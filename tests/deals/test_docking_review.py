@@ -232,3 +232,20 @@ def test_project_attachments_preview_pdf_and_pictures_only(client, login_as, mak
     client.post("/auth/logout")
     assert client.get(f"{base}/{pdf.id}/preview").status_code == 302  # to sign in
 
+
+
+def test_the_staff_list_puts_forms_waiting_for_an_answer_first(app, make_project, make_user, signed):
+    interest, signer = signed
+    with app.test_request_context():
+        waiting = operations.start_docking_form(interest, signer)
+        operations.save_docking_form(waiting, signer, {}, file=True)
+        other_project = make_project(status=ProjectStatus.PUBLISHED)
+        other_signer = make_user("enterprise")
+        other = operations.express_interest(other_project, other_signer, "意向", ["tech_transfer"])
+        operations.accept_interest(other, other_project.owner)
+        agreement = operations.record_agreement(other, other_signer, ["tech_transfer"], 10, date.today(), "摘要",
+                                                _file(PDF, "合同.pdf"))
+        operations.confirm_agreement(agreement, other_project.owner)
+        draft = operations.start_docking_form(other, other_signer)  # started later, still a draft
+    db.session.commit()
+    assert [f.id for f in operations.docking_forms()] == [waiting.id, draft.id]
