@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app.core.files import can_preview
 from app.core.notifications import unread_count, unread_here
 from app.extensions import db
 
@@ -112,6 +113,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["bjdate"] = lambda v: beijing_time(v, "%Y-%m-%d")
     app.jinja_env.filters["wan"] = wan
     app.jinja_env.globals.update(action_label=action_label, state_label=state_label, value_label=value_label)
+    app.jinja_env.globals["can_preview"] = can_preview  # a stored file the browser may show inline (PDF, pictures)
 
     @app.context_processor
     def navigation():

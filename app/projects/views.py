@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import re
 
-from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request,
-                   send_file, url_for)
+from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
@@ -323,17 +322,30 @@ def upload(project_id):
                     else url_for(".detail", project_id=project.id))
 
 
-@projects_bp.route("/<int:project_id>/attachments/<int:attachment_id>")
-@login_required
-def attachment(project_id, attachment_id):
+def _visible_attachment(project_id: int, attachment_id: int) -> ProjectAttachment:
+    """An attachment of a project whose partner tier the viewer may read (reading recorded for partners); else 404."""
     project = db.get_or_404(Project, project_id)
     item = db.get_or_404(ProjectAttachment, attachment_id)
     if item.project_id != project.id or not project.can_view_partner(current_user):
         abort(404)
     if not project.can_view_private(current_user):
         audit.record("view_partner_attachment", actor=current_user, project=project, subject=item)
-    return send_file(attachment_service.stored_path(item.stored_name), mimetype=item.content_type,
-                     as_attachment=True, download_name=item.original_name)
+    return item
+
+
+@projects_bp.route("/<int:project_id>/attachments/<int:attachment_id>")
+@login_required
+def attachment(project_id, attachment_id):
+    item = _visible_attachment(project_id, attachment_id)
+    return attachment_service.send_stored(item.stored_name, item.original_name)
+
+
+@projects_bp.route("/<int:project_id>/attachments/<int:attachment_id>/preview")
+@login_required
+def attachment_preview(project_id, attachment_id):
+    """A PDF or picture shown in the browser (inline); other types have no preview (404), only the download."""
+    item = _visible_attachment(project_id, attachment_id)
+    return attachment_service.send_stored(item.stored_name, item.original_name, inline=True)
 
 
 @projects_bp.route("/<int:project_id>/attachments/<int:attachment_id>/delete", methods=["POST"])
