@@ -14,6 +14,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from app.core.notifications import unread_count, unread_here
+from app.core.punctuation import fw
 from app.extensions import db
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -145,6 +146,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["wan"] = wan
     app.jinja_env.globals.update(action_label=action_label, state_label=state_label, value_label=value_label)
     app.jinja_env.globals["card_columns"] = card_columns
+    app.jinja_env.globals["fw"] = fw
 
     @app.context_processor
     def navigation():
