@@ -154,8 +154,8 @@ MATRIX = {
                          {"anonymous": 302, "staff": 400, "admin": 400, "*": 403}),
     "incubation.complete": ("POST", "/incubation/assessments/{assessment}/complete",
                             {"anonymous": 302, "staff": 400, "admin": 400, "*": 403}),
-    "incubation.update_milestone": ("POST", "/incubation/milestones/{milestone}",
-                                    {"anonymous": 302, "staff": 302, "admin": 302, "*": 404}),
+    "incubation.update_milestone": ("POST", "/incubation/milestones/{milestone}",  # empty: the form again, 400
+                                    {"anonymous": 302, "staff": 400, "admin": 400, "*": 404}),
     "incubation.upload_evidence": ("POST", "/incubation/milestones/{milestone}/evidence",
                                    {"anonymous": 302, "staff": 302, "admin": 302, "*": 404}),
     "incubation.evidence": ("GET", "/incubation/evidence/{evidence}", {"anonymous": 302, "staff": 200,

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import LabeledEnum, UTCDateTime, enum_column, set_labels, utcnow
+from app.core.punctuation import fw
 from app.extensions import db
 
 if TYPE_CHECKING:  # relationships name these as strings
@@ -207,7 +208,7 @@ class Interest(db.Model):
             except ValueError:
                 label = self.end_reason_code
         note = self.end_reason if self.end_reason != label else ""
-        return f"{label}（{note}）" if label and note else (label or note)
+        return f"{label}{fw('（')}{note}{fw('）')}" if label and note else (label or note)
 
     def is_member(self, user) -> bool:
         """The user acts for the interested organisation."""

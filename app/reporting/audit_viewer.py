@@ -13,6 +13,7 @@ from openpyxl.styles import Font, PatternFill
 
 from app.accounts.models import User
 from app.core.models import AuditEvent
+from app.core.punctuation import fw
 from app.core.spreadsheets import append_row, csv_cell
 from app.core.templating import BEIJING, action_label, beijing_time, state_label
 from app.extensions import db
@@ -150,7 +151,7 @@ def action_choices() -> list[tuple[str, str]]:
     labels = {a: action_label(a) for a in actions}
     shared = {label for label in labels.values() if list(labels.values()).count(label) > 1}
     # Actions that share a label (the demo walks) are told apart by their code.
-    choices = [(a, f"{label}（{a}）" if label in shared else label) for a, label in labels.items()]
+    choices = [(a, f"{label}{fw('（')}{a}{fw('）')}" if label in shared else label) for a, label in labels.items()]
     return sorted(choices, key=lambda pair: (pair[1], pair[0]))
 
 

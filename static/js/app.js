@@ -51,10 +51,6 @@
       })
       .catch(function () { /* the next visit tries again */ });
   });
-  // On a phone the library's filters start folded, so that the results come first (one tap unfolds them).
-  if (window.matchMedia("(max-width: 991.98px)").matches) {
-    document.querySelectorAll("details.filters[open]").forEach(function (d) { d.removeAttribute("open"); });
-  }
   // A step indicator wider than the screen scrolls: bring the current step into view.
   document.querySelectorAll(".step-indicator").forEach(function (list) {
     var current = list.querySelector(".step.current");
