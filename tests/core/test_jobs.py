@@ -260,7 +260,7 @@ def test_the_consumer_process_runs_what_requests_queued(queue, app, smtp_server,
         while not search.search_projects("痔疮").hits and time.monotonic() < deadline:
             time.sleep(0.2)
         assert [hit.project_id for hit in search.search_projects("痔疮").hits] == [project.id], log.read_text()
-        assert "[ClinBridge] 消费者测试" in [m["Subject"] for m in smtp_server.messages]
+        assert "[ClinBridge] 项目已通过初核：消费者测试" in [m["Subject"] for m in smtp_server.messages]
     finally:
         consumer.send_signal(signal.SIGINT)          # graceful: finish the running jobs, then stop
         try:
