@@ -352,6 +352,9 @@ def test_admin(walk, world, width):
     page.goto("/admin/audit/")
     heading(page, "审计日志")
     expect()(page.locator("main")).to_contain_text("通过初核")
+    shown = page.locator("main").inner_text()
+    for raw in ("affiliation #", "institution #", "membership #", "→ clinician", "→ enterprise", "→ investor"):
+        assert raw not in shown, f"the audit viewer shows the raw code {raw!r}"
     no_sideways_scroll(page)
     shot(page, "audit")
 
