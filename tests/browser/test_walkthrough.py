@@ -233,6 +233,14 @@ def test_clinician(walk, world, width, browser, live_server):
     check(item).to_contain_text(mine["rival"])
     no_sideways_scroll(page)
     shot(page, "notifications")
+    # The same notices read in English (stored as codes and parameters, made in the reader's language).
+    page.goto("/lang/en")
+    page.goto("/notifications/")
+    item = page.locator(".list-group-item", has_text=mine["published"][1]).first
+    check(item).to_contain_text("New expression of interest")
+    assert "表达了合作意向" not in page.locator("main").inner_text()
+    shot(page, "notifications-en")
+    page.goto("/lang/zh")
     page.goto(f"/deals/projects/{mine['published'][0]}/board")
     heading(page, "意向看板")
     card = page.locator("article.interest-card", has_text=mine["rival"])
