@@ -14,6 +14,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from app.core.files import can_preview
+from app.accounts.models import Role
 from app.core.notifications import unread_count, unread_here
 from app.core.punctuation import fw
 from app.extensions import db
@@ -98,6 +99,8 @@ def state_label(subject_type: str, value: str) -> str:
     """An audit row's from/to state in words, in the vocabulary of the object it concerns."""
     if not value:
         return "—"
+    if subject_type == "user":  # a user's rows record the role (registration, role changes)
+        return value_label(Role, value)
     return value_label(state_enum(subject_type or "project"), value)
 
 

@@ -9,7 +9,6 @@ from app.accounts.rules import is_staff
 from app.core import audit
 from app.core.errors import PermissionDenied, ServiceError, TransitionError, ValidationError, require
 from app.core.links import path_for
-from app.core.notifications import notify, notify_many
 from app.core.files import save_file, upload_root
 from app.core.models import AuditEvent, utcnow
 from app.core.notifications import notice, tell
@@ -74,6 +73,12 @@ notice("project_back_in_review", _l("您表达意向的项目正在重新初核�
        _l("您的合作意向仍然保留；项目重新发布后，负责人才能接受意向。"))
 notice("project_republished", _l("您表达意向的项目已重新发布：%(project)s"),
        _l("项目已重新通过初核并在项目库展示，您的合作意向等待项目负责人回复。"))
+notice("institution_review", _l("院内审核：%(project)s"),
+       _l("本院医务人员 %(name)s 提交了项目，请审核后报送创新服务站。"), group="review")
+notice("institution_approved", _l("院内审核已通过：%(project)s"),
+       _l("%(hospital)s 已作为项目申请单位通过院内审核，项目已报送创新服务站初核。"), _l("审核意见：%(comment)s"),
+       group="review")
+notice("institution_returned", _l("院内审核退回修改：%(project)s"), _l("修改意见：%(comment)s"), group="review")
 notice("project_rejected", _l("项目未通过初核：%(project)s"),
        _l("很遗憾，您的项目未通过创新服务站初核。"), _l("理由：%(comment)s"), group="review")
 
@@ -308,10 +313,8 @@ def submit_project(project: Project, actor: User) -> None:
     _move(project, action, actor)
     if action == "submit_to_institution":
         institution = owner_institution(project)
-        notify_many(institution.officers, "institution_review",
-                    _("院内审核：%(project)s", project=project.display_name),
-                    _("本院医务人员 %(name)s 提交了项目，请审核后报送创新服务站。", name=project.owner.name),
-                    path_for("institution.review", project_id=project.id))
+        tell(institution.officers, "institution_review", path_for("institution.review", project_id=project.id),
+             project=project.display_name, name=project.owner.name)
 
 
 def institution_approve_project(project: Project, officer: User, comment: str = "") -> None:
@@ -319,16 +322,15 @@ def institution_approve_project(project: Project, officer: User, comment: str = 
     institution = owner_institution(project)
     _move(project, "institution_approve", officer, comment)
     project.applicant_institution = institution
-    notify(project.owner, "institution_approved", _("院内审核已通过：%(project)s", project=project.display_name),
-           _("%(hospital)s 已作为项目申请单位通过院内审核，项目已报送创新服务站初核。", hospital=institution.name),
-           path_for("projects.detail", project_id=project.id))
+    tell(project.owner, "institution_approved", path_for("projects.detail", project_id=project.id),
+         project=project.display_name, hospital=institution.name, comment=comment.strip())
 
 
 def institution_return_project(project: Project, officer: User, comment: str) -> None:
     """院内审核: back to the owner with what to revise, as a station return."""
     _move(project, "institution_return", officer, comment)
-    notify(project.owner, "institution_returned", _("院内审核退回修改：%(project)s", project=project.display_name),
-           _("修改意见：%(comment)s", comment=comment.strip()), path_for("projects.detail", project_id=project.id))
+    tell(project.owner, "institution_returned", path_for("projects.detail", project_id=project.id),
+         project=project.display_name, comment=comment.strip())
 
 
 def submit_paper_form(project: Project, staff: User, comment: str = "") -> None:

@@ -27,6 +27,12 @@ SUBJECT_LABELS = {
     "docking_form": _l("对接表"), "notification": _l("通知"), "saved_search": _l("保存的搜索"), "assessment": _l("项目评估"),
     "assessment_score": _l("评估打分"), "milestone": _l("里程碑"), "milestone_evidence": _l("里程碑材料"),
     "report_batch": _l("报送批次"), "setting": _l("设置"),
+    # notices (walk-through): tables the audit viewer showed by their raw names
+    "membership": _l("机构成员"), "institution": _l("医疗机构"), "affiliation": _l("医务人员身份确认"),
+    "project_pass": _l("机构反馈"), "match_suggestion": _l("推荐配对"), "meeting_event": _l("推进会议"),
+    "meeting_participant": _l("参会单位"), "meeting_appointment": _l("洽谈安排"), "meeting_attachment": _l("会议资料"),
+    "article": _l("政策与指南"), "provider": _l("服务资源"), "support_request": _l("服务申请"),
+    "request_document": _l("申请材料"), "event_registration": _l("活动报名"),
 }
 
 # Field names some actions record in their comment (which fields changed), in words.
