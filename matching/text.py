@@ -12,7 +12,6 @@ from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfTransformer
 
 _jieba_lock = threading.Lock()
 _jieba = None
@@ -168,6 +167,16 @@ class TokenTfidf:
 
     def fit(self, texts: Iterable[str]) -> "TokenTfidf":
         """Learn the vocabulary (terms within min_df..max_df, sorted) and IDF weights; ValueError when none is left."""
+        counts = self._fit_vocabulary(texts)
+        # scikit-learn fits the IDF weights; only the array is kept, so a process that loads a fitted
+        # encoder (a web worker serving 参考分类) needs no scikit-learn to use it.
+        from sklearn.feature_extraction.text import TfidfTransformer
+
+        self.idf_ = TfidfTransformer(sublinear_tf=self.sublinear_tf).fit(counts).idf_
+        return self
+
+    def _fit_vocabulary(self, texts: Iterable[str]) -> sp.csr_matrix:
+        """Learn vocabulary_ (terms within min_df..max_df, sorted as scikit-learn numbers them); the kept counts."""
         first_seen: dict[str, int] = {}
         counts = self._counts(texts, first_seen, grow=True)
         if not first_seen:
@@ -191,17 +200,11 @@ class TokenTfidf:
         # The kept count columns in sorted term order (scipy's column indexing, as scikit-learn does).
         order = np.empty(len(terms), dtype=np.int64)
         order[np.fromiter(self.vocabulary_.values(), dtype=np.int64, count=len(terms))] = np.flatnonzero(kept)
-        self._weights = TfidfTransformer(sublinear_tf=self.sublinear_tf).fit(counts[:, order])
-        return self
+        return counts[:, order]
 
     def transform(self, texts: Iterable[str]) -> sp.csr_matrix:
         """Encode texts as L2-normalised TF-IDF rows over the fitted vocabulary (unknown tokens are ignored)."""
-        return self._weights.transform(self._counts(texts, self.vocabulary_, grow=False), copy=False)
-
-    @property
-    def idf_(self) -> np.ndarray:
-        """IDF weight of each vocabulary column."""
-        return self._weights.idf_
+        return tfidf_rows(self._counts(texts, self.vocabulary_, grow=False), self.idf_, self.sublinear_tf)
 
     def _counts(self, texts: Iterable[str], vocabulary: dict[str, int], grow: bool) -> sp.csr_matrix:
         """Token counts per text (CSR, sorted indices); with grow, new tokens join vocabulary in first-seen order."""
@@ -228,6 +231,66 @@ class TokenTfidf:
         matrix = sp.vstack(parts, format="csr") if parts else sp.csr_matrix((0, n_columns), dtype=self.dtype)
         matrix.sum_duplicates()  # also sorts each row's indices
         return matrix
+
+
+def tfidf_rows(counts: sp.csr_matrix, idf: np.ndarray | None, sublinear_tf: bool) -> sp.csr_matrix:
+    """scikit-learn's TfidfTransformer.transform in numpy, in place: (1 + log) tf, times IDF, rows to unit length.
+
+    The same arithmetic in the same precision (tests/matching/test_speedups.py compares the bits):
+    float products, their sum per row in double, each value divided by the double norm.
+    """
+    data = counts.data
+    if sublinear_tf:
+        np.log(data, data)
+        data += 1.0
+    if idf is not None:
+        data *= idf[counts.indices]
+    return l2_rows_inplace(counts)
+
+
+def l2_rows_inplace(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """Scale each CSR row to unit L2 length in place, zero rows left alone (scikit-learn's normalize, norm="l2")."""
+    n_rows = matrix.shape[0]
+    rows = np.repeat(np.arange(n_rows), np.diff(matrix.indptr))
+    norms = np.sqrt(np.bincount(rows, weights=(matrix.data * matrix.data).astype(np.float64), minlength=n_rows))
+    norms[norms == 0.0] = 1.0
+    matrix.data[:] = matrix.data / norms[rows]
+    return matrix
+
+
+class TokenCounts(TokenTfidf):
+    """Token counts over a vocabulary learnt as TokenTfidf learns it: scikit-learn's CountVectorizer, numpy only.
+
+    binary=True gives 1 for every token present (CountVectorizer(binary=True)).
+    """
+
+    def __init__(self, analyzer: Callable[[str], list[str]], *, binary: bool = False, min_df: int | float = 1,
+                 max_df: int | float = 1.0, dtype=np.float64):
+        super().__init__(analyzer, min_df=min_df, max_df=max_df, dtype=dtype)
+        self.binary = binary
+
+    def fit(self, texts: Iterable[str]) -> "TokenCounts":
+        self._fit_vocabulary(texts)
+        return self
+
+    def transform(self, texts: Iterable[str]) -> sp.csr_matrix:
+        counts = self._counts(texts, self.vocabulary_, grow=False)
+        if self.binary:
+            counts.data.fill(1)
+        return counts
+
+
+_WHITE_SPACES = re.compile(r"\s\s+")
+
+
+def char_ngrams(text: str, low: int, high: int) -> list[str]:
+    """scikit-learn's analyzer="char" with preprocessor=normalise: runs of white space as one, then low..high-grams."""
+    text = _WHITE_SPACES.sub(" ", normalise(text))
+    n = len(text)
+    grams = list(text) if low == 1 else []
+    for size in range(max(low, 2), min(high + 1, n + 1)):
+        grams += [text[i:i + size] for i in range(n - size + 1)]
+    return grams
 
 
 class TextEncoder:
