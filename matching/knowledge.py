@@ -160,6 +160,10 @@ class KnowledgeBase:
             ClassFeatures(self.determination_vectors, self.name_view.transform(names, descriptions),
                           self.class_text(names, descriptions)),
             class_y, [d.get("year") for d in self.determinations])
+        # Vocabularies as sorted arrays: memory-mapped and shared once saved, not private dicts in every worker.
+        for vectorizer in (self.encoder.word_vectorizer, self.encoder.char_vectorizer, self.name_view.names,
+                           self.name_view.descriptions, self.class_vocabulary):
+            vectorizer.compact()
 
     def _product_vectors(self, names: list[str], descriptions: list[str]) -> sp.csr_matrix:
         return l2_normalise(self.encoder.transform(names) * PRODUCT_NAME_WEIGHT + self.encoder.transform(descriptions))
@@ -499,7 +503,9 @@ class SoftmaxScores(LinearScores):
     def predict_proba(self, x) -> np.ndarray:
         scores = self.decision_function(x)
         if scores.ndim == 1:  # two classes: scikit-learn's logistic of the one margin
-            positive = 1.0 / (1.0 + np.exp(-scores))
+            from scipy.special import expit
+
+            positive = expit(scores)
             return np.vstack([1 - positive, positive]).T
         scores -= scores.max(axis=1).reshape((-1, 1))
         np.exp(scores, out=scores)
