@@ -137,6 +137,15 @@ def cached(name: str, fit: Callable[[], T]) -> T:
     return value
 
 
+def is_saved(name: str) -> bool:
+    """Whether a saved `name` of the current fingerprint can be loaded (so cached() would not fit it)."""
+    folder = cache_dir()
+    try:
+        return folder is not None and _trusted(folder) and (folder / f"{name}-{fingerprint(name)}.joblib").is_file()
+    except OSError:
+        return False
+
+
 def _load(path: Path):
     try:
         if not _trusted(path.parent) or not path.is_file():

@@ -554,3 +554,16 @@ def knowledge_base() -> KnowledgeBase:
     """The process-wide knowledge base, fitted on first use (a few seconds) and then cached."""
     with _lock:
         return _cached_knowledge_base()
+
+
+def saved_knowledge_base() -> KnowledgeBase | None:
+    """The knowledge base if this process has it or it is saved on disk (then loaded memory-mapped); never fits it.
+
+    None when it would have to be fitted: that takes minutes and ~1 GB, which a web worker must not spend.
+    """
+    from .cache import is_saved
+
+    with _lock:
+        if _cached_knowledge_base.cache_info().currsize or is_saved("knowledge"):
+            return _cached_knowledge_base()
+    return None

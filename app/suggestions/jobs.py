@@ -23,7 +23,7 @@ from app.core.exchange import EXCHANGE_KEYS
 from app.deals.models import IntentStatus
 from app.extensions import db
 from app.suggestions.models import RefreshRequest
-from app.suggestions.operations import knowledge_changed, recompute_all, refresh_changed
+from app.suggestions.operations import _engine, knowledge_changed, recompute_all, refresh_changed
 from matching.background import can_fork
 
 REFRESH_DELAY = 10  # seconds a refresh waits in the queue, so that a burst of changes runs it once
@@ -47,6 +47,19 @@ def refresh_suggestions() -> None:
         _in_child_process(_refresh)
     else:
         _refresh()
+
+
+@jobs.task(debounce=2)
+def fit_knowledge_base() -> None:
+    """Fit and save the knowledge base (参考分类 asked for it before it was saved), in a child process as above."""
+    def fit():
+        from matching.knowledge import knowledge_base
+        _engine()  # the instance's cache folder
+        knowledge_base()
+    if current_app.config.get("SUGGESTIONS_REFRESH_CHILD", not current_app.testing) and can_fork():
+        _in_child_process(fit)
+    else:
+        fit()
 
 
 def _in_child_process(work) -> None:

@@ -506,12 +506,25 @@ def _shown_alternatives(ranked: list[dict]) -> list[dict]:
     return ranked[:1] + [c for c in ranked[1:SHOWN_ALTERNATIVES] if c["p"] >= ALTERNATIVE_MIN_SHARE]
 
 
+class KnowledgeNotReady(Exception):
+    """The knowledge base is not fitted and saved yet (the fit_knowledge_base job makes it)."""
+
+
 def classification_for(values: dict) -> dict:
-    """The likely 管理类别 and NMPA category of a (draft) project, with similar past determinations."""
+    """The likely 管理类别 and NMPA category of a (draft) project, with similar past determinations.
+
+    The knowledge base is loaded memory-mapped from its saved file, never fitted here (a web worker would
+    grow by ~1 GB for minutes): KnowledgeNotReady until the job has saved it.
+    """
     matching = _engine()
+    from matching.knowledge import saved_knowledge_base
+
+    knowledge = saved_knowledge_base()
+    if knowledge is None:
+        raise KnowledgeNotReady
     record = {key: values.get(key) or "" for key in ("name", "structure", "principle", "intended_use",
                                                      "project_type", "clinical_prospects")}
-    result = matching.classify_project(record, k=5)
+    result = matching.classify_project(record, k=5, knowledge=knowledge)
     return {
         "device_class": [{"label": c["label"], "name": CLASS_NAMES.get(c["label"], c["label"]),
                           "p": round(c["p"], 3)} for c in _shown_alternatives(result["device_class"])],

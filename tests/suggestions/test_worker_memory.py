@@ -61,3 +61,23 @@ def test_pages_in_a_fresh_process(client, login_as, make_project, make_user):
                base.class_model.views.main.coef_, base.encoder.word_vectorizer.idf_]
     assert all(isinstance(array, np.memmap) and not array.flags.writeable for array in weights)
     assert suggestions.classification_for({"name": "心脏支架"})["device_class"]
+
+
+def test_a_web_request_never_fits_the_knowledge_base(client, login_as, app, monkeypatch, tmp_path):
+    """参考分类 before the knowledge base is saved: 503 and a job to fit it, not minutes and ~1 GB in the worker."""
+    import matching.knowledge as knowledge
+    from matching.cache import set_cache_dir
+
+    asked = []
+    monkeypatch.setitem(app.config, "MATCHING_CACHE_DIR", str(tmp_path / "empty"))
+    monkeypatch.setattr(knowledge.KnowledgeBase, "__init__", lambda *a: pytest.fail("a request fitted it"))
+    monkeypatch.setattr("app.suggestions.views.fit_knowledge_base", lambda: asked.append(1))
+    knowledge._cached_knowledge_base.cache_clear()
+    try:
+        login_as("clinician")
+        response = client.post("/matching/classify", json={"name": "一次性使用痔疮套扎器", "intended_use": "用于内痔的套扎治疗"})
+        assert response.status_code == 503 and response.get_json()["error"]
+        assert asked == [1]
+    finally:
+        set_cache_dir(None)
+        knowledge._cached_knowledge_base.cache_clear()
