@@ -205,8 +205,10 @@ def wrk(url: str, clients: int, seconds: float, cookie: str = "") -> dict:
     latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.M))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    missing = float("nan")  # a warm-up run may finish no request within its seconds: no percentiles then
     return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-            "p50_ms": _ms(latency["50"]), "p99_ms": _ms(latency["99"]),
+            "p50_ms": _ms(latency["50"]) if "50" in latency else missing,
+            "p99_ms": _ms(latency["99"]) if "99" in latency else missing,
             "bad": int(bad.group(1)) if bad else 0, "errors": sum(map(int, errors.groups())) if errors else 0}
 
 

@@ -23,7 +23,7 @@ from app.core.states import Transition, move
 from app.deals.models import Intent, IntentStatus
 from app.extensions import db
 from app.projects.models import LIBRARY_STATES, PUBLIC_FIELDS, Project
-from app.suggestions.models import MatchSuggestion, SuggestionStatus
+from app.suggestions.models import MatchSuggestion, RefreshRequest, SuggestionStatus
 
 K = 10
 MIN_SCORE = 0.05  # below this a "suggestion" is noise: the engine ranks everything, not only good pairs
@@ -134,8 +134,13 @@ def _suggestion_values(suggestion) -> dict:
 
 
 def recompute_all(progress: Callable[[int, int], None] | None = None) -> int:
-    """Rank every listed project against every verified organisation, both directions; store the result."""
+    """Rank every listed project against every verified organisation, both directions; store the result.
+
+    Changes noted for the incremental refresh before it started are covered by it, so they are dropped (a bulk
+    import followed by `flask matching recompute` leaves no refresh of 10,000 projects behind it).
+    """
     matching = _engine()
+    covered = db.session.scalar(db.select(db.func.max(RefreshRequest.id)))
 
     projects, organisations, project_records, enterprise_records = _records()
     fresh: dict[tuple[int, int, int | None], dict] = {}
@@ -159,6 +164,8 @@ def recompute_all(progress: Callable[[int, int], None] | None = None) -> int:
             if progress:
                 progress(n, total)
     _remember_knowledge()
+    if covered is not None:
+        db.session.execute(db.delete(RefreshRequest).where(RefreshRequest.id <= covered))
     return _store(fresh)
 
 

@@ -61,3 +61,15 @@ def test_a_failed_child_fails_the_job_and_keeps_the_requests(market, refresh_on,
         suggestion_jobs._in_child_process(suggestion_jobs._refresh)
     db.session.expire_all()
     assert db.session.scalar(db.select(db.func.count()).select_from(RefreshRequest)) == 1  # the next run retries
+
+
+def test_a_full_recompute_drops_the_changes_it_covers(market, refresh_on, make_project, staff):
+    """A bulk import noted every project; the recompute after it covers them: no refresh of them all is left."""
+    needle = make_project(status=ProjectStatus.SUBMITTED, **NEEDLE)
+    projects.approve_project(needle, staff)
+    db.session.commit()
+    assert db.session.scalar(db.select(db.func.count()).select_from(RefreshRequest)) == 1
+    matching.recompute_all()
+    db.session.commit()
+    assert db.session.scalar(db.select(db.func.count()).select_from(RefreshRequest)) == 0
+    assert rows(project_id=needle.id)
