@@ -7,6 +7,7 @@ elsewhere), so the first test runs the second in a child pytest that collects th
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,9 +23,18 @@ HEAVY = ("sklearn", "ortools", "pandas", "scipy.stats", "jieba.analyse")
 
 
 def test_a_fresh_worker_serves_every_page_lean(tmp_path):
+    from matching.cache import cache_dir, fingerprint
     from matching.knowledge import knowledge_base
-    knowledge_base()  # fitted and cached on disk before the child starts: the child must only load it
-    env = dict(os.environ, **{CHILD: "1"})
+    knowledge_base()  # fitted and saved before the child starts: the child must only load it
+    # A folder of the child's own: the shared one keeps only a few files, and other checkouts write there too.
+    saved = f"knowledge-{fingerprint('knowledge')}.joblib"
+    folder = tmp_path / "matching-cache"
+    folder.mkdir(mode=0o700)
+    try:
+        os.link(cache_dir() / saved, folder / saved)
+    except OSError:
+        shutil.copyfile(cache_dir() / saved, folder / saved)
+    env = dict(os.environ, **{CHILD: "1", "CLINBRIDGE_MATCHING_CACHE": str(folder)})
     result = subprocess.run([sys.executable, "-m", "pytest", __file__, "-q", "-p", "no:cacheprovider",
                              "-k", "in_a_fresh_process"], cwd=ROOT, env=env, capture_output=True, text=True,
                             timeout=900)
