@@ -11,8 +11,6 @@ recompute`) or when the knowledge base changed since the last one (its fingerpri
 """
 from __future__ import annotations
 
-import multiprocessing
-import os
 from collections.abc import Iterable
 
 from flask import current_app
@@ -24,15 +22,11 @@ from app.deals.models import IntentStatus
 from app.extensions import db
 from app.suggestions.models import RefreshRequest
 from app.suggestions.operations import _engine, knowledge_changed, recompute_all, refresh_changed
-from matching.background import can_fork
 
 REFRESH_DELAY = 10  # seconds a refresh waits in the queue, so that a burst of changes runs it once
 
 
 MATCHING_FIELDS = frozenset(EXCHANGE_KEYS) - {"id"}  # what the edge hands the engine of a project
-
-
-CHILD_TIMEOUT = 3 * 3600  # seconds a refresh may take in its child process (a full recompute of 10k: ~5 min)
 
 
 @jobs.task(debounce=REFRESH_DELAY)
@@ -43,8 +37,8 @@ def refresh_suggestions() -> None:
     jieba, the knowledge base, scikit-learn and the corpus's matrices (~1 GB for a full recompute of 10k
     projects) live and die with it, so the consumer, or a web worker in immediate mode, keeps none of them.
     """
-    if current_app.config.get("SUGGESTIONS_REFRESH_CHILD", not current_app.testing) and can_fork():
-        _in_child_process(_refresh)
+    if current_app.config.get("SUGGESTIONS_REFRESH_CHILD", not current_app.testing) and jobs.can_fork():
+        jobs.in_child_process(_refresh)
     else:
         _refresh()
 
@@ -56,39 +50,10 @@ def fit_knowledge_base() -> None:
         from matching.knowledge import knowledge_base
         _engine()  # the instance's cache folder
         knowledge_base()
-    if current_app.config.get("SUGGESTIONS_REFRESH_CHILD", not current_app.testing) and can_fork():
-        _in_child_process(fit)
+    if current_app.config.get("SUGGESTIONS_REFRESH_CHILD", not current_app.testing) and jobs.can_fork():
+        jobs.in_child_process(fit)
     else:
         fit()
-
-
-def _in_child_process(work) -> None:
-    """work() in a forked child that commits its own transaction; raises (the job retries) when the child failed."""
-    db.session.commit()
-    db.session.close()  # the parent's session holds no connection across the fork
-    process = multiprocessing.get_context("fork").Process(target=_child, args=(work,), name="suggestion-refresh")
-    process.start()
-    process.join(CHILD_TIMEOUT)
-    if process.is_alive():
-        process.kill()
-        process.join()
-    if process.exitcode != 0:
-        raise RuntimeError(f"the suggestion refresh failed in its child process (exit code {process.exitcode})")
-
-
-def _child(work) -> None:
-    db.engine.dispose(close=False)  # the parent's pooled connections stay the parent's: the child opens its own
-    code = 0
-    try:
-        work()
-        db.session.commit()
-    except BaseException:  # noqa: BLE001 - reported to the parent by the exit code, logged here
-        current_app.logger.exception("suggestion refresh failed")
-        db.session.rollback()
-        code = 1
-    finally:
-        db.session.close()
-        os._exit(code)  # nothing of the parent's (atexit, buffers) runs twice
 
 
 def _refresh() -> None:

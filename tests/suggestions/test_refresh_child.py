@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from app.core import jobs
 from app.extensions import db
 from app.projects import operations as projects
 from app.projects.models import ProjectStatus
@@ -58,7 +59,7 @@ def test_a_failed_child_fails_the_job_and_keeps_the_requests(market, refresh_on,
     projects.approve_project(needle, staff)
     db.session.commit()
     with pytest.raises(RuntimeError, match="child process"):
-        suggestion_jobs._in_child_process(suggestion_jobs._refresh)
+        jobs.in_child_process(suggestion_jobs._refresh)
     db.session.expire_all()
     assert db.session.scalar(db.select(db.func.count()).select_from(RefreshRequest)) == 1  # the next run retries
 
