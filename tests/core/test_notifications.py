@@ -173,7 +173,8 @@ from app.core.notifications import NOTICES  # noqa: E402
 _CJK = _re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 # Parameters turned into text by a function of the stored value: a value of the shape that function reads.
 _SHAPED = {"placements": [["Project A", "Company B", "2026-12-03 09:00", 2, ""]], "what": "moved",
-           "reason": ["project", "other"], "step": "accept", "report": True, "where": ""}
+           "reason": ["project", "other"], "step": "accept", "report": True, "where": "",
+           "field_comments": [["name", "Pcomment"]]}
 
 
 def _sample_params(declared):
