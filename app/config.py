@@ -37,6 +37,7 @@ def from_environment(instance_path: str) -> dict:
         "SEARCH_INDEX_DIR": str(Path(instance_path) / "search-index"),
         "MAX_CONTENT_LENGTH": 50 * 1024 * 1024,
         "ATTACHMENT_MAX_BYTES": int(env("CLINBRIDGE_ATTACHMENT_MAX_MB", "20")) * 1024 * 1024,
+        "LICENCE_MAX_BYTES": 10 * 1024 * 1024,  # a scan or photo of the 营业执照
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env("SESSION_COOKIE_SECURE", "0") == "1",
