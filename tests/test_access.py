@@ -59,12 +59,13 @@ MATRIX = {
     # user and organisation management (issue 15): {oid}'s licence is on file; its member is {uid}
     "organisation.licence": ("GET", "/organisation/{oid}/licence", {"anonymous": 302, "staff": 200, "admin": 200,
                                                                     "*": 404}),
-    "admin.reactivate": ("POST", "/admin/users/{uid}/reactivate", {"anonymous": 302, "admin": 302, "*": 403}),
     "admin.change_role": ("POST", "/admin/users/{uid}/role", {"anonymous": 302, "admin": 400, "*": 403}),
     "organisation.upload_licence": ("POST", "/organisation/licence", {"anonymous": 302, "enterprise": 400,
                                                                       "investor": 400, "unverified": 400, "*": 403}),
     "admin.reset_link": ("POST", "/admin/users/{uid}/reset-link", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
     "admin.deactivate": ("POST", "/admin/users/{uid}/deactivate", {"anonymous": 302, "admin": 302, "*": 403}),
+    "admin.reactivate": ("POST", "/admin/users/{uid}/reactivate",  # after deactivate (routes run in this order)
+                         {"anonymous": 302, "admin": 302, "*": 403}),
     "admin.new_staff": ("GET", "/admin/users/new", {"anonymous": 302, "admin": 200, "*": 403}),
     # deal flow: the interests belong to organisations none of the role users is a member of
     "deals.mine": ("GET", "/deals/", {"unconfirmed": 403, "anonymous": 302, "unverified": 403, "*": 200}),
