@@ -6,7 +6,7 @@ from importlib import import_module
 from importlib.util import find_spec
 from pathlib import Path
 
-from flask import Flask, has_request_context, render_template, request, session
+from flask import Flask, has_request_context, jsonify, render_template, request, session
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -137,4 +137,6 @@ def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_failed(error):
         message = _("页面已过期或安全校验未通过（CSRF），请返回上一页刷新后重新提交")
+        if request.is_json:  # a script's POST (autosave) reads the reason
+            return jsonify(ok=False, error=message), 400
         return render_template("error.html", code=400, message=message), 400

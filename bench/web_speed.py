@@ -16,8 +16,11 @@ What it does, all on 127.0.0.1 and bounded (at most 256 clients, 60 s per page):
    sends the session cookie with every request, C connections for S seconds per page after a 2 s
    warm-up, for: hello-world, the library's first page, a filtered page, a search page, a project
    page, 为您推荐;
-4. a clinician asks for 参考分类 from every worker, then every worker's RSS is read (/proc): the
-   figure the memory target is about ("after serving every page").
+4. a clinician asks for 参考分类 from every worker, every page is asked once more, then every worker's RSS
+   and PSS are read (/proc/PID/status, smaps_rollup): the figure the memory target is about ("after
+   serving every page");
+5. a job consumer (`flask jobs consume`) is started, a published project noted for the suggestion refresh,
+   and its RSS/PSS read idle and after the refresh ran (--no-consumer skips this).
 Prints req/s, p50 and p99 latency and the ratio to hello-world for each page, worker RSS, and the
 targets: library first page and 为您推荐 ≥ 20% of hello-world with p99 ≤ 50 ms; search ≥ 10%;
 import ≤ 5 ms per row (10k ≤ 60 s); worker RSS ≤ 300 MB.
@@ -202,8 +205,10 @@ def wrk(url: str, clients: int, seconds: float, cookie: str = "") -> dict:
     latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.M))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    missing = float("nan")  # a warm-up run may finish no request within its seconds: no percentiles then
     return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-            "p50_ms": _ms(latency["50"]), "p99_ms": _ms(latency["99"]),
+            "p50_ms": _ms(latency["50"]) if "50" in latency else missing,
+            "p99_ms": _ms(latency["99"]) if "99" in latency else missing,
             "bad": int(bad.group(1)) if bad else 0, "errors": sum(map(int, errors.groups())) if errors else 0}
 
 
@@ -211,12 +216,70 @@ def session_cookie(browser: Browser) -> str:
     return "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
 
 
-def worker_rss_mb(master: subprocess.Popen) -> list[float]:
-    sizes = []
-    for pid in _children(master.pid):
-        status = Path(f"/proc/{pid}/status").read_text()
-        sizes.append(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024)
-    return sizes
+def memory_mb(pid: int) -> dict:
+    """A process's resident set (RSS) and proportional set (PSS: shared pages divided among their users), in MB.
+
+    RSS counts every page a process touched, the memory-mapped knowledge base's pages too, though every worker
+    shares them in the page cache; PSS charges each worker its share. Both are printed.
+    """
+    status = Path(f"/proc/{pid}/status").read_text()
+    rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    return {"rss": int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024,
+            "pss": int(re.search(r"^Pss:\s+(\d+)", rollup, re.M).group(1)) / 1024}
+
+
+def worker_memory_mb(master: subprocess.Popen) -> list[dict]:
+    return [memory_mb(pid) for pid in _children(master.pid)]
+
+
+REFRESH_SCRIPT = """
+from wsgi import app
+from app.extensions import db
+from app.projects.models import Project, ProjectStatus
+from app.suggestions.jobs import request_refresh
+with app.app_context():
+    project = db.session.scalars(db.select(Project).where(Project.status == ProjectStatus.PUBLISHED).limit(1)).first()
+    request_refresh(project=project)
+    db.session.commit()
+"""
+PENDING_SCRIPT = """
+from wsgi import app
+from app.extensions import db
+from app.suggestions.models import RefreshRequest
+with app.app_context():
+    print(db.session.scalar(db.select(db.func.count()).select_from(RefreshRequest)))
+"""
+
+
+def consumer_memory(instance: "Instance", timeout: float = 600) -> dict:
+    """The job consumer's memory idle, then after it ran one incremental suggestion refresh (a published project noted)."""
+    log = open(instance.folder / "consumer.log", "ab")
+    consumer = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "consume", "--workers", "2"],
+                                cwd=REPO, env=instance.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    log.close()
+    instance.processes.append(consumer)
+    figures: dict = {}
+    try:
+        time.sleep(8)
+        figures["idle"] = memory_mb(consumer.pid)
+        python = [sys.executable, "-c"]
+        subprocess.run(python + [REFRESH_SCRIPT], cwd=REPO, env=instance.env, check=True, timeout=120,
+                       capture_output=True)
+        started, peak = time.monotonic(), 0.0
+        while time.monotonic() - started < timeout:
+            time.sleep(3)
+            peak = max(peak, memory_mb(consumer.pid)["rss"])
+            left = subprocess.run(python + [PENDING_SCRIPT], cwd=REPO, env=instance.env, check=True, timeout=120,
+                                  capture_output=True, text=True).stdout.split()[-1]
+            if left == "0":
+                break
+        figures["refresh_s"] = time.monotonic() - started
+        figures["done"] = left == "0"
+        figures["after_refresh"] = memory_mb(consumer.pid)
+        figures["peak_rss_while_refreshing"] = peak
+    finally:
+        instance.stop(consumer)
+    return figures
 
 
 def classify_everywhere(port: int, workers: int) -> int:
@@ -251,6 +314,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the instance folder (for --reuse)")
     parser.add_argument("--reuse", type=Path, help="a folder kept by an earlier --keep run: skip the set-up")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--no-consumer", action="store_true", help="skip the job consumer's memory around a refresh")
     args = parser.parse_args()
     args.clients = max(1, min(args.clients, MAX_CLIENTS))
     args.seconds = max(1.0, min(args.seconds, MAX_SECONDS))
@@ -284,9 +348,16 @@ def main() -> int:
             wrk(f"http://{HOST}:{port}{path}", args.clients, 2, cookie)
             result[name] = wrk(f"http://{HOST}:{port}{path}", args.clients, args.seconds, cookie)
             result[name]["ratio"] = result[name]["rps"] / result["hello-world"]["rps"]
-        result["rss_after_pages_mb"] = worker_rss_mb(app)
+        result["memory_after_pages_mb"] = worker_memory_mb(app)
         result["classify_ok"] = classify_everywhere(port, args.workers)
-        result["rss_after_classify_mb"] = worker_rss_mb(app)
+        result["memory_after_classify_mb"] = worker_memory_mb(app)
+        for name, path in pages.items():  # every page once more after 参考分类: the figure the target is about
+            reader.request("GET", path)
+        result["memory_after_everything_mb"] = worker_memory_mb(app)
+        result["load_average"] = os.getloadavg()
+        instance.stop(app)
+        if not args.no_consumer:
+            result["consumer_mb"] = consumer_memory(instance)
     finally:
         instance.close()
     if args.keep and not args.reuse:
@@ -309,10 +380,20 @@ def report(result: dict) -> str:
         ratio = f"{100 * row['ratio']:.1f}%" if "ratio" in row else "100%"
         lines.append(f"{name:<20} {row['rps']:>8.0f} {row['p50_ms']:>8.1f} {row['p99_ms']:>8.1f} {ratio:>7}  "
                      f"{row['bad']}/{row['errors']}")
+    def sizes(rows):
+        return ", ".join(f"{m['rss']:.0f}/{m['pss']:.0f}" for m in rows)
     lines.append("")
-    lines.append("worker RSS MB after every page: " + ", ".join(f"{m:.0f}" for m in result["rss_after_pages_mb"]))
-    lines.append(f"worker RSS MB after 参考分类 too ({result['classify_ok']} answered): "
-                 + ", ".join(f"{m:.0f}" for m in result["rss_after_classify_mb"]))
+    lines.append(f"load average at the end: {', '.join(f'{x:.1f}' for x in result['load_average'])}")
+    lines.append("worker RSS/PSS MB after every page: " + sizes(result["memory_after_pages_mb"]))
+    lines.append(f"worker RSS/PSS MB after 参考分类 too ({result['classify_ok']} answered): "
+                 + sizes(result["memory_after_classify_mb"]))
+    lines.append("worker RSS/PSS MB after every page again: " + sizes(result["memory_after_everything_mb"]))
+    consumer = result.get("consumer_mb")
+    if consumer:
+        lines.append(f"job consumer RSS/PSS MB idle {sizes([consumer['idle']])}, after an incremental refresh "
+                     f"({consumer['refresh_s']:.0f} s, {'done' if consumer['done'] else 'NOT finished'}) "
+                     f"{sizes([consumer['after_refresh']])}, peak RSS {consumer['peak_rss_while_refreshing']:.0f} "
+                     "(the ranking runs in a child process)")
     checks = [
         ("library first page ≥ 20% of hello-world, p99 ≤ 50 ms",
          result["library first page"]["ratio"] >= 0.2 and result["library first page"]["p99_ms"] <= 50),
@@ -320,8 +401,11 @@ def report(result: dict) -> str:
          result["为您推荐"]["ratio"] >= 0.2 and result["为您推荐"]["p99_ms"] <= 50),
         ("search page ≥ 10% of hello-world", result["library search"]["ratio"] >= 0.1),
         ("import ≤ 5 ms per row (wall clock)", setup["import_ms_per_row"] <= 5),
-        ("worker RSS ≤ 300 MB after every page", max(result["rss_after_classify_mb"]) <= 300),
+        ("worker RSS ≤ 300 MB after every page and 参考分类",
+         max(m["rss"] for m in result["memory_after_everything_mb"]) <= 300),
     ]
+    if consumer:
+        checks.append(("job consumer RSS ≤ 300 MB after a refresh", consumer["after_refresh"]["rss"] <= 300))
     lines += [""] + [f"{'met    ' if ok else 'NOT met'}  {text}" for text, ok in checks]
     return "\n".join(lines)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf.file import FileField
+from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
@@ -236,3 +236,22 @@ class IntentStatusForm(Form):
 
     action = SelectField(choices=options([(k, k) for k in INTENT_ACTIONS]),
                          validators=[DataRequired()])
+
+
+class DockingAcknowledgeForm(Form):
+    """The station acknowledges a filed 附件2 (a comment is optional)."""
+
+    comment = TextAreaField(_l("确认意见（可选）"), validators=[Length(max=2000)])
+
+
+class DockingReturnForm(Form):
+    """The station returns a filed 附件2 for correction: the comment is required (the operation says so)."""
+
+    comment = TextAreaField(_l("退回意见"), validators=[Length(max=2000)],
+                            description=_l("必填：请写明需要修改的地方，签约企业会在对接表旁看到"))
+
+
+class DockingScanForm(Form):
+    """The signed and stamped 附件2, scanned: a PDF or a picture."""
+
+    scan = FileField(_l("盖章扫描件（PDF、JPG、PNG）"), validators=[FileRequired(_l("请选择盖章扫描件"))])

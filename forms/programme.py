@@ -10,6 +10,7 @@ from wtforms import (BooleanField, DateField, DateTimeLocalField, DecimalField, 
                      StringField, TextAreaField)
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
 
+from app.core.punctuation import fw
 from app.programme.kinds import YES_NO, KindSpec, spec
 from app.programme.models import ArticleCategory, ProviderKind, RequestKind, ReviewDecision, Validity
 from app.projects.models import ProjectType
@@ -187,7 +188,7 @@ def request_form_class(kind: RequestKind) -> type:
 
 def request_form(kind: RequestKind, providers, **kwargs):
     form = request_form_class(kind)(**kwargs)
-    form.provider_id.choices = options([(0, _l("（不指定）"))] + [(p.id, f"{p.name}（{p.kind.label}）") for p in providers])
+    form.provider_id.choices = options([(0, _l("（不指定）"))] + [(p.id, f"{p.name}{fw('（')}{p.kind.label}{fw('）')}") for p in providers])
     return form
 
 

@@ -1,15 +1,19 @@
 """附件1 医疗机构临床研究成果转化项目需求表 field by field, its attachment upload, review decisions, saved searches."""
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, EmailField, HiddenField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms import Form as SubForm
+from wtforms import (BooleanField, EmailField, FieldList, FormField, HiddenField, RadioField, SelectField,
+                     StringField, SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from app.projects.models import FIELDS_BY_NAME, DeviceClass, IpExists, ProjectType, Stage
+from app.projects.cities import OTHER, listed_city, province_cities
+from app.projects.models import FIELDS_BY_NAME, PROJECT_FIELDS, DeviceClass, IpExists, ProjectType, Stage
 from forms import options
-from forms.base import Form, OnceForm
+from forms.base import Form, OnceForm, no_control_characters
 from forms.validators import EmailAddress, MainlandPhone, RequiredToSubmit
 
 LONG_TEXT = 4000
@@ -40,7 +44,11 @@ class ProjectForm(OnceForm):
 
     name = StringField(_label("name"), validators=[RequiredToSubmit(_l("请填写项目名称")),
                                                    Length(max=200, message=_l("不超过 200 字"))])
-    city = StringField(_label("city"), validators=[RequiredToSubmit(_l("请填写所在城市")), Length(max=50)])
+    # 所在城市: one of the province's cities, or 其他 with the name typed in city_other (cities.py)
+    city = SelectField(_label("city"), choices=[], validate_choice=False,
+                       validators=[RequiredToSubmit(_l("请选择所在城市"))])
+    city_other = StringField(_l("其他城市名称"), validators=[Length(max=50, message=_l("不超过 50 字"))],
+                             description=_l("选择“其他”时填写，如：北京市、上海市"))
     lead_name = StringField(_label("lead_name"), validators=[RequiredToSubmit(_l("请填写项目负责人")),
                                                              Length(max=100)])
     department = StringField(_label("department"), validators=[RequiredToSubmit(_l("请填写所在部门（科室）")),
@@ -77,6 +85,19 @@ class ProjectForm(OnceForm):
 
     for_submit = False
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.province = current_app.config.get("PLATFORM_PROVINCE", "")
+        self.city.choices = options([("", _l("请选择")), *province_cities(self.province), (OTHER, _l("其他"))])
+
+    def validate_city(self, field):
+        if field.data and field.data != OTHER and field.data not in {n for n, _ in province_cities(self.province)}:
+            raise ValidationError(_l("请从列表中选择所在城市；不在列表中请选“其他”并填写城市名称"))
+
+    def validate_city_other(self, field):
+        if self.city.data == OTHER and not (field.data or "").strip():
+            raise ValidationError(_l("选择“其他”时请填写城市名称"))
+
     def validate_stage_other(self, field):
         if self.for_submit and self.stage.data == Stage.OTHER.value and not (field.data or "").strip():
             raise ValidationError(_l("选择“其他”阶段时请说明具体阶段"))
@@ -107,6 +128,7 @@ class ProjectForm(OnceForm):
         for name in FIELDS_BY_NAME:
             field = getattr(self, name)
             values[name] = field.data
+        values["city"] = (self.city_other.data or "").strip() if self.city.data == OTHER else (self.city.data or "")
         consent = self.publish_consent.data
         values["publish_consent"] = {"yes": True, "no": False}.get(consent)
         values["commitment_agreed"] = bool(self.commitment_agreed.data)
@@ -120,6 +142,73 @@ class ProjectForm(OnceForm):
                 value = value.value
             getattr(self, name).data = value
         self.publish_consent.data = {True: "yes", False: "no"}.get(project.publish_consent)
+        self._load_city(project.city)
+
+    def _load_city(self, text: str) -> None:
+        """A listed city as its choice; any other stored name (older data, imports) as 其他 with the name."""
+        text = (text or "").strip()
+        listed = text if text in {n for n, _ in province_cities(self.province)} else ""
+        self.city.data = listed or (OTHER if text else "")
+        self.city_other.data = "" if listed or not text else text
+
+    def prefill(self, user, hospital=None) -> None:
+        """A new project starts with what the account knows: 负责人, 科室, 电话, 邮箱 and the hospital's city."""
+        self.lead_name.data = user.name or ""
+        self.department.data = user.department or ""
+        self.phone.data = user.phone or ""
+        self.email.data = user.email or ""
+        city = getattr(hospital, "city", "") or ""
+        self._load_city(listed_city(self.province, city) or city)
+
+
+# The official form's parts, in order (the section navigation and its progress); the fields each holds.
+SECTIONS = (
+    ("section-basic", _l("基本信息"), ("name", "city", "city_other", "department", "lead_name", "phone", "email")),
+    ("section-type", _l("项目类型与阶段"), ("project_type", "device_class", "stage", "stage_other")),
+    ("section-product", _l("产品与技术"), ("structure", "principle", "intended_use", "clinical_prospects")),
+    ("section-market", _l("市场、团队与知识产权"), ("market", "team", "ip_exists", "ip_status", "funded_programs",
+                                                   "current_cooperation")),
+    ("section-partners", _l("意向合作企业"), ("partners_in_province", "partners_out_of_province", "other_notes")),
+    ("section-summary", _l("公开摘要"), ("public_summary",)),
+    ("section-commitment", _l("承诺书"), ("commitment_agreed", "publish_consent")),
+)
+
+
+def _filled(form, name) -> bool:
+    data = form[name].data
+    if name == "city" and data == OTHER:
+        return bool((form.city_other.data or "").strip())
+    return not (data is None or data is False or (isinstance(data, str) and not data.strip()))
+
+
+def section_progress(form) -> list[dict]:
+    """Each section: its id, label, state (error / done / todo / optional) and how many required fields are filled."""
+    sections = []
+    for anchor, label, names in SECTIONS:
+        required = [n for n in names if form[n].flags.required_to_submit]
+        filled = sum(1 for n in required if _filled(form, n))
+        if any(form[n].errors for n in names):
+            state = "error"
+        elif not required:
+            state = "optional"
+        else:
+            state = "done" if filled == len(required) else "todo"
+        sections.append({"id": anchor, "label": label, "state": state, "required": len(required), "filled": filled,
+                         "fields": names, "required_names": required})
+    return sections
+
+
+def error_links(form) -> list[dict]:
+    """The failed submit's summary: per field with an error, in the form's order, the control to focus and why."""
+    links = []
+    for anchor, _label, names in SECTIONS:
+        for name in names:
+            field = form[name]
+            for message in field.errors:
+                target = f"{field.id}-0" if field.type == "RadioField" else field.id
+                label = FIELDS_BY_NAME[name].label if field.type == "BooleanField" else field.label.text  # 承诺书, not 同意
+                links.append({"target": target, "label": label, "message": message, "section": anchor})
+    return links
 
 
 class FileChosen(FileRequired):
@@ -147,10 +236,66 @@ class ApproveForm(Form):
     approve = SubmitField(_l("通过初核并发布"))
 
 
+FIELD_COMMENT_ROWS = 3    # rows the return form shows; "再加一项" adds more (up to FIELD_COMMENT_MAX_ROWS)
+FIELD_COMMENT_MAX_ROWS = len(PROJECT_FIELDS)
+
+
+def _field_choices():
+    return [("", _l("选择附件1字段"))] + [(f.name, f.label) for f in PROJECT_FIELDS]
+
+
+class FieldCommentForm(SubForm):
+    """One comment on one 附件1 field, chosen by its official label."""
+
+    name = SelectField(_l("字段"), choices=_field_choices, validate_choice=True, default="")
+    text = TextAreaField(_l("该项意见"), validators=[Length(max=1000, message=_l("不超过 %(max)d 字", max=1000)),
+                                                   no_control_characters])
+
+    def validate_name(self, field):
+        if self.text.data and self.text.data.strip() and not field.data:
+            raise ValidationError(_l("请选择这条意见针对的字段"))
+
+    def validate_text(self, field):
+        if self.name.data and not (field.data or "").strip():
+            raise ValidationError(_l("请写明该项意见，或清空所选字段"))
+
+
 class ReturnForm(Form):
     comment = TextAreaField(_l("修改意见"), validators=[DataRequired(_l("请写明需要修改的内容")),
                                                        Length(max=2000)])
+    field_comments = FieldList(FormField(FieldCommentForm), label=_l("逐项意见（可选）"),
+                               min_entries=FIELD_COMMENT_ROWS, max_entries=FIELD_COMMENT_MAX_ROWS)
     send_back = SubmitField(lazy_pgettext("button", "退回修改"))
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        seen = set()
+        for entry in self.field_comments.entries:
+            name = entry.form.name.data
+            if name and name in seen:
+                entry.form.name.errors = [*entry.form.name.errors, _l("同一字段只写一条意见")]
+                valid = False
+            seen.add(name)
+        return valid
+
+    def messages(self) -> list[str]:
+        """Every error, the field comments' too, for the one flash."""
+        found = [str(e) for name, errors in self.errors.items() if name != "field_comments" for e in errors]
+        for entry in self.field_comments.entries:
+            found += [str(e) for field in entry.form for e in field.errors]
+        return found
+
+    def comments(self) -> dict[str, str]:
+        """{field name: comment} of the filled rows."""
+        return {entry.form.name.data: entry.form.text.data.strip() for entry in self.field_comments.entries
+                if entry.form.name.data and (entry.form.text.data or "").strip()}
+
+
+class BulkApproveForm(Form):
+    """批量通过 the ticked clean resubmissions (the ids travel as project_ids checkboxes, checked by the operation)."""
+
+    comment = TextAreaField(_l("初核意见（可选，对所选项目相同）"), validators=[Length(max=2000)])
+    approve_selected = SubmitField(_l("批量通过所选"))
 
 
 class RejectForm(Form):

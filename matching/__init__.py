@@ -38,11 +38,26 @@ The NMPA knowledge base (catalog + 2018–2020 determinations, CC BY 4.0, see
 matching/data/nmpa/SOURCE.md) is fitted lazily once per process and cached; jieba is loaded
 once per process with its logging silenced.
 """
-from .classify import classify_project, classify_projects
-from .knowledge import knowledge_base, load_catalog, load_determinations
-from .rank import MatchIndex, Suggestion, rank_all, rank_for_enterprise, rank_for_project
+from importlib import import_module
 
-__all__ = [
-    "MatchIndex", "Suggestion", "rank_for_project", "rank_for_enterprise", "rank_all",
-    "classify_project", "classify_projects", "knowledge_base", "load_catalog", "load_determinations",
-]
+# Names resolved on first use (PEP 562): importing matching.schedule or matching.knowledge.load_catalog
+# loads neither the ranking nor the fitted models' code, so a web worker that never ranks stays small.
+_EXPORTS = {
+    "MatchIndex": "rank", "Suggestion": "rank", "rank_for_project": "rank", "rank_for_enterprise": "rank",
+    "rank_all": "rank", "classify_project": "classify", "classify_projects": "classify",
+    "knowledge_base": "knowledge", "load_catalog": "knowledge", "load_determinations": "knowledge",
+}
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'matching' has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))

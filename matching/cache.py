@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from importlib import metadata
 import stat
 import sys
 import tempfile
@@ -30,7 +31,9 @@ T = TypeVar("T")
 PACKAGE_DIR = Path(__file__).resolve().parent
 SOURCES = (PACKAGE_DIR / "knowledge.py", PACKAGE_DIR / "text.py")
 DATA_DIR = PACKAGE_DIR / "data" / "nmpa"
-LIBRARIES = ("numpy", "scipy", "sklearn", "jieba", "joblib")
+# Libraries whose version changes a fitted object (import name: distribution name). Versions are read from
+# the installed metadata: importing scikit-learn to ask would cost a web worker ~100 MB.
+LIBRARIES = {"numpy": "numpy", "scipy": "scipy", "sklearn": "scikit-learn", "jieba": "jieba", "joblib": "joblib"}
 CONSTANT_MODULES = ("matching.knowledge", "matching.text")
 DISABLED = {"off", "0", "no", "false", "none"}
 KEEP_OTHERS = 2  # files of other fingerprints kept next to the newest one
@@ -80,11 +83,20 @@ def fingerprint(name: str) -> str:
             for key in sorted(k for k in vars(module) if k.isupper()):
                 digest.update(f"{module_name}.{key}={_stable_repr(getattr(module, key))}".encode())
     versions = [sys.version.split()[0]]
-    for library in LIBRARIES:
-        module = sys.modules.get(library) or __import__(library)
-        versions.append(f"{library}={getattr(module, '__version__', '?')}")
+    for library, distribution in LIBRARIES.items():
+        versions.append(f"{library}={_version(library, distribution)}")
     digest.update(";".join(versions).encode())
     return digest.hexdigest()[:24]
+
+
+def _version(library: str, distribution: str) -> str:
+    module = sys.modules.get(library)
+    if module is not None and getattr(module, "__version__", None):
+        return module.__version__
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return getattr(__import__(library), "__version__", "?")
 
 
 def _stable_repr(value) -> str:
@@ -123,6 +135,15 @@ def cached(name: str, fit: Callable[[], T]) -> T:
         if loaded is not None:
             return loaded
     return value
+
+
+def is_saved(name: str) -> bool:
+    """Whether a saved `name` of the current fingerprint can be loaded (so cached() would not fit it)."""
+    folder = cache_dir()
+    try:
+        return folder is not None and _trusted(folder) and (folder / f"{name}-{fingerprint(name)}.joblib").is_file()
+    except OSError:
+        return False
 
 
 def _load(path: Path):

@@ -17,13 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
-from sklearn.svm import LinearSVC
 
-from .text import TextEncoder, l2_normalise, normalise, top_k
+from .text import TextEncoder, TokenCounts, TokenTfidf, char_ngrams, l2_normalise, normalise, top_k
 
 NMPA_DIR = Path(__file__).resolve().parent / "data" / "nmpa"
 IVD_REAGENT_CODE = "6840"
@@ -159,13 +154,16 @@ class KnowledgeBase:
             self.category_rows_y[i] = self.category_index[self.determinations[i]["code"]]
 
         class_y = np.array([CLASS_ORDER.index(CLASS_LABELS[d["class_label"]]) for d in self.determinations])
-        self.class_vocabulary = CountVectorizer(
-            analyzer="char", ngram_range=(1, 3), binary=True, min_df=2, preprocessor=normalise,
-            dtype=np.float32).fit(_class_documents(names, descriptions))
+        self.class_vocabulary = TokenCounts(_grams_1_3, binary=True, min_df=2, dtype=np.float32).fit(
+            _class_documents(names, descriptions))
         self.class_model = ClassModel().fit(
             ClassFeatures(self.determination_vectors, self.name_view.transform(names, descriptions),
                           self.class_text(names, descriptions)),
             class_y, [d.get("year") for d in self.determinations])
+        # Vocabularies as sorted arrays: memory-mapped and shared once saved, not private dicts in every worker.
+        for vectorizer in (self.encoder.word_vectorizer, self.encoder.char_vectorizer, self.name_view.names,
+                           self.name_view.descriptions, self.class_vocabulary):
+            vectorizer.compact()
 
     def _product_vectors(self, names: list[str], descriptions: list[str]) -> sp.csr_matrix:
         return l2_normalise(self.encoder.transform(names) * PRODUCT_NAME_WEIGHT + self.encoder.transform(descriptions))
@@ -278,14 +276,26 @@ class KnowledgeBase:
         return np.array([first_level(c) in codes for c in self.categories], dtype=np.float32)
 
 
+def _grams_1_3(text: str) -> list[str]:
+    return char_ngrams(text, 1, 3)
+
+
+def _grams_1_4(text: str) -> list[str]:
+    return char_ngrams(text, 1, 4)
+
+
 class NameView:
-    """Character TF-IDF with the product name (1–4-grams) and description (1–3-grams) as separate blocks."""
+    """Character TF-IDF with the product name (1–4-grams) and description (1–3-grams) as separate blocks.
+
+    The vectorisers are scikit-learn's TfidfVectorizer(analyzer="char", preprocessor=normalise) in numpy
+    (matching/text.py; tests/matching/test_serving.py compares them): a loaded knowledge base
+    classifies without importing scikit-learn.
+    """
 
     def __init__(self):
-        self.names = TfidfVectorizer(analyzer="char", ngram_range=(1, 4), sublinear_tf=True, min_df=NAME_VIEW_MIN_DF,
-                                     preprocessor=normalise, dtype=np.float32)
-        self.descriptions = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, max_df=0.5, min_df=NAME_VIEW_MIN_DF,
-                                            preprocessor=normalise, dtype=np.float32)
+        self.names = TokenTfidf(_grams_1_4, sublinear_tf=True, min_df=NAME_VIEW_MIN_DF, dtype=np.float32)
+        self.descriptions = TokenTfidf(_grams_1_3, sublinear_tf=True, max_df=0.5, min_df=NAME_VIEW_MIN_DF,
+                                       dtype=np.float32)
 
     def fit(self, names: list[str], descriptions: list[str]) -> "NameView":
         self.names.fit(names)
@@ -327,6 +337,9 @@ class ClassModel:
     """
 
     def fit(self, features: ClassFeatures, y: np.ndarray, years: list[int | None]) -> "ClassModel":
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.model_selection import StratifiedKFold
+
         self.views = _ClassViews().fit(features, y)
         # Each fold needs every label that occurs: no more folds than the rarest label has rows.
         folds = min(CLASS_STACK_FOLDS, int(np.unique(y, return_counts=True)[1].min())) if len(y) else 0
@@ -341,7 +354,8 @@ class ClassModel:
                 fold_views = _ClassViews().fit(features.take(train), y[train])
                 similarity = (features.main[test] @ features.main[train].T).toarray()
                 out_of_fold[test] = fold_views.scores(features.take(test), similarity, _nearest(similarity))
-            self.blend = LogisticRegression(max_iter=3000).fit(out_of_fold, y, sample_weight=weights)
+            blend = LogisticRegression(max_iter=3000).fit(out_of_fold, y, sample_weight=weights)
+            self.blend = SoftmaxScores(blend)
         return self
 
     def predict(self, features: ClassFeatures, similarity: np.ndarray, nearest: list[np.ndarray]) -> np.ndarray:
@@ -360,6 +374,9 @@ class _ClassViews:
     """The four class views fitted on one set of determinations."""
 
     def fit(self, features: ClassFeatures, y: np.ndarray) -> "_ClassViews":
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.svm import LinearSVC
+
         self.y = y
         self.main = _fit_linear(features.main, y)
         self.name = _fit_linear(features.name, y)
@@ -375,8 +392,8 @@ class _ClassViews:
             if (~inside).any():
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", ConvergenceWarning)
-                    self.nb_models[label] = LinearSVC(C=NB_SVM_C, max_iter=2000, random_state=0).fit(
-                        features.binary.multiply(ratio).tocsr(), inside.astype(int))
+                    self.nb_models[label] = LinearScores(LinearSVC(C=NB_SVM_C, max_iter=2000, random_state=0).fit(
+                        features.binary.multiply(ratio).tocsr(), inside.astype(int)))
         return self
 
     def scores(self, features: ClassFeatures, similarity: np.ndarray, nearest: list[np.ndarray]) -> np.ndarray:
@@ -408,7 +425,7 @@ def _neighbour_votes(similarity: np.ndarray, nearest: list[np.ndarray], labels: 
     return votes
 
 
-def _margins(model: LinearSVC, x: sp.csr_matrix, n_labels: int, missing: float = -1.0) -> np.ndarray:
+def _margins(model: "LinearScores", x: sp.csr_matrix, n_labels: int, missing: float = -1.0) -> np.ndarray:
     """Decision values over all n_labels; labels the model never saw get `missing`."""
     scores = model.decision_function(x)
     if scores.ndim == 1:  # a two-label model returns one column
@@ -464,7 +481,42 @@ def is_ivd_reagent(text: str) -> bool:
     return "体外诊断试剂" in text or ("试剂盒" in text and ("检测" in text or "测定" in text))
 
 
-def _fit_linear(x: sp.csr_matrix, y: np.ndarray) -> LinearSVC:
+class LinearScores:
+    """A fitted linear classifier reduced to its arrays: scikit-learn's decision_function, numpy only.
+
+    Fitting needs scikit-learn; a loaded knowledge base does not (its arrays are memory-mapped and the
+    scikit-learn modules would cost a web worker ~100 MB).
+    """
+
+    def __init__(self, model):
+        self.coef_, self.intercept_, self.classes_ = model.coef_, model.intercept_, model.classes_
+
+    def decision_function(self, x) -> np.ndarray:
+        scores = x @ self.coef_.T
+        scores = (scores.toarray() if hasattr(scores, "toarray") else np.asarray(scores)) + self.intercept_
+        return scores.reshape(-1) if scores.ndim > 1 and scores.shape[1] == 1 else scores
+
+
+class SoftmaxScores(LinearScores):
+    """A fitted multinomial logistic regression reduced to its arrays: its predict_proba, numpy only."""
+
+    def predict_proba(self, x) -> np.ndarray:
+        scores = self.decision_function(x)
+        if scores.ndim == 1:  # two classes: scikit-learn's logistic of the one margin
+            from scipy.special import expit
+
+            positive = expit(scores)
+            return np.vstack([1 - positive, positive]).T
+        scores -= scores.max(axis=1).reshape((-1, 1))
+        np.exp(scores, out=scores)
+        scores /= scores.sum(axis=1).reshape((-1, 1))
+        return scores
+
+
+def _fit_linear(x: sp.csr_matrix, y: np.ndarray) -> LinearScores:
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.svm import LinearSVC
+
     with warnings.catch_warnings():
         # Scores only feed a softmax ranking; the last digits of convergence change nothing.
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -476,10 +528,10 @@ def _fit_linear(x: sp.csr_matrix, y: np.ndarray) -> LinearSVC:
     # cache, touch every page of them).
     model.coef_ = np.asfortranarray(model.coef_.astype(np.float32))
     model.intercept_ = model.intercept_.astype(np.float32)
-    return model
+    return LinearScores(model)
 
 
-def _softmax_scores(model: LinearSVC, vectors: sp.csr_matrix, n_labels: int) -> np.ndarray:
+def _softmax_scores(model: LinearScores, vectors: sp.csr_matrix, n_labels: int) -> np.ndarray:
     return _softmax(_margins(model, vectors, n_labels, missing=-np.inf))
 
 
@@ -502,3 +554,16 @@ def knowledge_base() -> KnowledgeBase:
     """The process-wide knowledge base, fitted on first use (a few seconds) and then cached."""
     with _lock:
         return _cached_knowledge_base()
+
+
+def saved_knowledge_base() -> KnowledgeBase | None:
+    """The knowledge base if this process has it or it is saved on disk (then loaded memory-mapped); never fits it.
+
+    None when it would have to be fitted: that takes minutes and ~1 GB, which a web worker must not spend.
+    """
+    from .cache import is_saved
+
+    with _lock:
+        if _cached_knowledge_base.cache_info().currsize or is_saved("knowledge"):
+            return _cached_knowledge_base()
+    return None

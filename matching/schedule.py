@@ -81,8 +81,6 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from ortools.graph.python import min_cost_flow
-from ortools.sat.python import cp_model
 
 SIDES = ("project", "organisation")
 MARKS = ("want", "open", "no")
@@ -345,6 +343,7 @@ def _choose_pairs(problem: Problem, room: list[int], weights: tuple[int, int, in
     With ``spread`` each participant's capacity is split into unit arcs, the k-th costing k − 1 (convex, so
     the flow fills them in order): tier 4 in the same flow.
     """
+    from ortools.graph.python import min_cost_flow  # imported on use: a web worker that never schedules skips ~60 MB
     usable = _usable(problem, room)
     n = len(problem.ids)
     source, sink = n, n + 1
@@ -373,6 +372,7 @@ def _choose_pairs(problem: Problem, room: list[int], weights: tuple[int, int, in
 
 
 def _solver(deterministic_time: float = DETERMINISTIC_LIMIT):
+    from ortools.sat.python import cp_model  # imported on use: a web worker that never schedules skips ~60 MB
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = 0
@@ -469,6 +469,7 @@ class _Placement:
 
 def _place(problem: Problem, chosen: list[int], weights: tuple[int, int, int], exact_next: bool) -> dict[int, int]:
     """Stage 2: chosen pairs into slots: first-fit (most constrained first), ejection chains, then CP-SAT."""
+    from ortools.sat.python import cp_model  # imported on use: a web worker that never schedules skips ~60 MB
     order = sorted(chosen, key=lambda k: (len(problem.pairs[k].slots), -_pair_weight(problem.pairs[k], weights), k))
     placement = _Placement(problem)
     left_over = [k for k in order if not placement.insert(k, 0, [0])]
@@ -512,6 +513,7 @@ def _full_model(problem: Problem, room: list[int], hint: dict[int, int],
     is valid too (the flow is the lexicographic optimum of a relaxation), and a tier that reaches its bound
     is proven without search.
     """
+    from ortools.sat.python import cp_model  # imported on use: a web worker that never schedules skips ~60 MB
     model = cp_model.CpModel()
     x = {(k, s): model.NewBoolVar("") for k, pair in enumerate(problem.pairs)
          if room[pair.project] and room[pair.org] for s in pair.slots}

@@ -12,7 +12,6 @@ from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfTransformer
 
 _jieba_lock = threading.Lock()
 _jieba = None
@@ -188,6 +187,16 @@ class TokenTfidf:
 
     def fit(self, texts: Iterable[str]) -> "TokenTfidf":
         """Learn the vocabulary (terms within min_df..max_df, sorted) and IDF weights; ValueError when none is left."""
+        counts = self._fit_vocabulary(texts)
+        # scikit-learn fits the IDF weights; only the array is kept, so a process that loads a fitted
+        # encoder (a web worker serving 参考分类) needs no scikit-learn to use it.
+        from sklearn.feature_extraction.text import TfidfTransformer
+
+        self.idf_ = TfidfTransformer(sublinear_tf=self.sublinear_tf).fit(counts).idf_
+        return self
+
+    def _fit_vocabulary(self, texts: Iterable[str]) -> sp.csr_matrix:
+        """Learn vocabulary_ (terms within min_df..max_df, sorted as scikit-learn numbers them); the kept counts."""
         first_seen: dict[str, int] = {}
         counts = self._counts(texts, first_seen, grow=True)
         if not first_seen:
@@ -213,19 +222,18 @@ class TokenTfidf:
         # The kept count columns in sorted term order (scipy's column indexing, as scikit-learn does).
         order = np.empty(len(terms), dtype=np.int64)
         order[np.fromiter(self.vocabulary_.values(), dtype=np.int64, count=len(terms))] = np.flatnonzero(kept)
-        self._weights = TfidfTransformer(sublinear_tf=self.sublinear_tf).fit(counts[:, order])
-        return self
+        return counts[:, order]
 
     def transform(self, texts: Iterable[str]) -> sp.csr_matrix:
         """Encode texts as L2-normalised TF-IDF rows over the fitted vocabulary (unknown tokens are ignored)."""
-        return self._weights.transform(self._counts(texts, self.vocabulary_, grow=False), copy=False)
+        return tfidf_rows(self._counts(texts, self.vocabulary_, grow=False), self.idf_, self.sublinear_tf)
 
-    @property
-    def idf_(self) -> np.ndarray:
-        """IDF weight of each vocabulary column."""
-        return self._weights.idf_
+    def compact(self) -> None:
+        """Keep the fitted vocabulary as one sorted array (SortedTerms) instead of a dict: for a saved, shared model."""
+        if isinstance(self.vocabulary_, dict) and not any("\x00" in term for term in self.vocabulary_):
+            self.vocabulary_ = SortedTerms(self.vocabulary_)
 
-    def _counts(self, texts: Iterable[str], vocabulary: dict[str, int], grow: bool) -> sp.csr_matrix:
+    def _counts(self, texts: Iterable[str], vocabulary, grow: bool) -> sp.csr_matrix:
         """Token counts per text (CSR, sorted indices); with grow, new tokens join vocabulary in first-seen order."""
         blocks = []
         documents = iter(texts)
@@ -239,7 +247,10 @@ class TokenTfidf:
                 for token in dict.fromkeys(tokens):
                     if token not in vocabulary:
                         vocabulary[token] = len(vocabulary)
-            ids = np.fromiter(map(vocabulary.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
+            if isinstance(vocabulary, SortedTerms):
+                ids = vocabulary.columns(tokens)
+            else:
+                ids = np.fromiter(map(vocabulary.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
             rows = np.repeat(np.arange(len(batch), dtype=np.int64),
                              np.fromiter(map(len, batch), dtype=np.int64, count=len(batch)))
             known = ids >= 0
@@ -250,6 +261,112 @@ class TokenTfidf:
         matrix = sp.vstack(parts, format="csr") if parts else sp.csr_matrix((0, n_columns), dtype=self.dtype)
         matrix.sum_duplicates()  # also sorts each row's indices
         return matrix
+
+
+class SortedTerms:
+    """A fitted vocabulary as one sorted array of its terms, a term's column being its position.
+
+    Saved with the knowledge base, the array is memory-mapped and shared by every worker, where a dict
+    costs each process ~130 bytes of Python objects per term (~35 MB for the knowledge base's 250,000).
+    A batch of tokens is looked up by binary search; from a batch of more than DICT_AT tokens on (a
+    corpus being encoded, in the job worker) the dict is built once and used instead.
+    """
+
+    DICT_AT = 100_000
+
+    def __init__(self, vocabulary: dict[str, int]):
+        # Columns are numbered in sorted term order (as scikit-learn numbers them), so position = column.
+        self.terms = np.array(sorted(vocabulary, key=vocabulary.__getitem__), dtype=str)
+        assert all(vocabulary[term] == column for column, term in enumerate(self.terms.tolist()))
+        self._dict: dict[str, int] | None = None
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+    def __getstate__(self):
+        return {"terms": self.terms, "_dict": None}
+
+    def as_dict(self) -> dict[str, int]:
+        if self._dict is None:
+            self._dict = {term: column for column, term in enumerate(self.terms.tolist())}
+        return self._dict
+
+    def get(self, term: str, default=None):
+        column = int(self.columns([term])[0])
+        return column if column >= 0 else default
+
+    def columns(self, tokens: list[str]) -> np.ndarray:
+        """Each token's column, -1 for a token not in the vocabulary."""
+        if self._dict is not None or len(tokens) > self.DICT_AT:
+            return np.fromiter(map(self.as_dict().get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
+        width = self.terms.dtype.itemsize // 4
+        # A fixed-width array would cut a longer token (and drop a trailing NUL): such tokens are never terms.
+        unfit = np.fromiter((len(t) > width or "\x00" in t for t in tokens), dtype=bool, count=len(tokens))
+        query = np.array([t if len(t) <= width else "" for t in tokens], dtype=self.terms.dtype)
+        if not len(self.terms):
+            return np.full(len(tokens), -1, dtype=np.int64)
+        found = np.minimum(np.searchsorted(self.terms, query), len(self.terms) - 1)
+        return np.where((self.terms[found] == query) & ~unfit, found, -1).astype(np.int64)
+
+
+def tfidf_rows(counts: sp.csr_matrix, idf: np.ndarray | None, sublinear_tf: bool) -> sp.csr_matrix:
+    """scikit-learn's TfidfTransformer.transform in numpy, in place: (1 + log) tf, times IDF, rows to unit length.
+
+    The same arithmetic in the same precision (tests/matching/test_speedups.py compares the bits):
+    float products, their sum per row in double, each value divided by the double norm.
+    """
+    data = counts.data
+    if sublinear_tf:
+        np.log(data, data)
+        data += 1.0
+    if idf is not None:
+        data *= idf[counts.indices]
+    return l2_rows_inplace(counts)
+
+
+def l2_rows_inplace(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """Scale each CSR row to unit L2 length in place, zero rows left alone (scikit-learn's normalize, norm="l2")."""
+    n_rows = matrix.shape[0]
+    rows = np.repeat(np.arange(n_rows), np.diff(matrix.indptr))
+    norms = np.sqrt(np.bincount(rows, weights=(matrix.data * matrix.data).astype(np.float64), minlength=n_rows))
+    norms[norms == 0.0] = 1.0
+    matrix.data[:] = matrix.data / norms[rows]
+    return matrix
+
+
+class TokenCounts(TokenTfidf):
+    """Token counts over a vocabulary learnt as TokenTfidf learns it: scikit-learn's CountVectorizer, numpy only.
+
+    binary=True gives 1 for every token present (CountVectorizer(binary=True)).
+    """
+
+    def __init__(self, analyzer: Callable[[str], list[str]], *, binary: bool = False, min_df: int | float = 1,
+                 max_df: int | float = 1.0, dtype=np.float64):
+        super().__init__(analyzer, min_df=min_df, max_df=max_df, dtype=dtype)
+        self.binary = binary
+
+    def fit(self, texts: Iterable[str]) -> "TokenCounts":
+        self._fit_vocabulary(texts)
+        return self
+
+    def transform(self, texts: Iterable[str]) -> sp.csr_matrix:
+        counts = self._counts(texts, self.vocabulary_, grow=False)
+        if self.binary:
+            counts.data.fill(1)
+        return counts
+
+
+_WHITE_SPACES = re.compile(r"\s\s+")
+
+
+def char_ngrams(text: str, low: int, high: int) -> list[str]:
+    """scikit-learn's analyzer="char" with preprocessor=normalise: runs of white space as one, then low..high-grams."""
+    text = _WHITE_SPACES.sub(" ", normalise(text))
+    n = len(text)
+    grams = list(text) if low == 1 else []
+    for size in range(max(low, 2), min(high + 1, n + 1)):
+        grams += [text[i:i + size] for i in range(n - size + 1)]
+    return grams
 
 
 class TextEncoder:

@@ -50,11 +50,13 @@ def _clear_database():
     if db.engine.dialect.name == "postgresql":
         names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
         with db.engine.begin() as connection:
+            drop_append_only_triggers(connection)  # the audit trail refuses TRUNCATE, even in tests
             connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+            install_append_only_triggers(connection)
     else:
         with db.engine.begin() as connection:
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            drop_append_only_triggers(connection)  # TRUNCATE (PostgreSQL) does not fire them; DELETE does
+            drop_append_only_triggers(connection)  # DELETE fires them
             for table in reversed(db.metadata.sorted_tables):
                 connection.execute(table.delete())
             install_append_only_triggers(connection)

@@ -37,17 +37,26 @@ MATRIX = {
     "projects.detail": ("GET", "/projects/{pid}", {"unconfirmed": 404, "anonymous": 302, "clinician": 302, "enterprise": 302,
                                                    "investor": 302, "unverified": 404, "staff": 200, "admin": 200,
                                                    "institution": 302, "*": 0}),
+    # autosave (JSON): an empty body is refused (400); another's project is not there (404)
+    "projects.autosave_new": ("POST", "/projects/autosave", {"unconfirmed": 400, "anonymous": 302, "clinician": 400,
+                                                            "*": 403}),
+    "projects.autosave": ("POST", "/projects/{pid}/autosave", {"unconfirmed": 404, "anonymous": 302, "clinician": 404,
+                                                               "*": 403}),
     "projects.submit": ("POST", "/projects/{pid}/submit", {"unconfirmed": 404, "anonymous": 302, "clinician": 403, "*": 403}),
     "projects.withdraw": ("POST", "/projects/{pid}/withdraw", {"unconfirmed": 404, "anonymous": 302, "clinician": 403, "*": 403}),
     "projects.upload": ("POST", "/projects/{pid}/attachments", {"unconfirmed": 404, "anonymous": 302, "clinician": 403, "*": 403}),
     "projects.attachment": ("GET", "/projects/{pid}/attachments/{aid}",
                             {"anonymous": 302, "staff": 200, "admin": 200, "*": 404}),
+    "projects.attachment_preview": ("GET", "/projects/{pid}/attachments/{aid}/preview",
+                                    {"anonymous": 302, "staff": 200, "admin": 200, "*": 404}),
     "projects.delete_attachment": ("POST", "/projects/{pid}/attachments/{aid}/delete",
                                    {"unconfirmed": 404, "anonymous": 302, "*": 403}),
     "review.queue": ("GET", "/review/", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
     "review.project": ("GET", "/review/{pid}", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
     # approving a project that is already published: refused by its state (409), see app/core/errors.py
     "review.act": ("POST", "/review/{pid}/approve", {"anonymous": 302, "staff": 409, "admin": 409, "*": 403}),
+    # bulk approve with no project ticked: told so and sent back to the queue
+    "review.bulk_approve": ("POST", "/review/bulk-approve", {"anonymous": 302, "staff": 302, "admin": 302, "*": 403}),
     "library.index": ("GET", "/library/", {"unconfirmed": 403, "anonymous": 302, "unverified": 403, "*": 200}),
     "library.detail": ("GET", "/library/{pid}", {"unconfirmed": 403, "anonymous": 302, "unverified": 403, "*": 200}),
     "admin.organisations": ("GET", "/admin/organisations", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
@@ -80,6 +89,8 @@ MATRIX = {
     "deals.read": ("POST", "/deals/{iid}/read", {"anonymous": 302, "staff": 403, "admin": 403, "*": 404}),
     "deals.message_attachment": ("GET", "/deals/{iid}/messages/{mid}/attachment",
                                  {"anonymous": 302, "staff": 200, "admin": 200, "*": 404}),
+    "deals.message_attachment_preview": ("GET", "/deals/{iid}/messages/{mid}/attachment/preview",
+                                         {"anonymous": 302, "staff": 200, "admin": 200, "*": 404}),
     "deals.end": ("POST", "/deals/{iid}/end", {"anonymous": 302, "staff": 400, "admin": 400, "*": 404}),
     "deals.pass_on": ("POST", "/deals/projects/{pid}/pass", {"anonymous": 302, "enterprise": 303, "investor": 303,
                                                              "*": 403}),
@@ -88,6 +99,15 @@ MATRIX = {
     "deals.dispute": ("POST", "/deals/{iid}/signing/dispute", {"anonymous": 302, "staff": 302, "admin": 302, "*": 404}),
     "deals.contract": ("GET", "/deals/{iid}/contract", {"anonymous": 302, "staff": 200, "admin": 200, "*": 404}),
     "deals.docking": ("GET", "/deals/{signed}/docking", {"anonymous": 302, "staff": 200, "admin": 200, "*": 404}),
+    # 附件2 of {signed}: started (not filed) with a stamped scan; the station answers only a filed form (409)
+    "deals.acknowledge_docking": ("POST", "/deals/{signed}/docking/acknowledge",
+                                  {"anonymous": 302, "staff": 409, "admin": 409, "*": 403}),
+    "deals.return_docking": ("POST", "/deals/{signed}/docking/return",
+                             {"anonymous": 302, "staff": 409, "admin": 409, "*": 403}),
+    "deals.docking_scan": ("GET", "/deals/{signed}/docking/scan", {"anonymous": 302, "staff": 200, "admin": 200,
+                                                                    "*": 404}),
+    "deals.docking_scan_preview": ("GET", "/deals/{signed}/docking/scan/preview",
+                                   {"anonymous": 302, "staff": 200, "admin": 200, "*": 404}),
     "deals.docking_list": ("GET", "/deals/docking-forms", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
     # organisation side; {org} is a verified organisation none of the role users belongs to
     "organisation.profile": ("GET", "/organisation/profile", {"anonymous": 302, "enterprise": 200, "investor": 200,
@@ -142,8 +162,8 @@ MATRIX = {
                          {"anonymous": 302, "staff": 400, "admin": 400, "*": 403}),
     "incubation.complete": ("POST", "/incubation/assessments/{assessment}/complete",
                             {"anonymous": 302, "staff": 400, "admin": 400, "*": 403}),
-    "incubation.update_milestone": ("POST", "/incubation/milestones/{milestone}",
-                                    {"anonymous": 302, "staff": 302, "admin": 302, "*": 404}),
+    "incubation.update_milestone": ("POST", "/incubation/milestones/{milestone}",  # empty: the form again, 400
+                                    {"anonymous": 302, "staff": 400, "admin": 400, "*": 404}),
     "incubation.upload_evidence": ("POST", "/incubation/milestones/{milestone}/evidence",
                                    {"anonymous": 302, "staff": 302, "admin": 302, "*": 404}),
     "incubation.evidence": ("GET", "/incubation/evidence/{evidence}", {"anonymous": 302, "staff": 200,
@@ -340,6 +360,7 @@ def world(make_project, make_user, app):
         agreement = signing.record_agreement(done, signer, ["tech_transfer"], 50, date.today(), "摘要", pdf("合同.pdf"))
         signing.confirm_agreement(agreement, signed_project.owner)
         docking = signing.start_docking_form(done, signer)
+        signing.upload_docking_scan(docking, signer, pdf("对接表盖章件.pdf"))
         from app.incubation import operations as incubation
         assessment = incubation.open_assessment(signed_project, make_user("staff"))
         milestone = incubation.ensure_milestones(signed_project)[0]

@@ -16,13 +16,14 @@ from tests.browser.helpers import ARTIFACTS
 from tests.conftest import PASSWORD
 from tests.test_get_writes_nothing import ROLES, urls, world  # noqa: F401 — the world fixture is reused
 
-# Han characters. Full-width punctuation (：（）、) is not flagged yet: dozens of templates join labels with it.
-CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# Han characters, and the full-width punctuation that joins Chinese labels (templates write it with fw(), which
+# gives the English marks in English).
+CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff（）：、，；。]")
 # Official names that stay as they are in every language (the seeds' form names, the programme's name).
 ALLOWED = ("附件1", "附件2", "春雨行动",
            "中文",  # a language picker names each language in its own script
            # quoted on purpose (see test_i18n): a search example and the workbook's own sheet/column names
-           "痔疮套扎", "字段说明", "仅 .xlsx")
+           "痔疮套扎", "字段说明", "（仅 .xlsx）", "仅 .xlsx")
 ATTRIBUTES = ("title", "placeholder", "aria-label", "alt", "content")
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
@@ -108,6 +109,7 @@ def test_the_parser_skips_users_words_and_keeps_the_uis():
             '<button title="提交">OK</button><script>var a="中";</script><p>附件1 form</p><p>待审核</p>')
     assert chinese_left(html, ["用户写的"]) == ["提交", "待审核"]
     assert chinese_left("<p>Name: 用户写的</p>", ["用户写的"]) == []
+    assert chinese_left("<p>Reason：Other（note）</p>", []) == ["Reason：Other（note）"]
 
 
 def test_every_page_in_english_has_no_chinese_of_its_own(app, client, world):  # noqa: F811

@@ -548,6 +548,22 @@ def test_raw_sql_cannot_change_audit_rows(app, make_user, statement):
     assert comment == "初核通过"
 
 
+@pytest.mark.parametrize("statement", ["TRUNCATE audit_event", 'TRUNCATE "user" CASCADE'])
+def test_postgresql_refuses_truncating_the_audit_trail(app, make_user, statement):
+    """TRUNCATE fires no row trigger: a statement trigger refuses it, also when it cascades from a parent."""
+    from sqlalchemy.exc import DatabaseError
+
+    from app.extensions import db
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("TRUNCATE is PostgreSQL's; SQLite's DELETE FROM is covered above")
+    row_id = _one_audit_row(make_user)
+    with pytest.raises(DatabaseError, match="append-only"):
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql(statement)
+    with db.engine.connect() as connection:
+        assert connection.exec_driver_sql(f"SELECT count(*) FROM audit_event WHERE id = {row_id}").scalar() == 1
+
+
 def test_the_triggers_come_with_create_all(tmp_path):
     """A schema made by db.create_all (not by the migrations) has them too."""
     from sqlalchemy.exc import DatabaseError

@@ -13,7 +13,7 @@ from app.accounts.rules import is_officer_of, is_staff, officer_institution  # n
 from app.core import audit
 from app.core.errors import ServiceError, ValidationError, require
 from app.core.links import path_for
-from app.core.notifications import notify, notify_many, notify_staff
+from app.core.notifications import notice, tell, tell_staff
 from app.core.states import Transition, any_of, move
 from app.extensions import db
 
@@ -140,8 +140,7 @@ def create_officer(institution: Institution, staff: User, email: str, password: 
     # Clinicians waiting on staff for this hospital now wait on its officer.
     waiting = pending_of(institution)
     if waiting:
-        notify(user, "affiliations_waiting", _("有 %(n)d 名医务人员待确认", n=len(waiting)),
-               _("请在本院工作台确认他们是否为本院人员。"), path_for("institution.dashboard"))
+        tell(user, "affiliations_waiting", path_for("institution.dashboard"), n=len(waiting))
     return user
 
 
@@ -171,15 +170,13 @@ def register_clinician(email: str, password: str, name: str, phone: str, institu
 def _tell_deciders(affiliation: Affiliation) -> None:
     """The hospital's officers, or staff where there is none (or the hospital is not listed), learn who waits."""
     user = affiliation.user
-    title = _("待确认的医务人员：%(name)s（%(hospital)s）", name=user.name, hospital=affiliation.hospital_name)
     officers = affiliation.institution.officers if affiliation.institution else []
     if officers:
-        notify_many(officers, "affiliation_requested", title, _("请确认其是否为本院人员。"),
-                    path_for("institution.dashboard"))
+        tell(officers, "affiliation_requested", path_for("institution.dashboard"), name=user.name,
+             hospital=affiliation.hospital_name)
     else:
-        notify_staff("affiliation_requested", title,
-                     _("该医疗机构尚无成果转化管理员（或未在列表中），请创新服务站核实。"),
-                     path_for("institutions.affiliations"))
+        tell_staff("affiliation_requested_staff", path_for("institutions.affiliations"), name=user.name,
+                   hospital=affiliation.hospital_name)
 
 
 def confirm_affiliation(affiliation: Affiliation, actor: User, comment: str = "") -> None:
@@ -189,9 +186,7 @@ def confirm_affiliation(affiliation: Affiliation, actor: User, comment: str = ""
     move(affiliation, AFFILIATION, "confirm", actor, comment)
     affiliation.decided_by_id = actor.id
     affiliation.status_reason = ""
-    notify(affiliation.user, "affiliation_confirmed",
-           _("%(hospital)s 已确认您的身份", hospital=affiliation.hospital_name),
-           _("现在可以提交项目、浏览入选项目库的项目详情。"), path_for("projects.mine"))
+    tell(affiliation.user, "affiliation_confirmed", path_for("projects.mine"), hospital=affiliation.hospital_name)
 
 
 def reject_affiliation(affiliation: Affiliation, actor: User, reason: str) -> None:
@@ -200,10 +195,8 @@ def reject_affiliation(affiliation: Affiliation, actor: User, reason: str) -> No
     move(affiliation, AFFILIATION, action, actor, reason)
     affiliation.decided_by_id = actor.id
     affiliation.status_reason = (reason or "").strip()
-    notify(affiliation.user, "affiliation_rejected",
-           _("%(hospital)s 未确认您的身份", hospital=affiliation.hospital_name),
-           _("理由：%(reason)s。如有误，请联系本院科研处或创新服务站。", reason=affiliation.status_reason),
-           path_for("projects.mine"))
+    tell(affiliation.user, "affiliation_rejected", path_for("projects.mine"), hospital=affiliation.hospital_name,
+         reason=affiliation.status_reason)
 
 
 def resolve_affiliation(user: User, staff: User, institution: Institution) -> Affiliation:
@@ -260,3 +253,15 @@ def staff_queue() -> list[tuple[User, Affiliation | None]]:
         .order_by(User.created_at, User.id)).all()
     return [(user, affiliation) for user, affiliation in rows
             if affiliation is None or affiliation.institution is None or not affiliation.institution.officers]
+
+
+notice("affiliations_waiting", _l("有 %(n)d 名医务人员待确认"), _l("请在本院工作台确认他们是否为本院人员。"),
+       group="organisation")
+notice("affiliation_requested", _l("待确认的医务人员：%(name)s（%(hospital)s）"), _l("请确认其是否为本院人员。"),
+       group="organisation")
+notice("affiliation_requested_staff", _l("待确认的医务人员：%(name)s（%(hospital)s）"),
+       _l("该医疗机构尚无成果转化管理员（或未在列表中），请创新服务站核实。"), group="staff")
+notice("affiliation_confirmed", _l("%(hospital)s 已确认您的身份"), _l("现在可以提交项目、浏览入选项目库的项目详情。"),
+       group="organisation")
+notice("affiliation_rejected", _l("%(hospital)s 未确认您的身份"), _l("理由：%(reason)s"),
+       _l("如有误，请联系本院科研处或创新服务站。"), group="organisation")

@@ -16,7 +16,7 @@ from app.accounts.models import (ORGANISATION_ROLES, MemberRole, Membership, Mem
                                  Organisation, OrgStatus, Role, User)
 from app.accounts import rules
 from app.accounts.rules import is_member
-from app.core import audit, mail, notifications
+from app.core import audit, mail
 from app.core.errors import ServiceError, TransitionError, ValidationError, require
 from app.core.links import absolute_url, path_for
 from app.core.models import Setting, utcnow
@@ -131,10 +131,8 @@ def request_membership(organisation: Organisation, user: User) -> Membership:
     db.session.flush()
     audit.record("request_membership", actor=user, subject=membership, to_state=M.PENDING.value,
                  comment=organisation.name)
-    notifications.notify_many(_managers(organisation), "membership_requested", _("有人申请加入本机构"),
-                              _("%(name)s（%(email)s）使用本机构统一社会信用代码注册并申请加入 %(org)s。请核实后批准或拒绝；"
-                                "批准前对方看不到本机构的任何信息。", name=user.name, email=user.email,
-                                org=organisation.name), path_for("organisation.members"))
+    tell(_managers(organisation), "membership_requested", path_for("organisation.members"), name=user.name,
+         email=user.email, org=organisation.name)
     return membership
 
 
@@ -150,16 +148,13 @@ def approve_membership(membership: Membership, actor: User) -> None:
     membership.decided_by_id = actor.id
     _join(membership.user, membership.organisation)
     request_refresh()
-    notifications.notify(membership.user, "membership_approved", _("加入机构申请已通过"),
-                         _("您已成为 %(org)s 的成员。", org=membership.organisation.name), path_for("main.index"))
+    tell(membership.user, "membership_approved", path_for("main.index"), org=membership.organisation.name)
 
 
 def decline_membership(membership: Membership, actor: User, reason: str = "") -> None:
     move(membership, MEMBERSHIP, "decline", actor, comment=reason)
     membership.decided_by_id = actor.id
-    notifications.notify(membership.user, "membership_declined", _("加入机构申请未通过"),
-                         _("您加入 %(org)s 的申请未获批准。%(reason)s如有疑问请联系该机构或创新服务站。",
-                           org=membership.organisation.name, reason=(reason.strip() + "。") if reason.strip() else ""))
+    tell(membership.user, "membership_declined", org=membership.organisation.name, reason=(reason or "").strip())
 
 
 def _invitation_serializer() -> URLSafeTimedSerializer:
@@ -201,13 +196,14 @@ def invite_member(organisation: Organisation, actor: User, email: str) -> Member
     db.session.flush()
     audit.record("invite_member", actor=actor, subject=membership, to_state=M.PENDING.value, comment=email)
     link = absolute_url(path_for("organisation.join", token=invitation_token(membership)))
-    body = _("%(name)s 邀请您加入 %(org)s（ClinBridge 临床研究成果转化对接平台）。请在 %(days)d 天内打开以下链接；"
-             "如尚未注册，请先用本邮箱注册并填写该机构的统一社会信用代码：\n%(url)s",
-             name=actor.name, org=organisation.name, days=INVITATION_DAYS, url=link)
     existing = find_user(email)
     if existing is not None:
-        notifications.notify(existing, "organisation_invitation", _("机构成员邀请"), body)
+        tell(existing, "organisation_invitation", name=actor.name, org=organisation.name, days=INVITATION_DAYS,
+             url=link)
     else:
+        body = _("%(name)s 邀请您加入 %(org)s（ClinBridge 临床研究成果转化对接平台）。请在 %(days)d 天内打开以下链接；"
+                 "如尚未注册，请先用本邮箱注册并填写该机构的统一社会信用代码：\n%(url)s",
+                 name=actor.name, org=organisation.name, days=INVITATION_DAYS, url=link)
         mail.send_after_commit(email, _("[ClinBridge] 机构成员邀请"), body)
     return membership
 
@@ -222,9 +218,8 @@ def accept_invitation(membership: Membership, user: User) -> None:
     if request is not None:  # superseded by the invitation
         move(request, MEMBERSHIP, "withdraw", user, comment=_("已接受邀请"))
     request_refresh()
-    notifications.notify_many([m for m in membership.organisation.members if m.is_organisation_admin
-                               and m.id != user.id], "invitation_accepted", _("受邀成员已加入"),
-                              _("%(name)s 已接受邀请加入本机构。", name=user.name), path_for("organisation.members"))
+    tell([m for m in membership.organisation.members if m.is_organisation_admin and m.id != user.id],
+         "invitation_accepted", path_for("organisation.members"), name=user.name)
 
 
 def cancel_invitation(membership: Membership, actor: User) -> None:
@@ -244,8 +239,7 @@ def remove_member(organisation: Organisation, actor: User, member: User) -> None
     member.member_role = None
     member.revoke_sessions()  # pages already open with the organisation's data stop working
     audit.record("remove_member", actor=actor, subject=member, comment=organisation.name)
-    notifications.notify(member, "membership_removed", _("您已被移出机构"),
-                         _("%(org)s 的管理员已将您移出该机构，您不再能查看该机构的对接信息。", org=organisation.name))
+    tell(member, "membership_removed", org=organisation.name)
 
 
 def set_member_role(organisation: Organisation, actor: User, member: User, role: MemberRole) -> None:
@@ -405,9 +399,7 @@ def issue_reset_link(user: User, staff: User) -> str:
     require(rules.can_issue_reset_link(staff, user),
             _("工作人员和管理员账号的重置链接只能由另一位工作专班管理员生成"))
     audit.record("issue_reset_link", actor=staff, subject=user)
-    notifications.notify(user, "reset_link_issued", _("已为您的账号生成密码重置链接"),
-                         _("%(staff)s（%(role)s）于 %(when)s 为您的账号生成了密码重置链接。如非您本人申请，请立即联系创新服务站。",
-                           staff=staff.name, role=staff.role.label, when=beijing_time(utcnow())))
+    tell(user, "reset_link_issued", staff=staff.name, role=staff.role, when=beijing_time(utcnow()))
     return reset_url(user)
 
 
@@ -448,6 +440,21 @@ VERIFICATION = {
 }
 
 
+notice("membership_requested", _l("有人申请加入本机构"),
+       _l("%(name)s（%(email)s）使用本机构统一社会信用代码注册并申请加入 %(org)s。请核实后批准或拒绝；"
+          "批准前对方看不到本机构的任何信息。"), group="organisation")
+notice("membership_approved", _l("加入机构申请已通过"), _l("您已成为 %(org)s 的成员。"), group="organisation")
+notice("membership_declined", _l("加入机构申请未通过"), _l("您加入 %(org)s 的申请未获批准。"), _l("理由：%(reason)s"),
+       _l("如有疑问请联系该机构或创新服务站。"), group="organisation")
+notice("organisation_invitation", _l("机构成员邀请"),
+       _l("%(name)s 邀请您加入 %(org)s（ClinBridge 临床研究成果转化对接平台）。请在 %(days)d 天内打开以下链接；"
+          "如尚未注册，请先用本邮箱注册并填写该机构的统一社会信用代码："), "%(url)s", group="organisation")
+notice("invitation_accepted", _l("受邀成员已加入"), _l("%(name)s 已接受邀请加入本机构。"), group="organisation")
+notice("membership_removed", _l("您已被移出机构"), _l("%(org)s 的管理员已将您移出该机构，您不再能查看该机构的对接信息。"),
+       group="organisation")
+notice("reset_link_issued", _l("已为您的账号生成密码重置链接"),
+       _l("%(staff)s（%(role)s）于 %(when)s 为您的账号生成了密码重置链接。如非您本人申请，请立即联系创新服务站。"),
+       group="organisation", role=Role)
 notice("organisation_verified", _l("机构认证已通过：%(org)s"),
        _l("%(org)s 已通过创新服务站认证，现在可以浏览入选项目库并表达合作意向。"), group="organisation")
 notice("organisation_rejected", _l("机构认证未通过：%(org)s"),

@@ -260,7 +260,7 @@ def upload_licence(organisation: Organisation, actor: User, storage) -> None:
         raise ValidationError(_("请选择营业执照文件"), field="licence")
     try:
         stored_name, original, content_type, size = save_file(
-            storage, f"licences/{organisation.id}", kinds=SCAN_TYPES, limit=current_app.config["LICENCE_MAX_BYTES"])
+            storage, f"licences/{organisation.id}", allowed=SCAN_TYPES, limit=current_app.config["LICENCE_MAX_BYTES"])
     except ValidationError as error:
         raise ValidationError(str(error), field="licence") from error
     organisation.licence_stored_name, organisation.licence_filename = stored_name, original

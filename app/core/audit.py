@@ -5,7 +5,7 @@ deleted through the ORM raises, and so does an ORM UPDATE/DELETE statement aimed
 """
 from __future__ import annotations
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from app.core.models import AuditEvent
@@ -82,24 +82,29 @@ APPEND_ONLY_TRIGGERS = {
         "DROP TRIGGER IF EXISTS audit_event_append_only ON audit_event",
         "CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE ON audit_event "
         "FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()",
+        # TRUNCATE fires no row trigger; a statement trigger refuses it (TRUNCATE … CASCADE from a parent too).
+        "DROP TRIGGER IF EXISTS audit_event_no_truncate ON audit_event",
+        "CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON audit_event "
+        "FOR EACH STATEMENT EXECUTE FUNCTION audit_event_append_only()",
     ),
 }
 DROP_APPEND_ONLY_TRIGGERS = {
     "sqlite": ("DROP TRIGGER IF EXISTS audit_event_no_update", "DROP TRIGGER IF EXISTS audit_event_no_delete"),
     "postgresql": ("DROP TRIGGER IF EXISTS audit_event_append_only ON audit_event",
+                   "DROP TRIGGER IF EXISTS audit_event_no_truncate ON audit_event",
                    "DROP FUNCTION IF EXISTS audit_event_append_only()"),
 }
 
 
 def install_append_only_triggers(connection) -> None:
     for statement in APPEND_ONLY_TRIGGERS.get(connection.dialect.name, ()):
-        connection.exec_driver_sql(statement)
+        connection.execute(text(statement))  # text() escapes the % of RAISE for psycopg
 
 
 def drop_append_only_triggers(connection) -> None:
     """Only for wiping a whole test or scratch database; the application never calls it."""
     for statement in DROP_APPEND_ONLY_TRIGGERS.get(connection.dialect.name, ()):
-        connection.exec_driver_sql(statement)
+        connection.execute(text(statement))
 
 
 @event.listens_for(AuditEvent.__table__, "after_create")

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import functools
 import logging
+import multiprocessing
+import os
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -278,3 +280,45 @@ def consumer(workers: int = 2):
     """
     return huey.create_consumer(workers=workers, worker_type="thread", periodic=True, flush_locks=True,
                                 shutdown_timeout=30)
+
+
+CHILD_TIMEOUT = 3 * 3600  # seconds a job's child process may take (a full suggestion recompute of 10k: ~5–15 min)
+
+
+def can_fork() -> bool:
+    """Whether work can run in a forked child process here (Linux and alike)."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def in_child_process(work) -> None:
+    """work() in a forked child that commits its own transaction; RuntimeError (the job retries) when it failed.
+
+    For a job whose memory should not stay with the process that runs it (the suggestion refresh: jieba, the
+    knowledge base, the corpus's matrices): the child's memory returns when it exits. The caller's session is
+    committed and closed first, so no connection crosses the fork; the child drops the pool it inherited.
+    """
+    db.session.commit()
+    db.session.close()
+    process = multiprocessing.get_context("fork").Process(target=_child, args=(work,), name="clinbridge-job-child")
+    process.start()
+    process.join(CHILD_TIMEOUT)
+    if process.is_alive():
+        process.kill()
+        process.join()
+    if process.exitcode != 0:
+        raise RuntimeError(f"the job's work failed in its child process (exit code {process.exitcode})")
+
+
+def _child(work) -> None:
+    db.engine.dispose(close=False)  # the parent's pooled connections stay the parent's: the child opens its own
+    code = 0
+    try:
+        work()
+        db.session.commit()
+    except BaseException:  # noqa: BLE001 - reported to the parent by the exit code, logged here
+        log.exception("a job's work failed in its child process")
+        db.session.rollback()
+        code = 1
+    finally:
+        db.session.close()
+        os._exit(code)  # nothing of the parent's (atexit handlers, buffers) runs twice

@@ -40,7 +40,8 @@ class Notice:
     """How one kind of notification reads: a title and body lines (msgids with %(name)s), and its mail group.
 
     A body line whose parameters are all empty is left out (a review comment that was not given); labels name
-    the parameters that hold an enum's value, shown as that enum's label in the reader's language.
+    the parameters that hold an enum's value, shown as that enum's label in the reader's language (or that are
+    turned into text by a function of the stored value, also called in the reader's language).
     """
     kind: str
     title: object
@@ -52,7 +53,7 @@ class Notice:
 NOTICES: dict[str, Notice] = {}
 
 
-def notice(kind: str, title, *body, group: str = "deals", **labels: type[enum.Enum]) -> Notice:
+def notice(kind: str, title, *body, group: str = "deals", **labels) -> Notice:
     """Declare a kind of notification (at import of the area that sends it)."""
     if group not in MAIL_GROUPS:
         raise ValueError(f"unknown mail group {group!r}")
@@ -79,11 +80,14 @@ def render(notification: Notification) -> tuple[str, str]:
     if notification.params is None or declared is None:
         return notification.title, notification.body
     params = _Params(notification.params)
-    for name, enum_class in declared.labels.items():
+    for name, label in declared.labels.items():
         try:
-            params[name] = enum_class(params[name]).label if params.get(name) else ""
-        except ValueError:
-            pass  # a value the enum no longer has: shown as stored
+            if isinstance(label, type) and issubclass(label, enum.Enum):
+                params[name] = label(params[name]).label if params.get(name) else ""
+            else:  # a function of the stored value, called in the reader's language
+                params[name] = label(params.get(name))
+        except (TypeError, ValueError, KeyError):
+            pass  # a value that no longer fits: shown as stored
     try:
         title = _filled(str(declared.title), params)
         lines = [_filled(str(line), params) for line in declared.body
@@ -102,6 +106,8 @@ def _plain(value):
     """Parameters are stored as JSON: enums by value, other objects as text."""
     if isinstance(value, enum.Enum):
         return value.value
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     return str(value)
@@ -111,6 +117,9 @@ def tell(users, kind: str, link: str = "", **params) -> list[Notification]:
     """Tell each user (once) about an event of a declared kind, in the caller's transaction."""
     if kind not in NOTICES:
         raise KeyError(f"notification kind {kind!r} is not declared")
+    missing = set(_PLACEHOLDER.findall(str(NOTICES[kind].title))) - set(params)
+    if missing:  # a title is never left with a hole in it
+        raise KeyError(f"notification {kind!r} needs {', '.join(sorted(missing))}")
     if isinstance(users, User):
         users = [users]
     params = {name: _plain(value) for name, value in params.items()}
@@ -200,35 +209,8 @@ def save_mail_preferences(user: User, groups: list[str], digest: bool, language:
     user.language = language if language in ("zh", "en") else "zh"
 
 
-# Finished sentences (the old way): kept for callers not yet converted; these rows do not translate.
-def notify(user: User, kind: str, title: str, body: str = "", link: str = "") -> Notification:
-    """Tell one user with a finished sentence (prefer tell(), which reads in the reader's language)."""
-    notification = Notification(user_id=user.id, kind=kind, title=title, body=body, link=link)
-    db.session.add(notification)
-    if user.active and (user.mail_groups is None or mail_group(kind) in user.mail_groups) and not user.mail_digest:
-        text = body + (f"\n\n{absolute_url(link)}" if link else "")
-        mail.send_after_commit(user.email, f"[ClinBridge] {title}", text)
-        if mail.mail_configured():
-            notification.mailed_at = utcnow()
-    return notification
-
-
-def notify_many(users, kind: str, title: str, body: str = "", link: str = "") -> None:
-    """The same finished sentence for several users, each once."""
-    seen = set()
-    for user in users:
-        if user.id not in seen:
-            seen.add(user.id)
-            notify(user, kind, title, body, link)
-
-
 def _active_staff() -> list[User]:
     return db.session.scalars(db.select(User).where(User.role.in_(STAFF_ROLES), User.active.is_(True))).all()
-
-
-def notify_staff(kind: str, title: str, body: str = "", link: str = "") -> None:
-    """Every active station staff member and admin, with a finished sentence."""
-    notify_many(_active_staff(), kind, title, body, link)
 
 
 def unread_count(user: User) -> int:

@@ -11,8 +11,12 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup, escape
 
+from app.core.files import can_preview
+from app.accounts.models import Role
 from app.core.notifications import unread_count, unread_here
+from app.core.punctuation import fw
 from app.extensions import db
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -101,6 +105,8 @@ def state_label(subject_type: str, value: str) -> str:
     """An audit row's from/to state in words, in the vocabulary of the object it concerns."""
     if not value:
         return "—"
+    if subject_type == "user":  # a user's rows record the role (registration, role changes)
+        return value_label(Role, value)
     return value_label(state_enum(subject_type or "project"), value)
 
 
@@ -112,12 +118,46 @@ def value_label(enum_cls: type[Enum] | None, value: str) -> str:
         return value
 
 
+class Columns:
+    """A list table's column labels, written once: `head()` is the header row, `cols.name` a cell's data-label.
+
+    On a phone (CSS `table.stack-on-phone`) each row becomes a card and each cell shows its label before it. A column
+    given `None` is the row's actions: no visible heading and no label on the card.
+    """
+
+    def __init__(self, labels: dict[str, str | None]):
+        self._labels = labels
+
+    def head(self) -> Markup:
+        """The table's <thead>."""
+        cells = "".join(f'<th scope="col">{escape(label)}</th>' if label is not None
+                        else f'<th scope="col"><span class="visually-hidden">{escape(_("操作"))}</span></th>'
+                        for label in self._labels.values())
+        return Markup(f"<thead><tr>{cells}</tr></thead>")
+
+    def __getattr__(self, name: str) -> Markup:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name not in self._labels:  # a typo must fail loudly, not render an unlabelled cell
+            raise LookupError(f"no column {name!r}: {', '.join(self._labels)}")
+        label = self._labels[name]
+        return Markup("") if label is None else Markup(f'data-label="{escape(label)}"')
+
+
+def card_columns(**labels: str | None) -> Columns:
+    """The columns of a list table, in order (see Columns)."""
+    return Columns(labels)
+
+
 def init_app(app: Flask) -> None:
     """Filters and globals every template may use; the areas add their own from their blueprints."""
     app.jinja_env.filters["bjtime"] = beijing_time
     app.jinja_env.filters["bjdate"] = lambda v: beijing_time(v, "%Y-%m-%d")
     app.jinja_env.filters["wan"] = wan
     app.jinja_env.globals.update(action_label=action_label, state_label=state_label, value_label=value_label)
+    app.jinja_env.globals["can_preview"] = can_preview  # a stored file the browser may show inline (PDF, pictures)
+    app.jinja_env.globals["card_columns"] = card_columns
+    app.jinja_env.globals["fw"] = fw
 
     @app.context_processor
     def navigation():

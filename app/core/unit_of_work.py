@@ -14,7 +14,7 @@
 """
 from __future__ import annotations
 
-from flask import Flask, current_app, flash, jsonify, make_response, render_template, request, url_for
+from flask import Flask, current_app, flash, jsonify, make_response, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_sqlalchemy.session import Session
 from sqlalchemy import event
@@ -67,7 +67,13 @@ def _forget(_error=None) -> None:
     db.session.info.pop(_READ_ONLY, None)
 
 
+def _unsay() -> None:
+    """Drop what the view already flashed (its success): the action did not happen, and one message says so."""
+    session.pop("_flashes", None)
+
+
 def _commit_failed():
+    _unsay()
     message = _("未能保存：您的操作没有生效，请稍后重试")
     return make_response(render_template("error.html", code=500, message=message), 500)
 
@@ -84,6 +90,7 @@ def refused(error: ServiceError):
     status = getattr(error, "status", 400)
     if request.accept_mimetypes.best == "application/json" or request.is_json:
         return jsonify(error=str(error)), status
+    _unsay()
     flash(str(error), "danger")
     return render_template("refused.html", code=status, back=back_target()), status
 

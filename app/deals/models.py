@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import LabeledEnum, UTCDateTime, enum_column, set_labels, utcnow
+from app.core.punctuation import fw
 from app.extensions import db
 
 if TYPE_CHECKING:  # relationships name these as strings
@@ -207,7 +208,7 @@ class Interest(db.Model):
             except ValueError:
                 label = self.end_reason_code
         note = self.end_reason if self.end_reason != label else ""
-        return f"{label}（{note}）" if label and note else (label or note)
+        return f"{label}{fw('（')}{note}{fw('）')}" if label and note else (label or note)
 
     def is_member(self, user) -> bool:
         """The user acts for the interested organisation."""
@@ -335,12 +336,18 @@ class Agreement(db.Model):
 
 
 class DockingStatus(LabeledEnum):
+    """附件2: filled in, filed with the station, returned for correction or acknowledged (then locked)."""
+
     DRAFT = "draft"
     FILED = "filed"
+    RETURNED = "returned"
+    ACKNOWLEDGED = "acknowledged"
 
 
-set_labels(DockingStatus, {DockingStatus.DRAFT: _l("填写中"), DockingStatus.FILED: _l("已报送")},
-           {DockingStatus.DRAFT: "warning", DockingStatus.FILED: "success"})
+set_labels(DockingStatus, {DockingStatus.DRAFT: _l("填写中"), DockingStatus.FILED: _l("已报送，待确认"),
+                           DockingStatus.RETURNED: _l("退回修改"), DockingStatus.ACKNOWLEDGED: _l("已确认")},
+           {DockingStatus.DRAFT: "warning", DockingStatus.FILED: "info", DockingStatus.RETURNED: "danger",
+            DockingStatus.ACKNOWLEDGED: "success"})
 
 
 class DockingForm(db.Model):
@@ -378,15 +385,41 @@ class DockingForm(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     filed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # the station's answer: returned with a comment (shown to the filer), or acknowledged (the form is locked)
+    return_comment: Mapped[str] = mapped_column(db.Text, default="")
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    returned_by_id: Mapped[int | None] = mapped_column(db.ForeignKey("user.id"))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acknowledged_by_id: Mapped[int | None] = mapped_column(db.ForeignKey("user.id"))
+    # the signed and stamped scan (盖章扫描件), one kept with the form; a new upload replaces it (audited)
+    scan_stored_name: Mapped[str | None] = mapped_column(db.String(255))
+    scan_original_name: Mapped[str | None] = mapped_column(db.String(255))
+    scan_content_type: Mapped[str | None] = mapped_column(db.String(100))
+    scan_size: Mapped[int | None] = mapped_column()
+    scan_uploaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    scan_uploaded_by_id: Mapped[int | None] = mapped_column(db.ForeignKey("user.id"))
 
     interest: Mapped[Interest] = relationship(back_populates="docking_form")
+    returned_by: Mapped["User | None"] = relationship(foreign_keys=[returned_by_id])  # noqa: F821
+    acknowledged_by: Mapped["User | None"] = relationship(foreign_keys=[acknowledged_by_id])  # noqa: F821
+    scan_uploaded_by: Mapped["User | None"] = relationship(foreign_keys=[scan_uploaded_by_id])  # noqa: F821
 
     @property
     def project(self) -> "Project":
         return self.interest.project
 
+    @property
+    def is_locked(self) -> bool:
+        """Acknowledged by the station: nobody changes it any more (its scan included)."""
+        return self.status is DockingStatus.ACKNOWLEDGED
+
     def can_edit(self, user) -> bool:
-        return self.interest.is_member(user)
+        return self.interest.is_member(user) and not self.is_locked
+
+    def can_upload_scan(self, user) -> bool:
+        """The filing organisation's members and staff, until the form is locked."""
+        return self.id is not None and not self.is_locked and (
+            self.interest.is_member(user) or bool(user and user.is_authenticated and user.is_staff))
 
     def can_view(self, user) -> bool:
         return self.interest.is_member(user) or bool(user and user.is_authenticated and user.is_staff)

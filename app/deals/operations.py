@@ -13,13 +13,14 @@ from app.accounts.operations import field_labels
 from app.accounts.rules import may_manage_intents
 from app.core import audit
 from app.core.errors import ServiceError, TransitionError, ValidationError, require
-from app.core.files import save_file
+from app.core.files import SCAN_TYPES, save_file
 from app.core.links import path_for
 from app.core.models import utcnow
 from app.core.notifications import notice, tell, tell_staff
 from app.core.states import SYSTEM, Transition, action_between, check, is_system, move
 from app.deals import rules
-from app.deals.models import (Agreement, AgreementStatus, CooperationMode, DeclineReason, DockingForm, DockingStatus,
+from app.deals.models import (Agreement, AgreementStatus, CooperationMode, DeclineReason,
+                              DockingForm, DockingStatus,
                               Intent, IntentStatus, Interest, InterestStatus, NegotiationMessage, PassReason, ProjectPass,
                               RegionPreference, Side, Specialised, ThreadRead)
 from app.extensions import db
@@ -67,6 +68,17 @@ notice("signed_staff", _l("签约落地：%(project)s"), _l("%(org)s 与项目�
 notice("signing_disputed", _l("签约信息需更正：%(project)s"), _l("%(note)s"))
 notice("docking_filed", _l("对接表已报送：%(project)s"), _l("%(org)s 已填报《企业意向临床研究成果转化项目对接表》。"),
        group="staff")
+notice("docking_acknowledged", _l("对接表已确认：%(project)s"),
+       _l("创新服务站已确认贵机构报送的《企业意向临床研究成果转化项目对接表》，对接表已锁定，不能再修改。"),
+       _l("意见：%(comment)s"))
+notice("docking_acknowledged_owner", _l("对接表已确认：%(project)s"),
+       _l("%(org)s 报送的《企业意向临床研究成果转化项目对接表》已由创新服务站确认。"))
+notice("docking_returned", _l("对接表被退回修改：%(project)s"),
+       _l("创新服务站退回了贵机构报送的对接表，请按意见修改后重新报送。"), _l("意见：%(comment)s"))
+notice("docking_scan_uploaded", _l("对接表盖章扫描件已上传：%(project)s"),
+       _l("%(org)s 上传了对接表的盖章扫描件（%(name)s）。"), group="staff")
+notice("docking_scan_uploaded_by_staff", _l("对接表盖章扫描件已上传：%(project)s"),
+       _l("创新服务站为贵机构的对接表上传了盖章扫描件（%(name)s）。"))
 
 A = AgreementStatus
 
@@ -80,11 +92,20 @@ SIGNING = {
                           refusal=_l("只有另一方可以对签约信息提出异议"), reason=_l("请说明哪里需要更正")),
 }
 
-# 附件2: filed once by the signing enterprise; a filed form may still be corrected and saved.
+D = DockingStatus
+
+# 附件2: filed by the signing enterprise (a filed form may still be corrected and saved); the station returns it
+# with a comment (the enterprise corrects it and files again) or acknowledges it, which locks it for everyone.
 DOCKING = {
-    "file": Transition({DockingStatus.DRAFT}, DockingStatus.FILED, rules.is_signer, audit="file_docking_form",
+    "file": Transition({D.DRAFT, D.RETURNED}, D.FILED, rules.is_signer, audit="file_docking_form",
                        stamps=("filed_at",), refusal=_l("只有签约企业可以填报对接表")),
+    "acknowledge": Transition({D.FILED}, D.ACKNOWLEDGED, rules.is_station_staff, audit="acknowledge_docking_form",
+                              stamps=("acknowledged_at",), refusal=_l("只有创新服务站工作人员可以确认对接表")),
+    "return": Transition({D.FILED}, D.RETURNED, rules.is_station_staff, audit="return_docking_form", stamps=("returned_at",),
+                         refusal=_l("只有创新服务站工作人员可以退回对接表"), reason=_l("请填写退回意见，说明需要修改的地方")),
 }
+
+LOCKED = _l("对接表已由创新服务站确认并锁定，不能再修改")
 
 N = IntentStatus
 
@@ -445,25 +466,77 @@ def prefilled_docking_form(interest: Interest, actor: User) -> DockingForm:
         progress_stage=project.stage_text)
 
 
+def _refuse_if_locked(form: DockingForm) -> None:
+    if form.is_locked:
+        raise TransitionError(str(LOCKED))
+
+
+def _docking_link(form: DockingForm) -> str:
+    return path_for("deals.docking", interest_id=form.interest_id)
+
+
+def _filers(form: DockingForm) -> list[User]:
+    return [u for u in form.interest.organisation.members if u.active]
+
+
 def save_docking_form(form: DockingForm, actor: User, values: dict, file: bool) -> None:
-    """Save 附件2; filing it tells the station staff."""
+    """Save 附件2; filing it (first time, or again after a return) tells the station staff."""
+    _refuse_if_locked(form)
     require(form.can_edit(actor), _("只有签约企业可以填报对接表"))
     for name in DOCKING_FIELDS:
         if name in values:
             setattr(form, name, values[name])
-    if not (file and form.status is DockingStatus.DRAFT):  # saved, or a filed form corrected
+    if not (file and form.status in (D.DRAFT, D.RETURNED)):  # saved, or a filed form corrected
         audit.record("save_docking_form", actor=actor, project=form.project, subject=form,
                      to_state=form.status.value)
         return
     move(form, DOCKING, "file", actor)
     form.filed_by_id = actor.id
-    tell_staff("docking_filed", path_for("deals.docking", interest_id=form.interest_id), project=form.project_name,
-               org=form.company_name)
+    tell_staff("docking_filed", _docking_link(form), project=form.project_name, org=form.company_name)
+
+
+def acknowledge_docking_form(form: DockingForm, actor: User, comment: str = "") -> None:
+    """Staff acknowledge a filed 附件2 (已确认): from now on it is locked; the filers and the project owner are told."""
+    _refuse_if_locked(form)
+    move(form, DOCKING, "acknowledge", actor, comment=(comment or "").strip())
+    form.acknowledged_by_id = actor.id
+    form.return_comment = ""
+    names = {"project": form.project_name or form.project.display_name, "org": form.company_name}
+    tell(_filers(form), "docking_acknowledged", _docking_link(form), comment=(comment or "").strip(), **names)
+    tell(form.project.owner, "docking_acknowledged_owner", _link(form.interest), **names)
+
+
+def return_docking_form(form: DockingForm, actor: User, comment: str) -> None:
+    """Staff return a filed 附件2 for correction (退回修改) with a comment the filers read beside the form."""
+    _refuse_if_locked(form)
+    move(form, DOCKING, "return", actor, comment=comment)
+    form.returned_by_id = actor.id
+    form.return_comment = comment.strip()
+    tell(_filers(form), "docking_returned", _docking_link(form), project=form.project_name or form.project.display_name,
+         comment=comment.strip())
+
+
+def upload_docking_scan(form: DockingForm, actor: User, storage) -> None:
+    """Keep the signed and stamped scan (PDF or picture) with 附件2 (replacing an earlier one); the other side is told."""
+    _refuse_if_locked(form)
+    require(form.can_upload_scan(actor), _("只有签约企业和创新服务站可以上传盖章扫描件"))
+    stored, original, content_type, size = save_file(storage, "docking", allowed=SCAN_TYPES)
+    form.scan_stored_name, form.scan_original_name = stored, original
+    form.scan_content_type, form.scan_size = content_type, size
+    form.scan_uploaded_at, form.scan_uploaded_by_id = utcnow(), actor.id
+    audit.record("upload_docking_scan", actor=actor, project=form.project, subject=form, to_state=form.status.value,
+                 comment=original)
+    names = {"project": form.project_name or form.project.display_name, "name": original}
+    if form.interest.is_member(actor):
+        tell_staff("docking_scan_uploaded", _docking_link(form), org=form.company_name, **names)
+    else:
+        tell(_filers(form), "docking_scan_uploaded_by_staff", _docking_link(form), **names)
 
 
 def docking_forms() -> list[DockingForm]:
-    """Every docking form, newest first (staff list)."""
-    return db.session.scalars(db.select(DockingForm).order_by(DockingForm.updated_at.desc())).all()
+    """Every docking form for the staff list: those waiting for the station's answer first, then newest first."""
+    waiting = db.case((DockingForm.status == D.FILED, 0), else_=1)
+    return db.session.scalars(db.select(DockingForm).order_by(waiting, DockingForm.updated_at.desc())).all()
 
 
 INTENT_FIELDS = ("title", "description", "keywords", "fields", "device_classes", "stages", "cooperation_modes",

@@ -31,6 +31,11 @@ def is_signer(user, docking_form) -> bool:
     return docking_form.interest.is_member(user)
 
 
+def is_station_staff(user, _obj=None) -> bool:
+    """Station staff (admin included): they acknowledge or return a filed 附件2."""
+    return bool(user and getattr(user, "is_authenticated", False) and getattr(user, "is_staff", False))
+
+
 def may_manage_intent(user, intent) -> bool:
     """A verified member of the intent's organisation."""
     return intent.can_edit(user)

@@ -9,10 +9,10 @@ from flask_login import current_user, login_required
 from app.accounts import operations as accounts
 from app.accounts import rules as account_rules
 from app.accounts.views import intent_labels, own_organisation
-from app.core import audit, idempotency, throttle
+from app.core import audit, idempotency, templating, throttle
 from app.core import files as attachments
 from app.core.docx import DOCKING_FORM_NAME, download_name, send_docx
-from app.core.errors import ServiceError, ValidationError
+from app.core.errors import ServiceError, TransitionError, ValidationError
 from app.core.permissions import member_required, staff_required, verified_required
 from app.core.templating import value_label
 from app.core.throttle import throttled
@@ -23,8 +23,9 @@ from app.deals.models import (CooperationMode, DeclineReason, DockingForm, Inten
 from app.extensions import db
 from app.projects.models import DeviceClass, Project
 from app.projects.views import render_detail
-from forms.deals import (INTENT_ACTIONS, AgreementForm, DeclineForm, DisputeForm, DockingFormForm, EndNegotiationForm,
-                         IntentForm, IntentStatusForm, InterestForm, MessageForm, PassForm)
+from forms.deals import (INTENT_ACTIONS, AgreementForm, DeclineForm, DisputeForm, DockingAcknowledgeForm,
+                         DockingFormForm, DockingReturnForm, DockingScanForm, EndNegotiationForm, IntentForm,
+                         IntentStatusForm, InterestForm, MessageForm, PassForm)
 from forms.projects import ConfirmForm
 
 STATUS_MESSAGES = {
@@ -34,6 +35,11 @@ STATUS_MESSAGES = {
 }
 
 deals_bp = Blueprint("deals", __name__, url_prefix="/deals")
+
+templating.ACTION_LABELS.update({
+    "acknowledge_docking_form": _l("确认对接表"), "return_docking_form": _l("退回对接表"),
+    "upload_docking_scan": _l("上传对接表盖章扫描件"),
+})
 
 
 @deals_bp.app_template_global()
@@ -168,15 +174,27 @@ def read(interest_id):
     return jsonify(ok=True)
 
 
-@deals_bp.route("/<int:interest_id>/messages/<int:message_id>/attachment")
-@login_required
-def message_attachment(interest_id, message_id):
+def _message_with_file(interest_id: int, message_id: int) -> NegotiationMessage:
     interest = _interest(interest_id)
     message = db.get_or_404(NegotiationMessage, message_id)
     if message.interest_id != interest.id or not message.attachment_stored_name:
         abort(404)
-    return send_file(attachments.stored_path(message.attachment_stored_name), as_attachment=True,
-                     mimetype=message.attachment_content_type, download_name=message.attachment_original_name)
+    return message
+
+
+@deals_bp.route("/<int:interest_id>/messages/<int:message_id>/attachment")
+@login_required
+def message_attachment(interest_id, message_id):
+    message = _message_with_file(interest_id, message_id)
+    return attachments.send_stored(message.attachment_stored_name, message.attachment_original_name)
+
+
+@deals_bp.route("/<int:interest_id>/messages/<int:message_id>/attachment/preview")
+@login_required
+def message_attachment_preview(interest_id, message_id):
+    """A PDF or picture sent in the thread, shown in the browser; other types have no preview (404)."""
+    message = _message_with_file(interest_id, message_id)
+    return attachments.send_stored(message.attachment_stored_name, message.attachment_original_name, inline=True)
 
 
 @deals_bp.route("/<int:interest_id>/end", methods=["POST"])
@@ -293,6 +311,8 @@ def docking(interest_id):
         docking_form = operations.prefilled_docking_form(interest, current_user)
     elif not docking_form.can_view(current_user):
         abort(404)
+    if request.method == "POST" and docking_form.is_locked:
+        raise TransitionError(str(operations.LOCKED))  # 409: acknowledged by the station, nobody edits it
     editable = interest.can_file_docking_form(current_user) if docking_form.id is None \
         else docking_form.can_edit(current_user)
     form = DockingFormForm()
@@ -310,8 +330,93 @@ def docking(interest_id):
         flash(_("还有 %(n)d 处需要修改，请查看标红的字段", n=len(form.errors)), "danger")
     elif not form.is_submitted():
         form.load(docking_form)
+    return _render_docking(interest, docking_form, form, editable, 400 if form.errors else 200)
+
+
+def _render_docking(interest, docking_form, form, editable, status=200, **forms):
+    forms.setdefault("acknowledge_form", DockingAcknowledgeForm(formdata=None, prefix="acknowledge"))
+    forms.setdefault("return_form", DockingReturnForm(formdata=None, prefix="return"))
+    forms.setdefault("scan_form", DockingScanForm(formdata=None, prefix="scan"))
     return render_template("deals/docking.html", interest=interest, docking=docking_form, form=form,
-                           editable=editable), 400 if form.errors else 200
+                           editable=editable, **forms), status
+
+
+def _filed_docking(interest_id: int) -> DockingForm:
+    """A started 附件2 the viewer may see (the signing organisation's members and staff); others get a 404."""
+    interest = _interest(interest_id)
+    docking_form = interest.docking_form
+    if docking_form is None or not docking_form.can_view(current_user):
+        abort(404)
+    return docking_form
+
+
+def _rerender_with(docking_form, **forms):
+    """The 附件2 page again, with a refused form's message beside its field (400: nothing is kept)."""
+    form = DockingFormForm(formdata=None)
+    form.load(docking_form)
+    return _render_docking(docking_form.interest, docking_form, form, docking_form.can_edit(current_user), 400,
+                           **forms)
+
+
+@deals_bp.route("/<int:interest_id>/docking/acknowledge", methods=["POST"])
+@staff_required
+def acknowledge_docking(interest_id):
+    docking_form = _filed_docking(interest_id)
+    decision = DockingAcknowledgeForm(prefix="acknowledge")
+    if not decision.validate_on_submit():
+        return _rerender_with(docking_form, acknowledge_form=decision)
+    operations.acknowledge_docking_form(docking_form, current_user, decision.comment.data or "")
+    flash(_("已确认对接表，对接表已锁定；签约企业和项目负责人会收到通知"), "success")
+    return redirect(url_for(".docking", interest_id=docking_form.interest_id))
+
+
+@deals_bp.route("/<int:interest_id>/docking/return", methods=["POST"])
+@staff_required
+def return_docking(interest_id):
+    docking_form = _filed_docking(interest_id)
+    decision = DockingReturnForm(prefix="return")
+    if decision.validate_on_submit():
+        try:
+            operations.return_docking_form(docking_form, current_user, decision.comment.data or "")
+        except ValidationError as error:  # the comment is required: say so beside it
+            decision.comment.errors = [*decision.comment.errors, str(error)]
+        else:
+            flash(_("已退回对接表，签约企业会收到通知和您的意见"), "info")
+            return redirect(url_for(".docking", interest_id=docking_form.interest_id))
+    return _rerender_with(docking_form, return_form=decision)
+
+
+@deals_bp.route("/<int:interest_id>/docking/scan", methods=["GET", "POST"])
+@login_required
+def docking_scan(interest_id):
+    docking_form = _filed_docking(interest_id)
+    if request.method == "GET":
+        if not docking_form.scan_stored_name:
+            abort(404)
+        return attachments.send_stored(docking_form.scan_stored_name, docking_form.scan_original_name)
+    if docking_form.is_locked:
+        raise TransitionError(str(operations.LOCKED))
+    if not docking_form.can_upload_scan(current_user):
+        abort(403)
+    upload = DockingScanForm(prefix="scan")
+    if upload.validate_on_submit():
+        try:
+            operations.upload_docking_scan(docking_form, current_user, upload.scan.data)
+        except ValidationError as error:  # wrong type, content not matching, too large
+            upload.scan.errors = [*upload.scan.errors, str(error)]
+        else:
+            flash(_("盖章扫描件已上传"), "success")
+            return redirect(url_for(".docking", interest_id=docking_form.interest_id))
+    return _rerender_with(docking_form, scan_form=upload)
+
+
+@deals_bp.route("/<int:interest_id>/docking/scan/preview")
+@login_required
+def docking_scan_preview(interest_id):
+    docking_form = _filed_docking(interest_id)
+    if not docking_form.scan_stored_name:
+        abort(404)
+    return attachments.send_stored(docking_form.scan_stored_name, docking_form.scan_original_name, inline=True)
 
 
 @deals_bp.route("/docking-forms")

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 
 from app.accounts.models import STAFF_ROLES, User
 from app.core import files as attachments
-from app.core.errors import ServiceError
+from app.core.errors import ServiceError, ValidationError
 from app.core.permissions import staff_required
 from app.core.templating import value_label
 from app.extensions import db
@@ -132,13 +132,19 @@ def update_milestone(milestone_id):
         abort(404)
     form = MilestoneForm(prefix=f"m{milestone.id}")
     if form.validate_on_submit():
-        service.update_milestone(milestone, current_user, MilestoneStatus(form.status.data),
-                                 form.planned_on.data, form.actual_on.data, form.notes.data)
-        flash(_("“%(kind)s”已更新", kind=milestone.kind.label), "success")
-    else:
-        for errors in form.errors.values():
-            flash(f"{milestone.kind.label}：" + "；".join(map(str, errors)), "danger")
-    return redirect(url_for(".project", project_id=milestone.project_id) + f"#milestone-{milestone.id}")
+        try:
+            service.update_milestone(milestone, current_user, MilestoneStatus(form.status.data),
+                                     form.planned_on.data, form.actual_on.data, form.notes.data)
+        except ValidationError as error:  # beside its field, the milestone's form open as typed; the 400 rolls back
+            field = getattr(error, "field", None)
+            target = form[field] if field and field in form else form.status
+            target.errors = [*target.errors, str(error)]
+        else:
+            flash(_("“%(kind)s”已更新", kind=milestone.kind.label), "success")
+            return redirect(url_for(".project", project_id=milestone.project_id) + f"#milestone-{milestone.id}")
+    # The errors stay next to their fields in the milestone's section, open, with what was typed.
+    flash(_("“%(kind)s”未更新：请查看标红的字段，已填写的内容都保留着", kind=milestone.kind.label), "danger")
+    return _render_project(milestone.project, 400, failed_milestone=form, failed_milestone_id=milestone.id)
 
 
 @incubation_bp.route("/milestones/<int:milestone_id>/evidence", methods=["POST"])

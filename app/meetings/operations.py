@@ -19,7 +19,7 @@ from app.core.errors import TransitionError, ValidationError, require
 from app.core.files import save_file
 from app.core.links import path_for
 from app.core.models import LabeledEnum, utcnow
-from app.core.notifications import notify_many
+from app.core.notifications import notice, tell
 from app.core.states import SYSTEM, Transition, is_system, move
 from app.deals import operations as deals
 from app.deals.models import Interest, InterestStatus
@@ -224,9 +224,7 @@ def add_attachment(event: MeetingEvent, staff: User, upload) -> EventAttachment:
     db.session.flush()
     audit.record("meeting_attachment", actor=staff, subject=event, comment=original)
     if event.status is not E.DRAFT:
-        notify_many(_users_of(invited(event)), "meeting_attachment",
-                    _("推进会议资料已更新：%(title)s", title=event.title),
-                    _("服务站上传了会议资料“%(name)s”。", name=original), _event_link(event))
+        tell(_users_of(invited(event)), "meeting_attachment", _event_link(event), title=event.title, name=original)
     return item
 
 
@@ -243,8 +241,8 @@ def cancel_event(event: MeetingEvent, staff: User, reason: str) -> None:
     for appointment in _active_appointments(event):
         move(appointment, APPOINTMENT, "remove", staff, comment=_("会议取消"))
     if not was_draft:
-        notify_many(_users_of(invited(event)), "meeting_cancelled", _("推进会议已取消：%(title)s", title=event.title),
-                    _("原因：%(reason)s", reason=reason.strip()), _event_link(event))
+        tell(_users_of(invited(event)), "meeting_cancelled", _event_link(event), title=event.title,
+             reason=reason.strip())
 
 
 # ---------------------------------------------------------------- invitations
@@ -337,11 +335,8 @@ def _send_invitations(event: MeetingEvent) -> int:
     deadline = _beijing_text(event.registration_deadline)
     for participant in due:
         participant.notified_at = utcnow()
-        notify_many(participant.users(), "meeting_invitation",
-                    _("推进会议邀请：%(title)s", title=event.title),
-                    _("创新服务站邀请%(who)s参加推进会议“%(title)s”（%(when)s，%(where)s）。请在 %(deadline)s 前确认是否参会并填写参会人员。",
-                      who=participant.name, title=event.title, when=_beijing_text(event.starts_at, "%Y-%m-%d"),
-                      where=event.venue or _("线上"), deadline=deadline), _event_link(event))
+        tell(participant.users(), "meeting_invitation", _event_link(event), who=participant.name, title=event.title,
+             when=_beijing_text(event.starts_at, "%Y-%m-%d"), where=event.venue or "", deadline=deadline)
     return len(due)
 
 
@@ -422,10 +417,8 @@ def respond(participant: Participant, user: User, attend: bool, attendees: list[
     else:
         move(participant, PARTICIPANT, "decline", user)
         _drop_marks(participant)
-    notify_many(_staff_of(event), "meeting_reply",
-                _("%(who)s %(answer)s：%(title)s", who=participant.name,
-                  answer=_("确认参会") if attend else _("不参会"), title=event.title), "",
-                path_for("meetings.detail", event_id=event.id))
+    tell(_staff_of(event), "meeting_reply", path_for("meetings.detail", event_id=event.id), who=participant.name,
+         answer=P.CONFIRMED if attend else P.DECLINED, title=event.title)
 
 
 def _staff_of(event: MeetingEvent) -> list[User]:
@@ -684,9 +677,8 @@ def publish_schedule(event: MeetingEvent, staff: User) -> int:
     move(event, EVENT, "publish_schedule", staff, comment=_("确认 %(n)d 场", n=len(planned)))
     for appointment in planned:
         move(appointment, APPOINTMENT, "confirm", staff)
-    notify_many(_users_of(attending(event)), "meeting_agenda", _("推进会议日程已发布：%(title)s", title=event.title),
-                _("您的洽谈日程（时间、洽谈桌、对方信息）已发布，可下载 Word 日程和日历文件。"),
-                path_for("meetings.agenda", event_id=event.id))
+    tell(_users_of(attending(event)), "meeting_agenda", path_for("meetings.agenda", event_id=event.id),
+         title=event.title)
     return len(planned)
 
 
@@ -759,7 +751,7 @@ def add_appointment(event: MeetingEvent, staff: User, project_participant: Parti
                  to_state=A.PLANNED.value, comment=_placement(event, appointment, slot, table))
     move(appointment, APPOINTMENT, "confirm", staff, comment=_("服务站手动安排"))
     if event.status is E.SCHEDULED:
-        _tell_parties(appointment, _("新增洽谈安排"))
+        _tell_parties(appointment, "added")
     return appointment
 
 
@@ -781,7 +773,7 @@ def move_appointment(appointment: Appointment, staff: User, slot: MeetingSlot | 
                  from_state=appointment.status.value, to_state=appointment.status.value,
                  comment=f"{before} → {_placement(event, appointment, slot, table)}")
     if event.status is E.SCHEDULED:
-        _tell_parties(appointment, _("洽谈时间或地点已调整"))
+        _tell_parties(appointment, "moved")
 
 
 def remove_appointment(appointment: Appointment, staff: User) -> None:
@@ -791,7 +783,7 @@ def remove_appointment(appointment: Appointment, staff: User) -> None:
     move(appointment, APPOINTMENT, "remove", staff,
          comment=_placement(appointment.event, appointment, appointment.slot, appointment.table))
     if was_published:
-        _tell_parties(appointment, _("洽谈已取消"))
+        _tell_parties(appointment, "removed")
 
 
 def _placement(event: MeetingEvent, appointment: Appointment, slot: MeetingSlot, table: int) -> str:
@@ -800,10 +792,29 @@ def _placement(event: MeetingEvent, appointment: Appointment, slot: MeetingSlot,
 
 
 def _tell_parties(appointment: Appointment, what: str) -> None:
-    notify_many(_users_of([appointment.project_participant, appointment.organisation_participant]),
-                "meeting_agenda_changed", f"{what}：{appointment.event.title}",
-                _placement(appointment.event, appointment, appointment.slot, appointment.table),
-                path_for("meetings.agenda", event_id=appointment.event_id))
+    tell(_users_of([appointment.project_participant, appointment.organisation_participant]),
+         "meeting_agenda_changed", path_for("meetings.agenda", event_id=appointment.event_id), what=what,
+         title=appointment.event.title, placements=[_placement_params(appointment)])
+
+
+def _placement_params(appointment: Appointment) -> list:
+    """A meeting's place in the schedule as plain values, written out in the reader's language (_placements)."""
+    return [appointment.project_participant.name, appointment.organisation_participant.name,
+            _beijing_text(appointment.slot.starts_at), appointment.table + 1, appointment.event.table_label or ""]
+
+
+def _placements(stored) -> str:
+    return "\n".join(f"{a} × {b} {when} " + _("%(n)d 号%(label)s", n=n, label=label or _("洽谈桌"))
+                     for a, b, when, n, label in stored or [])
+
+
+def _changed(code) -> str:
+    return str(_AGENDA_CHANGES[code])
+
+
+def _other_side_reason(stored) -> str:
+    side, reason = stored
+    return Side(side).reasons(reason).label
 
 
 def schedule_grid(event: MeetingEvent) -> list[tuple[MeetingSlot, list[Appointment | None]]]:
@@ -865,7 +876,7 @@ def finish_event(event: MeetingEvent, staff: User) -> tuple[int, int]:
             missed += 1
         else:
             held += 1
-            _tell_parties(appointment, _("请登记洽谈结果"))
+            _tell_parties(appointment, "record_outcome")
     return held, missed
 
 
@@ -907,10 +918,8 @@ def record_outcome(appointment: Appointment, user: User, outcome: Outcome, reaso
                      f" {note}" if note else ""))
     other_side = appointment.organisation_participant if side is Side.PROJECT else appointment.project_participant
     if outcome is Outcome.STOP:
-        notify_many(other_side.users(), "meeting_outcome",
-                    _("对方暂不继续洽谈：%(title)s", title=appointment.event.title),
-                    _("原因：%(reason)s。%(note)s", reason=reason.label, note=note),
-                    path_for("meetings.agenda", event_id=appointment.event_id))
+        tell(other_side.users(), "meeting_outcome", path_for("meetings.agenda", event_id=appointment.event_id),
+             title=appointment.event.title, reason=[side.value, reason.value], note=note)
     if appointment.project_outcome is Outcome.CONTINUE and appointment.organisation_outcome is Outcome.CONTINUE:
         return _carry_on(appointment)
     return None
@@ -954,16 +963,14 @@ def send_reminders(now: datetime | None = None) -> tuple[int, int]:
             mine = [a for a in upcoming if participant.id in (a.project_participant_id, a.organisation_participant_id)]
             if mine and _aware(mine[0].slot.starts_at) - now <= timedelta(hours=24):
                 participant.day_reminded_at = now
-                lines = [_placement(event, a, a.slot, a.table) for a in mine]
-                notify_many(participant.users(), "meeting_reminder_day",
-                            _("明日推进会议提醒：%(title)s", title=event.title),
-                            _("地点：%(where)s\n", where=event.venue or event.online_url) + "\n".join(lines),
-                            path_for("meetings.agenda", event_id=event.id))
+                tell(participant.users(), "meeting_reminder_day", path_for("meetings.agenda", event_id=event.id),
+                     title=event.title, where=event.venue or event.online_url,
+                     placements=[_placement_params(a) for a in mine])
                 day_sent += 1
         for appointment in upcoming:
             if appointment.hour_reminded_at is None and _aware(appointment.slot.starts_at) - now <= timedelta(hours=1):
                 appointment.hour_reminded_at = now
-                _tell_parties(appointment, _("一小时后开始洽谈"))
+                _tell_parties(appointment, "in_an_hour")
                 hour_sent += 1
     if day_sent or hour_sent:
         audit.record("meeting_reminders", actor=SYSTEM, comment=f"day {day_sent}, hour {hour_sent}")
@@ -1041,3 +1048,27 @@ def _event_link(event: MeetingEvent) -> str:
 
 
 __all__ = ["APPOINTMENT", "EVENT", "PARTICIPANT", "SlotPlan", "is_system"]
+
+
+# ---------------------------------------------------------------- notices (read in the reader's language)
+
+def _venue(stored) -> str:
+    return stored or str(_l("线上"))
+
+
+_AGENDA_CHANGES = {"added": _l("新增洽谈安排"), "moved": _l("洽谈时间或地点已调整"), "removed": _l("洽谈已取消"),
+                   "record_outcome": _l("请登记洽谈结果"), "in_an_hour": _l("一小时后开始洽谈")}
+
+notice("meeting_invitation", _l("推进会议邀请：%(title)s"),
+       _l("创新服务站邀请%(who)s参加推进会议“%(title)s”（%(when)s，%(where)s）。请在 %(deadline)s 前确认是否参会并填写参会人员。"),
+       where=_venue)
+notice("meeting_attachment", _l("推进会议资料已更新：%(title)s"), _l("服务站上传了会议资料“%(name)s”。"))
+notice("meeting_cancelled", _l("推进会议已取消：%(title)s"), _l("原因：%(reason)s"))
+notice("meeting_reply", _l("%(who)s %(answer)s：%(title)s"), group="staff", answer=ParticipantStatus)
+notice("meeting_agenda", _l("推进会议日程已发布：%(title)s"),
+       _l("您的洽谈日程（时间、洽谈桌、对方信息）已发布，可下载 Word 日程和日历文件。"))
+notice("meeting_agenda_changed", _l("%(what)s：%(title)s"), "%(placements)s", what=_changed, placements=_placements)
+notice("meeting_outcome", _l("对方暂不继续洽谈：%(title)s"), _l("原因：%(reason)s"), "%(note)s",
+       reason=_other_side_reason)
+notice("meeting_reminder_day", _l("明日推进会议提醒：%(title)s"), _l("地点：%(where)s"), "%(placements)s",
+       placements=_placements)

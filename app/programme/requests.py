@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.accounts.models import STAFF_ROLES, User
 from app.accounts.rules import is_staff
@@ -13,7 +14,7 @@ from app.core.errors import PermissionDenied, ServiceError, TransitionError, Val
 from app.core.files import save_file
 from app.core.links import path_for
 from app.core.models import utcnow
-from app.core.notifications import notify, notify_many, notify_staff
+from app.core.notifications import notice, tell, tell_staff
 from app.core.states import allowed, move
 from app.deals.models import PARTNER_ACCESS_STATES, Interest
 from app.extensions import db
@@ -175,19 +176,16 @@ def submit_request(request: SupportRequest, actor: User, comment: str = "") -> N
         request.due_on = add_working_days(today, kind_spec.close_days)
         people = [request.assignee] if request.assignee else []
         if people:
-            notify_many(people, "request_supplemented", _("服务申请已补充：%(kind)s", kind=request.kind.label),
-                        request.project.display_name, _link(request))
+            tell(people, "request_supplemented", _link(request), service=request.kind, project=request.project.display_name)
         else:
-            notify_staff("request_supplemented", _("服务申请已补充：%(kind)s", kind=request.kind.label),
-                         request.project.display_name, _link(request))
+            tell_staff("request_supplemented", _link(request), service=request.kind, project=request.project.display_name)
     else:
         request.due_on = add_working_days(today, kind_spec.accept_days)
-        notify_staff("request_submitted", _("新的服务申请：%(kind)s", kind=request.kind.label),
-                     request.project.display_name, _link(request))
+        tell_staff("request_submitted", _link(request), service=request.kind, project=request.project.display_name)
 
 
-def _tell_applicants(request: SupportRequest, kind: str, title: str, body: str = "") -> None:
-    notify_many(_project_side(request.project), kind, title, body, _link(request))
+def _tell_applicants(request: SupportRequest, kind: str, **params) -> None:
+    tell(_project_side(request.project), kind, _link(request), service=request.kind, **params)
 
 
 def _staff_user(user_id: int | None) -> User | None:
@@ -204,8 +202,7 @@ def accept_request(request: SupportRequest, staff: User, assignee_id: int | None
     move(request, REQUEST, "accept", staff, comment)
     request.assignee = _staff_user(assignee_id) or request.assignee or staff
     request.due_on = add_working_days(incubation.beijing_today(), spec(request.kind).close_days)
-    _tell_applicants(request, "request_accepted", _("服务申请已受理：%(kind)s", kind=request.kind.label),
-                     _("经办人：%(name)s", name=request.assignee.name))
+    _tell_applicants(request, "request_accepted", name=request.assignee.name)
 
 
 def start_request(request: SupportRequest, staff: User, comment: str = "") -> None:
@@ -227,22 +224,22 @@ def assign_request(request: SupportRequest, staff: User, assignee_id: int | None
                  comment=" / ".join(x for x in (request.assignee.name if request.assignee else "",
                                                  request.provider.name if request.provider else "") if x))
     if request.assignee and request.assignee.id != staff.id:
-        notify(request.assignee, "request_assigned", _("请办理服务申请：%(kind)s", kind=request.kind.label),
-               request.project.display_name, _link(request))
+        tell(request.assignee, "request_assigned", _link(request), service=request.kind,
+             project=request.project.display_name)
 
 
 def return_request(request: SupportRequest, staff: User, reason: str) -> None:
     """退回补充: ask the applicant for a document or more information (the clock stops until they answer)."""
     move(request, REQUEST, "return", staff, reason)
     db.session.add(RequestComment(request=request, author_id=staff.id, body=_("退回补充：%(reason)s", reason=reason)))
-    _tell_applicants(request, "request_returned", _("服务申请需要补充：%(kind)s", kind=request.kind.label), reason)
+    _tell_applicants(request, "request_returned", text=reason)
 
 
 def refuse_request(request: SupportRequest, staff: User, reason: str) -> None:
     """不予受理 (or ended without result), with the reason the applicant sees."""
     move(request, REQUEST, "refuse", staff, reason)
     request.refusal_reason = reason.strip()
-    _tell_applicants(request, "request_refused", _("服务申请不予受理：%(kind)s", kind=request.kind.label), reason)
+    _tell_applicants(request, "request_refused", text=reason)
 
 
 def _amount(value) -> Decimal | None:
@@ -277,8 +274,9 @@ def close_request(request: SupportRequest, staff: User, *, note: str = "", grant
     if report is not None:
         _store(request, staff, report, "outcome")
     _feed_milestone(request, staff)
-    _tell_applicants(request, "request_closed", _("服务申请已办结：%(kind)s", kind=request.kind.label),
-                     outcome_text(request))
+    _tell_applicants(request, "request_closed", amount=f"{amount:,.2f}" if amount is not None else "",
+                     patent=request.patent_number, decision=decision_value,
+                     report=any(d.requirement == "outcome" for d in request.documents), note=request.outcome_note)
 
 
 def outcome_text(request: SupportRequest) -> str:
@@ -328,13 +326,12 @@ def add_comment(request: SupportRequest, actor: User, body: str, upload=None) ->
     if upload is not None:
         _store(request, actor, upload, "", comment)
     audit.record("request_comment", actor=actor, project=request.project, subject=request, comment=body[:200])
-    title = _("服务申请有新留言：%(kind)s", kind=request.kind.label)
     if is_staff(actor):
-        _tell_applicants(request, "request_comment", title, body[:200])
+        _tell_applicants(request, "request_comment", text=body[:200])
     elif request.assignee:
-        notify(request.assignee, "request_comment", title, body[:200], _link(request))
+        tell(request.assignee, "request_comment_staff", _link(request), service=request.kind, text=body[:200])
     else:
-        notify_staff("request_comment", title, body[:200], _link(request))
+        tell_staff("request_comment_staff", _link(request), service=request.kind, text=body[:200])
     return comment
 
 
@@ -410,13 +407,12 @@ def remind_overdue(today: date | None = None) -> int:
     for request in overdue_requests(today):
         if request.reminded_on == today:
             continue
-        title = _("服务申请已逾期：%(kind)s", kind=request.kind.label)
-        body = _("%(project)s，应于 %(due)s 前%(step)s", project=request.project.display_name,
-                 due=request.due_on.isoformat(), step=_("受理") if request.status is R.SUBMITTED else _("办结"))
+        params = dict(service=request.kind, project=request.project.display_name, due=request.due_on.isoformat(),
+                      step="accept" if request.status is R.SUBMITTED else "close")
         if request.assignee and request.assignee.active:
-            notify(request.assignee, "request_overdue", title, body, _link(request))
+            tell(request.assignee, "request_overdue", _link(request), **params)
         else:
-            notify_staff("request_overdue", title, body, _link(request))
+            tell_staff("request_overdue", _link(request), **params)
         request.reminded_on = today
         count += 1
     return count
@@ -435,3 +431,26 @@ def require_view(request: SupportRequest, user) -> None:
     if not can_view(request, user):
         raise PermissionDenied(_("您无权查看该服务申请"))
 
+
+# Notices (read in the reader's language): the applicants' side in the incubation group, the station's in staff.
+def _report(stored) -> str:
+    return str(_l("已出具检验报告")) if stored else ""
+
+
+def _step(stored) -> str:
+    return str(_l("受理") if stored == "accept" else _l("办结"))
+
+
+notice("request_submitted", _l("新的服务申请：%(service)s"), "%(project)s", group="staff", service=RequestKind)
+notice("request_supplemented", _l("服务申请已补充：%(service)s"), "%(project)s", group="staff", service=RequestKind)
+notice("request_assigned", _l("请办理服务申请：%(service)s"), "%(project)s", group="staff", service=RequestKind)
+notice("request_comment_staff", _l("服务申请有新留言：%(service)s"), "%(text)s", group="staff", service=RequestKind)
+notice("request_overdue", _l("服务申请已逾期：%(service)s"), _l("%(project)s，应于 %(due)s 前%(step)s"), group="staff",
+       service=RequestKind, step=_step)
+notice("request_accepted", _l("服务申请已受理：%(service)s"), _l("经办人：%(name)s"), group="incubation", service=RequestKind)
+notice("request_returned", _l("服务申请需要补充：%(service)s"), "%(text)s", group="incubation", service=RequestKind)
+notice("request_refused", _l("服务申请不予受理：%(service)s"), "%(text)s", group="incubation", service=RequestKind)
+notice("request_comment", _l("服务申请有新留言：%(service)s"), "%(text)s", group="incubation", service=RequestKind)
+notice("request_closed", _l("服务申请已办结：%(service)s"), _l("获批金额 %(amount)s 万元"), _l("专利号 %(patent)s"),
+       "%(decision)s", "%(report)s", "%(note)s", group="incubation", service=RequestKind, decision=ReviewDecision,
+       report=_report)

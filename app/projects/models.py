@@ -1,6 +1,7 @@
 """The clinician's project (附件1), its attachments, its states and confidentiality tiers; saved library searches."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -330,3 +331,60 @@ class ProjectSubmission(db.Model):
     project_id: Mapped[int] = mapped_column(db.ForeignKey("project.id"), index=True)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     values: Mapped[dict] = mapped_column(db.JSON, default=dict)
+
+
+class ProjectReturn(db.Model):
+    """A station 退回修改: the overall comment and comments on single 附件1 fields, kept after resubmission.
+
+    Once the owner resubmits, the row is closed (resubmission_id, resubmitted_at) and records which fields the
+    resubmission changed; the open return (resubmission_id NULL) is what the edit form shows.
+    """
+
+    __tablename__ = "project_return"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(db.ForeignKey("project.id"), index=True)
+    audit_event_id: Mapped[int | None] = mapped_column(db.ForeignKey("audit_event.id"), nullable=True)
+    reviewer_id: Mapped[int | None] = mapped_column(db.ForeignKey("user.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    comment: Mapped[str] = mapped_column(db.Text, default="")
+    field_comments: Mapped[dict] = mapped_column(db.JSON, default=dict)
+    resubmission_id: Mapped[int | None] = mapped_column(db.ForeignKey("project_submission.id"), nullable=True)
+    resubmitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    changed_fields: Mapped[list | None] = mapped_column(db.JSON, nullable=True)
+
+    resubmission: Mapped["ProjectSubmission | None"] = relationship()
+    audit_event: Mapped["AuditEvent | None"] = relationship()
+
+    @property
+    def commented(self) -> list[tuple[str, str, str]]:
+        """(field name, official label, comment) in 附件1's order."""
+        comments = self.field_comments or {}
+        return [(f.name, str(f.label), comments[f.name]) for f in PROJECT_FIELDS if comments.get(f.name)]
+
+    @property
+    def addressed(self) -> set[str]:
+        """The commented fields the resubmission changed."""
+        return set(self.field_comments or {}) & set(self.changed_fields or [])
+
+
+class FieldCommentsParam:
+    """A notice parameter: comments on 附件1 fields (JSON of [[name, comment], ...]), read with each field's
+    official label in the reader's language (core/notifications.py reads a declared parameter's .label)."""
+
+    def __init__(self, value):
+        items = json.loads(value) if isinstance(value, str) else value
+        if not isinstance(items, list):
+            raise ValueError("field comments are a list")
+        self.items = [(str(name), str(comment)) for name, comment in items]
+
+    @staticmethod
+    def stored(comments: dict) -> str:
+        """The parameter for tell(): the comments in 附件1's order, by field name."""
+        return json.dumps([[f.name, comments[f.name]] for f in PROJECT_FIELDS if comments.get(f.name)],
+                          ensure_ascii=False) if comments else ""
+
+    @property
+    def label(self) -> str:
+        return "\n".join(str(_l("· %(field)s：%(comment)s", field=FIELDS_BY_NAME[name].label, comment=comment))
+                         if name in FIELDS_BY_NAME else f"· {name}: {comment}" for name, comment in self.items)

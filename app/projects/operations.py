@@ -7,11 +7,10 @@ from flask_babel import lazy_gettext as _l
 from app.accounts.models import User
 from app.accounts.rules import is_staff
 from app.core import audit
-from app.core.errors import PermissionDenied, ValidationError, require
+from app.core.errors import PermissionDenied, ServiceError, TransitionError, ValidationError, require
 from app.core.links import path_for
-from app.core.notifications import notify, notify_many
 from app.core.files import save_file, upload_root
-from app.core.models import AuditEvent
+from app.core.models import AuditEvent, utcnow
 from app.core.notifications import notice, tell
 from app.core.states import Transition, check, move
 from app.deals.models import Interest, InterestStatus
@@ -19,7 +18,8 @@ from app.extensions import db
 from app.projects import saved_searches
 from app.projects.jobs import reindex_after_commit
 from app.projects.models import (ENUM_FIELDS, FIELDS_BY_NAME, PROJECT_FIELDS, PUBLIC_FIELDS, SUBMITTABLE_STATES,
-                                 WITHDRAWABLE_STATES, Project, ProjectAttachment, ProjectStatus, ProjectSubmission)
+                                 WITHDRAWABLE_STATES, FieldCommentsParam, Project, ProjectAttachment, ProjectReturn,
+                                 ProjectStatus, ProjectSubmission)
 from app.projects.rules import (is_confirmed_owner, is_deal_party, is_owner, is_reviewing_officer, may_track,
                                 owner_institution)
 from app.suggestions.jobs import refresh_for_project
@@ -66,12 +66,19 @@ EDITABLE_FIELDS = tuple(f.name for f in PROJECT_FIELDS)
 notice("project_published", _l("项目已通过初核：%(project)s"),
        _l("您的项目已通过创新服务站初核，已在入选项目库发布。"), _l("审核意见：%(comment)s"), group="review")
 notice("project_returned", _l("项目被退回修改：%(project)s"),
-       _l("创新服务站退回了您的项目，请按修改意见修改后重新提交。"), _l("修改意见：%(comment)s"), group="review")
+       _l("创新服务站退回了您的项目，请按修改意见修改后重新提交。"), _l("修改意见：%(comment)s"),
+       _l("逐项意见：\n%(field_comments)s"), group="review", field_comments=FieldCommentsParam)
 notice("project_back_in_review", _l("您表达意向的项目正在重新初核：%(project)s"),
        _l("项目负责人修改了项目的公开信息，项目已重新提交创新服务站初核，期间暂不在项目库展示。"),
        _l("您的合作意向仍然保留；项目重新发布后，负责人才能接受意向。"))
 notice("project_republished", _l("您表达意向的项目已重新发布：%(project)s"),
        _l("项目已重新通过初核并在项目库展示，您的合作意向等待项目负责人回复。"))
+notice("institution_review", _l("院内审核：%(project)s"),
+       _l("本院医务人员 %(name)s 提交了项目，请审核后报送创新服务站。"), group="review")
+notice("institution_approved", _l("院内审核已通过：%(project)s"),
+       _l("%(hospital)s 已作为项目申请单位通过院内审核，项目已报送创新服务站初核。"), _l("审核意见：%(comment)s"),
+       group="review")
+notice("institution_returned", _l("院内审核退回修改：%(project)s"), _l("修改意见：%(comment)s"), group="review")
 notice("project_rejected", _l("项目未通过初核：%(project)s"),
        _l("很遗憾，您的项目未通过创新服务站初核。"), _l("理由：%(comment)s"), group="review")
 
@@ -81,7 +88,7 @@ def _move(project: Project, action: str, actor: User, comment: str = "") -> None
     was_listed = project.is_listed()
     move(project, LIFE, action, actor, comment, project=project)
     if project.status is S.SUBMITTED:
-        _snapshot(project)
+        _close_open_return(project, _snapshot(project))
     reindex_after_commit(project, was_listed)
     refresh_for_project(project, was_listed)
 
@@ -90,9 +97,95 @@ def _stored(value):
     return value.value if hasattr(value, "value") else value
 
 
-def _snapshot(project: Project) -> None:
-    db.session.add(ProjectSubmission(project_id=project.id,
-                                     values={name: _stored(getattr(project, name)) for name in EDITABLE_FIELDS}))
+def _snapshot(project: Project) -> ProjectSubmission:
+    snapshot = ProjectSubmission(project_id=project.id,
+                                 values={name: _stored(getattr(project, name)) for name in EDITABLE_FIELDS})
+    db.session.add(snapshot)
+    return snapshot
+
+
+def _changed_names(previous: dict, latest: dict) -> list[str]:
+    return [field.name for field in PROJECT_FIELDS if previous.get(field.name) != latest.get(field.name)]
+
+
+def open_return(project: Project) -> ProjectReturn | None:
+    """The station's return the owner is still working on (not yet resubmitted), with its field comments."""
+    return db.session.scalars(db.select(ProjectReturn).where(ProjectReturn.project_id == project.id,
+                                                             ProjectReturn.resubmission_id.is_(None))
+                              .order_by(ProjectReturn.id.desc()).limit(1)).first()
+
+
+def last_return(project: Project) -> ProjectReturn | None:
+    """The station's latest return of the project, open or resubmitted."""
+    return db.session.scalars(db.select(ProjectReturn).where(ProjectReturn.project_id == project.id)
+                              .order_by(ProjectReturn.id.desc()).limit(1)).first()
+
+
+def returns_by_event(project: Project) -> dict[int, ProjectReturn]:
+    """The project's returns by their audit row, for 办理记录."""
+    rows = db.session.scalars(db.select(ProjectReturn).where(ProjectReturn.project_id == project.id)).all()
+    return {row.audit_event_id: row for row in rows if row.audit_event_id}
+
+
+def _close_open_return(project: Project, snapshot: ProjectSubmission) -> None:
+    """The owner resubmitted: the return's comments become history, with the fields this submission changed."""
+    pending = open_return(project)
+    if pending is None:
+        return
+    # (no explicit flush: callers may date the new audit rows before they are written, as the trail is append-only)
+    latest_two = db.session.scalars(db.select(ProjectSubmission).where(ProjectSubmission.project_id == project.id)
+                                    .order_by(ProjectSubmission.id.desc()).limit(2)).all()
+    previous = next((row for row in latest_two if row is not snapshot), None)
+    pending.resubmission = snapshot
+    pending.resubmitted_at = utcnow()
+    pending.changed_fields = _changed_names(previous.values, snapshot.values) if previous else []
+
+
+def clean_resubmission_reason(project: Project, latest_return: ProjectReturn | None = None,
+                              latest_snapshot_id: int | None = None) -> str | None:
+    """None when the project may be approved in bulk (可批量通过), else why not.
+
+    Clean: it waits for 初核 as the resubmission of a station return with field comments, and that resubmission
+    changed every commented field and nothing else.
+    """
+    if project.status is not S.SUBMITTED:
+        return _("不在待初核状态")
+    latest_return = latest_return if latest_return is not None else last_return(project)
+    if latest_snapshot_id is None:
+        latest_snapshot_id = db.session.scalar(db.select(db.func.max(ProjectSubmission.id))
+                                               .where(ProjectSubmission.project_id == project.id))
+    if latest_return is None or latest_return.resubmission_id is None or \
+            latest_return.resubmission_id != latest_snapshot_id:
+        return _("不是按逐项意见退回后的重新提交")
+    commented = set(latest_return.field_comments or {})
+    if not commented:
+        return _("退回时没有逐项意见")
+    changed = set(latest_return.changed_fields or [])
+    if changed - commented:
+        return _("修改了未提意见的字段：%(fields)s", fields=_labels(changed - commented))
+    if commented - changed:
+        return _("有意见的字段未修改：%(fields)s", fields=_labels(commented - changed))
+    return None
+
+
+def _labels(names: set[str]) -> str:
+    return "、".join(str(field.label) for field in PROJECT_FIELDS if field.name in names)
+
+
+def clean_resubmissions(projects) -> set[int]:
+    """The ids among these projects that may be approved in bulk (two queries, whatever the number)."""
+    ids = [p.id for p in projects if p.status is S.SUBMITTED]
+    if not ids:
+        return set()
+    latest_returns = {}
+    for row in db.session.scalars(db.select(ProjectReturn).where(ProjectReturn.project_id.in_(ids))
+                                  .order_by(ProjectReturn.id)):
+        latest_returns[row.project_id] = row
+    snapshots = dict(db.session.execute(db.select(ProjectSubmission.project_id, db.func.max(ProjectSubmission.id))
+                                        .where(ProjectSubmission.project_id.in_(ids))
+                                        .group_by(ProjectSubmission.project_id)).all())
+    return {p.id for p in projects if p.id in latest_returns and
+            clean_resubmission_reason(p, latest_returns[p.id], snapshots.get(p.id)) is None}
 
 
 def _shown(name: str, value) -> str:
@@ -220,10 +313,8 @@ def submit_project(project: Project, actor: User) -> None:
     _move(project, action, actor)
     if action == "submit_to_institution":
         institution = owner_institution(project)
-        notify_many(institution.officers, "institution_review",
-                    _("院内审核：%(project)s", project=project.display_name),
-                    _("本院医务人员 %(name)s 提交了项目，请审核后报送创新服务站。", name=project.owner.name),
-                    path_for("institution.review", project_id=project.id))
+        tell(institution.officers, "institution_review", path_for("institution.review", project_id=project.id),
+             project=project.display_name, name=project.owner.name)
 
 
 def institution_approve_project(project: Project, officer: User, comment: str = "") -> None:
@@ -231,16 +322,15 @@ def institution_approve_project(project: Project, officer: User, comment: str = 
     institution = owner_institution(project)
     _move(project, "institution_approve", officer, comment)
     project.applicant_institution = institution
-    notify(project.owner, "institution_approved", _("院内审核已通过：%(project)s", project=project.display_name),
-           _("%(hospital)s 已作为项目申请单位通过院内审核，项目已报送创新服务站初核。", hospital=institution.name),
-           path_for("projects.detail", project_id=project.id))
+    tell(project.owner, "institution_approved", path_for("projects.detail", project_id=project.id),
+         project=project.display_name, hospital=institution.name, comment=comment.strip())
 
 
 def institution_return_project(project: Project, officer: User, comment: str) -> None:
     """院内审核: back to the owner with what to revise, as a station return."""
     _move(project, "institution_return", officer, comment)
-    notify(project.owner, "institution_returned", _("院内审核退回修改：%(project)s", project=project.display_name),
-           _("修改意见：%(comment)s", comment=comment.strip()), path_for("projects.detail", project_id=project.id))
+    tell(project.owner, "institution_returned", path_for("projects.detail", project_id=project.id),
+         project=project.display_name, comment=comment.strip())
 
 
 def submit_paper_form(project: Project, staff: User, comment: str = "") -> None:
@@ -259,10 +349,64 @@ def approve_project(project: Project, reviewer: User, comment: str = "") -> None
     saved_searches.notify_matches(project)
 
 
-def return_project(project: Project, reviewer: User, comment: str) -> None:
-    """Send a submitted project back to its owner with what to revise."""
+FIELD_COMMENT_MAX = 1000
+
+
+def return_project(project: Project, reviewer: User, comment: str, field_comments: dict | None = None) -> None:
+    """Send a submitted project back to its owner with what to revise, overall and field by field."""
+    comments = {}
+    for name, text in (field_comments or {}).items():
+        if name not in FIELDS_BY_NAME:
+            raise ValidationError(_("没有这个字段：%(name)s", name=name), field="field_comments")
+        text = (text or "").strip()
+        if len(text) > FIELD_COMMENT_MAX:
+            raise ValidationError(_("每项意见不超过 %(max)d 字", max=FIELD_COMMENT_MAX), field="field_comments")
+        if text:
+            comments[name] = text
     _move(project, "return", reviewer, comment)
-    tell(project.owner, "project_returned", _own_link(project), project=project.display_name, comment=comment.strip())
+    event = next((row for row in db.session.new if isinstance(row, AuditEvent) and row.action == "return"
+                  and row.project_id == project.id), None)
+    if event is None:  # already written (an autoflush): the latest return row of the project
+        event = db.session.scalars(db.select(AuditEvent).where(AuditEvent.project_id == project.id,
+                                                               AuditEvent.action == "return")
+                                   .order_by(AuditEvent.id.desc()).limit(1)).first()
+    db.session.add(ProjectReturn(project_id=project.id, audit_event=event, reviewer_id=reviewer.id,
+                                 comment=comment.strip(), field_comments=comments))
+    tell(project.owner, "project_returned", _own_link(project), project=project.display_name, comment=comment.strip(),
+         field_comments=FieldCommentsParam.stored(comments))
+
+
+def bulk_approve(project_ids, reviewer: User, comment: str = "") -> tuple[list[Project], list[tuple[str, str]]]:
+    """Approve each clean resubmission (可批量通过) through approve_project; the others are skipped with why.
+
+    Returns (approved projects, [(project name or id, reason skipped)]). Each approval is audited and told as one.
+    """
+    approved, skipped, seen = [], [], set()
+    for raw in project_ids:
+        try:
+            project_id = int(raw)
+        except (TypeError, ValueError):
+            skipped.append((str(raw)[:20], _("不是有效的项目编号")))
+            continue
+        if project_id in seen:
+            continue
+        seen.add(project_id)
+        project = db.session.get(Project, project_id)
+        if project is None:
+            skipped.append((f"#{project_id}", _("项目不存在")))
+            continue
+        reason = clean_resubmission_reason(project)
+        if reason:
+            skipped.append((project.display_name, reason))
+            continue
+        try:
+            with db.session.begin_nested():
+                approve_project(project, reviewer, comment)
+        except ServiceError as error:
+            skipped.append((project.display_name, str(error)))
+            continue
+        approved.append(project)
+    return approved, skipped
 
 
 def reject_project(project: Project, reviewer: User, reason: str) -> None:
@@ -324,6 +468,25 @@ def save_project(owner: User, project: Project | None, values: dict, submit: boo
     # An unconfirmed clinician's draft is saved; the page says why it was not submitted (UNCONFIRMED).
     if submit and project.status in SUBMITTABLE_STATES and owner.is_verified:
         submit_project(project, owner)
+    return project
+
+
+AUTOSAVE_STATES = SUBMITTABLE_STATES  # a draft, or a returned project being revised: saving never moves it
+NOT_A_DRAFT = _l("该项目已不是草稿，自动保存已停止；请使用页面下方的按钮保存")
+
+
+def autosave_draft(owner: User, project: Project | None, values: dict) -> Project:
+    """Keep what the clinician typed on a draft (or a returned project) without moving its state.
+
+    Only the fields given change. A new project becomes a draft here. No audit row per save: the draft is the
+    owner's working copy, written every few seconds while typing (creating it is audited).
+    """
+    if project is None:
+        return create_project(owner, values)
+    require(project.is_owner(owner), _("只有项目负责人可以保存草稿"))
+    if project.status not in AUTOSAVE_STATES:
+        raise TransitionError(str(NOT_A_DRAFT))
+    _assign(project, values)
     return project
 
 

@@ -1,15 +1,20 @@
 """Blueprints of the projects area: my projects and 附件1 (projects), initial review (review), the library (library), saved searches (searches), 附件1 as Word (project_documents)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+import re
+
+from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
 
 from app.accounts.models import Role
 from app.core import audit, idempotency
 from app.core import files as attachment_service
 from app.core.docx import PROJECT_FORM_NAME, download_name, send_docx
 from app.core.errors import ServiceError, ValidationError
+from app.core.models import utcnow
+from app.core.templating import beijing_time
 from app.core.permissions import role_required, staff_required, verified_required
 from app.deals.operations import open_interest_of, passes_on
 from app.extensions import db
@@ -23,8 +28,8 @@ from app.projects.rules import may_print_form
 from app.projects.review import QueueFilters, days_waiting, queue_counts, review_queue, status_counts
 from app.suggestions.operations import suggestions_for_project
 from forms.deals import InterestForm
-from forms.projects import (ApproveForm, AttachmentForm, ConfirmForm, DeleteSavedSearchForm, ProjectForm, RejectForm,
-                            ReturnForm, SavedSearchForm)
+from forms.projects import (ApproveForm, AttachmentForm, BulkApproveForm, ConfirmForm, DeleteSavedSearchForm,
+                            ProjectForm, RejectForm, ReturnForm, SavedSearchForm, error_links, section_progress)
 
 projects_bp = Blueprint("projects", __name__, url_prefix="/projects")
 
@@ -52,15 +57,46 @@ def mine():
     return render_template("projects/mine.html", projects=projects, confirm_form=ConfirmForm())
 
 
+def _hospital(user):
+    """The hospital the account names: its confirmed (or pending) institution, else the name typed at sign-up."""
+    affiliation = getattr(user, "affiliation", None)
+    if affiliation is not None and affiliation.institution is not None:
+        return affiliation.institution
+    return None
+
+
+def _hospital_name(user) -> str:
+    institution = _hospital(user)
+    if institution is not None:
+        return institution.name
+    affiliation = getattr(user, "affiliation", None)
+    return (affiliation.institution_name if affiliation is not None else "") or user.institution or ""
+
+
+EDIT_PATH = re.compile(r"^/projects/(\d+)/edit$")
+
+
+def _draft_made_by(path: str) -> Project | None:
+    """The project a used one-time key created, when it is still the user's editable draft (made by autosave or a
+    first 保存草稿): a later post with the key saves onto it instead of creating another."""
+    match = EDIT_PATH.match(path or "")
+    project = db.session.get(Project, int(match.group(1))) if match else None
+    return project if project is not None and project.can_edit(current_user) else None
+
+
 def _edit(project: Project | None):
     form = ProjectForm()
     if project is not None and not form.is_submitted():
         form.load(project)
+    if project is None and not form.is_submitted():
+        form.prefill(current_user, _hospital(current_user))
     if form.is_submitted():
         form.for_submit = bool(form.submit.data)
         created_by_first_try = idempotency.done(form.submission_key.data, current_user) if project is None else None
-        if created_by_first_try:  # a retry of a submission that already created the project
-            return redirect(created_by_first_try)
+        if created_by_first_try:  # a retry, or a post after autosave made the draft: onto that draft, not a new one
+            project = _draft_made_by(created_by_first_try)
+            if project is None:
+                return redirect(created_by_first_try)
         if form.validate():
             confirmed = bool(request.form.get("confirm_public_edit"))
             if project is not None and not confirmed and \
@@ -84,7 +120,7 @@ def _edit(project: Project | None):
             if is_new:
                 idempotency.remember(form.submission_key.data, current_user, target)
             return redirect(target)
-        flash(_("还有 %(n)d 处需要修改，请查看标红的字段；已填写的内容都保留着", n=len(form.errors)), "danger")
+        # No flash: the error summary at the top of the form says it, with a link to each field.
     return _render_form(form, project, 400 if form.errors else 200)
 
 
@@ -96,8 +132,16 @@ def _review_consequences(project: Project, values: dict) -> dict:
 
 
 def _render_form(form: ProjectForm, project: Project | None, status: int, confirm: dict | None = None):
-    return render_template("projects/form.html", form=form, project=project, confirm=confirm,
+    autosave = project is None or project.status in project_service.AUTOSAVE_STATES
+    pending = project_service.open_return(project) if project is not None and \
+        project.status is ProjectStatus.RETURNED else None
+    g.field_comments = dict(pending.field_comments or {}) if pending else {}  # read by _macros.project_field
+    return render_template("projects/form.html", form=form, project=project, confirm=confirm, open_return=pending,
                            attachment_form=AttachmentForm(), confirm_form=ConfirmForm(),
+                           sections=section_progress(form), error_links=error_links(form),
+                           hospital=_hospital_name(current_user if project is None else project.owner),
+                           autosave_url=(url_for(".autosave_new") if project is None else
+                                         url_for(".autosave", project_id=project.id)) if autosave else "",
                            review_comment=project_service.latest_review_comment(project) if project else ""), status
 
 
@@ -105,8 +149,7 @@ def _field_or_flash(form, error: ServiceError) -> None:
     """The refusal next to the field it is about, when the operation names one the form has; a flash otherwise."""
     field = getattr(error, "field", None)
     if field and field in form:
-        form[field].errors = [*form[field].errors, str(error)]
-        flash(_("还有 %(n)d 处需要修改，请查看标红的字段；已填写的内容都保留着", n=1), "danger")
+        form[field].errors = [*form[field].errors, str(error)]  # in the error summary too
     else:
         flash(str(error), "danger")
 
@@ -137,6 +180,84 @@ def edit(project_id):
     return _edit(project)
 
 
+def _autosave_payload():
+    """The typed values of a JSON autosave as form data, or a refusal message (400)."""
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict) or not isinstance(payload.get("fields"), dict):
+        return None, _("自动保存的数据格式无效：应为 JSON 对象，fields 为各字段的值")
+    known = set(FIELDS_BY_NAME) | {"city_other"}
+    fields = payload["fields"]
+    unknown = sorted(set(fields) - known)
+    if unknown:
+        return None, _("自动保存的数据含有未知字段：%(names)s", names="、".join(unknown[:5]))
+    data = MultiDict()
+    for name, value in fields.items():
+        if name == "commitment_agreed":
+            if not isinstance(value, bool):
+                return None, _("自动保存的数据格式无效：%(name)s 应为 true 或 false", name=name)
+            if value:
+                data.add(name, "y")
+        elif value is None:
+            continue
+        elif not isinstance(value, str) or len(value) > 20000:
+            return None, _("自动保存的数据格式无效：%(name)s 应为文字", name=name)
+        else:
+            data.add(name, value)
+    key = payload.get("submission_key")
+    return (data, set(fields), key if isinstance(key, str) else ""), None
+
+
+def _autosave(project: Project | None):
+    parsed, problem = _autosave_payload()
+    if problem:
+        return jsonify(ok=False, error=problem), 400
+    data, given, key = parsed
+    if project is None and key:  # a retry, or two saves crossing: onto the draft the key made
+        first = idempotency.done(key, current_user)
+        if first:
+            project = _draft_made_by(first)
+            if project is None:
+                return jsonify(ok=False, error=str(project_service.NOT_A_DRAFT)), 409
+    form = ProjectForm(formdata=data, meta={"csrf": False})
+    form.validate()
+    values = {name: value for name, value in form.values().items()
+              if (name in given or (name == "city" and "city_other" in given))
+              and not form[name].errors and not (name == "city" and form.city_other.errors)}
+    try:
+        is_new = project is None
+        project = project_service.autosave_draft(current_user, project, values)
+    except ServiceError as error:
+        return jsonify(ok=False, error=str(error)), error.status
+    edit_url = url_for(".edit", project_id=project.id)
+    if is_new:
+        idempotency.remember(key, current_user, edit_url)
+    errors = {name: [str(e) for e in errors] for name, errors in form.errors.items() if name in given}
+    saved_at = beijing_time(utcnow(), "%H:%M")
+    message = _("已自动保存 %(time)s", time=saved_at)
+    if errors:
+        message = _("已自动保存 %(time)s；%(fields)s 有误，该项暂未保存", time=saved_at,
+                    fields="、".join(str(form[name].label.text) for name in errors))
+    return jsonify(ok=True, project_id=project.id, saved_at=saved_at, message=message, errors=errors,
+                   edit_url=edit_url, autosave_url=url_for(".autosave", project_id=project.id))
+
+
+@projects_bp.route("/autosave", methods=["POST"], endpoint="autosave_new")
+@role_required(Role.CLINICIAN)
+def autosave_new():
+    """A new 附件1's first autosave: it becomes a draft (JSON in, JSON out)."""
+    return _autosave(None)
+
+
+@projects_bp.route("/<int:project_id>/autosave", methods=["POST"])
+@role_required(Role.CLINICIAN)
+def autosave(project_id):
+    """Keep a draft's typing every few seconds (JSON); only the owner's draft or returned project, state unchanged."""
+    project = db.session.get(Project, project_id)
+    if project is None or not project.is_owner(current_user):  # another's draft is not there for this user
+        return jsonify(ok=False, error=_("页面不存在或已删除")), 404
+    return _autosave(project)
+
+
 @projects_bp.route("/<int:project_id>")
 @login_required
 def detail(project_id):
@@ -146,6 +267,9 @@ def detail(project_id):
             return redirect(url_for("library.detail", project_id=project.id))
         abort(404)
     return render_template("projects/detail.html", project=project, history=audit.project_history(project),
+                           returns=project_service.returns_by_event(project),
+                           open_return=project_service.open_return(project)
+                           if project.status is ProjectStatus.RETURNED else None,
                            tiers=project.visible_tiers(current_user), confirm_form=ConfirmForm(),
                            review_comment=project_service.latest_review_comment(project),
                            suggestions=suggestions_for_project(project) if project.is_listed() else None,
@@ -198,17 +322,30 @@ def upload(project_id):
                     else url_for(".detail", project_id=project.id))
 
 
-@projects_bp.route("/<int:project_id>/attachments/<int:attachment_id>")
-@login_required
-def attachment(project_id, attachment_id):
+def _visible_attachment(project_id: int, attachment_id: int) -> ProjectAttachment:
+    """An attachment of a project whose partner tier the viewer may read (reading recorded for partners); else 404."""
     project = db.get_or_404(Project, project_id)
     item = db.get_or_404(ProjectAttachment, attachment_id)
     if item.project_id != project.id or not project.can_view_partner(current_user):
         abort(404)
     if not project.can_view_private(current_user):
         audit.record("view_partner_attachment", actor=current_user, project=project, subject=item)
-    return send_file(attachment_service.stored_path(item.stored_name), mimetype=item.content_type,
-                     as_attachment=True, download_name=item.original_name)
+    return item
+
+
+@projects_bp.route("/<int:project_id>/attachments/<int:attachment_id>")
+@login_required
+def attachment(project_id, attachment_id):
+    item = _visible_attachment(project_id, attachment_id)
+    return attachment_service.send_stored(item.stored_name, item.original_name)
+
+
+@projects_bp.route("/<int:project_id>/attachments/<int:attachment_id>/preview")
+@login_required
+def attachment_preview(project_id, attachment_id):
+    """A PDF or picture shown in the browser (inline); other types have no preview (404), only the download."""
+    item = _visible_attachment(project_id, attachment_id)
+    return attachment_service.send_stored(item.stored_name, item.original_name, inline=True)
 
 
 @projects_bp.route("/<int:project_id>/attachments/<int:attachment_id>/delete", methods=["POST"])
@@ -248,9 +385,11 @@ def queue():
     except ValueError:
         status = ProjectStatus.SUBMITTED
     filters = QueueFilters.from_args(request.args)
-    return render_template("review/queue.html", projects=review_queue(status, filters), status=status,
+    projects = review_queue(status, filters)
+    return render_template("review/queue.html", projects=projects, status=status,
                            counts=status_counts(), filters=filters, days_waiting=days_waiting,
-                           device_classes=list(DeviceClass))
+                           device_classes=list(DeviceClass), clean=project_service.clean_resubmissions(projects),
+                           bulk_form=BulkApproveForm(formdata=None))
 
 
 def _render(project, status=200, **forms):
@@ -259,7 +398,10 @@ def _render(project, status=200, **forms):
     return render_template("review/project.html", project=project, history=audit.project_history(project),
                            tiers=project.visible_tiers(current_user),
                            review_comment=project_service.latest_review_comment(project),
-                           changes=project_service.changes_since_last_submission(project), **forms), status
+                           changes=project_service.changes_since_last_submission(project),
+                           last_return=project_service.last_return(project),
+                           clean_reason=project_service.clean_resubmission_reason(project),
+                           returns=project_service.returns_by_event(project), **forms), status
 
 
 @review_bp.route("/<int:project_id>")
@@ -277,11 +419,45 @@ def act(project_id, action):
     form_cls, operation, message = ACTIONS[action]
     form = form_cls(prefix=action)  # three forms on one page: prefixes keep their ids apart
     if form.validate_on_submit():
-        operation(project, current_user, form.comment.data or "")
+        if action == "return":
+            operation(project, current_user, form.comment.data or "", form.comments())
+        else:
+            operation(project, current_user, form.comment.data or "")
         flash(message(), "success")
         return redirect(url_for(".queue"))
-    flash("；".join(str(e) for errors in form.errors.values() for e in errors), "danger")  # on a phone the form is far below
+    messages = form.messages() if hasattr(form, "messages") else \
+        [str(e) for errors in form.errors.values() for e in errors]
+    flash("；".join(messages), "danger")  # on a phone the form is far below
     return _render(project, 400, **{f"{action}_form": form})
+
+
+@review_bp.route("/bulk-approve", methods=["POST"])
+@staff_required
+def bulk_approve():
+    """批量通过: each selected clean resubmission through approve_project; one message says what was skipped."""
+    back = url_for(".queue", **{k: v for k, v in request.form.items() if k in QUEUE_ARGS and v})
+    form = BulkApproveForm()
+    if not form.validate_on_submit():
+        flash("；".join(str(e) for errors in form.errors.values() for e in errors) or _("页面已过期，请重新提交"),
+              "danger")
+        return redirect(back)
+    ids = request.form.getlist("project_ids")[:500]
+    if not ids:
+        flash(_("请先勾选要批量通过的项目"), "warning")
+        return redirect(back)
+    approved, skipped = project_service.bulk_approve(ids, current_user, form.comment.data or "")
+    if approved:
+        flash(_("已批量通过 %(n)d 个项目并在项目库发布", n=len(approved)) +
+              (_("；跳过 %(m)d 个：%(why)s", m=len(skipped), why="；".join(
+                  _("%(name)s（%(reason)s）", name=name, reason=reason) for name, reason in skipped)) if skipped else ""),
+              "success")
+    else:
+        flash(_("没有项目被通过；跳过 %(m)d 个：%(why)s", m=len(skipped), why="；".join(
+            _("%(name)s（%(reason)s）", name=name, reason=reason) for name, reason in skipped)), "warning")
+    return redirect(back)
+
+
+QUEUE_ARGS = ("status", "q", "city", "hospital", "device_class", "min_days", "sort")
 
 
 library_bp = Blueprint("library", __name__, url_prefix="/library")

@@ -14,6 +14,7 @@ from openpyxl.styles import Font, PatternFill
 from app.accounts.models import User
 from app.accounts.people import role_change_text
 from app.core.models import AuditEvent
+from app.core.punctuation import fw
 from app.core.spreadsheets import append_row, csv_cell
 from app.core.templating import BEIJING, action_label, beijing_time, state_label
 from app.extensions import db
@@ -27,6 +28,12 @@ SUBJECT_LABELS = {
     "docking_form": _l("对接表"), "notification": _l("通知"), "saved_search": _l("保存的搜索"), "assessment": _l("项目评估"),
     "assessment_score": _l("评估打分"), "milestone": _l("里程碑"), "milestone_evidence": _l("里程碑材料"),
     "report_batch": _l("报送批次"), "setting": _l("设置"),
+    # notices (walk-through): tables the audit viewer showed by their raw names
+    "membership": _l("机构成员"), "institution": _l("医疗机构"), "affiliation": _l("医务人员身份确认"),
+    "project_pass": _l("机构反馈"), "match_suggestion": _l("推荐配对"), "meeting_event": _l("推进会议"),
+    "meeting_participant": _l("参会单位"), "meeting_appointment": _l("洽谈安排"), "meeting_attachment": _l("会议资料"),
+    "article": _l("政策与指南"), "provider": _l("服务资源"), "support_request": _l("服务申请"),
+    "request_document": _l("申请材料"), "event_registration": _l("活动报名"),
 }
 
 # Field names some actions record in their comment (which fields changed), in words.
@@ -153,7 +160,7 @@ def action_choices() -> list[tuple[str, str]]:
     labels = {a: action_label(a) for a in actions}
     shared = {label for label in labels.values() if list(labels.values()).count(label) > 1}
     # Actions that share a label (the demo walks) are told apart by their code.
-    choices = [(a, f"{label}（{a}）" if label in shared else label) for a, label in labels.items()]
+    choices = [(a, f"{label}{fw('（')}{a}{fw('）')}" if label in shared else label) for a, label in labels.items()]
     return sorted(choices, key=lambda pair: (pair[1], pair[0]))
 
 

@@ -25,6 +25,8 @@ REPORTABLE_STATES = (ProjectStatus.PUBLISHED, ProjectStatus.NEGOTIATING, Project
 
 NO_CONSENT = "项目负责人未同意在平台发布"
 CONSENT_MISSING = "未填写是否同意发布"
+NOT_IN_RANGE = "所选项目不在可报送范围内（未入库或不符合筛选条件）"
+MAX_PICKED = 2000
 FILE_KINDS = ("xlsx", "jsonl")
 REPORT_FOLDER = "reports"
 
@@ -43,17 +45,28 @@ class ReportFilters:
 
     library: LibraryFilters = field(default_factory=LibraryFilters)
     unreported: bool = False
+    project_ids: tuple[int, ...] = ()  # 导出所选: only these (still within the filters and the reportable states)
 
     @classmethod
     def from_args(cls, args) -> "ReportFilters":
         return cls(LibraryFilters.from_args(args), (args.get("unreported") or "") in ("1", "on", "true", "y"))
 
     @classmethod
+    def picked(cls, args, project_ids) -> "ReportFilters":
+        """The filters of the page plus the projects ticked in its list (ids that are not numbers are dropped)."""
+        ids = sorted({int(i) for i in list(project_ids)[:MAX_PICKED] if str(i).strip().isdigit()})
+        return cls(LibraryFilters.from_args(args), cls.from_args(args).unreported, tuple(ids))
+
+    @classmethod
     def from_dict(cls, values: dict) -> "ReportFilters":
-        return cls.from_args({k: ("1" if v is True else v) for k, v in (values or {}).items() if v})
+        values = dict(values or {})
+        ids = values.pop("project_ids", None) or ()
+        filters = cls.from_args({k: ("1" if v is True else v) for k, v in values.items() if v})
+        return cls(filters.library, filters.unreported, tuple(int(i) for i in ids))
 
     def as_dict(self) -> dict:
-        return dict(self.library.values, **({"unreported": True} if self.unreported else {}))
+        return dict(self.library.values, **({"unreported": True} if self.unreported else {}),
+                    **({"project_ids": list(self.project_ids)} if self.project_ids else {}))
 
     def as_args(self) -> dict[str, str]:
         return dict(self.library.values, **({"unreported": "1"} if self.unreported else {}))
@@ -62,10 +75,13 @@ class ReportFilters:
         clauses = [Project.status.in_(REPORTABLE_STATES), *self.library.clauses()]
         if self.unreported:
             clauses.append(~db.exists().where(ReportBatchItem.project_id == Project.id))
+        if self.project_ids:
+            clauses.append(Project.id.in_(self.project_ids))
         return clauses
 
     def labels(self) -> list[tuple[str, str]]:
-        return self.library.labels() + ([("unreported", _("仅未报送"))] if self.unreported else [])
+        return self.library.labels() + ([("unreported", _("仅未报送"))] if self.unreported else []) + \
+            ([("project_ids", _("所选 %(n)d 个项目", n=len(self.project_ids)))] if self.project_ids else [])
 
 
 @dataclass
@@ -144,6 +160,11 @@ def create_batch(filters: ReportFilters, actor: User) -> ReportBatch:
     if not selection.included:
         raise ServiceError(_("所选范围内没有可报送的项目") if not selection.excluded
                            else _("所选范围内的项目负责人均未同意在平台发布，没有可报送的项目"))
+    if filters.project_ids:  # ticked ids outside the selection (a stale page, a forged POST): recorded as excluded
+        selected = {p.id for p in selection.included} | {p.id for p, _reason in selection.excluded}
+        outside = [i for i in filters.project_ids if i not in selected]
+        for project in db.session.scalars(db.select(Project).where(Project.id.in_(outside)).order_by(Project.id)):
+            selection.excluded.append((project, NOT_IN_RANGE))
     stored = {kind: f"{REPORT_FOLDER}/{uuid.uuid4().hex}.{kind}" for kind in FILE_KINDS}
     batch = ReportBatch(created_by_id=actor.id, filters=filters.as_dict(), xlsx_stored_name=stored["xlsx"],
                         jsonl_stored_name=stored["jsonl"], project_count=len(selection.included),

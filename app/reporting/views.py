@@ -115,6 +115,11 @@ def reports_index():
 def new():
     if request.method == "POST":
         filters = reporting.ReportFilters.from_args(request.form)
+        if request.form.get("scope") == "selected":  # 导出所选: the ticked projects of the list, within the filters
+            filters = reporting.ReportFilters.picked(request.form, request.form.getlist("project_ids"))
+            if not filters.project_ids:
+                flash(_("请先在列表中勾选要导出的项目"), "warning")
+                return redirect(url_for(".new", **filters.as_args()))
         if ConfirmForm().validate_on_submit():
             batch = reporting.create_batch(filters, current_user)
             flash(_("已生成报送批次#%(id)d：%(n)d 个项目", id=batch.id, n=batch.project_count), "success")

@@ -21,7 +21,7 @@ from app.core.exchange import EXCHANGE_KEYS
 from app.deals.models import IntentStatus
 from app.extensions import db
 from app.suggestions.models import RefreshRequest
-from app.suggestions.operations import knowledge_changed, recompute_all, refresh_changed
+from app.suggestions.operations import _engine, knowledge_changed, recompute_all, refresh_changed
 
 REFRESH_DELAY = 10  # seconds a refresh waits in the queue, so that a burst of changes runs it once
 
@@ -31,7 +31,32 @@ MATCHING_FIELDS = frozenset(EXCHANGE_KEYS) - {"id"}  # what the edge hands the e
 
 @jobs.task(debounce=REFRESH_DELAY)
 def refresh_suggestions() -> None:
-    """Rank again what changed since the last run (or everything, once the knowledge base changed)."""
+    """Rank again what changed since the last run (or everything, once the knowledge base changed).
+
+    The ranking runs in a child process forked for it (SUGGESTIONS_REFRESH_CHILD, on outside the tests):
+    jieba, the knowledge base, scikit-learn and the corpus's matrices (~1 GB for a full recompute of 10k
+    projects) live and die with it, so the consumer, or a web worker in immediate mode, keeps none of them.
+    """
+    if current_app.config.get("SUGGESTIONS_REFRESH_CHILD", not current_app.testing) and jobs.can_fork():
+        jobs.in_child_process(_refresh)
+    else:
+        _refresh()
+
+
+@jobs.task(debounce=2)
+def fit_knowledge_base() -> None:
+    """Fit and save the knowledge base (参考分类 asked for it before it was saved), in a child process as above."""
+    def fit():
+        from matching.knowledge import knowledge_base
+        _engine()  # the instance's cache folder
+        knowledge_base()
+    if current_app.config.get("SUGGESTIONS_REFRESH_CHILD", not current_app.testing) and jobs.can_fork():
+        jobs.in_child_process(fit)
+    else:
+        fit()
+
+
+def _refresh() -> None:
     requests = db.session.scalars(db.select(RefreshRequest).order_by(RefreshRequest.id)).all()
     if knowledge_changed():
         current_app.logger.info("knowledge base changed: full recompute, %d stored", recompute_all())

@@ -23,7 +23,7 @@ from app.core.states import Transition, move
 from app.deals.models import Intent, IntentStatus
 from app.extensions import db
 from app.projects.models import LIBRARY_STATES, PUBLIC_FIELDS, Project
-from app.suggestions.models import MatchSuggestion, SuggestionStatus
+from app.suggestions.models import MatchSuggestion, RefreshRequest, SuggestionStatus
 
 K = 10
 
@@ -143,8 +143,13 @@ def _suggestion_values(suggestion) -> dict:
 
 
 def recompute_all(progress: Callable[[int, int], None] | None = None) -> int:
-    """Rank every listed project against every verified organisation, both directions; store the result."""
+    """Rank every listed project against every verified organisation, both directions; store the result.
+
+    Changes noted for the incremental refresh before it started are covered by it, so they are dropped (a bulk
+    import followed by `flask matching recompute` leaves no refresh of 10,000 projects behind it).
+    """
     matching = _engine()
+    covered = db.session.scalar(db.select(db.func.max(RefreshRequest.id)))
 
     projects, organisations, project_records, enterprise_records = _records()
     fresh: dict[tuple[int, int, int | None], dict] = {}
@@ -168,6 +173,8 @@ def recompute_all(progress: Callable[[int, int], None] | None = None) -> int:
             if progress:
                 progress(n, total)
     _remember_knowledge()
+    if covered is not None:
+        db.session.execute(db.delete(RefreshRequest).where(RefreshRequest.id <= covered))
     return _store(fresh)
 
 
@@ -515,12 +522,25 @@ def _shown_alternatives(ranked: list[dict]) -> list[dict]:
     return ranked[:1] + [c for c in ranked[1:SHOWN_ALTERNATIVES] if c["p"] >= ALTERNATIVE_MIN_SHARE]
 
 
+class KnowledgeNotReady(Exception):
+    """The knowledge base is not fitted and saved yet (the fit_knowledge_base job makes it)."""
+
+
 def classification_for(values: dict) -> dict:
-    """The likely 管理类别 and NMPA category of a (draft) project, with similar past determinations."""
+    """The likely 管理类别 and NMPA category of a (draft) project, with similar past determinations.
+
+    The knowledge base is loaded memory-mapped from its saved file, never fitted here (a web worker would
+    grow by ~1 GB for minutes): KnowledgeNotReady until the job has saved it.
+    """
     matching = _engine()
+    from matching.knowledge import saved_knowledge_base
+
+    knowledge = saved_knowledge_base()
+    if knowledge is None:
+        raise KnowledgeNotReady
     record = {key: values.get(key) or "" for key in ("name", "structure", "principle", "intended_use",
                                                      "project_type", "clinical_prospects")}
-    result = matching.classify_project(record, k=5)
+    result = matching.classify_project(record, k=5, knowledge=knowledge)
     return {
         "device_class": [{"label": c["label"], "name": CLASS_NAMES.get(c["label"], c["label"]),
                           "p": round(c["p"], 3)} for c in _shown_alternatives(result["device_class"])],

@@ -11,6 +11,7 @@ from app.deals.operations import passed_project_ids
 from app.extensions import db
 from app.projects.models import ProjectType
 from app.suggestions import operations as service
+from app.suggestions.jobs import fit_knowledge_base
 from app.suggestions.models import MatchSuggestion, SuggestionStatus
 from forms.projects import ConfirmForm
 
@@ -145,6 +146,9 @@ def classify():
         return jsonify(error=_("请先填写项目名称、结构组成或预期用途，再获取参考分类")), 400
     try:
         return jsonify(service.classification_for({k: str(v)[:4000] for k, v in values.items()}))
+    except service.KnowledgeNotReady:  # fitted by a job, never in this worker; the panel asks again later
+        fit_knowledge_base()
+        return jsonify(error=_("参考分类暂时不可用，请稍后再试")), 503
     except Exception:  # the panel is advice: it reports a failure and the form goes on working
         current_app.logger.exception("classification failed")
         return jsonify(error=_("参考分类暂时不可用，请稍后再试")), 503

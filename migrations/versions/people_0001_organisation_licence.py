@@ -2,14 +2,14 @@
 user.deactivated_at: an account the task force closed (a password reset must not open it again)
 
 Revision ID: people_0001
-Revises: search_0001
+Revises: docking_0001
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = 'people_0001'
-down_revision = 'search_0001'
+down_revision = 'docking_0001'
 branch_labels = None
 depends_on = None
 

@@ -51,10 +51,6 @@
       })
       .catch(function () { /* the next visit tries again */ });
   });
-  // On a phone the library's filters start folded, so that the results come first (one tap unfolds them).
-  if (window.matchMedia("(max-width: 991.98px)").matches) {
-    document.querySelectorAll("details.filters[open]").forEach(function (d) { d.removeAttribute("open"); });
-  }
   // A step indicator wider than the screen scrolls: bring the current step into view.
   document.querySelectorAll(".step-indicator").forEach(function (list) {
     var current = list.querySelector(".step.current");
@@ -68,7 +64,8 @@
     var dirty = false;
     form.addEventListener("input", function () { dirty = true; });
     window.addEventListener("beforeunload", function (event) {
-      if (dirty && !form.dataset.submitting) { event.preventDefault(); event.returnValue = ""; }
+      // project_form.js sets data-unsaved="0" once autosave has kept everything typed
+      if (dirty && !form.dataset.submitting && form.dataset.unsaved !== "0") { event.preventDefault(); event.returnValue = ""; }
     });
   }
 })();

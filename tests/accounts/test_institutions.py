@@ -60,7 +60,7 @@ def test_a_hospital_not_listed_goes_to_staff(client, staff):
     assert register(client, institution_id="0", institution="某县人民医院").status_code == 302
     user = db.session.scalar(db.select(User).where(User.email == "doctor@hospital.test"))
     assert user.affiliation.institution is None and user.affiliation.hospital_name == "某县人民医院"
-    assert notifications_of(staff, "affiliation_requested")
+    assert notifications_of(staff, "affiliation_requested_staff")   # the staff reading: the hospital has no officer
     assert [u.id for u, _a in service.staff_queue()] == [user.id]
 
 

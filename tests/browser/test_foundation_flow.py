@@ -75,7 +75,10 @@ def test_clinician_files_project_staff_reviews_enterprise_browses(new_page, live
     doctor.locator("#mainnav").get_by_role("link", name="提报项目").click()
     check(doctor).to_have_url(re.compile(r"/projects/new$"))
     for name, text in PROJECT.items():
-        doctor.locator(f"#{name}").fill(text)
+        if name == "city":  # 所在城市 is a choice of the province's cities
+            doctor.locator("#city").select_option(text)
+        else:
+            doctor.locator(f"#{name}").fill(text)
     doctor.locator("#phone").fill("12345")
     doctor.locator("#intended_use").fill("")
     for name, label in CHOICES.items():
@@ -117,7 +120,7 @@ def test_clinician_files_project_staff_reviews_enterprise_browses(new_page, live
     check(reviewer).to_have_url(re.compile(rf"/review/{project_id}$"))
     check(reviewer.locator(".form-table")).to_contain_text(PROJECT["structure"])  # staff see every tier
     comment = "请补充临床运用前景中的病例数量。"
-    reviewer.locator("form[action$='/return'] textarea").fill(comment)
+    reviewer.locator("#return-comment").fill(comment)
     shot(reviewer, "staff-review-page")
     reviewer.get_by_role("button", name="退回修改").click()
     check(reviewer).to_have_url(re.compile(r"/review/$"))

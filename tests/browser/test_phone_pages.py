@@ -97,11 +97,11 @@ def test_the_library_shows_results_first_on_a_phone(new_page, live_accounts):
     company = new_page(phone=True)
     log_in(company, live_accounts("enterprise"))
     company.goto("/library/")
-    filters = company.locator("details.filters")
-    check(filters).not_to_have_attribute("open", "")
+    filters = company.locator("#library-filters")
+    check(filters).to_be_hidden()
     results = company.locator("section[aria-live]")
     assert results.bounding_box()["y"] < company.viewport_size["height"], "the results are below the fold"
-    filters.locator("summary").click()
+    company.locator("button.filter-toggle").click()
     check(filters.locator("[data-facet=project_type]")).to_be_visible()
     shot(company, "library-filters-unfolded")
 

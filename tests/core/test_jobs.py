@@ -19,7 +19,7 @@ from flask import has_request_context, url_for
 from app.core import jobs
 from app.core.mail import send_mail
 from app.core.models import Notification
-from app.core.notifications import notify
+from app.core.notifications import tell
 from app.extensions import db
 from app.projects import operations as project_service
 from app.projects import search
@@ -198,13 +198,13 @@ def test_debounce_a_lost_run_is_replaced(queue, make_user):
 
 def test_mail_is_a_job_delivered_to_the_smtp_server(queue, smtp_server, make_user):
     user = make_user("clinician")
-    notify(user, "probe", "意向提醒", "有新的合作意向。", "/deals/")
+    tell(user, "project_published", "/deals/", project="意向提醒", comment="有新的合作意向。")
     assert smtp_server.messages == []
     db.session.commit()
     assert queue.waiting() == ["send_mail"] and smtp_server.messages == []
     queue.run_all()
     (message,) = smtp_server.wait_for(1)
-    assert message["To"] == user.email and message["Subject"] == "[ClinBridge] 意向提醒"
+    assert message["To"] == user.email and message["Subject"] == "[ClinBridge] 项目已通过初核：意向提醒"
     assert "有新的合作意向。" in message.get_content()
 
 
@@ -212,7 +212,7 @@ def test_a_failing_mail_server_makes_the_mail_job_retry(queue, app, make_user, m
     with socket_closed_port() as port:
         monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
         monkeypatch.setitem(app.config, "MAIL_PORT", port)
-        notify(make_user("clinician"), "probe", "标题")
+        tell(make_user("clinician"), "project_published", project="标题")
         db.session.commit()
         queue.huey.execute(queue.huey.dequeue())
     assert queue.waiting() == ["send_mail"]          # scheduled again, retry_delay later
@@ -241,7 +241,7 @@ def test_the_consumer_process_runs_what_requests_queued(queue, app, smtp_server,
     """`flask --app wsgi jobs consume` in its own process, as in production: mail leaves, the index follows."""
     project = make_project(status=ProjectStatus.PUBLISHED, name="电动痔疮套扎系统",
                            intended_use="用于对各期内痔及混合痔的套扎治疗。")
-    notify(make_user("clinician"), "probe", "消费者测试")
+    tell(make_user("clinician"), "project_published", project="消费者测试")
     db.session.commit()
     assert sorted(set(queue.waiting())) == ["index_project", "send_mail"]
 
@@ -260,7 +260,7 @@ def test_the_consumer_process_runs_what_requests_queued(queue, app, smtp_server,
         while not search.search_projects("痔疮").hits and time.monotonic() < deadline:
             time.sleep(0.2)
         assert [hit.project_id for hit in search.search_projects("痔疮").hits] == [project.id], log.read_text()
-        assert "[ClinBridge] 消费者测试" in [m["Subject"] for m in smtp_server.messages]
+        assert "[ClinBridge] 项目已通过初核：消费者测试" in [m["Subject"] for m in smtp_server.messages]
     finally:
         consumer.send_signal(signal.SIGINT)          # graceful: finish the running jobs, then stop
         try:

@@ -151,3 +151,89 @@ def test_the_daily_digest_sends_one_mail_with_the_days_notices(queue, app, make_
 def test_undeclared_kinds_are_refused(make_user):
     with pytest.raises(KeyError):
         tell(make_user("clinician"), "no_such_kind")
+
+
+# Every declared kind reads whole in both languages (issue 15: codes and parameters, never finished sentences).
+import enum as _enum  # noqa: E402
+import re as _re  # noqa: E402
+from pathlib import Path as _Path  # noqa: E402
+
+from flask_babel import force_locale  # noqa: E402
+
+import app.accounts.institutions  # noqa: E402,F401  (each area declares its kinds at import)
+import app.deals.operations  # noqa: E402,F401
+import app.incubation.operations  # noqa: E402,F401
+import app.meetings.operations  # noqa: E402,F401
+import app.programme.requests  # noqa: E402,F401
+import app.projects.operations  # noqa: E402,F401
+import app.suggestions.operations  # noqa: E402,F401
+from app.core import notifications as _notifications  # noqa: E402
+from app.core.notifications import NOTICES  # noqa: E402
+
+_CJK = _re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+# Parameters turned into text by a function of the stored value: a value of the shape that function reads.
+_SHAPED = {"placements": [["Project A", "Company B", "2026-12-03 09:00", 2, ""]], "what": "moved",
+           "reason": ["project", "other"], "step": "accept", "report": True, "where": ""}
+
+
+def _sample_params(declared):
+    names = set()
+    for text in (declared.title, *declared.body):
+        names.update(_re.findall(r"%\((\w+)\)", str(text)))
+    params = {}
+    for name in names:
+        label = declared.labels.get(name)
+        if isinstance(label, type) and issubclass(label, _enum.Enum):
+            params[name] = next(iter(label)).value
+        elif label is not None:
+            params[name] = _SHAPED[name]
+        else:
+            params[name] = 3 if name in ("n", "days") else f"P{name}"
+    return params
+
+
+@pytest.mark.parametrize("kind", sorted(NOTICES))
+def test_every_declared_kind_reads_whole_in_chinese_and_english(app, kind):
+    declared = NOTICES[kind]
+    params = _sample_params(declared)
+    row = Notification(kind=kind, params=params, title="", body="")
+    with force_locale("zh"):
+        zh_title, zh_body = render(row)
+    with force_locale("en"):
+        en_title, en_body = render(row)
+    for title, body in ((zh_title, zh_body), (en_title, en_body)):
+        assert title and "%(" not in title + body
+        assert len([line for line in body.split("\n") if line]) >= len(declared.body)   # no line lost
+    assert _CJK.search(zh_title)                      # the Chinese reading is Chinese
+    assert not _CJK.search(en_title + "\n" + en_body), (en_title, en_body)  # params here are ASCII
+
+
+def test_a_notice_without_its_title_parameters_is_refused(make_user):
+    with pytest.raises(KeyError):
+        tell(make_user("clinician"), "project_published", "/projects/")
+
+
+def test_no_module_calls_the_old_finished_sentence_api():
+    for name in ("notify", "notify_many", "notify_staff"):
+        assert not hasattr(_notifications, name)
+    root = _Path(__file__).resolve().parents[2]
+    old = _re.compile(r"\bnotify(_many|_staff)?\(")
+    offenders = [f"{path.relative_to(root)}:{number}" for folder in ("app", "forms", "tests")
+                 for path in (root / folder).rglob("*.py")
+                 for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                 if old.search(line) and "old.search" not in line and "notify(_many" not in line]
+    assert offenders == []
+
+
+def test_an_english_reader_sees_the_institution_review_in_english(client, login_as, make_user):
+    user = login_as("clinician")
+    tell(user, "institution_returned", "/projects/", project="Cardiac stent", comment="Add the test data")
+    tell(user, "affiliation_confirmed", "/projects/", hospital="Ruijin Hospital")
+    tell(user, "request_closed", "/projects/", service="patent", amount="12.00", patent="", decision=None,
+         report=True, note="")
+    db.session.commit()
+    client.get("/lang/en")
+    page = client.get("/notifications/").get_data(as_text=True)
+    assert "Add the test data" in page and "Ruijin Hospital" in page and "Cardiac stent" in page
+    for zh in ("院内审核退回修改", "已确认您的身份", "服务申请已办结", "已出具检验报告", "获批金额"):
+        assert zh not in page

@@ -34,7 +34,10 @@ SIGNING = {
     "dispute": ({A.AWAITING}, A.DISPUTED, OWNER),
 }
 
-DOCKING = {"file": ({DockingStatus.DRAFT}, DockingStatus.FILED, MEMBER)}
+# 附件2: filed (again after a return) by the signer; the station acknowledges it (locked) or returns it.
+DOCKING = {"file": ({DockingStatus.DRAFT, DockingStatus.RETURNED}, DockingStatus.FILED, MEMBER),
+           "acknowledge": ({DockingStatus.FILED}, DockingStatus.ACKNOWLEDGED, frozenset({"staff", "admin"})),
+           "return": ({DockingStatus.FILED}, DockingStatus.RETURNED, frozenset({"staff", "admin"}))}
 
 INTENT = {
     "pause": ({N.ACTIVE}, N.PAUSED, MEMBER),

@@ -1,5 +1,6 @@
 """Incubation: assessment arithmetic, versions and permissions; milestones, overdue, launch."""
 import io
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -204,10 +205,18 @@ def test_incubation_pages(client, login_as, signed, make_user):
     client.post("/auth/logout")
     login_as(company)
     assert 'class="breadcrumb-item"><a href="/deals/">' in client.get(f"/incubation/projects/{project.id}").get_data(as_text=True)
-    undated = client.post(f"/incubation/milestones/{milestone.id}", data={f"m{milestone.id}-status": "done"},
-                          follow_redirects=True)
-    assert undated.request.path == f"/incubation/projects/{project.id}"  # back on the page, not a refusal page
-    assert "标记为已完成时请填写实际完成日期" in undated.get_data(as_text=True)
+    undated = client.post(f"/incubation/milestones/{milestone.id}",
+                          data={f"m{milestone.id}-status": "done", f"m{milestone.id}-notes": "样机已定型，待补日期"})
+    assert undated.status_code == 400  # the project's page again, not a refusal page
+    html = undated.get_data(as_text=True)
+    # next to the field, inside this milestone's section, which is open, with what was typed kept
+    section = re.search(rf'id="milestone-{milestone.id}".*?</details>', html, re.S).group(0)
+    assert re.search(r'<details class="mt-1" open>', section)
+    assert re.search(rf'id="field-m{milestone.id}-status".*?invalid-feedback[^>]*>标记为已完成时请填写实际完成日期<',
+                     section, re.S)
+    assert "样机已定型，待补日期" in section and f'action="/incubation/milestones/{milestone.id}#milestone-' in section
+    assert html.count('<details class="mt-1" open>') == 1  # the other milestones stay folded
+    assert html.count("alert-danger") == 1
     db.session.refresh(milestone)
     assert milestone.status is not MilestoneStatus.DONE
     response = client.post(f"/incubation/milestones/{milestone.id}",

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from whoosh.analysis import LowercaseFilter, StopFilter, Token, Tokenizer
 
+from matching.jieba_words import tokenizer_with_words
+
 log = logging.getLogger(__name__)
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 32
@@ -142,15 +144,13 @@ _USER_WORD_FREQ = 2000   # high enough that a catalog name beats its parts (jieb
 
 @lru_cache(maxsize=1)
 def segmenter():
-    """A jieba tokenizer of the search's own, with the device dictionary (matching/ keeps jieba's default one)."""
-    import jieba
-    jieba.setLogLevel(logging.WARNING)
+    """A jieba tokenizer of the search's own, with the device dictionary (matching/ keeps jieba's default one).
+
+    Its words lie over jieba's default dictionary, which matching/ uses too: one dictionary per process,
+    and matching's segmentation unchanged (matching/jieba_words.py).
+    """
     with _jieba_lock:
-        tokenizer = jieba.Tokenizer()
-        tokenizer.initialize()
-        for word in sorted(_catalog_terms()):
-            tokenizer.add_word(word, freq=_USER_WORD_FREQ, tag="nz")
-    return tokenizer
+        return tokenizer_with_words(sorted(_catalog_terms()), freq=_USER_WORD_FREQ, tag="nz")
 
 
 def words(text) -> list[str]:
