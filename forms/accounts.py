@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (BooleanField, DateField, EmailField, PasswordField, RadioField, SelectField, StringField,
                      SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
@@ -245,3 +246,18 @@ class StationContactForm(Form):
     def validate_phone(self, field):
         if field.data and not re.fullmatch(r"[0-9+\-（）() 转]{5,40}", field.data.strip()):
             raise ValidationError(_l("请输入有效的电话号码"))
+
+
+class UserRoleForm(Form):
+    """The task force moves a station account between 创新服务站 and 工作专班."""
+
+    role = SelectField(_l("新角色"), choices=options([(Role.STAFF.value, _l("创新服务站")),
+                                               (Role.ADMIN.value, _l("工作专班"))]))
+    submit = SubmitField(_l("修改角色"))
+
+
+class LicenceForm(Form):
+    """The organisation's 营业执照: a PDF or a photo/scan (checked by content on the server)."""
+
+    licence = FileField(_l("营业执照（PDF、JPG、PNG，10 MB 以内）"), validators=[FileRequired(_l("请选择营业执照文件"))])
+    submit = SubmitField(_l("上传营业执照"))

@@ -14,7 +14,7 @@ from .records import (
     COOPERATION_MODES_ZH, DEVICE_CLASSES, PROJECT_TEXT_WEIGHTS, STAGE_NAMES_ZH, STAGES, as_list, as_number,
     device_class_of, intents_of, product_lines, product_text, province_key, public_text, stage_of, text_of,
 )
-from .text import TextEncoder, join_texts, key_terms, l2_normalise, top_k
+from .text import SHARED_TERMS_PREFIX, TextEncoder, join_texts, key_terms, l2_normalise, top_k
 
 # Relevance = weighted sum of four similarities in [0, 1]: whole-text cosine, the best
 # product line of the enterprise (a project resembles one product, not the whole catalogue),
@@ -37,6 +37,10 @@ REGION_PREFERENCE_MISMATCH = 0.85
 TERMS_KEPT_PER_ROW = 200  # prune text vectors: keeps memory and query time linear and small
 CATEGORY_KEPT_PER_ROW = 12
 SHARED_TERMS_SHOWN = 4
+# A shared term found in more than this share of the corpus's documents is never cited as a reason (evidence
+# per corpus, beside text.GENERIC_TERMS); below COMMON_TERM_MIN_DOCUMENTS documents shares say too little.
+COMMON_TERM_SHARE = 0.25
+COMMON_TERM_MIN_DOCUMENTS = 20
 PROJECT_TERMS_CACHED = 256
 SLOT_TERM_SETS_KEPT = 20_000  # each slot's key terms as a ready set (ranking all projects revisits them)
 PAIR_BLOCK_CELLS = 4_000_000
@@ -389,10 +393,10 @@ class MatchIndex:
             project_terms = project_side.public_terms.get(project_row)
         else:
             project_terms = self._project_terms(project, audience)
-        terms = sorted(project_terms & self.slot_terms.get(slot),
+        terms = sorted((t for t in project_terms & self.slot_terms.get(slot) if not self._too_common(t)),
                        key=lambda t: (-self._term_weight(t), t))
         if terms:
-            reasons.append("共同关键词：" + "、".join(terms[:SHARED_TERMS_SHOWN]))
+            reasons.append(SHARED_TERMS_PREFIX + "、".join(terms[:SHARED_TERMS_SHOWN]))
 
         reasons.extend(_constraint_reasons(project, enterprise, intent, audience))
         if not reasons:
@@ -410,6 +414,19 @@ class MatchIndex:
                 self._project_terms_cache.clear()
             self._project_terms_cache[text] = terms
         return terms
+
+    def _too_common(self, term: str) -> bool:
+        """A term in more than COMMON_TERM_SHARE of this corpus's documents: generic here, whatever the word lists say."""
+        vectorizer = self.encoder.word_vectorizer
+        n = getattr(vectorizer, "n_documents_", 0)
+        if n < COMMON_TERM_MIN_DOCUMENTS:
+            return False
+        j = vectorizer.vocabulary_.get(term)
+        if j is None:
+            return term in getattr(vectorizer, "too_common_", ())
+        # Smooth IDF (scikit-learn): idf = ln((1 + n) / (1 + df)) + 1.
+        documents = (1 + n) / np.exp(float(vectorizer.idf_[j]) - 1) - 1
+        return documents > COMMON_TERM_SHARE * n
 
     def _term_weight(self, term: str) -> float:
         weight = self._term_weights.get(term)

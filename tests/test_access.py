@@ -65,8 +65,16 @@ MATRIX = {
     "admin.reject_organisation": ("POST", "/admin/organisations/{oid}/reject",
                                   {"anonymous": 302, "staff": 302, "admin": 302, "*": 403}),
     "admin.users": ("GET", "/admin/users", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
+    # user and organisation management (issue 15): {oid}'s licence is on file; its member is {uid}
+    "organisation.licence": ("GET", "/organisation/{oid}/licence", {"anonymous": 302, "staff": 200, "admin": 200,
+                                                                    "*": 404}),
+    "admin.change_role": ("POST", "/admin/users/{uid}/role", {"anonymous": 302, "admin": 400, "*": 403}),
+    "organisation.upload_licence": ("POST", "/organisation/licence", {"anonymous": 302, "enterprise": 400,
+                                                                      "investor": 400, "unverified": 400, "*": 403}),
     "admin.reset_link": ("POST", "/admin/users/{uid}/reset-link", {"anonymous": 302, "staff": 200, "admin": 200, "*": 403}),
     "admin.deactivate": ("POST", "/admin/users/{uid}/deactivate", {"anonymous": 302, "admin": 302, "*": 403}),
+    "admin.reactivate": ("POST", "/admin/users/{uid}/reactivate",  # after deactivate (routes run in this order)
+                         {"anonymous": 302, "admin": 302, "*": 403}),
     "admin.new_staff": ("GET", "/admin/users/new", {"anonymous": 302, "admin": 200, "*": 403}),
     # deal flow: the interests belong to organisations none of the role users is a member of
     "deals.mine": ("GET", "/deals/", {"unconfirmed": 403, "anonymous": 302, "unverified": 403, "*": 200}),
@@ -385,6 +393,9 @@ def world(make_project, make_user, app):
     with app.test_request_context():
         invitation = memberships.invite_member(partner.organisation, partner, "colleague@example.test")
     unverified = make_user("enterprise", verified=False)
+    from app.accounts import people
+    with app.test_request_context():
+        people.upload_licence(unverified.organisation, unverified, pdf("营业执照.pdf"))
     notification = db.session.scalar(db.select(Notification).where(Notification.user_id == project.owner_id))
     db.session.commit()
     return {"pid": project.id, "aid": attachment.id, "oid": unverified.organisation.id, "uid": unverified.id,

@@ -75,12 +75,23 @@ class Organisation(db.Model):
     contact_phone: Mapped[str] = mapped_column(db.String(30), default="")
     overview: Mapped[str] = mapped_column(db.Text, default="")
     region: Mapped[str] = mapped_column(db.String(50), default="")          # province, e.g. 福建省
+    # The business licence (营业执照) a member uploads for verification: a stored file (app/core/files.py), read
+    # only by the organisation's members and staff.
+    licence_stored_name: Mapped[str | None] = mapped_column(db.String(300))
+    licence_filename: Mapped[str | None] = mapped_column(db.String(255))
+    licence_content_type: Mapped[str | None] = mapped_column(db.String(100))
+    licence_size: Mapped[int | None] = mapped_column()
+    licence_uploaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     members: Mapped[list["User"]] = relationship(back_populates="organisation", foreign_keys="User.organisation_id")
 
     @property
     def is_verified(self) -> bool:
         return self.status is OrgStatus.VERIFIED
+
+    @property
+    def has_licence(self) -> bool:
+        return bool(self.licence_stored_name)
 
 
 class MemberRole(LabeledEnum):
@@ -159,6 +170,8 @@ class User(UserMixin, db.Model):
     organisation_id: Mapped[int | None] = mapped_column(db.ForeignKey("organisation.id"))
     member_role: Mapped[MemberRole | None] = mapped_column(enum_column(MemberRole))  # in the organisation
     active: Mapped[bool] = mapped_column(default=True)
+    # Set when the task force deactivates the account (an imported account is inactive without it, until its reset).
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     failed_logins: Mapped[int] = mapped_column(default=0)  # since the last sign-in; throttling is app/core/throttle.py
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # In the session and the remember-me cookie (get_id); bumping it signs the user out everywhere.

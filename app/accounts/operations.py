@@ -300,6 +300,8 @@ def authenticate(email: str, password: str) -> User:
         user.failed_logins += 1
         _keep_failed_login(user)
         raise failure
+    if user.deactivated_at is not None:
+        raise ServiceError(_("该账号已被停用，如有疑问请联系创新服务站"))
     if not user.active:
         raise ServiceError(_("该账号尚未激活，请通过“忘记密码”设置密码以激活"))
     user.failed_logins = 0
@@ -348,8 +350,9 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def _resettable(user: User) -> bool:
-    """An inactive staff account (such as the import's system account) is never claimed by a reset."""
-    return not (user.is_staff and not user.active)
+    """An inactive staff account (such as the import's system account) is never claimed by a reset, nor is an
+    account the task force deactivated (a reset activates imported accounts; it must not undo a deactivation)."""
+    return not (user.is_staff and not user.active) and user.deactivated_at is None
 
 
 def reset_token(user: User) -> str:
@@ -406,6 +409,7 @@ def deactivate_user(user: User, admin: User) -> None:
     if not user.active:
         raise TransitionError(_("该账号已停用"))
     user.active = False
+    user.deactivated_at = utcnow()
     user.revoke_sessions()
     audit.record("deactivate_user", actor=admin, subject=user)
 

@@ -99,3 +99,13 @@ def can_manage_members(organisation: Organisation, user) -> bool:
 def is_requester(user, membership) -> bool:
     """The person who filed the join request."""
     return bool(_is_request(membership) and user and user.is_authenticated and membership.user_id == user.id)
+
+
+def can_manage_account(actor, user) -> bool:
+    """Deactivate, reactivate or change the role of an account: the task force (admin), never on their own account."""
+    return bool(getattr(actor, "is_admin", False) and actor.id != user.id)
+
+
+def can_view_licence(organisation: Organisation, user) -> bool:
+    """The business licence (营业执照) file: the organisation's members and staff."""
+    return can_view_full_profile(organisation, user)

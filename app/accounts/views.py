@@ -4,12 +4,14 @@ notification centre (notifications), user and organisation administration (admin
 
 from types import SimpleNamespace
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, session,
+                   url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.accounts import operations as accounts
 from app.accounts import institutions as institution_service
+from app.accounts import people
 from app.accounts import rules as account_rules
 from app.accounts.models import MemberRole, Membership, MembershipKind, Organisation, OrgStatus, Role, User
 from app.core import notifications as notify
@@ -35,7 +37,8 @@ from forms.institutions import (DecideAffiliationForm, InstitutionApproveForm, I
                                 InternalReviewForm, OfficerForm, ResolveAffiliationForm)
 from forms.accounts import (ChangePasswordForm, ClinicianRegistrationForm, DeclineMembershipForm, ForgotPasswordForm,
                             InviteMemberForm, LoginForm, MailPreferencesForm, MemberRoleForm, OrganisationRegistrationForm,
-                            ProfileForm, ResetPasswordForm, StaffAccountForm, StationContactForm)
+                            ProfileForm, ResetPasswordForm, StaffAccountForm, StationContactForm, LicenceForm,
+                            UserRoleForm)
 from forms.incubation import WeightsForm
 from forms.projects import ConfirmForm, RejectOrganisationForm, VerifyOrganisationForm
 
@@ -301,16 +304,11 @@ admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
 @admin_bp.route("/organisations")
 @staff_required
 def organisations():
-    try:
-        status = OrgStatus(request.args.get("status", OrgStatus.PENDING.value))
-    except ValueError:
-        status = OrgStatus.PENDING
-    rows = db.session.execute(db.select(Organisation.status, db.func.count()).group_by(Organisation.status)).all()
-    counts = {s: 0 for s in OrgStatus} | dict(rows)
-    items = db.session.scalars(db.select(Organisation).where(Organisation.status == status)
-                               .order_by(Organisation.created_at.asc())).all()
-    return render_template("admin/organisations.html", items=items, status=status, counts=counts,
-                           verify_form=VerifyOrganisationForm(), reject_form=RejectOrganisationForm(formdata=None))
+    filters = people.OrganisationFilters.from_args(request.args)
+    listing = people.organisation_page(filters, request.args.get("page", 1, type=int) or 1)
+    return render_template("admin/organisations.html", listing=listing, items=listing.items, filters=filters,
+                           status=filters.status, counts=listing.counts, gsxt_url=people.GSXT_URL,
+                           reject_form=RejectOrganisationForm(formdata=None))
 
 
 @admin_bp.route("/organisations/<int:organisation_id>/verify", methods=["POST"])
@@ -318,7 +316,7 @@ def organisations():
 def verify_organisation(organisation_id):
     organisation = db.get_or_404(Organisation, organisation_id)
     if VerifyOrganisationForm().validate_on_submit():
-        accounts.verify_organisation(organisation, current_user)
+        people.approve_verification(organisation, current_user)
         flash(_("%(name)s 已认证，其成员现在可以浏览项目库并表达意向", name=organisation.name), "success")
     return redirect(url_for(".organisations"))
 
@@ -339,15 +337,21 @@ def reject_organisation(organisation_id):
 @admin_bp.route("/users")
 @staff_required
 def users():
-    role = Role.coerce(request.args.get("role")) if request.args.get("role") in {r.value for r in Role} else None
-    query = db.select(User).order_by(User.created_at.desc())
-    if role:
-        query = query.where(User.role == role)
+    filters = people.UserFilters.from_args(request.args)
+    listing = people.user_page(filters, request.args.get("page", 1, type=int) or 1)
     rows = db.session.execute(db.select(User.role, db.func.count()).group_by(User.role)).all()
     counts = {r: 0 for r in Role} | dict(rows)
-    return render_template("admin/users.html", items=db.session.scalars(query).all(), role=role,
-                           counts=counts, confirm_form=ConfirmForm(),
+    return render_template("admin/users.html", listing=listing, items=listing.items, role=filters.role,
+                           filters=filters, counts=counts, states=people.USER_STATES, org_statuses=list(OrgStatus),
+                           cities=people.user_cities(), roles=list(Role), role_form=UserRoleForm(formdata=None),
+                           assignable=people.ASSIGNABLE_ROLES,
+                           may_manage=lambda user: account_rules.can_manage_account(current_user, user),
                            may_reset=lambda user: account_rules.can_issue_reset_link(current_user, user))
+
+
+def _back_to_users():
+    return redirect(request.referrer if (request.referrer or "").startswith(request.host_url + "admin/users")
+                    else url_for(".users"))
 
 
 @admin_bp.route("/users/<int:user_id>/reset-link", methods=["POST"])
@@ -365,9 +369,34 @@ def reset_link(user_id):
 def deactivate(user_id):
     user = db.get_or_404(User, user_id)
     if ConfirmForm().validate_on_submit():
-        accounts.deactivate_user(user, current_user)
+        people.deactivate_user(user, current_user)
         flash(_("%(name)s 的账号已停用，其所有设备已退出登录", name=user.name), "info")
-    return redirect(url_for(".users"))
+    return _back_to_users()
+
+
+@admin_bp.route("/users/<int:user_id>/reactivate", methods=["POST"])
+@role_required(Role.ADMIN)
+def reactivate(user_id):
+    user = db.get_or_404(User, user_id)
+    if ConfirmForm().validate_on_submit():
+        people.reactivate_user(user, current_user)
+        flash(_("%(name)s 的账号已重新启用，本人需重新登录", name=user.name), "success")
+    return _back_to_users()
+
+
+@admin_bp.route("/users/<int:user_id>/role", methods=["POST"])
+@role_required(Role.ADMIN)
+def change_role(user_id):
+    user = db.get_or_404(User, user_id)
+    form = UserRoleForm()
+    if not form.validate_on_submit():
+        flash(_("请选择新角色"), "danger")
+        return _back_to_users(), 400
+    old = user.role
+    people.change_role(user, current_user, Role(form.role.data))
+    flash(_("%(name)s 的角色已由“%(old)s”改为“%(new)s”，本人需重新登录", name=user.name, old=old.label,
+            new=user.role.label), "success")
+    return _back_to_users()
 
 
 @admin_bp.route("/users/new", methods=["GET", "POST"])
@@ -459,8 +488,42 @@ def profile():
             return redirect(url_for(".profile"))
     if form.errors:
         flash(_("还有 %(n)d 处需要修改，请查看标红的字段；已填写的内容都保留着", n=len(form.errors)), "danger")
-    return render_template("organisation/profile_form.html", form=form, organisation=organisation), \
-        400 if form.is_submitted() else 200
+    return render_template("organisation/profile_form.html", form=form, organisation=organisation,
+                           licence_form=LicenceForm(formdata=None)), 400 if form.is_submitted() else 200
+
+
+@organisation_bp.route("/<int:organisation_id>/licence")
+@login_required
+def licence(organisation_id):
+    """The organisation's 营业执照, for its members and staff (anyone else: not found)."""
+    organisation = db.get_or_404(Organisation, organisation_id)
+    if not (organisation.has_licence and account_rules.can_view_licence(organisation, current_user)):
+        abort(404)
+    response = send_file(people.licence_path(organisation), mimetype=organisation.licence_content_type,
+                         download_name=organisation.licence_filename, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@organisation_bp.route("/licence", methods=["POST"])
+@member_required
+def upload_licence():
+    """A member files the organisation's 营业执照 for verification."""
+    organisation = own_organisation()
+    licence_form = LicenceForm()
+    if licence_form.validate_on_submit():
+        try:
+            people.upload_licence(organisation, current_user, licence_form.licence.data)
+        except ValidationError as error:
+            licence_form.licence.errors.append(str(error))
+        else:
+            flash(_("营业执照已上传，创新服务站将据此审核机构认证") if not organisation.is_verified
+                  else _("营业执照已更新"), "success")
+            return redirect(url_for(".profile") + "#licence")
+    form = ProfileForm(uscc_locked=organisation.is_verified)
+    form.load(organisation)
+    return render_template("organisation/profile_form.html", form=form, organisation=organisation,
+                           licence_form=licence_form), 400
 
 
 @organisation_bp.route("/<int:organisation_id>")

@@ -37,12 +37,18 @@ def upload_root() -> Path:
     return Path(current_app.config["UPLOAD_FOLDER"])
 
 
+# Scans and photos of official papers (营业执照, the stamped 附件2): PDF or a picture, never an editable document.
+SCAN_TYPES = ("pdf", "jpg", "jpeg", "png")
+
+
 def _accepted_names(allowed) -> str:
     return "、".join(str(name) for extensions, name in _NAMES.items() if set(extensions) & set(allowed))
 
 
-def check_upload(filename: str, head: bytes, size: int, allowed=None) -> str:
-    """The file's extension when it is an accepted type (of `allowed`, default all) and size; else a ValidationError."""
+def check_upload(filename: str, head: bytes, size: int, allowed: tuple[str, ...] | None = None,
+                 limit: int | None = None) -> str:
+    """The file's extension when it is an accepted type (of `allowed`, default all) and size (at most `limit` bytes,
+    default ATTACHMENT_MAX_BYTES); else a ValidationError."""
     extension = Path(filename or "").suffix.lower().lstrip(".")
     if allowed is None:
         if extension not in ALLOWED_TYPES:
@@ -51,7 +57,7 @@ def check_upload(filename: str, head: bytes, size: int, allowed=None) -> str:
         raise ValidationError(_("只接受 %(types)s 文件", types=_accepted_names(allowed)))
     if not any(head.startswith(sig) for sig in ALLOWED_TYPES[extension][1]):
         raise ValidationError(_("文件内容与扩展名不符"))
-    limit = current_app.config["ATTACHMENT_MAX_BYTES"]
+    limit = limit or current_app.config["ATTACHMENT_MAX_BYTES"]
     if size > limit:
         raise ValidationError(_("文件超过 %(mb)d MB 的上限", mb=limit // (1024 * 1024)))
     if size == 0:
@@ -59,14 +65,15 @@ def check_upload(filename: str, head: bytes, size: int, allowed=None) -> str:
     return extension
 
 
-def save_file(storage, folder: str, allowed=None) -> tuple[str, str, str, int]:
+def save_file(storage, folder: str, allowed: tuple[str, ...] | None = None,
+              limit: int | None = None) -> tuple[str, str, str, int]:
     """Check and store an uploaded file; returns (stored name, original name, content type, size)."""
     stream = storage.stream
     head = stream.read(16)
     stream.seek(0, 2)
     size = stream.tell()
     stream.seek(0)
-    extension = check_upload(storage.filename, head, size, allowed)
+    extension = check_upload(storage.filename, head, size, allowed, limit)
     stored_name = f"{folder}/{uuid.uuid4().hex}.{extension}"
     target = upload_root() / stored_name
     target.parent.mkdir(parents=True, exist_ok=True)

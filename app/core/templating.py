@@ -78,6 +78,12 @@ ACTION_LABELS = {
     "set_station_contact": _l("修改服务站联系方式"),
 }
 
+# User and organisation management (issue 15, people).
+ACTION_LABELS.update({
+    "deactivate_user": _l("停用账号"), "reactivate_user": _l("重新启用账号"), "change_role": _l("修改账号角色"),
+    "upload_licence": _l("上传营业执照"),
+})
+
 
 def action_label(action: str) -> str:
     """The audit action in words; demo walks show the state they reached."""

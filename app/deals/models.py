@@ -349,9 +349,6 @@ set_labels(DockingStatus, {DockingStatus.DRAFT: _l("填写中"), DockingStatus.F
            {DockingStatus.DRAFT: "warning", DockingStatus.FILED: "info", DockingStatus.RETURNED: "danger",
             DockingStatus.ACKNOWLEDGED: "success"})
 
-# The signed and stamped scan of 附件2: a PDF or a picture of the paper (no Word: it is the stamped copy).
-DOCKING_SCAN_TYPES = ("pdf", "jpg", "jpeg", "png")
-
 
 class DockingForm(db.Model):
     """附件2 企业意向临床研究成果转化项目对接表, filed by the signing enterprise."""

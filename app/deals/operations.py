@@ -13,13 +13,13 @@ from app.accounts.operations import field_labels
 from app.accounts.rules import may_manage_intents
 from app.core import audit
 from app.core.errors import ServiceError, TransitionError, ValidationError, require
-from app.core.files import save_file
+from app.core.files import SCAN_TYPES, save_file
 from app.core.links import path_for
 from app.core.models import utcnow
 from app.core.notifications import notice, tell, tell_staff
 from app.core.states import SYSTEM, Transition, action_between, check, is_system, move
 from app.deals import rules
-from app.deals.models import (DOCKING_SCAN_TYPES, Agreement, AgreementStatus, CooperationMode, DeclineReason,
+from app.deals.models import (Agreement, AgreementStatus, CooperationMode, DeclineReason,
                               DockingForm, DockingStatus,
                               Intent, IntentStatus, Interest, InterestStatus, NegotiationMessage, PassReason, ProjectPass,
                               RegionPreference, Side, Specialised, ThreadRead)
@@ -520,7 +520,7 @@ def upload_docking_scan(form: DockingForm, actor: User, storage) -> None:
     """Keep the signed and stamped scan (PDF or picture) with 附件2 (replacing an earlier one); the other side is told."""
     _refuse_if_locked(form)
     require(form.can_upload_scan(actor), _("只有签约企业和创新服务站可以上传盖章扫描件"))
-    stored, original, content_type, size = save_file(storage, "docking", allowed=DOCKING_SCAN_TYPES)
+    stored, original, content_type, size = save_file(storage, "docking", allowed=SCAN_TYPES)
     form.scan_stored_name, form.scan_original_name = stored, original
     form.scan_content_type, form.scan_size = content_type, size
     form.scan_uploaded_at, form.scan_uploaded_by_id = utcnow(), actor.id

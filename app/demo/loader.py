@@ -30,6 +30,7 @@ from werkzeug.datastructures import FileStorage
 from app.accounts import institutions as hospitals
 from app.accounts import operations as accounts
 from app.accounts import operations as organisations
+from app.accounts import people
 from app.accounts.models import Institution, InstitutionLevel, Organisation, Role, User
 from app.core import mail
 from app.core.models import Notification, utcnow
@@ -50,6 +51,16 @@ from forms.validators import uscc_check_character
 
 DEMO_PASSWORD = "demo-password"  # the documented password of the demo accounts (README)  # nosec B105
 BEIJING = timezone(timedelta(hours=8))
+
+
+# A one-page placeholder PDF standing in for a scanned business licence (营业执照) in the demo.
+DEMO_LICENCE_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+                    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+                    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Contents 4 0 R"
+                    b"/Resources<</Font<</F1 5 0 R>>>>>>endobj\n"
+                    b"4 0 obj<</Length 58>>stream\nBT /F1 24 Tf 72 760 Td (Business licence - demo only) Tj ET\n"
+                    b"endstream endobj\n5 0 obj<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>endobj\n"
+                    b"trailer<</Root 1 0 R>>\n%%EOF\n")
 
 
 @dataclass(frozen=True)
@@ -503,6 +514,10 @@ class _DemoLoad:
         if spec.get("profile"):
             yield created_at + timedelta(hours=2)
             organisations.update_profile(user.organisation, user, _profile_values(spec["profile"]))
+        # Every demo organisation files a (placeholder) 营业执照, so staff can verify the pending ones in the demo.
+        if user.organisation is not None and not user.organisation.has_licence:
+            people.upload_licence(user.organisation, user, FileStorage(io.BytesIO(DEMO_LICENCE_PDF),
+                                                                       filename="营业执照（演示）.pdf"))
         if not member.verified or user.organisation.is_verified:
             return
         yield verified_at

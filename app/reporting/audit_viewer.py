@@ -12,6 +12,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
 from app.accounts.models import User
+from app.accounts.people import role_change_text
 from app.core.models import AuditEvent
 from app.core.punctuation import fw
 from app.core.spreadsheets import append_row, csv_cell
@@ -62,6 +63,8 @@ def comment_text(event: AuditEvent) -> str:
         return "；".join(part for part in (_named(fields, ORGANISATION_FIELD_LABELS), notes) if part)
     if event.action == "set_station_contact":
         return _named(comment, STATION_CONTACT_LABELS)
+    if event.action == "change_role":
+        return role_change_text(comment)
     return comment
 
 EXPORT_HEADERS = ("时间（北京时间）", "操作人", "操作", "项目", "对象", "状态变化", "说明")

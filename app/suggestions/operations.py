@@ -26,7 +26,16 @@ from app.projects.models import LIBRARY_STATES, PUBLIC_FIELDS, Project
 from app.suggestions.models import MatchSuggestion, RefreshRequest, SuggestionStatus
 
 K = 10
-MIN_SCORE = 0.05  # below this a "suggestion" is noise: the engine ranks everything, not only good pairs
+
+
+def min_score() -> int:
+    """The lowest score (0–100) offered to users as a recommendation: the engine ranks everything, not only good pairs."""
+    return int(current_app.config.get("SUGGESTION_MIN_SCORE", 15))
+
+
+def offered(score: float) -> bool:
+    """Whether a stored score (0–1) reaches the minimum for 为您推荐 and the owner's suggested partners."""
+    return score * 100 >= min_score() - 1e-9
 
 # The app's cooperation-mode codes and the engine's names for the same six modes of 附件2.
 ENGINE_MODES = {"tech_transfer": "technology_transfer", "tech_equity": "equity",
@@ -329,7 +338,7 @@ def _store(fresh: dict, scope=None) -> int:
 
 def _visible(query):
     return query.where(MatchSuggestion.status != SuggestionStatus.DISMISSED,
-                       db.or_(MatchSuggestion.score >= MIN_SCORE, MatchSuggestion.status == SuggestionStatus.APPROVED))
+                       db.or_(MatchSuggestion.score >= min_score() / 100, MatchSuggestion.status == SuggestionStatus.APPROVED))
 
 
 def best_per_project(rows: list[MatchSuggestion]) -> list[MatchSuggestion]:
@@ -359,7 +368,7 @@ def _best_pairs(query, limit: int) -> list[MatchSuggestion]:
     best: dict[tuple[int, int], MatchSuggestion] = {}
     for visible in (query.where(MatchSuggestion.status == SuggestionStatus.APPROVED),
                     query.where(MatchSuggestion.status == SuggestionStatus.SUGGESTED,
-                                MatchSuggestion.score >= MIN_SCORE)):
+                                MatchSuggestion.score >= min_score() / 100)):
         found: dict[tuple[int, int], MatchSuggestion] = {}
         window = limit - len(best)
         while True:

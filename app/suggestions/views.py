@@ -82,7 +82,8 @@ def board():
     return render_template("matching/board.html", rows=rows[(page - 1) * BOARD_PAGE:page * BOARD_PAGE],
                            total=total, page=page, pages=pages, args=args, sort=sort, threshold=threshold,
                            threshold_error=threshold_error, filters=filters, organisations=organisations,
-                           counts=service.board_counts(), form=ConfirmForm(), statuses=list(SuggestionStatus))
+                           counts=service.board_counts(), form=ConfirmForm(), statuses=list(SuggestionStatus),
+                           min_score=service.min_score(), offered=service.offered)
 
 
 def _back_to_board():

@@ -9,6 +9,7 @@ from app.accounts.models import OrgStatus, Role, User
 from app.core.models import AuditEvent
 from app.extensions import db
 from forms.validators import is_mainland_phone, is_valid_uscc, uscc_check_character
+from tests.accounts.test_people import give_licence
 from tests.conftest import PASSWORD
 
 REAL_USCC = "91350100M000100Y43"  # a well-formed code: check character computed by GB 32100-2015
@@ -91,6 +92,7 @@ def test_bad_uscc_is_refused_next_to_the_field(client):
 def test_staff_verify_and_reject_organisations(client, login_as, make_user):
     pending = make_user("investor", verified=False)
     other = make_user("enterprise", verified=False)
+    give_licence(pending.organisation, pending)  # verification needs the 营业执照 on file
     db.session.commit()
     login_as("staff")
     assert pending.organisation.name in client.get("/admin/organisations").get_data(as_text=True)

@@ -7,6 +7,7 @@ from app.core.errors import PermissionDenied, TransitionError
 from app.core.models import AuditEvent
 from app.extensions import db
 from tests.transitions import STAFF, actors, assert_table, walk
+from tests.accounts.test_people import give_licence
 
 EXPECTED = {
     "verify": ({O.PENDING}, O.VERIFIED, STAFF),
@@ -91,6 +92,7 @@ def test_rejecting_needs_a_pending_organisation_and_a_reason(world):
 
 def test_the_admin_page_offers_verification_only_for_pending_organisations(client, login_as, make_user):
     pending, rejected = make_user("enterprise", verified=False), make_user("enterprise", verified=False)
+    give_licence(pending.organisation, pending)  # the verify button needs the 营业执照 on file
     accounts.reject_organisation(rejected.organisation, make_user("staff"), "材料不全")
     db.session.commit()
     login_as("staff")
