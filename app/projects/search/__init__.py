@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from app.extensions import db
-from app.projects.listing import LibraryFilters, listed_ids, public_view
+from app.projects.listing import LibraryFilters, listed_clause
 from app.projects.models import Project
 from app.projects.search import documents
 from app.projects.search.analysis import (MAX_QUERY_CHARS, ParsedQuery, QueryTerm, analyzer, bigrams, covers,
@@ -161,7 +161,8 @@ def search_projects(query, filters=None, page: int = 1, per_page: int = 20) -> S
     window = ordered[(page - 1) * per_page:page * per_page]
     wanted = [pid for pid, _score, _all in window]
     projects = {p.id: p for p in db.session.scalars(select(Project).where(Project.id.in_(wanted)))} if wanted else {}
-    hits = [SearchHit(pid, round(score, 4), snippet(public_view(projects[pid]), parsed), all_words)
+    # snippet() reads only public fields (SNIPPET_FIELDS) of the project
+    hits = [SearchHit(pid, round(score, 4), snippet(projects[pid], parsed), all_words)
             for pid, score, all_words in window if pid in projects]
     loosened = len(parsed.terms) > 1 and bool(ordered) and not any(all_words for _p, _s, all_words in ordered)
     return SearchResults(query=text, hits=hits, total=total, page=page, pages=pages, per_page=per_page,
@@ -175,7 +176,7 @@ def _lift(ranking: Ranking, parsed: ParsedQuery, filters: LibraryFilters):
     lift reads come from the engine when it keeps them (no project is loaded), else from the database.
     """
     hits = ranking.hits
-    allowed = listed_ids([pid for pid, _score in hits], filters)
+    allowed = _still_listed([pid for pid, _score in hits], filters)
     head = [pid for pid, _score in hits[:LIFT_DEPTH] if pid in allowed]
     if ranking.texts is not None:
         texts = ranking.texts(head) if head else {}
@@ -198,6 +199,14 @@ def _lift(ranking: Ranking, parsed: ParsedQuery, filters: LibraryFilters):
         top.sort(key=lambda t: -(t[1] + documents.LIFT * best * (t[2] + t[3])))
     ordered = [(pid, score, all_words) for pid, score, all_words, _phrase in top] + rest
     return ordered, len(hits) - len(ordered)
+
+
+def _still_listed(ids: list[int], filters: LibraryFilters) -> set[int]:
+    """Which of the ranking's top ids the database still lists under the filters (a few hundred at most)."""
+    if not ids:
+        return set()
+    return set(db.session.scalars(select(Project.id).where(listed_clause(), *filters.clauses(),
+                                                           Project.id.in_(ids))))
 
 
 def _highlight_words(parsed: ParsedQuery) -> list[str]:
@@ -225,16 +234,24 @@ def snippet(view, terms, width: int = SNIPPET_CHARS) -> Markup:
     parsed = terms if isinstance(terms, ParsedQuery) else ParsedQuery(tuple(terms), (), (), "")
     words = _highlight_words(parsed)
     best = None
-    for name in SNIPPET_FIELDS:
-        text = str(getattr(view, name, "") or "")
-        if not text or not words:
-            continue
-        normal = normalise_text(text)
-        searched = normal if len(normal) == len(text) else text.lower()  # same offsets: variants match (繁體)
-        found = _matches(searched, words)
-        distinct = len({word for _start, _end, word in found})
-        if found and (best is None or distinct > best[0]):
-            best = (distinct, text, found)
+    # first the text as it is (lower case): normalising every field of every hit is the costly part; only when
+    # nothing is found that way are variants (繁體, full width) normalised, keeping the offsets
+    for normalise in (False, True):
+        for name in SNIPPET_FIELDS:
+            text = str(getattr(view, name, "") or "")
+            if not text or not words:
+                continue
+            if normalise:
+                normal = normalise_text(text)
+                searched = normal if len(normal) == len(text) else text.lower()  # same offsets: variants match
+            else:
+                searched = text.lower()
+            found = _matches(searched, words)
+            distinct = len({word for _start, _end, word in found})
+            if found and (best is None or distinct > best[0]):
+                best = (distinct, text, found)
+        if best is not None:
+            break
     if best is None:
         text = str(view.public_summary or view.intended_use or "")
         return Markup(escape(text[:width]) + ("…" if len(text) > width else ""))  # escaped  # nosec B704

@@ -35,7 +35,7 @@ VIEWS = (*WORD_FIELDS, "chars")           # one matrix per view; "chars" is the 
 CHARS = len(VIEWS) - 1
 BLOCK_PREFIX = "clinbridge-block-"
 SAVE_MIN_ROWS = 200                      # smaller segments are rebuilt from their stored tokens (milliseconds)
-BLOCK_FORMAT = "1"
+BLOCK_FORMAT = "2"
 
 
 class View:
@@ -64,7 +64,9 @@ def _view_from_triples(vocab: dict[str, int], cols: list[int], rows: list[int], 
 class Block:
     """The scorer's copy of one Whoosh segment (see the module's docstring)."""
 
-    def __init__(self, ids, lengths, views: list[View], codes, values: list[list[str]]):
+    def __init__(self, ids, lengths, views: list[View], codes, values: list[list[str]], text, offsets):
+        self.text = text             # uint8: every row's normalised public text + "\n" + labels, UTF-8, end to end
+        self.offsets = offsets       # int64 rows + 1: row r's text is text[offsets[r]:offsets[r + 1]]
         self.ids = ids               # int64 project id per row (-1: an unreadable row)
         self.lengths = lengths       # float32 rows × views: tokens per view (BM25's field length)
         self.views = views
@@ -83,7 +85,9 @@ class Block:
         vocabs: list[dict[str, int]] = [{} for _ in VIEWS]
         codes = np.zeros((n, len(FILTER_FIELDS)), dtype=np.int32)
         values: list[dict[str, int]] = [{} for _ in FILTER_FIELDS]
+        texts: list[bytes] = []
         for row, fields in enumerate(stored):
+            texts.append(((fields.get("text", "") + "\n" + fields.get("labels", "")) if fields else "").encode())
             if not fields:
                 continue
             ids[row] = int(fields["id"])
@@ -104,20 +108,31 @@ class Block:
                 value = filters.get(name) or ""
                 codes[row, f] = values[f].setdefault(value, len(values[f]))
         views = [_view_from_triples(vocabs[v], *triples[v]) for v in range(len(VIEWS))]
-        return cls(ids, lengths, views, codes, [list(vals) for vals in values])
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum([len(t) for t in texts], out=offsets[1:])
+        text = np.frombuffer(b"".join(texts), dtype=np.uint8)
+        return cls(ids, lengths, views, codes, [list(vals) for vals in values], text, offsets)
+
+    def text_of(self, row: int) -> str:
+        return self.text[self.offsets[row]:self.offsets[row + 1]].tobytes().decode()
 
     # --- persistence: a block file per segment, beside the index ------------------------------------------
     def save(self, path: Path) -> None:
         arrays = {"format": np.array(BLOCK_FORMAT), "ids": self.ids, "lengths": self.lengths, "codes": self.codes,
+                  "offsets": self.offsets,
                   "values": np.array("\x1e".join("\x1f".join(vals) for vals in self.values))}
         for v, view in enumerate(self.views):
             keys = sorted(view.vocab, key=view.vocab.get)
             arrays[f"vocab{v}"] = np.array("\n".join(keys))
             arrays[f"indptr{v}"], arrays[f"rows{v}"], arrays[f"tfs{v}"] = view.indptr, view.rows, view.tfs
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        with open(tmp, "wb") as out:
-            np.savez(out, **arrays)
-        os.replace(tmp, path)        # readers see a whole file or none
+        # the text in a plain .npy of its own, memory-mapped by readers (one copy in the page cache for all workers)
+        text_path = path.with_suffix(".text.npy")
+        for target, write in ((text_path, lambda out: np.save(out, self.text)),
+                              (path, lambda out: np.savez(out, **arrays))):
+            tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+            with open(tmp, "wb") as out:
+                write(out)
+            os.replace(tmp, target)        # readers see a whole file or none
 
     @classmethod
     def load(cls, path: Path) -> "Block":
@@ -134,7 +149,10 @@ class Block:
             values = [part.split("\x1f") for part in raw]
             if len(values) != len(FILTER_FIELDS):
                 raise ValueError("filter fields changed")
-            return cls(data["ids"], data["lengths"], views, data["codes"], values)
+            text = np.load(path.with_suffix(".text.npy"), mmap_mode="r", allow_pickle=False)
+            if len(text) != int(data["offsets"][-1]):
+                raise ValueError("text file of another block")
+            return cls(data["ids"], data["lengths"], views, data["codes"], values, text, data["offsets"])
 
 
 @dataclass
@@ -142,7 +160,7 @@ class _Part:
     """A block in one generation of the index: its live rows (a segment's deletions change between commits)."""
     block: Block
     live: np.ndarray          # bool per row
-    reader: object            # the Whoosh segment reader (stored fields of the phrase check and the lift)
+    reader: object            # the Whoosh segment reader it was read from (closed)
     segid: str
 
 
@@ -154,13 +172,9 @@ class Snapshot:
         self.count = int(sum(p.live.sum() for p in parts))
         sums = sum((p.block.lengths[p.live].sum(axis=0) for p in parts), np.zeros(len(VIEWS), dtype=np.float64))
         self.avg = np.maximum(sums / max(1, self.count), 1e-9)
-        self.lock = threading.Lock()   # Whoosh readers are not safe across threads
 
     def close(self) -> None:
-        try:
-            self.reader.close()
-        except Exception:  # noqa: BLE001 — closing a reader of a superseded generation
-            pass
+        """Nothing held open (the Whoosh reader is closed once the blocks are read)."""
 
     # --- statistics ------------------------------------------------------------------------------------------
     def _columns(self, view: int, token: str):
@@ -232,12 +246,9 @@ class Snapshot:
             if phrase_rows is not None:
                 keep = np.zeros(n, dtype=bool)
                 candidates = phrase_rows[i]
-                if len(candidates):
-                    with self.lock:
-                        texts = [(r, (part.reader.stored_fields(int(r)) or {}).get("text", ""))
-                                 for r in candidates]
-                    for r, text in texts:
-                        keep[r] = all(p in text for p in required)
+                for r in candidates:
+                    text = part.block.text_of(int(r))
+                    keep[r] = all(p in text for p in required)
                 score = np.where(keep, np.maximum(score, 1e-9), 0.0)
             out.append(score)
         return out
@@ -322,12 +333,10 @@ class Snapshot:
         """The stored normalised public text (labels included) of these project ids (the all-words lift)."""
         wanted = {int(i) for i in ids}
         found: dict[int, str] = {}
-        with self.lock:
-            for part in self.parts:
-                rows = np.flatnonzero(np.isin(part.block.ids, list(wanted)) & part.live)
-                for r in rows:
-                    fields = part.reader.stored_fields(int(r)) or {}
-                    found[int(part.block.ids[r])] = fields.get("text", "") + "\n" + fields.get("labels", "")
+        for part in self.parts:
+            rows = np.flatnonzero(np.isin(part.block.ids, list(wanted)) & part.live)
+            for r in rows:
+                found[int(part.block.ids[r])] = part.block.text_of(int(r))
         return found
 
     def ids(self) -> set[int]:
@@ -378,7 +387,8 @@ class Scorer:
             parts.append(_Part(block, live, segment_reader, segid))
         for segid in set(self.blocks) - seen:
             del self.blocks[segid]
-        return Snapshot(generation, parts, reader)
+        reader.close()   # everything a query needs is in the blocks now
+        return Snapshot(generation, parts, None)
 
     def _block(self, segid: str, segment_reader) -> Block:
         path = self.directory / f"{BLOCK_PREFIX}{segid}.npz"
@@ -409,6 +419,7 @@ def prune_block_files(directory, segids: set[str]) -> None:
     """Remove the block files of segments no longer in the index (after a writer's commit)."""
     for path in Path(directory).glob(f"{BLOCK_PREFIX}*.npz"):
         if path.name[len(BLOCK_PREFIX):-4] not in segids:
+            path.with_suffix(".text.npy").unlink(missing_ok=True)
             try:
                 path.unlink()
             except OSError:
