@@ -156,9 +156,13 @@ def measure(backend: str, size: int, query_count: int, seed: int, database_url=N
             rows = synthetic_projects(size, rng, texts)
             for start in range(0, len(rows), 5000):
                 insert_projects(rows[start:start + 5000])
+            import resource
+            children = resource.getrusage(resource.RUSAGE_CHILDREN)
             started, cpu_started = time.perf_counter(), time.process_time()
             indexed = search.reindex()
             build, build_cpu = time.perf_counter() - started, time.process_time() - cpu_started
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)   # the re-index's analysis processes
+            build_cpu += (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
             index_size = _index_size(app, backend)
             queries = synthetic_queries(query_count, rng, texts)
             for text, filters in queries[:10]:   # warm: searcher opened, jieba loaded
@@ -237,6 +241,8 @@ def verdict(r: dict) -> str:
     if r["size"] == 10_000:
         out.append(f"re-index ≤ 30 s: wall {r['build_s']:.1f} / cpu {r['build_cpu_s']:.1f} "
                    f"{'MET' if r['build_cpu_s'] <= 30 else 'NOT MET'}{'' if r['build_s'] <= 30 else ' (wall not met)'}")
+    if r["size"] == 10_000:
+        out.append(f"(re-index cpu counts its analysis processes; wall on an idle 2-core machine ≈ cpu / 2)")
     out.append(f"publish→searchable ≤ 1 s: {r['publish_ms']:.0f} ms {'MET' if r['publish_ms'] <= 1000 else 'NOT MET'}")
     return "; ".join(out)
 

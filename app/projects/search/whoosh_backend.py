@@ -8,7 +8,9 @@ as sparse columns (no Whoosh postings are read or written). Nothing but the publ
 """
 from __future__ import annotations
 
+import itertools
 import logging
+import multiprocessing
 import os
 import threading
 import time
@@ -21,7 +23,7 @@ from whoosh.index import LockError
 from whoosh.reading import SegmentReader
 from whoosh.writing import CLEAR
 
-from app.projects.search.analysis import ParsedQuery, field_tokens, normalise_text
+from app.projects.search.analysis import ParsedQuery, field_tokens, normalise_text, segmenter
 from app.projects.search.documents import WORD_FIELDS, Ranking
 from app.projects.search.scorer import Scorer, prune_block_files
 
@@ -44,6 +46,49 @@ def whoosh_document(doc: dict) -> dict:
     tokens = {name: " ".join(field_tokens(doc["words"].get(name, ""))) for name in WORD_FIELDS}
     return dict(id=str(doc["id"]), tokens=tokens, text=normalise_text(doc["text"]),
                 labels=normalise_text(doc["labels"]), filters=dict(doc["filters"]))
+
+
+REINDEX_PROCS = 2          # jieba analysis of a full re-index in this many processes (forked, 2-core machines)
+PARALLEL_FROM = 2000       # documents: below this a re-index analyses in this process
+
+
+def _analyse_chunk(docs: list[dict]) -> list[dict]:
+    return [whoosh_document(doc) for doc in docs]
+
+
+def _chunks(docs, size: int = 250):
+    chunk = []
+    for doc in docs:
+        chunk.append(doc)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def analysed(docs):
+    """Whoosh documents of these documents, analysed by REINDEX_PROCS forked processes for a large re-index.
+
+    The children only segment text (jieba, loaded before the fork so its dictionary pages are shared); the
+    database is read and the index written here.
+    """
+    docs = iter(docs)
+    head = list(itertools.islice(docs, PARALLEL_FROM))
+    if len(head) < PARALLEL_FROM or REINDEX_PROCS < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        yield from (whoosh_document(doc) for doc in itertools.chain(head, docs))
+        return
+    segmenter()
+    pool = multiprocessing.get_context("fork").Pool(REINDEX_PROCS)
+    try:
+        for chunk in pool.imap(_analyse_chunk, _chunks(itertools.chain(head, docs))):
+            yield from chunk
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
 
 
 def merge_small(writer, segments):
@@ -144,8 +189,8 @@ class WhooshBackend:
         with _write_lock:
             writer = self._writer(ix)
             try:
-                for doc in self.documents(None):
-                    writer.add_document(**whoosh_document(doc))
+                for fields in analysed(self.documents(None)):
+                    writer.add_document(**fields)
                     count += 1
             except Exception:
                 writer.cancel()
