@@ -3,8 +3,10 @@ import math
 import multiprocessing
 import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
+from flask import current_app
 
 from app.extensions import db
 from app.projects import operations as svc
@@ -167,7 +169,7 @@ def test_blocks_are_saved_and_another_process_loads_the_same_scores(corpus, monk
     monkeypatch.setattr(scorer, "SAVE_MIN_ROWS", 1)
     search.reindex()
     directory = search.index_dir()
-    files = list(__import__("pathlib").Path(directory).glob("clinbridge-block-*.npz"))
+    files = list(Path(directory).glob("clinbridge-block-*.npz"))
     assert len(files) == 1 and files[0].with_suffix(".text.npy").exists()
     loaded = scorer.Block.load(files[0])
     built = search.backend().searcher().parts[0].block
@@ -187,7 +189,6 @@ def test_blocks_are_saved_and_another_process_loads_the_same_scores(corpus, monk
 
 
 def _config() -> dict:
-    from flask import current_app
     app = current_app
     return {"INSTANCE_PATH": app.instance_path, "TESTING": True, "SECRET_KEY": "test-secret",
             "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
