@@ -24,7 +24,8 @@ def scratch_app(backend: str = "whoosh", database_url: str | None = None):
     url = database_url or f"sqlite:///{folder}/bench.db"
     app = create_app({"INSTANCE_PATH": str(folder), "TESTING": True, "SECRET_KEY": "bench",
                       "SQLALCHEMY_DATABASE_URI": url, "SEARCH_INDEX_DIR": str(folder / "search-index"),
-                      "JOBS_IMMEDIATE": True, "SUGGESTIONS_REFRESH": False, "MAIL_SERVER": ""})
+                      "JOBS_IMMEDIATE": True, "SUGGESTIONS_REFRESH": False, "MAIL_SERVER": "",
+                      "WTF_CSRF_ENABLED": False})
     try:
         with app.app_context():
             from flask_migrate import upgrade

@@ -8,8 +8,9 @@ from types import SimpleNamespace
 from app.core import audit
 from app.extensions import db
 from app.projects import search
-from app.projects.listing import (FACETS, LibraryFilters, facet_counts, ids_clause, library_version, listed_clause,
-                                  listed_count, listed_ids, listed_page_ids, projects_by_id, public_view)
+from app.projects.listing import (FACETS, LibraryFilters, _cached, _facet_values, _labelled, facet_counts, ids_clause,
+                                  library_version, listed_clause, listed_count, listed_ids, listed_page_ids,
+                                  projects_by_id, public_view)
 from app.projects.models import PARTNER_FIELDS, PUBLIC_FIELDS, Project
 
 
@@ -42,17 +43,33 @@ def library_page(filters: LibraryFilters, page: int = 1, per_page: int = 20, que
 
 def _search_page(filters: LibraryFilters, page: int, per_page: int, query: str) -> LibraryPage:
     found = search.search_projects(query, filters, page=page, per_page=per_page)
-    projects = {p.id: p for p in db.session.scalars(
-        db.select(Project).where(Project.id.in_([hit.project_id for hit in found.hits])))}
+    projects = dict(found.projects)
+    missing = [hit.project_id for hit in found.hits if hit.project_id not in projects]
+    if missing:
+        projects.update({p.id: p for p in db.session.scalars(db.select(Project).where(Project.id.in_(missing)))})
     items = []
     for hit in found.hits:
         view = public_view(projects[hit.project_id])
         view.snippet = hit.snippet
         items.append(view)
-    # counts over the search's matches under the other filters, as without a query
-    facets = facet_counts(filters, extra_clauses=[ids_clause(found.matched_ids)])
     return LibraryPage(items=items, total=found.total, page=found.page, pages=found.pages, per_page=per_page,
-                       facets=facets, query=query, loosened=found.loosened, unavailable=found.unavailable)
+                       facets=_search_facets(filters, query, found), query=query, loosened=found.loosened,
+                       unavailable=found.unavailable)
+
+
+def _search_facets(filters: LibraryFilters, query: str, found) -> dict[str, list[tuple[str, str, int]]]:
+    """Counts over the search's matches under the other filters, as without a query.
+
+    The engine counts them itself when it holds the filter values (Whoosh: masks over its arrays, no id leaves
+    it); otherwise the database counts them over the matched ids, asked of the engine only on a cache miss and
+    cached under the library's version (any publish, withdrawal or edit moves it).
+    """
+    if found.unavailable or not found.total and not filters.values:
+        return _labelled({name: {} for name in FACETS})
+    if found.facets is not None:
+        return _labelled(found.facets())
+    key = ("search-facets", library_version(), query, tuple(sorted(filters.values.items())))
+    return _labelled(_cached(key, lambda: _facet_values(filters, [ids_clause(found.matched_ids)])))
 
 
 def result_count(filters: LibraryFilters, query: str = "") -> int:

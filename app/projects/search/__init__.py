@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from app.extensions import db
-from app.projects.listing import LibraryFilters, listed_ids, public_view
+from app.projects.listing import LibraryFilters, listed_clause
 from app.projects.models import Project
 from app.projects.search import documents
 from app.projects.search.analysis import (MAX_QUERY_CHARS, ParsedQuery, QueryTerm, analyzer, bigrams, covers,
@@ -109,12 +109,15 @@ class SearchResults:
     """One page of results, the total under the filters, and (computed only when asked) every text match."""
 
     def __init__(self, query: str, hits: list[SearchHit], total: int, page: int, pages: int, per_page: int,
-                 all_ids: Callable[[], list[int]] = lambda: [], loosened: bool = False, unavailable: bool = False):
+                 all_ids: Callable[[], list[int]] = lambda: [], loosened: bool = False, unavailable: bool = False,
+                 facets: Callable[[], dict] | None = None, projects: dict | None = None):
         self.query, self.hits, self.total, self.page, self.pages, self.per_page = (query, hits, total, page,
                                                                                   pages, per_page)
         self.loosened = loosened        # no project had every word: these have some of them
         self.unavailable = unavailable  # the index failed; logged, shown as a notice
         self._all_ids, self._matched = all_ids, None
+        self.facets = facets            # {filter field: {value: count}} from the engine, when it can tell
+        self.projects = projects or {}  # the page's projects, already read
 
     @property
     def matched_ids(self) -> list[int]:
@@ -151,36 +154,41 @@ def search_projects(query, filters=None, page: int = 1, per_page: int = 20) -> S
     except Exception:  # noqa: BLE001 — a broken index shows a notice, never an error page
         current_app.logger.exception("search failed for %r", text)
         return _empty(text, per_page, unavailable=True)
-    ordered, projects, dropped = _lift(ranking.hits, parsed, filters)
+    ordered, dropped = _lift(ranking, parsed, filters)
     total = max(0, ranking.total - dropped)
     pages = max(1, math.ceil(total / per_page))
     page = min(page, pages)
     window = ordered[(page - 1) * per_page:page * per_page]
-    missing = [pid for pid, _score, _all in window if pid not in projects]
-    if missing:
-        projects.update({p.id: p for p in db.session.scalars(select(Project).where(Project.id.in_(missing)))})
-    hits = [SearchHit(pid, round(score, 4), snippet(public_view(projects[pid]), parsed), all_words)
+    wanted = [pid for pid, _score, _all in window]
+    projects = {p.id: p for p in db.session.scalars(select(Project).where(Project.id.in_(wanted)))} if wanted else {}
+    # snippet() reads only public fields (SNIPPET_FIELDS) of the project
+    hits = [SearchHit(pid, round(score, 4), snippet(projects[pid], parsed), all_words)
             for pid, score, all_words in window if pid in projects]
     loosened = len(parsed.terms) > 1 and bool(ordered) and not any(all_words for _p, _s, all_words in ordered)
     return SearchResults(query=text, hits=hits, total=total, page=page, pages=pages, per_page=per_page,
-                         all_ids=ranking.all_ids, loosened=loosened)
+                         all_ids=ranking.all_ids, loosened=loosened, facets=ranking.facets, projects=projects)
 
 
-def _lift(hits, parsed: ParsedQuery, filters: LibraryFilters):
+def _lift(ranking: Ranking, parsed: ParsedQuery, filters: LibraryFilters):
     """Re-check the top of the ranking against the database, then lift all-word and exact-phrase matches.
 
-    Returns (pid, score, has every word) best first, the projects read, and how many hits the database refused.
+    Returns (pid, score, has every word) best first, and how many hits the database refused. The texts the
+    lift reads come from the engine when it keeps them (no project is loaded), else from the database.
     """
-    head = [pid for pid, _score in hits[:LIFT_DEPTH]]
-    allowed = listed_ids([pid for pid, _score in hits], filters)
-    projects = {p.id: p for p in db.session.scalars(select(Project).where(Project.id.in_(
-        [pid for pid in head if pid in allowed])))} if head else {}
+    hits = ranking.hits
+    allowed = _still_listed([pid for pid, _score in hits], filters)
+    head = [pid for pid, _score in hits[:LIFT_DEPTH] if pid in allowed]
+    if ranking.texts is not None:
+        texts = ranking.texts(head) if head else {}
+    else:
+        texts = {p.id: public_text(p) for p in db.session.scalars(
+            select(Project).where(Project.id.in_(head)))} if head else {}
     top, rest = [], []
     for index, (pid, score) in enumerate(hits):
         if pid not in allowed:
             continue
-        if index < LIFT_DEPTH and pid in projects:
-            all_words, phrase = covers(public_text(projects[pid]), parsed)
+        if index < LIFT_DEPTH and pid in texts:
+            all_words, phrase = covers(texts[pid], parsed)
             top.append((pid, score, all_words, phrase))
         else:
             rest.append((pid, score, False))
@@ -190,7 +198,15 @@ def _lift(hits, parsed: ParsedQuery, filters: LibraryFilters):
         best = max(t[1] for t in top)
         top.sort(key=lambda t: -(t[1] + documents.LIFT * best * (t[2] + t[3])))
     ordered = [(pid, score, all_words) for pid, score, all_words, _phrase in top] + rest
-    return ordered, projects, len(hits) - len(ordered)
+    return ordered, len(hits) - len(ordered)
+
+
+def _still_listed(ids: list[int], filters: LibraryFilters) -> set[int]:
+    """Which of the ranking's top ids the database still lists under the filters (a few hundred at most)."""
+    if not ids:
+        return set()
+    return set(db.session.scalars(select(Project.id).where(listed_clause(), *filters.clauses(),
+                                                           Project.id.in_(ids))))
 
 
 def _highlight_words(parsed: ParsedQuery) -> list[str]:
@@ -218,16 +234,24 @@ def snippet(view, terms, width: int = SNIPPET_CHARS) -> Markup:
     parsed = terms if isinstance(terms, ParsedQuery) else ParsedQuery(tuple(terms), (), (), "")
     words = _highlight_words(parsed)
     best = None
-    for name in SNIPPET_FIELDS:
-        text = str(getattr(view, name, "") or "")
-        if not text or not words:
-            continue
-        normal = normalise_text(text)
-        searched = normal if len(normal) == len(text) else text.lower()  # same offsets: variants match (繁體)
-        found = _matches(searched, words)
-        distinct = len({word for _start, _end, word in found})
-        if found and (best is None or distinct > best[0]):
-            best = (distinct, text, found)
+    # first the text as it is (lower case): normalising every field of every hit is the costly part; only when
+    # nothing is found that way are variants (繁體, full width) normalised, keeping the offsets
+    for normalise in (False, True):
+        for name in SNIPPET_FIELDS:
+            text = str(getattr(view, name, "") or "")
+            if not text or not words:
+                continue
+            if normalise:
+                normal = normalise_text(text)
+                searched = normal if len(normal) == len(text) else text.lower()  # same offsets: variants match
+            else:
+                searched = text.lower()
+            found = _matches(searched, words)
+            distinct = len({word for _start, _end, word in found})
+            if found and (best is None or distinct > best[0]):
+                best = (distinct, text, found)
+        if best is not None:
+            break
     if best is None:
         text = str(view.public_summary or view.intended_use or "")
         return Markup(escape(text[:width]) + ("…" if len(text) > width else ""))  # escaped  # nosec B704

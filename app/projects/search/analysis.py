@@ -186,6 +186,18 @@ class JiebaTokenizer(Tokenizer):
             yield token
 
 
+def field_tokens(text) -> list[str]:
+    """The word view's tokens of a text: exactly what analyzer() yields (jieba search mode, no stop words)."""
+    out = []
+    for word, _start, _end in segmenter().tokenize(normalise_text(text), mode="search", HMM=_HMM):
+        word = word.strip().lower()
+        if not word or (len(word) == 1 and not word.isalnum() and not HAN_RUN.fullmatch(word)):
+            continue
+        if word not in STOP_WORDS:
+            out.append(word)
+    return out
+
+
 @lru_cache(maxsize=1)
 def analyzer():
     """The word analyzer for Whoosh (jieba, device dictionary, normalisation), built once per process."""
@@ -314,4 +326,4 @@ def covers(text: str, query: ParsedQuery) -> tuple[bool, bool]:
 
 
 __all__ = ["MAX_QUERY_CHARS", "ParsedQuery", "QueryTerm", "SYNONYMS", "analyzer", "bigrams", "covers",
-           "normalise_query", "normalise_text", "parse_query", "segmenter", "text_bigrams", "unigrams", "words"]
+           "field_tokens", "normalise_query", "normalise_text", "parse_query", "segmenter", "text_bigrams", "unigrams", "words"]

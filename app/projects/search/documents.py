@@ -46,10 +46,17 @@ _ROMAN_CLASSES = str.maketrans({"Ⅰ": "一", "Ⅱ": "二", "Ⅲ": "三"})
 
 @dataclass
 class Ranking:
-    """What a backend answers: the best (project id, score) pairs, the number of matches, all matched ids."""
+    """What a backend answers: the best (project id, score) pairs, the number of matches, all matched ids.
+
+    A backend that keeps the analysed text may also answer texts(ids) (normalised public text and labels, for
+    the all-words lift without reading the projects) and facets() ({filter field: {value: matches}} under the
+    other filters, for the library's counts without asking for every matched id).
+    """
     hits: list[tuple[int, float]]
     total: int
     all_ids: Callable[[], list[int]] = field(default=lambda: [], repr=False)
+    texts: Callable[[list[int]], dict[int, str]] | None = field(default=None, repr=False)
+    facets: Callable[[], dict[str, dict[str, int]]] | None = field(default=None, repr=False)
 
 
 @lru_cache(maxsize=256)

@@ -1,68 +1,125 @@
-"""The default search backend: a Whoosh index per instance folder, one writer at a time, a searcher per thread.
+"""The default search backend: a Whoosh index per instance folder as the store, a numpy scorer per process.
 
-Each listed project is one document: its public fields as jieba words (one field each, so BM25F weighs the name
-and 适用范围 above the rest), all its public text as single characters (with positions), and its filter
-values as exact terms (so the engine counts matches under the library's filters itself). Nothing else.
+Each listed project is one Whoosh document holding what ranking needs, analysed once when it is written: the
+jieba words of each public field (so BM25F weighs the name and 适用范围 above the rest), its normalised public
+text (the character view, quoted phrases, the all-words lift) and its filter values. Whoosh keeps them, gives
+one writer at a time (its file lock) and marks generations; ranking is done by scorer.py over the same tokens
+as sparse columns (no Whoosh postings are read or written). Nothing but the public tier is stored.
 """
 from __future__ import annotations
 
+import itertools
 import logging
+import multiprocessing
 import os
 import threading
 import time
 from pathlib import Path
 
 from whoosh import index as wi
-from whoosh import query as wq
-from whoosh import scoring
-from whoosh.fields import ID, TEXT, Schema
+from whoosh.fields import ID, STORED, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
+from whoosh.reading import SegmentReader
 from whoosh.writing import CLEAR
 
-from app.projects.search.analysis import CharTokenizer, ParsedQuery, analyzer
-from app.projects.search.documents import (CHAR_WEIGHT, FILTER_FIELDS, MAX_CHAR_DF, MAX_CHAR_TERMS,
-                                           MIN_DOCS_TO_PRUNE,
-                                           SYNONYM_WEIGHT,
-                                           WORD_FIELDS, WORD_WEIGHT, Ranking)
+from app.projects.search.analysis import ParsedQuery, field_tokens, normalise_text, segmenter
+from app.projects.search.documents import WORD_FIELDS, Ranking
+from app.projects.search.scorer import Scorer, prune_block_files
 
 log = logging.getLogger(__name__)
-SCHEMA_VERSION = "5"  # bump when the schema or the analysis changes: the index is rebuilt on open
+SCHEMA_VERSION = "6"  # bump when the schema or the analysis changes: the index is rebuilt on open
 _VERSION_FILE = "clinbridge-schema-version"
 WRITE_TIMEOUT = 30.0  # seconds to wait for another process's writer; then the job fails and the queue retries
-CHARS_FIELD = "chars"
-_K1, _B = 1.2, 0.75
+SMALL_SEGMENT = 1000  # segments below this many documents are merged together once there are MAX_SMALL of them
+MAX_SMALL = 6
 
 
 def schema():
-    words = {name: TEXT(analyzer=analyzer(), phrase=False) for name in WORD_FIELDS}
-    filters = {f"f_{name}": ID() for name in FILTER_FIELDS}
-    # no character-pair view: on search-dev its tuned weight was 0 (bench/README.md), and a quoted phrase is a
-    # phrase of single characters (positions kept)
-    return Schema(id=ID(stored=True, unique=True, sortable=True),
-                  chars=TEXT(analyzer=CharTokenizer(pairs=False)), **words, **filters)
+    # only stored fields (and the id term for updates): the scorer ranks, Whoosh stores
+    return Schema(id=ID(stored=True, unique=True), tokens=STORED(), text=STORED(), labels=STORED(),
+                  filters=STORED())
 
 
 def whoosh_document(doc: dict) -> dict:
-    """The Whoosh fields of an indexed document (see documents.document)."""
-    fields = {name: doc["words"].get(name, "") for name in WORD_FIELDS}
-    fields.update({f"f_{name}": value for name, value in doc["filters"].items() if value})
-    return dict(id=str(doc["id"]), chars=doc["text"], **fields)
+    """The Whoosh fields of an indexed document (see documents.document): analysed here, once."""
+    tokens = {name: " ".join(field_tokens(doc["words"].get(name, ""))) for name in WORD_FIELDS}
+    return dict(id=str(doc["id"]), tokens=tokens, text=normalise_text(doc["text"]),
+                labels=normalise_text(doc["labels"]), filters=dict(doc["filters"]))
+
+
+REINDEX_PROCS = 2          # jieba analysis of a full re-index in this many processes (forked, 2-core machines)
+PARALLEL_FROM = 2000       # documents: below this a re-index analyses in this process
+
+
+def _analyse_chunk(docs: list[dict]) -> list[dict]:
+    return [whoosh_document(doc) for doc in docs]
+
+
+def _chunks(docs, size: int = 250):
+    chunk = []
+    for doc in docs:
+        chunk.append(doc)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def analysed(docs):
+    """Whoosh documents of these documents, analysed by REINDEX_PROCS forked processes for a large re-index.
+
+    The children only segment text (jieba, loaded before the fork so its dictionary pages are shared); the
+    database is read and the index written here.
+    """
+    docs = iter(docs)
+    head = list(itertools.islice(docs, PARALLEL_FROM))
+    if len(head) < PARALLEL_FROM or REINDEX_PROCS < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        yield from (whoosh_document(doc) for doc in itertools.chain(head, docs))
+        return
+    segmenter()
+    pool = multiprocessing.get_context("fork").Pool(REINDEX_PROCS)
+    try:
+        for chunk in pool.imap(_analyse_chunk, _chunks(itertools.chain(head, docs))):
+            yield from chunk
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
+
+
+def merge_small(writer, segments):
+    """Merge the small segments (publishes add one each) once there are several; never rewrite the big ones.
+
+    A merged segment is rebuilt by the scorer from its stored tokens, so merges stay small and cheap.
+    """
+    small = [s for s in segments if s.doc_count_all() < SMALL_SEGMENT]
+    if len(small) < MAX_SMALL:
+        return segments
+    for segment in small:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        writer.add_reader(reader)
+        reader.close()
+    return [s for s in segments if s.doc_count_all() >= SMALL_SEGMENT]
 
 
 _open_lock = threading.Lock()
+_scorer_lock = threading.Lock()
 _write_lock = threading.Lock()   # threads of one process write in turn; Whoosh's file lock covers processes
 _indexes: dict[str, object] = {}
-_local = threading.local()
+_scorers: dict[str, Scorer] = {}
 _pid = os.getpid()
 
 
 def _forget_after_fork() -> None:
-    global _pid, _local
+    global _pid
     if _pid != os.getpid():  # a forked worker must not share the parent's open files
         _pid = os.getpid()
         _indexes.clear()
-        _local = threading.local()
+        _scorers.clear()
 
 
 class WhooshBackend:
@@ -107,22 +164,19 @@ class WhooshBackend:
             lock.release()
 
     def searcher(self):
-        """This thread's searcher, reopened when a writer committed (kept while nothing changed).
+        """This process's view of the index (a scorer snapshot), replaced when a writer committed.
 
-        up_to_date() only compares the generation on disk, so a new document is seen by the next search in
-        every process, without reopening the index on every request.
+        Checking the generation on disk is one directory listing, so a new document is seen by the next search
+        in every process, without reopening the index on every request.
         """
-        ix = self.open()
-        searchers = _local.__dict__.setdefault("searchers", {})
-        current = searchers.get(self.directory)
-        if current is not None and not current.up_to_date():
-            # Not Searcher.refresh(): in whoosh-reloaded 2.7.5 it keeps superseded segments (duplicate and
-            # deleted documents come back) and fails on an empty index.
-            current.close()
-            current = None
-        if current is None:
-            current = searchers[self.directory] = ix.searcher(weighting=scoring.BM25F(B=_B, K1=_K1))
-        return current
+        return self._snapshot(self.open())
+
+    def _snapshot(self, ix):
+        scorer = _scorers.get(self.directory)
+        if scorer is None:
+            with _scorer_lock:
+                scorer = _scorers.setdefault(self.directory, Scorer(self.directory))
+        return scorer.current(ix)
 
     def _writer(self, ix):
         try:
@@ -135,13 +189,14 @@ class WhooshBackend:
         with _write_lock:
             writer = self._writer(ix)
             try:
-                for doc in self.documents(None):
-                    writer.add_document(**whoosh_document(doc))
+                for fields in analysed(self.documents(None)):
+                    writer.add_document(**fields)
                     count += 1
             except Exception:
                 writer.cancel()
                 raise
             writer.commit(mergetype=CLEAR)
+            self._after_commit(ix)
         return count
 
     def reindex(self) -> int:
@@ -165,74 +220,37 @@ class WhooshBackend:
             except Exception:
                 writer.cancel()
                 raise
-            writer.commit()
+            writer.commit(mergetype=merge_small)
+            self._after_commit(ix)
+
+    def _after_commit(self, ix) -> None:
+        """Build (and save for the other processes) the blocks of the new segments; drop the files of old ones."""
+        snapshot = self._snapshot(ix)   # not searcher(): the first fill runs while the index is being opened
+        prune_block_files(self.directory, {part.segid for part in snapshot.parts})
 
     def indexed_ids(self) -> set[int]:
-        searcher = self.searcher()
-        return {int(fields["id"]) for fields in searcher.all_stored_fields()}
+        return self.searcher().ids()
 
     def terms(self) -> set[str]:
-        """Every term of every field (for the confidentiality tests)."""
-        reader = self.searcher().reader()
-        return {text.decode() if isinstance(text, bytes) else text for _field, text in reader.all_terms()}
+        """Every token of every view (for the confidentiality tests)."""
+        return self.searcher().vocabulary()
 
     # --- queries ---------------------------------------------------------------------------------
-    def _compose(self, searcher, query: ParsedQuery):
-        """Any part of the query: each word in each public field (BM25F), and each character and pair."""
-        total = max(1, searcher.doc_count())
-        loose = []
-        for term in query.terms:
-            if term.exact:
-                continue
-            for spelling, weight in ((term.text, WORD_WEIGHT),
-                                     *((s, WORD_WEIGHT * SYNONYM_WEIGHT) for s in term.synonyms)):
-                for name, boost in WORD_FIELDS.items():
-                    loose.append(wq.Term(name, spelling, boost=weight * boost))
-        frequency = {c: searcher.doc_frequency(CHARS_FIELD, c) for c in query.chars}
-        common = MAX_CHAR_DF * total if total >= MIN_DOCS_TO_PRUNE else total
-        chars = [c for c in query.chars if 0 < frequency[c] <= common]
-        if not chars and not loose:   # only common characters, and no word: then they are all there is
-            chars = [c for c in query.chars if frequency[c]]
-        # the rarest characters carry the ranking; the commonest cost the most postings to read
-        chars = sorted(chars, key=frequency.get)[:MAX_CHAR_TERMS]
-        for char in chars:
-            loose.append(wq.Term(CHARS_FIELD, char, boost=CHAR_WEIGHT))
-        exact = [wq.Phrase(CHARS_FIELD, list(term.text)) for term in query.exact]
-        if exact:
-            # quoted phrases must be there; the rest ranks (scored through the phrases' own weight when alone)
-            required = wq.And(exact)
-            return wq.AndMaybe(required, wq.Or(loose)) if loose else required
-        return wq.Or(loose) if loose else wq.NullQuery
-
-    @staticmethod
-    def _filter(filters: dict[str, str]):
-        terms = [wq.Term(f"f_{name}", value) for name, value in filters.items() if name in FILTER_FIELDS]
-        return wq.And(terms) if terms else None
-
     def rank(self, query: ParsedQuery, filters: dict[str, str], limit: int) -> Ranking:
-        """The best `limit` matches under the filters, and how many match in all."""
-        searcher = self.searcher()
-        if not query or searcher.doc_count() == 0:  # an empty index has no columns to read
+        """The best `limit` matches under the filters, how many match in all, and (lazily) the rest."""
+        snapshot = self.searcher()
+        if not query or snapshot.count == 0:
             return Ranking([], 0)
-        compiled = self._compose(searcher, query)
-        if compiled is wq.NullQuery:
-            return Ranking([], 0)
-        results = searcher.search(compiled, limit=limit, filter=self._filter(filters))
-        ids = searcher.reader().column_reader("id", translate=True)
-        hits = [(int(ids[docnum]), score) for score, docnum in results.top_n]
-        total = results.scored_length() if len(hits) < limit else len(results)
-        return Ranking(hits, total, lambda: self._matched_ids(searcher, compiled))
-
-    @staticmethod
-    def _matched_ids(searcher, compiled) -> list[int]:
-        ids = searcher.reader().column_reader("id", translate=True)
-        return [int(ids[docnum]) for docnum in searcher.docs_for_query(compiled)]
+        scores = snapshot.scores(query)
+        hits, total = snapshot.top(scores, snapshot.filter_masks(filters), limit)
+        return Ranking(hits, total, lambda: snapshot.matched_ids(scores), texts=snapshot.texts,
+                       facets=lambda: snapshot.facet_counts(scores, filters))
 
     def wait_for(self, project_id: int, timeout: float = 5.0) -> float:
         """Seconds until this process's searcher sees the project (for the speed bench)."""
         start = time.perf_counter()
         while time.perf_counter() - start < timeout:
-            if self.searcher().document_number(id=str(project_id)) is not None:
+            if project_id in self.searcher().ids():
                 return time.perf_counter() - start
             time.sleep(0.005)
         return float("inf")
