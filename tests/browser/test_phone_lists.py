@@ -170,3 +170,38 @@ def test_every_list_is_cards_and_no_button_is_squeezed_on_a_phone(browser, live_
     finally:
         context.close()
     assert problems == [], "\n".join(problems)
+
+
+def test_the_review_queue_on_a_phone_shows_results_first_with_the_libraries_filter_toggle(browser, live_server, lists):
+    check = expect()
+    city = lists["ids"]["city"]
+    context, page = _page(browser, live_server, PHONE)
+    try:
+        log_in(page, lists["emails"]["staff"])
+        page.goto(f"/review/?status=submitted&city={city}")
+        toggle = page.locator("button.filter-toggle")
+        check(toggle).to_have_text("筛选 (1)")
+        check(toggle).to_have_attribute("aria-expanded", "false")
+        check(toggle).to_have_attribute("aria-controls", "review-filters")
+        panel = page.locator("#review-filters")
+        check(panel).to_be_hidden()
+        first = page.locator("main table tbody tr").first
+        assert first.bounding_box()["y"] < 844, "the results are below the fold"
+        shot(page, "review-phone-folded")
+        toggle.focus()
+        page.keyboard.press("Enter")
+        check(toggle).to_have_attribute("aria-expanded", "true")
+        check(panel.locator("#f-city")).to_be_visible()
+        check(panel.locator("#f-city")).to_have_value(city)
+        page.goto("/review/?status=submitted")
+        check(page.locator("button.filter-toggle")).to_have_text("筛选")
+    finally:
+        context.close()
+    context, page = _page(browser, live_server, WIDE)
+    try:
+        log_in(page, lists["emails"]["staff"])
+        page.goto("/review/?status=submitted")
+        check(page.locator("button.filter-toggle")).to_be_hidden()
+        check(page.locator("#review-filters #f-q")).to_be_visible()
+    finally:
+        context.close()
