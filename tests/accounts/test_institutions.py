@@ -1,5 +1,6 @@
 """Hospitals (医疗机构): records, officers, confirming clinicians, 院内审核, the officer's workbench."""
 import io
+import re
 
 import pytest
 from docx import Document
@@ -405,3 +406,21 @@ def test_readme_documents_roles_demo_officer_and_backup():
     assert "### Roles" in readme and "`institution` 医疗机构成果转化管理员" in readme
     assert f"`{demo.OFFICER[0]}`" in readme
     assert "backup create [--to DIR]" in readme and "backup restore ARCHIVE" in readme
+
+
+def test_the_workbench_puts_the_projects_waiting_for_the_officer_before_the_clinicians(client, login_as, make_user,
+                                                                                         make_project):
+    waiting = make_project(status=S.INSTITUTION_REVIEW)
+    hospital = waiting.owner.affiliation.institution
+    make_user("clinician", institution=hospital, name="排在后面的医生")
+    officer = db.session.scalars(db.select(User).where(User.role == Role.INSTITUTION)
+                                 .join(Affiliation, Affiliation.user_id == User.id)
+                                 .where(Affiliation.institution_id == hospital.id)).one()
+    login_as(officer)
+    html = client.get("/institution/").get_data(as_text=True)
+    assert 'id="waiting"' in html, "no list of the projects waiting for 院内审核"
+    section = html[html.index('id="waiting"'):html.index('id="clinicians"')]
+    assert "待院内审核" in section and waiting.display_name in section
+    assert re.search(r"待院内审核\s*<span class=\"badge[^\"]*\">1</span>", section), "the count of waiting projects"
+    assert html.index('id="waiting"') < html.index('id="projects"') < html.index('id="clinicians"')
+    assert html.index(waiting.display_name) < html.index("排在后面的医生")
