@@ -14,7 +14,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from app.core.files import can_preview
-from app.accounts.models import Role
+from app.accounts.models import MemberRole, Role
 from app.core.notifications import unread_count, unread_here
 from app.core.punctuation import fw
 from app.extensions import db
@@ -101,10 +101,23 @@ def state_enum(subject_type: str) -> type[Enum] | None:
     return None
 
 
-def state_label(subject_type: str, value: str) -> str:
-    """An audit row's from/to state in words, in the vocabulary of the object it concerns."""
+# Actions whose from/to values are not the subject's state (a switch, a member's role in the organisation, one side's
+# outcome of a meeting): their own vocabulary, an enum class or a dict of labels. Areas add theirs (meetings).
+ACTION_STATES: dict[str, type[Enum] | dict[str, str]] = {
+    "set_internal_review": {"on": _l("已开启"), "off": _l("未开启")},
+    "set_member_role": MemberRole,
+}
+
+
+def state_label(subject_type: str, value: str, action: str = "") -> str:
+    """An audit row's from/to state in words, in the vocabulary of the object it concerns (or of its action)."""
     if not value:
         return "—"
+    vocabulary = ACTION_STATES.get(action)
+    if isinstance(vocabulary, dict):
+        return str(vocabulary.get(value, value))
+    if vocabulary is not None:
+        return value_label(vocabulary, value)
     if subject_type == "user":  # a user's rows record the role (registration, role changes)
         return value_label(Role, value)
     return value_label(state_enum(subject_type or "project"), value)

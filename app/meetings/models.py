@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import LabeledEnum, StoredFile, UTCDateTime, enum_column, set_labels, utcnow
+from app.core.templating import ACTION_STATES
 from app.deals.models import DeclineReason, PassReason
 from app.extensions import db
 
@@ -119,6 +120,7 @@ class Outcome(LabeledEnum):
 
 set_labels(Outcome, {Outcome.CONTINUE: _l("继续洽谈"), Outcome.STOP: _l("暂不继续")},
            {Outcome.CONTINUE: "success", Outcome.STOP: "secondary"})
+ACTION_STATES["appointment_outcome"] = Outcome  # the audit row records one side's outcome, not the appointment's state
 
 
 class MeetingEvent(db.Model):

@@ -190,7 +190,8 @@ def subject_text(event: AuditEvent) -> str:
 def state_text(event: AuditEvent) -> str:
     if not (event.from_state or event.to_state):
         return ""
-    return f"{state_label(event.subject_type, event.from_state)} → {state_label(event.subject_type, event.to_state)}"
+    return (f"{state_label(event.subject_type, event.from_state, event.action)} → "
+            f"{state_label(event.subject_type, event.to_state, event.action)}")
 
 
 def export_rows(filters: AuditFilters) -> list[list[str]]:

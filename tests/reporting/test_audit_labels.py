@@ -30,3 +30,31 @@ def test_the_audit_viewer_shows_labels_never_raw_codes(client, login_as, make_us
         assert code not in text, code
     history = _visible_text(client.get(f"/projects/{project.id}").get_data(as_text=True))
     assert "行业及市场情况" in history and "market" not in history
+
+
+def test_values_after_an_arrow_are_labels_in_the_vocabulary_of_their_action(client, login_as, make_user):
+    """A switch (院内审核 on/off), a member's role and a meeting side's outcome are not the subject's state."""
+    from app.accounts import institutions
+    from app.core import audit
+
+    officer = make_user("institution")
+    hospital = officer.affiliation.institution
+    institutions.set_internal_review(hospital, officer, True)
+    institutions.set_internal_review(hospital, officer, False)
+    company = make_user("enterprise")
+    audit.record("set_member_role", actor=company, subject=company, from_state="member", to_state="admin")
+    db.session.commit()
+    login_as("admin")
+    text = _visible_text(client.get("/admin/audit/").get_data(as_text=True))
+    assert "— → 已开启" in text and "— → 未开启" in text
+    assert "成员 → 机构管理员" in text
+    assert not re.search(r"→\s*(on|off|admin|member)\b", text), re.findall(r"→\s*\w+", text)
+    assert "专班管理员" not in text.split("成员 →")[-1][:40]  # the organisation's admin member, not the station's admin
+
+
+def test_a_meeting_outcome_in_the_record_is_its_label(app_context):
+    from app.core.templating import state_label
+
+    assert state_label("appointment", "stop", "appointment_outcome") == "暂不继续"
+    assert state_label("appointment", "continue", "appointment_outcome") == "继续洽谈"
+    assert state_label("institution", "on", "set_internal_review") == "已开启"
