@@ -165,8 +165,9 @@ def notify_matches_many(projects) -> int:
     told: set[tuple[int, str]] = set()
     link_list = sorted(set(links.values()))
     for start in range(0, len(link_list), 500):
-        told.update(db.session.execute(db.select(Notification.user_id, Notification.link).where(
-            Notification.kind == HIT_KIND, Notification.link.in_(link_list[start:start + 500]))).tuples())
+        told.update((user_id, link) for user_id, link in db.session.execute(
+            db.select(Notification.user_id, Notification.link).where(
+                Notification.kind == HIT_KIND, Notification.link.in_(link_list[start:start + 500]))))
     matches: list[tuple[Project, dict[int, list[SavedSearch]]]] = []
     for project in projects:
         link = links[project.id]
