@@ -341,12 +341,17 @@ def submit_paper_form(project: Project, staff: User, comment: str = "") -> None:
     _move(project, "submit_paper_form", staff, comment)
 
 
-def approve_project(project: Project, reviewer: User, comment: str = "") -> None:
-    """Publish a submitted project after initial review."""
+def approve_project(project: Project, reviewer: User, comment: str = "", saved_search_probe: bool = True) -> None:
+    """Publish a submitted project after initial review.
+
+    saved_search_probe=False leaves the saved-search notices to the caller, who probes a whole batch at once
+    (saved_searches.notify_matches_many: the bulk import).
+    """
     _move(project, "approve", reviewer, comment)
     tell(project.owner, "project_published", _own_link(project), project=project.display_name, comment=comment.strip())
     tell(_interested_members(project), "project_republished", path_for("deals.mine"), project=project.display_name)
-    saved_searches.notify_matches(project)
+    if saved_search_probe:
+        saved_searches.notify_matches(project)
 
 
 FIELD_COMMENT_MAX = 1000
