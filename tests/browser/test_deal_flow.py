@@ -276,7 +276,7 @@ def test_whole_deal_from_search_to_docking_form(new_page, deal_parties, tmp_path
     shot(company, "a-docking-filled")
     sheet.get_by_role("button", name="报送对接表").click()
     check(company.locator(".alert-success")).to_contain_text("对接表已报送服务站")
-    check(company.locator(".form-sheet .status-badge")).to_have_text("已报送")
+    check(company.locator(".form-sheet .status-badge")).to_have_text("已报送，待确认")
     shot(company, "a-docking-filed")
 
     # 7. Both official forms as Word files: 附件2 by A, 附件1 by the clinician who owns the project.
