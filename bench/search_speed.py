@@ -145,7 +145,38 @@ def _reader_process(config: dict, ids, ready, answers) -> None:
             answers.put(search.backend().wait_for(project_id))
 
 
-def measure(backend: str, size: int, query_count: int, seed: int, database_url=None) -> dict:
+def _memory_mb() -> tuple[float, float]:
+    """(RSS, PSS) of this process in MB."""
+    status = Path("/proc/self/status").read_text()
+    rollup = Path("/proc/self/smaps_rollup").read_text()
+    return (int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024,
+            int(re.search(r"Pss:\s+(\d+)", rollup).group(1)) / 1024)
+
+
+def _index_files_held(directory: str) -> int:
+    root = str(Path(directory).resolve())
+    return sum(1 for line in Path("/proc/self/maps").read_text().splitlines() if root in line)
+
+
+UPDATES = 50
+
+
+def _job_worker_memory(search, rows, app) -> dict:
+    """RSS/PSS of this process (standing for the job worker) before and after UPDATES index_project jobs."""
+    if not Path("/proc/self/smaps_rollup").exists():
+        return {}
+    ids = sorted(search.backend().searcher().ids())[:UPDATES]
+    search.update_projects({ids[0]})
+    rss0, pss0 = _memory_mb()
+    for project_id in ids:
+        search.update_projects({project_id})          # what one index_project job does
+    rss1, pss1 = _memory_mb()
+    return {"jobs_rss": (rss0, rss1), "jobs_pss": (pss0, pss1),
+            "jobs_maps": _index_files_held(app.config["SEARCH_INDEX_DIR"])}
+
+
+def measure(backend: str, size: int, query_count: int, seed: int, database_url=None,
+            reindex_only: bool = False) -> dict:
     rng = random.Random(seed)
     texts = nmpa_texts()
     with scratch_app(backend, database_url) as (app, _folder):
@@ -164,6 +195,18 @@ def measure(backend: str, size: int, query_count: int, seed: int, database_url=N
             after = resource.getrusage(resource.RUSAGE_CHILDREN)   # the re-index's analysis processes
             build_cpu += (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
             index_size = _index_size(app, backend)
+            # warm: the same texts again (a re-index after a deploy, or from the CLI): stored tokens are reused
+            children = resource.getrusage(resource.RUSAGE_CHILDREN)
+            started, cpu_started = time.perf_counter(), time.process_time()
+            search.reindex()
+            warm, warm_cpu = time.perf_counter() - started, time.process_time() - cpu_started
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            warm_cpu += (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
+            memory = _job_worker_memory(search, rows, app) if backend == "whoosh" else {}
+            if reindex_only:
+                return {"backend": backend, "size": size, "indexed": indexed, "build_s": build,
+                        "build_cpu_s": build_cpu, "warm_s": warm, "warm_cpu_s": warm_cpu,
+                        "index_mb": index_size / 1e6, "load": os.getloadavg()[0], **memory}
             queries = synthetic_queries(query_count, rng, texts)
             for text, filters in queries[:10]:   # warm: searcher opened, jieba loaded
                 search_projects(text, filters)
@@ -220,7 +263,8 @@ def measure(backend: str, size: int, query_count: int, seed: int, database_url=N
             "median_total": statistics.median(totals), "publish_ms": max(publish) * 1000,
             "publish_local_ms": max(publish_local) * 1000,
             "page_p50": pct(page_times, 0.5), "page_p95": pct(page_times, 0.95),
-            "page_cpu_p50": pct(page_cpu, 0.5), "page_cpu_p95": pct(page_cpu, 0.95)}
+            "page_cpu_p50": pct(page_cpu, 0.5), "page_cpu_p95": pct(page_cpu, 0.95),
+            "warm_s": warm, "warm_cpu_s": warm_cpu, "load": os.getloadavg()[0], **memory}
 
 
 TARGETS = {10_000: (30, 60), 100_000: (100, None)}   # p95 ms of the search function, of the whole page
@@ -255,12 +299,14 @@ def main(argv=None) -> int:
     parser.add_argument("--backend", choices=["whoosh", "postgres", "both"], default="whoosh")
     parser.add_argument("--database-url", default=os.environ.get("TEST_DATABASE_URL"))
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--reindex-only", action="store_true",
+                        help="only the re-index (cold, then warm) and the job worker's memory across index updates")
     parser.add_argument("--one", help=argparse.SUPPRESS)   # backend:size, run in a fresh process
     args = parser.parse_args(argv)
     if args.one:
         backend, size = args.one.split(":")
         print(json.dumps(measure(backend, int(size), args.queries, args.seed,
-                                 args.database_url if backend == "postgres" else None)))
+                                 args.database_url if backend == "postgres" else None, args.reindex_only)))
         return 0
     sizes = [int(s) for s in args.sizes.split(",") if s] + ([100_000] if args.large else [])
     backends = ["whoosh", "postgres"] if args.backend == "both" else [args.backend]
@@ -277,9 +323,19 @@ def main(argv=None) -> int:
         for size in sizes:   # each size in a process of its own: memory and caches start clean
             out = subprocess.run([sys.executable, __file__, "--one", f"{backend}:{size}", "--queries",
                                   str(args.queries), "--seed", str(args.seed)]
-                                 + (["--database-url", args.database_url] if args.database_url else []),
+                                 + (["--database-url", args.database_url] if args.database_url else [])
+                                 + (["--reindex-only"] if args.reindex_only else []),
                                  capture_output=True, text=True, check=True).stdout
             r = json.loads(out.strip().splitlines()[-1])
+            print(f"  re-index {r['size']}: cold wall {r['build_s']:.1f} s / cpu {r['build_cpu_s']:.1f} s; "
+                  f"warm (texts unchanged) wall {r['warm_s']:.1f} s / cpu {r['warm_cpu_s']:.1f} s "
+                  f"(load average {r['load']:.1f})", flush=True)
+            if "jobs_rss" in r:
+                print(f"  job worker across {UPDATES} index updates: RSS {r['jobs_rss'][0]:.0f} → "
+                      f"{r['jobs_rss'][1]:.0f} MB, PSS {r['jobs_pss'][0]:.0f} → {r['jobs_pss'][1]:.0f} MB, "
+                      f"index files mapped after: {r['jobs_maps']}", flush=True)
+            if args.reindex_only:
+                continue
             print(f"{r['backend']:8s} {r['size']:8d} {r['build_s']:8.1f} {r['index_mb']:8.1f} {r['p50']:7.1f} "
                   f"{r['p95']:7.1f} {r['max']:7.1f} {r['plain_p95']:9.1f} {r['filtered_p95']:8.1f} "
                   f"{r['median_total']:7.0f} {r['publish_ms']:10.1f} {r['build_cpu_s']:11.1f} {r['cpu_p50']:7.1f} "

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
+import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 
 import pytest
+from aiosmtpd.controller import Controller
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
 
@@ -17,7 +23,6 @@ from app.core import jobs
 from app.core.audit import drop_append_only_triggers, install_append_only_triggers
 from app.extensions import db, limiter
 from app.projects.models import DeviceClass, IpExists, Project, ProjectStatus, ProjectType, Stage
-from tests.smtp import LocalSMTPServer
 from tests.uscc import make_uscc
 
 PASSWORD = "demo-password-2026"  # passes the password policy (the browser tests register with it)
@@ -104,14 +109,74 @@ def client(app):
     return app.test_client()
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """One message as the server received it: the SMTP envelope and the parsed message."""
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    message: EmailMessage
+
+
+class MailCatcher:
+    """aiosmtpd handler: keeps every message that arrives; refuse_next() answers the next DATA with an error."""
+
+    def __init__(self) -> None:
+        self.deliveries: list[Delivery] = []
+        self.port = 0                                # set once the server listens
+        self._refusals: list[str] = []
+        self._arrived = threading.Condition()
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        with self._arrived:
+            if self._refusals:
+                return self._refusals.pop(0)
+            message = message_from_bytes(envelope.original_content, policy=policy.default)
+            self.deliveries.append(Delivery(envelope.mail_from, tuple(envelope.rcpt_tos), message))
+            self._arrived.notify_all()
+        return "250 OK queued"
+
+    def refuse_next(self, count: int = 1, reply: str = "451 4.3.0 try again later") -> None:
+        """The next count messages are answered with reply (4xx: a temporary failure, 5xx: refused)."""
+        with self._arrived:
+            self._refusals.extend([reply] * count)
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        with self._arrived:
+            return [delivery.message for delivery in self.deliveries]
+
+    def wait_for(self, count: int, timeout: float = 30) -> list[EmailMessage]:
+        """The messages once at least count have arrived (or whatever arrived when the time is up)."""
+        deadline = time.monotonic() + timeout
+        with self._arrived:
+            while len(self.deliveries) < count and time.monotonic() < deadline:
+                self._arrived.wait(deadline - time.monotonic())
+            return [delivery.message for delivery in self.deliveries]
+
+
+class LoopbackController(Controller):
+    """aiosmtpd's threaded Controller on 127.0.0.1 with a port the system chooses (port 0), read back once bound."""
+
+    def _trigger_server(self):
+        self.port = self.server.sockets[0].getsockname()[1]
+        super()._trigger_server()
+
+
 @pytest.fixture
 def smtp_server(app, monkeypatch):
-    """A real SMTP server on loopback that the app sends its mail to."""
-    server = LocalSMTPServer().start()
+    """A real SMTP server (aiosmtpd) on loopback that the app sends its mail to.
+
+    The handler it yields has .messages, .deliveries (with the envelope), .wait_for(count), .port and
+    .refuse_next(count, reply) for a server that fails (451: the mail job retries).
+    """
+    catcher = MailCatcher()
+    controller = LoopbackController(catcher, hostname="127.0.0.1", port=0)
+    controller.start()
+    catcher.port = controller.port
     monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
-    monkeypatch.setitem(app.config, "MAIL_PORT", server.port)
-    yield server
-    server.stop()
+    monkeypatch.setitem(app.config, "MAIL_PORT", controller.port)
+    yield catcher
+    controller.stop()
 
 
 NO_REDIS = "TEST_REDIS_URL not set: job tests against Redis skipped (e.g. TEST_REDIS_URL=redis://127.0.0.1:6379/0)"

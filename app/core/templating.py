@@ -11,7 +11,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from app.core.files import can_preview
 from app.accounts.models import MemberRole, Role
@@ -143,10 +143,10 @@ class Columns:
 
     def head(self) -> Markup:
         """The table's <thead>."""
-        cells = "".join(f'<th scope="col">{escape(label)}</th>' if label is not None
-                        else f'<th scope="col"><span class="visually-hidden">{escape(_("操作"))}</span></th>'
-                        for label in self._labels.values())
-        return Markup(f"<thead><tr>{cells}</tr></thead>")
+        cells = Markup("").join(Markup('<th scope="col">{}</th>').format(label) if label is not None
+                                else Markup('<th scope="col"><span class="visually-hidden">{}</span></th>').format(_("操作"))
+                                for label in self._labels.values())
+        return Markup("<thead><tr>{}</tr></thead>").format(cells)
 
     def __getattr__(self, name: str) -> Markup:
         if name.startswith("_"):
@@ -154,7 +154,7 @@ class Columns:
         if name not in self._labels:  # a typo must fail loudly, not render an unlabelled cell
             raise LookupError(f"no column {name!r}: {', '.join(self._labels)}")
         label = self._labels[name]
-        return Markup("") if label is None else Markup(f'data-label="{escape(label)}"')
+        return Markup("") if label is None else Markup('data-label="{}"').format(label)
 
 
 def card_columns(**labels: str | None) -> Columns:

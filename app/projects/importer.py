@@ -41,7 +41,9 @@ from app.core import audit
 from app.core.errors import ServiceError, require
 from app.core.exchange import BOOLEAN_FIELDS
 from app.extensions import db
+from app.projects.jobs import coalesce_index_jobs
 from app.projects.models import ENUM_FIELDS, PROJECT_FIELDS, Project
+from app.projects.saved_searches import notify_matches_many
 from app.projects.operations import approve_project, create_project, submit_paper_form
 from forms.validators import is_mainland_phone, normalise_phone
 
@@ -331,26 +333,38 @@ def _create(rows: list[_Row], path: Path, publish: bool, actor, report: ImportRe
     present = set(db.session.scalars(db.select(Project.import_key).where(Project.import_key.in_(keys))))
     importer = actor or system_account()
     owners: dict[str, User] = dict(users or {})
-    for row in rows:
-        if row.key in present:
-            report.duplicates += 1
-            continue
-        present.add(row.key)
-        owner = owners.get(row.email) or (find_user(row.email) if users is None else None)
-        if owner is None:
-            owner = _inactive_clinician(row, importer)
-            report.accounts_created += 1
-        owners[row.email] = owner
-        project = create_project(owner, row.values)
-        project.import_key = row.key
-        audit.record("import", actor=importer, project=project, to_state=project.status.value,
-                     comment=f"{path.name} 第 {row.line} 行")
-        if publish:
-            # The paper form was the submission: staff enter it on the owner's behalf.
-            submit_paper_form(project, importer, "纸质申报表（批量导入）")
-            approve_project(project, importer, "纸质材料已初核，批量导入发布")
-        report.created += 1
+    published: list[Project] = []
+    with db.session.no_autoflush:  # rows reach the database with the next explicit flush, in bulk
+        for row in rows:
+            _create_one(row, path, publish, importer, report, owners, present, users, published)
     db.session.flush()
+    # Per batch rather than per row: one saved-search pass over the published projects, one index job.
+    notify_matches_many(published)
+    coalesce_index_jobs()
+
+
+def _create_one(row: _Row, path: Path, publish: bool, importer: User, report: ImportReport,
+                owners: dict[str, User], present: set[str], users, published: list[Project]) -> None:
+    """One valid row: its owner (found or created), the project, its audit row, and its publication."""
+    if row.key in present:
+        report.duplicates += 1
+        return
+    present.add(row.key)
+    owner = owners.get(row.email) or (find_user(row.email) if users is None else None)
+    if owner is None:
+        owner = _inactive_clinician(row, importer)
+        report.accounts_created += 1
+    owners[row.email] = owner
+    project = create_project(owner, row.values)
+    project.import_key = row.key
+    audit.record("import", actor=importer, project=project, to_state=project.status.value,
+                 comment=f"{path.name} 第 {row.line} 行")
+    if publish:
+        # The paper form was the submission: staff enter it on the owner's behalf.
+        submit_paper_form(project, importer, "纸质申报表（批量导入）")
+        approve_project(project, importer, "纸质材料已初核，批量导入发布", saved_search_probe=False)
+        published.append(project)
+    report.created += 1
 
 
 def _inactive_clinician(row: _Row, importer: User) -> User:

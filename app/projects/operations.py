@@ -67,7 +67,7 @@ notice("project_published", _l("项目已通过初核：%(project)s"),
        _l("您的项目已通过创新服务站初核，已在入选项目库发布。"), _l("审核意见：%(comment)s"), group="review")
 notice("project_returned", _l("项目被退回修改：%(project)s"),
        _l("创新服务站退回了您的项目，请按修改意见修改后重新提交。"), _l("修改意见：%(comment)s"),
-       _l("逐项意见：\n%(field_comments)s"), group="review", field_comments=FieldCommentsParam)
+       _l("逐项意见：\n%(field_comments)s"), group="review", field_comments=lambda value: FieldCommentsParam(value).label)
 notice("project_back_in_review", _l("您表达意向的项目正在重新初核：%(project)s"),
        _l("项目负责人修改了项目的公开信息，项目已重新提交创新服务站初核，期间暂不在项目库展示。"),
        _l("您的合作意向仍然保留；项目重新发布后，负责人才能接受意向。"))
@@ -341,12 +341,17 @@ def submit_paper_form(project: Project, staff: User, comment: str = "") -> None:
     _move(project, "submit_paper_form", staff, comment)
 
 
-def approve_project(project: Project, reviewer: User, comment: str = "") -> None:
-    """Publish a submitted project after initial review."""
+def approve_project(project: Project, reviewer: User, comment: str = "", saved_search_probe: bool = True) -> None:
+    """Publish a submitted project after initial review.
+
+    saved_search_probe=False leaves the saved-search notices to the caller, who probes a whole batch at once
+    (saved_searches.notify_matches_many: the bulk import).
+    """
     _move(project, "approve", reviewer, comment)
     tell(project.owner, "project_published", _own_link(project), project=project.display_name, comment=comment.strip())
     tell(_interested_members(project), "project_republished", path_for("deals.mine"), project=project.display_name)
-    saved_searches.notify_matches(project)
+    if saved_search_probe:
+        saved_searches.notify_matches(project)
 
 
 FIELD_COMMENT_MAX = 1000

@@ -105,6 +105,7 @@ class ProjectText:
         texts = [str(getattr(project, name) or "") for name in TEXT_FIELDS] + [labels.translate(_ROMAN_CLASSES)]
         self.text = "\n".join(texts)
         self._words: set[str] | None = None
+        self._folded: str | None = None
 
     @property
     def words(self) -> set[str]:
@@ -114,11 +115,11 @@ class ProjectText:
 
     def matches(self, query) -> bool:
         """Every word of the query is in the project's public text (an empty query matches)."""
-        text = search.normalise_query(query)
-        if not text:
-            return True
-        terms = search.parse_query(text)
-        return bool(terms) and all(self._has(term) for term in terms)
+        return self.matches_terms(query_terms(query))
+
+    def matches_terms(self, terms) -> bool:
+        """matches() with the query already parsed (query_terms): a batch parses each saved query once."""
+        return terms is None or (bool(terms) and all(self._has(term) for term in terms))
 
     def _has(self, term) -> bool:
         original = term.original
@@ -128,7 +129,17 @@ class ProjectText:
             return original in self.text
         if term.exact:
             return False
-        return term.text in self.words
+        # A word of the text is a piece of its normalised, lower-cased lines: where the term is no such piece
+        # it is no word either, and the text need not be segmented (most projects, for most latin terms).
+        if self._folded is None:
+            self._folded = "\n".join(search.normalise_text(line).lower() for line in self.text.split("\n"))
+        return term.text in self._folded and term.text in self.words
+
+
+def query_terms(query):
+    """A saved query's terms as ProjectText.matches_terms takes them; None for an empty query (matches all)."""
+    text = search.normalise_query(query)
+    return search.parse_query(text) if text else None
 
 
 def notify_matches(project: Project) -> int:
@@ -137,35 +148,55 @@ def notify_matches(project: Project) -> int:
     Runs in the caller's transaction (notifications vanish with a rollback). The owner is never told
     about their own project, and only verified, active users hear about it.
     """
-    if not project.is_listed():
+    return notify_matches_many([project])
+
+
+def notify_matches_many(projects) -> int:
+    """notify_matches for many just-published projects in one pass (a bulk import): the saved searches, the
+    notices already sent and the users are read once for the batch; each project's text is probed once."""
+    projects = [project for project in projects if project.is_listed()]
+    if not projects:
         return 0
-    searches = db.session.scalars(db.select(SavedSearch).where(SavedSearch.user_id != project.owner_id)
-                                  .order_by(SavedSearch.id)).all()
+    searches = db.session.scalars(db.select(SavedSearch).order_by(SavedSearch.id)).all()
     if not searches:
         return 0
-    link = project_link(project)
-    told = set(db.session.scalars(db.select(Notification.user_id).where(Notification.kind == HIT_KIND,
-                                                                        Notification.link == link)))
-    matched: dict[int, list[SavedSearch]] = {}
-    try:
-        probe = ProjectText(project)
-        for saved in searches:
-            if saved.user_id in told or not filters_of(saved).matches(project):
-                continue
-            if probe.matches(saved.query):
-                matched.setdefault(saved.user_id, []).append(saved)
-    except Exception:  # noqa: BLE001 — a search failure must not block the approval itself
-        current_app.logger.exception("matching saved searches failed for project %s", project.id)
-        return 0
-    if not matched:
-        return 0
-    users = db.session.scalars(db.select(User).where(User.id.in_(list(matched)))).all()
-    count = 0
-    for user in users:
-        if not user.active or not user.is_verified:
+    filters = [(saved, filters_of(saved), query_terms(saved.query)) for saved in searches]
+    links = {project.id: project_link(project) for project in projects}
+    told: set[tuple[int, str]] = set()
+    link_list = sorted(set(links.values()))
+    for start in range(0, len(link_list), 500):
+        told.update((user_id, link) for user_id, link in db.session.execute(
+            db.select(Notification.user_id, Notification.link).where(
+                Notification.kind == HIT_KIND, Notification.link.in_(link_list[start:start + 500]))))
+    matches: list[tuple[Project, dict[int, list[SavedSearch]]]] = []
+    for project in projects:
+        link = links[project.id]
+        matched: dict[int, list[SavedSearch]] = {}
+        try:
+            probe = ProjectText(project)
+            for saved, saved_filters, terms in filters:
+                if (saved.user_id == project.owner_id or (saved.user_id, link) in told
+                        or not saved_filters.matches(project)):
+                    continue
+                if probe.matches_terms(terms):
+                    matched.setdefault(saved.user_id, []).append(saved)
+        except Exception:  # noqa: BLE001 — a search failure must not block the approval itself
+            current_app.logger.exception("matching saved searches failed for project %s", project.id)
             continue
-        names = "、".join(f"“{s.name}”" for s in matched[user.id])
-        tell(user, HIT_KIND, link, names=names, project=project.display_name, city=project.city,
-             department=project.department)
-        count += 1
+        if matched:
+            matches.append((project, matched))
+    if not matches:
+        return 0
+    user_ids = sorted({user_id for _project, matched in matches for user_id in matched})
+    users = {user.id: user for user in db.session.scalars(db.select(User).where(User.id.in_(user_ids)))}
+    count = 0
+    for project, matched in matches:
+        for user_id in sorted(matched):
+            user = users.get(user_id)
+            if user is None or not user.active or not user.is_verified:
+                continue
+            names = "、".join(f"“{s.name}”" for s in matched[user_id])
+            tell(user, HIT_KIND, links[project.id], names=names, project=project.display_name, city=project.city,
+                 department=project.department)
+            count += 1
     return count

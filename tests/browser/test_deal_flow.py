@@ -204,7 +204,7 @@ def test_whole_deal_from_search_to_docking_form(new_page, deal_parties, tmp_path
     row_a.get_by_role("link", name="查看").click()
     check(company).to_have_url(re.compile(rf"{thread_path}$"))
     check(company.locator(".thread")).to_contain_text("请先看一下")
-    check(company.locator(".thread").get_by_role("link", name=re.compile("套扎器结构图"))).to_be_visible()
+    check(company.locator(".thread").get_by_role("link", name=re.compile("^附件：套扎器结构图"))).to_be_visible()
     company.locator("#body").fill("收到，结构清晰。我们下周安排样品评估，随后准备合同。")
     company.get_by_role("button", name="发送", exact=True).click()
     check(company.locator(".alert-success")).to_contain_text("消息已发送")
@@ -276,7 +276,7 @@ def test_whole_deal_from_search_to_docking_form(new_page, deal_parties, tmp_path
     shot(company, "a-docking-filled")
     sheet.get_by_role("button", name="报送对接表").click()
     check(company.locator(".alert-success")).to_contain_text("对接表已报送服务站")
-    check(company.locator(".form-sheet .status-badge")).to_have_text("已报送")
+    check(company.locator(".form-sheet .status-badge")).to_have_text("已报送，待确认")
     shot(company, "a-docking-filed")
 
     # 7. Both official forms as Word files: 附件2 by A, 附件1 by the clinician who owns the project.

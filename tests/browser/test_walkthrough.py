@@ -124,7 +124,7 @@ def world(live_app, live_server):
             projects.submit_project(waiting, waiting_doctor)
             company = accounts.register_organisation_member(
                 mine["enterprise"], PASSWORD, f"企业联系人{width}", "13800138001", Role.ENTERPRISE,
-                f"走查雾化医疗器械有限公司{width}", make_uscc(760000 + number))
+                f"走查雾化医疗器械有限公司{width}", make_uscc(780000 + number))
             accounts.verify_organisation(company.organisation, staff)
             accounts.update_profile(company.organisation, company, {
                 "field": "呼吸、麻醉和急救器械", "region": "福建省", "overview": "公司主要产品：雾化器、呼吸机"})
@@ -139,12 +139,12 @@ def world(live_app, live_server):
                                                owner_reasons=REASONS))
             rival = accounts.register_organisation_member(
                 f"walk-rival-{width}-{tag}@example.com", PASSWORD, f"意向企业{width}", "13800138003",
-                Role.ENTERPRISE, f"走查意向企业有限公司{width}", make_uscc(760010 + number))
+                Role.ENTERPRISE, f"走查意向企业有限公司{width}", make_uscc(780010 + number))
             accounts.verify_organisation(rival.organisation, staff)
             deals.express_interest(published, rival, "我司希望联合开发该监测仪。", ["joint_development"])
             investor = accounts.register_organisation_member(
                 mine["investor"], PASSWORD, f"投资经理{width}", "13800138002", Role.INVESTOR,
-                f"走查创投基金{width}", make_uscc(760020 + number))
+                f"走查创投基金{width}", make_uscc(780020 + number))
             accounts.verify_organisation(investor.organisation, staff)
             hospital_doctor = confirmed_clinician(mine["hospital_doctor"], PASSWORD, f"郑医生{width}",
                                                   "13912345603", REVIEW_HOSPITAL, "妇产科")

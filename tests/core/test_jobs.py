@@ -206,6 +206,8 @@ def test_mail_is_a_job_delivered_to_the_smtp_server(queue, smtp_server, make_use
     (message,) = smtp_server.wait_for(1)
     assert message["To"] == user.email and message["Subject"] == "[ClinBridge] 项目已通过初核：意向提醒"
     assert "有新的合作意向。" in message.get_content()
+    (delivery,) = smtp_server.deliveries             # the envelope the job gave the server, not only the headers
+    assert delivery.rcpt_tos == (user.email,) and delivery.mail_from in message["From"]
 
 
 def test_a_failing_mail_server_makes_the_mail_job_retry(queue, app, make_user, monkeypatch, caplog):
@@ -217,6 +219,19 @@ def test_a_failing_mail_server_makes_the_mail_job_retry(queue, app, make_user, m
         queue.huey.execute(queue.huey.dequeue())
     assert queue.waiting() == ["send_mail"]          # scheduled again, retry_delay later
     assert queue.huey.scheduled()[0].retries == send_mail.retries - 1
+
+
+def test_a_mail_the_server_defers_is_retried_until_it_arrives(queue, app, smtp_server, make_user):
+    smtp_server.refuse_next(1, "451 4.3.0 mailbox busy, try again later")
+    user = make_user("clinician")
+    tell(user, "project_published", project="重试")
+    db.session.commit()
+    queue.huey.execute(queue.huey.dequeue())         # the server answers 451: the job fails and is rescheduled
+    assert smtp_server.messages == [] and queue.waiting() == ["send_mail"]
+    assert queue.huey.scheduled()[0].retries == send_mail.retries - 1
+    queue.run_all()                                  # the retry, retry_delay later
+    (message,) = smtp_server.wait_for(1)
+    assert message["To"] == user.email and message["Subject"] == "[ClinBridge] 项目已通过初核：重试"
 
 
 class socket_closed_port:

@@ -115,7 +115,7 @@ def test_check_character_of_anything_is_none_or_in_the_alphabet(text):
 # --- mainland phone numbers -----------------------------------------------------------------------------------
 
 mobiles = st.from_regex(r"\A1[3-9][0-9]{9}\Z")
-landlines = st.from_regex(r"\A0[0-9]{2,3}-?[0-9]{7,8}(-[0-9]{1,6})?\Z")
+landlines = st.from_regex(r"\A0[1-9][0-9]{1,2}-?[0-9]{7,8}(-[0-9]{1,6})?\Z")  # area codes: 0 then 1–9 (00 is the international prefix)
 prefixes = st.sampled_from(["", "+86", "0086", "+86 ", "(+86)"])
 
 

@@ -212,3 +212,38 @@ def test_publish_records_the_paper_submission_by_staff(tmp_path, make_user):
     import_projects(write_jsonl(tmp_path / "p.jsonl", [record()]), publish=True, actor=staff)
     submission = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "submit_paper_form"))
     assert submission.actor_id == staff.id and projects()[0].status is ProjectStatus.PUBLISHED
+
+
+def test_a_batch_import_queues_one_index_job_and_probes_saved_searches_once(app, queue, tmp_path, make_user,
+                                                                            monkeypatch):
+    """Per batch, not per row: one index_projects job for every published row and one saved-search pass; then
+    every imported project is searchable and each matching saved search's owner is told once per project."""
+    from app.core import jobs
+    from app.core.models import Notification
+    from app.projects import importer, saved_searches, search
+    from app.projects.jobs import index_project, index_projects
+
+    reader = make_user("enterprise")
+    saved_searches.save_search(reader, "鼻窦", "鼻窦支架", {})
+    db.session.commit()
+    passes = []
+    real_pass = importer.notify_matches_many
+    monkeypatch.setattr(importer, "notify_matches_many", lambda projects: passes.append(len(projects))
+                        or real_pass(projects))
+    monkeypatch.setattr(saved_searches, "notify_matches", lambda project: pytest.fail("a probe per row"))
+    rows = [record(id=f"B-{i}", name=f"可降解鼻窦支架{i}号") for i in range(6)]
+    report = import_projects(write_jsonl(tmp_path / "batch.jsonl", rows), publish=True)
+    assert report.created == 6 and passes == [6]
+    assert jobs.pending(index_project) == []
+    (pending,) = jobs.pending(index_projects)
+    ids = {project.id for project in projects()}
+    assert set(pending[1][0]) == ids
+    db.session.commit()
+    assert queue.waiting(index_projects) == ["index_projects"] and queue.waiting(index_project) == []
+    queue.run_all()
+    assert {hit.project_id for hit in search.search_projects("鼻窦支架", per_page=50).hits} == ids
+    assert search.backend().indexed_ids() >= ids
+    told = db.session.scalars(db.select(Notification.link).where(Notification.user_id == reader.id,
+                                                                 Notification.kind == saved_searches.HIT_KIND)).all()
+    assert sorted(told) == sorted(saved_searches.project_link(p) for p in projects())
+

@@ -217,9 +217,9 @@ def test_a_matching_failure_does_not_block_approval(app, make_project, make_user
     saved_searches.save_search(make_user("enterprise"), "痔疮", "痔疮", {})
     project = make_project(status=ProjectStatus.SUBMITTED, **HAEMORRHOID)
 
-    def broken(self, query):
+    def broken(self, terms):
         raise RuntimeError("index trouble")
-    monkeypatch.setattr(saved_searches.ProjectText, "matches", broken)
+    monkeypatch.setattr(saved_searches.ProjectText, "matches_terms", broken)
     svc.approve_project(project, staff)
     db.session.commit()
     assert project.status is ProjectStatus.PUBLISHED and "matching saved searches failed" in caplog.text

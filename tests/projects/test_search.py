@@ -122,8 +122,9 @@ def test_partner_tier_text_is_never_matched(make_project, backend):
     terms = search.backend().terms()
     assert "痔疮" in terms and "痔" in terms
     assert not {"弹力", "绞勒", "机密", "弹力线", "绞", "勒"} & terms
-    # what the Whoosh store keeps of a project: its public fields' words, its public text, labels and filters
-    assert set(search.schema().names()) == {"id", "tokens", "text", "labels", "filters"}
+    # what the Whoosh store keeps of a project: its public fields' words, its public text, labels and filters,
+    # and per public field a hash of its text (the re-index's token cache key)
+    assert set(search.schema().names()) == {"id", "tokens", "keys", "text", "labels", "filters"}
     if backend != "whoosh":
         return
     with search.open_index(search.index_dir()).searcher() as searcher:

@@ -160,8 +160,7 @@ class _Part:
     """A block in one generation of the index: its live rows (a segment's deletions change between commits)."""
     block: Block
     live: np.ndarray          # bool per row
-    reader: object            # the Whoosh segment reader it was read from (closed)
-    segid: str
+    segid: str                # (no Whoosh reader is kept: a closed reader still pins its segment's file)
 
 
 class Snapshot:
@@ -369,6 +368,12 @@ class Scorer:
 
     def _load(self, ix) -> Snapshot:
         reader = ix.reader()
+        try:
+            return self._read(ix, reader)
+        finally:
+            reader.close()   # everything a query needs is in the blocks now
+
+    def _read(self, ix, reader) -> Snapshot:
         generation = reader.generation() if hasattr(reader, "generation") else ix.latest_generation()
         parts, seen = [], set()
         for segment_reader, _offset in reader.leaf_readers():
@@ -384,10 +389,9 @@ class Scorer:
                 deleted = [d for d in segment.deleted_docs() if d < block.n]
                 live[deleted] = False
             live &= block.ids >= 0
-            parts.append(_Part(block, live, segment_reader, segid))
-        for segid in set(self.blocks) - seen:
+            parts.append(_Part(block, live, segid))
+        for segid in set(self.blocks) - seen:   # a merged-away segment's block (and its mapped text) is released
             del self.blocks[segid]
-        reader.close()   # everything a query needs is in the blocks now
         return Snapshot(generation, parts, None)
 
     def _block(self, segid: str, segment_reader) -> Block:

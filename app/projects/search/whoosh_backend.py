@@ -8,12 +8,14 @@ as sparse columns (no Whoosh postings are read or written). Nothing but the publ
 """
 from __future__ import annotations
 
+import hashlib
 import itertools
 import logging
 import multiprocessing
 import os
 import threading
 import time
+from functools import lru_cache
 from pathlib import Path
 
 from whoosh import index as wi
@@ -23,6 +25,7 @@ from whoosh.index import LockError
 from whoosh.reading import SegmentReader
 from whoosh.writing import CLEAR
 
+from app.projects.search import analysis
 from app.projects.search.analysis import ParsedQuery, field_tokens, normalise_text, segmenter
 from app.projects.search.documents import WORD_FIELDS, Ranking
 from app.projects.search.scorer import Scorer, prune_block_files
@@ -35,25 +38,102 @@ SMALL_SEGMENT = 1000  # segments below this many documents are merged together o
 MAX_SMALL = 6
 
 
+def storage(directory: str) -> FileStorage:
+    """The index folder's storage, read and written without mmap.
+
+    Whoosh maps each compound segment file it opens; a reader closed while something still refers to its
+    buffers leaves the mapping (and the descriptor) alive, so a job worker writing the index hundreds of times
+    kept every deleted segment mapped (RSS 135 MB to 1 GB over 120 index jobs). The scorer reads a segment's
+    stored fields once to build its block, so plain reads cost nothing measurable and release the file on close.
+    """
+    return FileStorage(directory, supports_mmap=False)
+
+
 def schema():
     # only stored fields (and the id term for updates): the scorer ranks, Whoosh stores
-    return Schema(id=ID(stored=True, unique=True), tokens=STORED(), text=STORED(), labels=STORED(),
-                  filters=STORED())
+    return Schema(id=ID(stored=True, unique=True), tokens=STORED(), keys=STORED(), text=STORED(),
+                  labels=STORED(), filters=STORED())
 
 
-def whoosh_document(doc: dict) -> dict:
-    """The Whoosh fields of an indexed document (see documents.document): analysed here, once."""
-    tokens = {name: " ".join(field_tokens(doc["words"].get(name, ""))) for name in WORD_FIELDS}
-    return dict(id=str(doc["id"]), tokens=tokens, text=normalise_text(doc["text"]),
+@lru_cache(maxsize=1)
+def analyser_version() -> str:
+    """A fingerprint of everything a field's jieba words depend on: the analysis code, jieba and its dictionary.
+
+    Stored tokens are reused by a re-index only under the same fingerprint, so a change to the analysis, the
+    device dictionary (matching/data/nmpa) or jieba re-segments every text.
+    """
+    import jieba
+    digest = hashlib.sha1(f"{SCHEMA_VERSION}|{getattr(jieba, '__version__', '')}|{analysis._HMM}|"
+                          f"{analysis._USER_WORD_FREQ}".encode())
+    sources = [Path(analysis.__file__), Path(analysis.NMPA_DIR) / "classification_catalog.json",
+               Path(analysis.NMPA_DIR) / "determinations_2018_2020.jsonl",
+               Path(__file__).resolve().parents[3] / "matching" / "jieba_words.py"]
+    for source in sources:
+        try:
+            digest.update(source.read_bytes())
+        except OSError:
+            digest.update(b"-")
+    return digest.hexdigest()[:16]
+
+
+def field_key(text: str) -> str:
+    """The cache key of one field's text: its hash under the analyser version."""
+    return hashlib.blake2b(f"{analyser_version()}\x1f{text}".encode(), digest_size=12).hexdigest()
+
+
+def whoosh_document(doc: dict, cached: dict[str, str] | None = None) -> dict:
+    """The Whoosh fields of an indexed document (see documents.document): analysed here, once.
+
+    `cached` maps field keys to the stored tokens of an earlier analysis (a re-index of unchanged texts):
+    only fields whose text (or the analyser) changed are segmented again.
+    """
+    tokens, keys = {}, {}
+    for name in WORD_FIELDS:
+        text = doc["words"].get(name, "")
+        key = keys[name] = field_key(text)
+        found = cached.get(key) if cached else None
+        tokens[name] = found if found is not None else " ".join(field_tokens(text))
+    return dict(id=str(doc["id"]), tokens=tokens, keys=keys, text=normalise_text(doc["text"]),
                 labels=normalise_text(doc["labels"]), filters=dict(doc["filters"]))
+
+
+def stored_tokens(ix) -> dict[str, str]:
+    """{field key: tokens} of every word field stored in the index (what a re-index may reuse)."""
+    cache: dict[str, str] = {}
+    try:
+        reader = ix.reader()
+    except Exception:  # noqa: BLE001 — no usable index: everything is analysed
+        return cache
+    try:
+        for fields in reader.all_stored_fields():
+            keys, tokens = fields.get("keys"), fields.get("tokens")
+            if isinstance(keys, dict) and isinstance(tokens, dict):
+                for name, key in keys.items():
+                    if name in tokens:
+                        cache[key] = tokens[name]
+    finally:
+        reader.close()
+    return cache
+
+
+def _reusable(doc: dict, cached: dict[str, str]) -> tuple[dict[str, str], bool]:
+    """The cached tokens of a document's word fields ({key: tokens}), and whether every field was found."""
+    found, complete = {}, True
+    for name in WORD_FIELDS:
+        key = field_key(doc["words"].get(name, ""))
+        if key in cached:
+            found[key] = cached[key]
+        else:
+            complete = False
+    return found, complete
 
 
 REINDEX_PROCS = 2          # jieba analysis of a full re-index in this many processes (forked, 2-core machines)
 PARALLEL_FROM = 2000       # documents: below this a re-index analyses in this process
 
 
-def _analyse_chunk(docs: list[dict]) -> list[dict]:
-    return [whoosh_document(doc) for doc in docs]
+def _analyse_chunk(docs: list[tuple[dict, dict]]) -> list[dict]:
+    return [whoosh_document(doc, found) for doc, found in docs]
 
 
 def _chunks(docs, size: int = 250):
@@ -67,18 +147,31 @@ def _chunks(docs, size: int = 250):
         yield chunk
 
 
-def analysed(docs):
+def analysed(docs, cached: dict[str, str] | None = None):
     """Whoosh documents of these documents, analysed by REINDEX_PROCS forked processes for a large re-index.
 
-    The children only segment text (jieba, loaded before the fork so its dictionary pages are shared); the
+    Documents whose word fields are all in `cached` (unchanged texts of the index being rebuilt) are built here
+    from the stored tokens, without jieba; the rest are segmented, in the children when there are many. The
+    children only segment text (jieba, loaded before the fork so its dictionary pages are shared); the
     database is read and the index written here.
     """
-    docs = iter(docs)
+    if cached:   # the unchanged first; the others keep the tokens of their unchanged fields
+        pending = []
+        for doc in docs:
+            found, complete = _reusable(doc, cached)
+            if complete:
+                yield whoosh_document(doc, found)
+            else:
+                pending.append((doc, found))
+        docs = iter(pending)
+    else:
+        docs = ((doc, None) for doc in docs)
     head = list(itertools.islice(docs, PARALLEL_FROM))
     if len(head) < PARALLEL_FROM or REINDEX_PROCS < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        yield from (whoosh_document(doc) for doc in itertools.chain(head, docs))
+        yield from (whoosh_document(doc, found) for doc, found in itertools.chain(head, docs))
         return
     segmenter()
+    analyser_version()   # once, before the fork
     pool = multiprocessing.get_context("fork").Pool(REINDEX_PROCS)
     try:
         for chunk in pool.imap(_analyse_chunk, _chunks(itertools.chain(head, docs))):
@@ -152,10 +245,10 @@ class WhooshBackend:
             if (wi.exists_in(directory) and version_file.exists()
                     and version_file.read_text().strip() == SCHEMA_VERSION):
                 try:
-                    return wi.open_dir(directory, schema=schema())
+                    return storage(directory).open_index(schema=schema())
                 except Exception:  # noqa: BLE001 — an unreadable index is rebuilt, not fatal
                     log.exception("search index in %s unreadable; rebuilding", directory)
-            ix = wi.create_in(directory, schema())
+            ix = storage(directory).create_index(schema())
             if fill:
                 self._rebuild(ix)
             version_file.write_text(SCHEMA_VERSION)
@@ -189,7 +282,9 @@ class WhooshBackend:
         with _write_lock:
             writer = self._writer(ix)
             try:
-                for fields in analysed(self.documents(None)):
+                # read under the writer lock: nobody changes the segments between reading and clearing them
+                cached = stored_tokens(ix)
+                for fields in analysed(self.documents(None), cached):
                     writer.add_document(**fields)
                     count += 1
             except Exception:
@@ -215,7 +310,7 @@ class WhooshBackend:
                 listed = {doc["id"]: doc for doc in self.documents(ids)}
                 for project_id in ids - set(listed):
                     writer.delete_by_term("id", str(project_id))
-                for doc in listed.values():
+                for doc in listed.values():   # an edit segments its text afresh (no cache: one document)
                     writer.update_document(**whoosh_document(doc))
             except Exception:
                 writer.cancel()
