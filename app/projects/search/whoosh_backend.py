@@ -63,8 +63,8 @@ def analyser_version() -> str:
     device dictionary (matching/data/nmpa) or jieba re-segments every text.
     """
     import jieba
-    digest = hashlib.sha1(f"{SCHEMA_VERSION}|{getattr(jieba, '__version__', '')}|{analysis._HMM}|"
-                          f"{analysis._USER_WORD_FREQ}".encode())
+    digest = hashlib.blake2b(f"{SCHEMA_VERSION}|{getattr(jieba, '__version__', '')}|{analysis._HMM}|"
+                          f"{analysis._USER_WORD_FREQ}".encode(), digest_size=8)
     sources = [Path(analysis.__file__), Path(analysis.NMPA_DIR) / "classification_catalog.json",
                Path(analysis.NMPA_DIR) / "determinations_2018_2020.jsonl",
                Path(__file__).resolve().parents[3] / "matching" / "jieba_words.py"]
