@@ -15,7 +15,7 @@ from app.accounts.models import (ORGANISATION_ROLES, STAFF_ROLES, Affiliation, A
                                  Organisation, OrgStatus, Role, User)
 from app.core import audit
 from app.core.errors import TransitionError, ValidationError, require
-from app.core.files import SCAN_TYPES, save_file, stored_path
+from app.core.files import SCAN_TYPES, save_file
 from app.core.models import utcnow
 from app.extensions import db
 
@@ -270,9 +270,6 @@ def upload_licence(organisation: Organisation, actor: User, storage) -> None:
     if organisation.status is OrgStatus.REJECTED:
         accounts.reopen_organisation(organisation, actor, _("已上传营业执照"))
 
-
-def licence_path(organisation: Organisation):
-    return stored_path(organisation.licence_stored_name)
 
 
 def approve_verification(organisation: Organisation, staff: User) -> None:

@@ -4,7 +4,7 @@ notification centre (notifications), user and organisation administration (admin
 
 from types import SimpleNamespace
 
-from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, session,
+from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, session,
                    url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -17,6 +17,7 @@ from app.accounts.models import MemberRole, Membership, MembershipKind, Organisa
 from app.core import notifications as notify
 from app.core.errors import ServiceError, ValidationError
 from app.core import throttle
+from app.core.files import send_stored
 from app.core.links import safe_next
 from app.core.throttle import throttled
 from app.core.models import Notification
@@ -499,8 +500,7 @@ def licence(organisation_id):
     organisation = db.get_or_404(Organisation, organisation_id)
     if not (organisation.has_licence and account_rules.can_view_licence(organisation, current_user)):
         abort(404)
-    response = send_file(people.licence_path(organisation), mimetype=organisation.licence_content_type,
-                         download_name=organisation.licence_filename, max_age=0)
+    response = send_stored(organisation.licence_stored_name, organisation.licence_filename, inline=True)
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

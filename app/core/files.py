@@ -38,7 +38,7 @@ def upload_root() -> Path:
 
 
 # Scans and photos of official papers (营业执照, the stamped 附件2): PDF or a picture, never an editable document.
-SCAN_TYPES = ("pdf", "jpg", "jpeg", "png")
+SCAN_TYPES = PREVIEWABLE
 
 
 def _accepted_names(allowed) -> str:
