@@ -72,3 +72,17 @@ def tokenizer_with_words(words: Iterable[str], freq: int, tag: str | None = None
     for word in words:
         tokenizer.add_word(word, freq=freq, tag=tag)
     return tokenizer
+
+
+def flatten(tokenizer) -> None:
+    """Give a tokenizer made by `tokenizer_with_words` a plain dict of its words (the default ones included).
+
+    The overlay's Python-level `in` and `get` make segmentation ~1.6× slower than jieba on a plain dict; a
+    process that segments thousands of texts (a re-index's analysis children) flattens its tokenizer first. The
+    copy shares the words' objects (~15 MB of table), and segments exactly as the overlay does.
+    """
+    freq = tokenizer.FREQ
+    if isinstance(freq, WordsOver):
+        flat = dict(freq.base)
+        flat.update(dict.items(freq))
+        tokenizer.FREQ = flat
