@@ -7,7 +7,6 @@ cell with Excel's quote prefix (the apostrophe is not part of the value, so the 
 """
 from __future__ import annotations
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -23,6 +22,8 @@ def csv_cell(value):
 
 def append_row(sheet, values) -> list:
     """sheet.append for text from people: characters .xlsx cannot hold dropped, formula-like text kept as text."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # openpyxl only where a workbook is written (memory)
+
     sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in values])
     cells = list(sheet[sheet.max_row])
     for cell in cells:

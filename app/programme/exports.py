@@ -4,8 +4,6 @@ from __future__ import annotations
 import csv
 import io
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from app.core.spreadsheets import append_row, csv_cell
 from app.core.templating import beijing_time
@@ -20,6 +18,9 @@ def _rows(article: Article):
 
 
 def registrations_xlsx(article: Article) -> bytes:
+    from openpyxl import Workbook  # openpyxl only where a workbook is written (memory)
+    from openpyxl.styles import Font
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "报名名单"

@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask_babel import force_locale
-from openpyxl import load_workbook
 
 from app.accounts.models import Role, User
 from app.accounts.operations import find_user, normalise_email
@@ -224,6 +223,7 @@ def _read_jsonl(path: Path) -> list[tuple[int, dict | str]]:
 
 
 def _read_xlsx(path: Path) -> list[tuple[int, dict | str]]:
+    from openpyxl import load_workbook  # openpyxl only where a workbook is read (memory)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # openpyxl's complaints about foreign styles

@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
 
 from app.accounts.models import User
 from app.accounts.people import role_change_text
@@ -203,6 +201,9 @@ def export_rows(filters: AuditFilters) -> list[list[str]]:
 
 
 def audit_xlsx(rows: list[list[str]]) -> bytes:
+    from openpyxl import Workbook  # openpyxl only where a workbook is written (memory)
+    from openpyxl.styles import Font, PatternFill
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "审计日志"

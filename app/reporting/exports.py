@@ -56,8 +56,6 @@ import json
 from dataclasses import dataclass
 
 from flask_babel import force_locale
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
 
 from app.core.exchange import BOOLEAN_FIELDS, EXCHANGE_KEYS, exchange_record
 from app.core.spreadsheets import append_row
@@ -107,6 +105,9 @@ def _row(project) -> list:
 
 def report_xlsx(projects) -> bytes:
     """The projects as a workbook: one row each, one column per 附件1 field, Chinese headers."""
+    from openpyxl import Workbook  # openpyxl only where a workbook is written (memory)
+    from openpyxl.styles import Alignment, Font, PatternFill
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = SHEET_TITLE

@@ -5,6 +5,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 from flask import current_app
 
@@ -165,18 +166,48 @@ def test_many_publishes_merge_small_segments(make_project):
     assert search.rank(search.parse_query("测试器械"), {}, 100).total == len(ids)
 
 
+def test_a_segment_that_lost_most_of_its_documents_is_rewritten(corpus):
+    """A batch re-index after an import replaces every row of the first fill: dead rows must not stay in memory."""
+    search.reindex()
+    first = search.backend().searcher()
+    assert len(first.parts) == 1 and first.parts[0].block.n == len(corpus)
+    search.update_projects({p.id for p in corpus[:4]})          # 4 of 10 replaced: the segment is kept
+    kept = search.backend().searcher()
+    assert first.parts[0].segid in {part.segid for part in kept.parts}
+    search.update_projects({p.id for p in corpus[4:6]})         # 6 of 10: its 4 live rows are copied, it goes
+    after = search.backend().searcher()
+    assert first.parts[0].segid not in {part.segid for part in after.parts}
+    assert sum(part.block.n for part in after.parts) == len(corpus)   # 4 rows of the first update + 4 copied + 2
+    for part in after.parts:
+        assert part.live.sum() * 2 >= part.block.n      # no segment keeps more dead rows than live ones
+    assert after.ids() == {p.id for p in corpus} and after.count == len(corpus)
+    ranked = [_ranked(query) for query in QUERIES]
+    search.update_projects({p.id for p in corpus})               # every row replaced: dead segments are dropped
+    assert all(part.live.all() for part in search.backend().searcher().parts)
+    search.reindex()
+    assert ranked == [_ranked(query) for query in QUERIES]       # the same ranking as a fresh index
+
+
+def _ranked(query):
+    return [pid for pid, _s in search.rank(search.parse_query(query), {}, 100).hits]
+
+
 def test_blocks_are_saved_and_another_process_loads_the_same_scores(corpus, monkeypatch, tmp_path):
     monkeypatch.setattr(scorer, "SAVE_MIN_ROWS", 1)
     search.reindex()
     directory = search.index_dir()
     files = list(Path(directory).glob("clinbridge-block-*.npz"))
-    assert len(files) == 1 and files[0].with_suffix(".text.npy").exists()
+    assert len(files) == 1 and all(scorer.mapped_path(files[0], name).exists() for name in scorer.Block.MAPPED)
     loaded = scorer.Block.load(files[0])
     built = search.backend().searcher().parts[0].block
     assert list(loaded.ids) == list(built.ids) and loaded.text_of(3) == built.text_of(3)
     for v in range(len(scorer.VIEWS)):
         assert loaded.views[v].vocab == built.views[v].vocab
+        assert (loaded.views[v].indptr == built.views[v].indptr).all()
         assert (loaded.views[v].rows == built.views[v].rows).all()
+        assert (loaded.views[v].tfs == built.views[v].tfs).all()
+        # the postings are memory-mapped (one copy in the page cache for every worker), not read into memory
+        assert isinstance(loaded.views[v].rows.base, np.memmap) or isinstance(loaded.views[v].rows, np.memmap)
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
     process = context.Process(target=_rank_in_another_process, args=(_config(), queue, QUERIES))

@@ -35,7 +35,7 @@ VIEWS = (*WORD_FIELDS, "chars")           # one matrix per view; "chars" is the 
 CHARS = len(VIEWS) - 1
 BLOCK_PREFIX = "clinbridge-block-"
 SAVE_MIN_ROWS = 200                      # smaller segments are rebuilt from their stored tokens (milliseconds)
-BLOCK_FORMAT = "2"
+BLOCK_FORMAT = "3"
 
 
 class View:
@@ -117,18 +117,27 @@ class Block:
         return self.text[self.offsets[row]:self.offsets[row + 1]].tobytes().decode()
 
     # --- persistence: a block file per segment, beside the index ------------------------------------------
+    # path (.npz): the small arrays and the vocabularies; beside it, plain .npy files that readers memory-map:
+    # the rows' text and every view's postings (row numbers, term frequencies) end to end. Mapped pages stay in
+    # the page cache, one copy for every worker, and a query touches only its own terms' columns.
+    MAPPED = ("text", "rows", "tfs")
+
     def save(self, path: Path) -> None:
+        starts = np.zeros(len(self.views) + 1, dtype=np.int64)
+        np.cumsum([len(view.rows) for view in self.views], out=starts[1:])
         arrays = {"format": np.array(BLOCK_FORMAT), "ids": self.ids, "lengths": self.lengths, "codes": self.codes,
-                  "offsets": self.offsets,
+                  "offsets": self.offsets, "starts": starts,
                   "values": np.array("\x1e".join("\x1f".join(vals) for vals in self.values))}
         for v, view in enumerate(self.views):
             keys = sorted(view.vocab, key=view.vocab.get)
             arrays[f"vocab{v}"] = np.array("\n".join(keys))
-            arrays[f"indptr{v}"], arrays[f"rows{v}"], arrays[f"tfs{v}"] = view.indptr, view.rows, view.tfs
-        # the text in a plain .npy of its own, memory-mapped by readers (one copy in the page cache for all workers)
-        text_path = path.with_suffix(".text.npy")
-        for target, write in ((text_path, lambda out: np.save(out, self.text)),
-                              (path, lambda out: np.savez(out, **arrays))):
+            arrays[f"indptr{v}"] = view.indptr
+        mapped = {"text": self.text,
+                  "rows": np.concatenate([np.asarray(view.rows, dtype=np.int32) for view in self.views]),
+                  "tfs": np.concatenate([np.asarray(view.tfs, dtype=np.float32) for view in self.views])}
+        writes = [(mapped_path(path, name), lambda out, a=array: np.save(out, a)) for name, array in mapped.items()]
+        writes.append((path, lambda out: np.savez(out, **arrays)))   # last: its presence says the rest is there
+        for target, write in writes:
             tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
             with open(tmp, "wb") as out:
                 write(out)
@@ -139,20 +148,29 @@ class Block:
         with np.load(path, allow_pickle=False) as data:
             if str(data["format"]) != BLOCK_FORMAT:
                 raise ValueError("old block format")
+            mapped = {name: np.load(mapped_path(path, name), mmap_mode="r", allow_pickle=False)
+                      for name in cls.MAPPED}
+            starts = data["starts"]
+            if len(mapped["text"]) != int(data["offsets"][-1]) or not (
+                    len(mapped["rows"]) == len(mapped["tfs"]) == int(starts[-1])):
+                raise ValueError("mapped files of another block")
             views = []
             for v in range(len(VIEWS)):
                 text = str(data[f"vocab{v}"])
                 keys = text.split("\n") if text else []
-                views.append(View(dict(zip(keys, range(len(keys)))), data[f"indptr{v}"], data[f"rows{v}"],
-                                  data[f"tfs{v}"]))
+                span = slice(int(starts[v]), int(starts[v + 1]))
+                views.append(View(dict(zip(keys, range(len(keys)))), data[f"indptr{v}"], mapped["rows"][span],
+                                  mapped["tfs"][span]))
             raw = str(data["values"]).split("\x1e")
             values = [part.split("\x1f") for part in raw]
             if len(values) != len(FILTER_FIELDS):
                 raise ValueError("filter fields changed")
-            text = np.load(path.with_suffix(".text.npy"), mmap_mode="r", allow_pickle=False)
-            if len(text) != int(data["offsets"][-1]):
-                raise ValueError("text file of another block")
-            return cls(data["ids"], data["lengths"], views, data["codes"], values, text, data["offsets"])
+            return cls(data["ids"], data["lengths"], views, data["codes"], values, mapped["text"], data["offsets"])
+
+
+def mapped_path(path: Path, name: str) -> Path:
+    """The memory-mapped file `name` of the block saved at `path` (clinbridge-block-<segment>.<name>.npy)."""
+    return path.with_suffix(f".{name}.npy")
 
 
 @dataclass
@@ -412,18 +430,13 @@ class Scorer:
                 log.warning("could not save search block %s", path.name)
         return block
 
-    def put(self, segid: str, block: Block) -> None:
-        """A block the writer built from the documents in hand (saved for the other processes)."""
-        self.blocks[segid] = block
-        if block.n >= SAVE_MIN_ROWS:
-            block.save(self.directory / f"{BLOCK_PREFIX}{segid}.npz")
-
 
 def prune_block_files(directory, segids: set[str]) -> None:
     """Remove the block files of segments no longer in the index (after a writer's commit)."""
     for path in Path(directory).glob(f"{BLOCK_PREFIX}*.npz"):
         if path.name[len(BLOCK_PREFIX):-4] not in segids:
-            path.with_suffix(".text.npy").unlink(missing_ok=True)
+            for name in Block.MAPPED:
+                mapped_path(path, name).unlink(missing_ok=True)
             try:
                 path.unlink()
             except OSError:

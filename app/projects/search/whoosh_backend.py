@@ -37,6 +37,7 @@ _VERSION_FILE = "clinbridge-schema-version"
 WRITE_TIMEOUT = 30.0  # seconds to wait for another process's writer; then the job fails and the queue retries
 SMALL_SEGMENT = 1000  # segments below this many documents are merged together once there are MAX_SMALL of them
 MAX_SMALL = 6
+MAX_DELETED_SHARE = 0.5  # a segment that lost more than this share of its documents is rewritten
 
 
 def storage(directory: str) -> FileStorage:
@@ -193,16 +194,26 @@ def analysed(docs, cached: dict[str, str] | None = None):
 def merge_small(writer, segments):
     """Merge the small segments (publishes add one each) once there are several; never rewrite the big ones.
 
-    A merged segment is rebuilt by the scorer from its stored tokens, so merges stay small and cheap.
+    A merged segment is rebuilt by the scorer from its stored tokens, so merges stay small and cheap. Two
+    exceptions keep deletions from piling up: a segment whose documents are all deleted is dropped, and one
+    that has lost more than half of them (a batch re-index after an import replaces every row of the first
+    fill) is rewritten with its live documents (otherwise every process would keep its dead rows' postings).
     """
-    small = [s for s in segments if s.doc_count_all() < SMALL_SEGMENT]
-    if len(small) < MAX_SMALL:
-        return segments
-    for segment in small:
+    keep, merge = [], []
+    for segment in segments:
+        total, live = segment.doc_count_all(), segment.doc_count()
+        if live == 0:
+            continue
+        (merge if total - live > total * MAX_DELETED_SHARE else keep).append(segment)
+    small = [s for s in keep if s.doc_count_all() < SMALL_SEGMENT]
+    if len(small) >= MAX_SMALL:
+        merge += small
+        keep = [s for s in keep if s.doc_count_all() >= SMALL_SEGMENT]
+    for segment in merge:
         reader = SegmentReader(writer.storage, writer.schema, segment)
-        writer.add_reader(reader)
+        writer.add_reader(reader)   # copies the live documents only
         reader.close()
-    return [s for s in segments if s.doc_count_all() >= SMALL_SEGMENT]
+    return keep
 
 
 _open_lock = threading.Lock()
