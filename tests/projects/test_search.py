@@ -432,6 +432,16 @@ def test_any_word_results_come_after_all_word_ones(make_project):
     assert flags == sorted(flags, reverse=True)       # every all-word hit before every any-word hit
 
 
+def test_a_rare_word_outweighs_a_common_one_said_many_times(make_project):
+    """Both backends weigh a term by how rare it is (BM25's idf): without it, repeating a common word wins."""
+    rare = publish(make_project, **dict(CATHETER, name="冠脉扩张球囊", intended_use="用于冠状动脉狭窄的扩张。",
+                                        public_summary="一次性使用。", clinical_prospects="适合基层医院。"))
+    common = [publish(make_project, **dict(GLUCOSE, name=f"血糖仪{i}型", public_summary="血糖血糖血糖监测。" * (2 if i == 0 else 1)))
+              for i in range(5)]
+    ids = found("球囊 血糖")
+    assert ids[0] == rare.id and set(ids) == {rare.id, *(p.id for p in common)}
+
+
 @pytest.mark.parametrize("query", ["移動式計算機斷層", "ＣＴ", "ct", "CT 床旁"])
 def test_variants_and_synonyms_find_the_project(make_project, query):
     scanner = publish(make_project, **SCANNER)

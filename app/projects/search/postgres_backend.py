@@ -3,11 +3,13 @@
 Each listed project has one row of project_search: three tsvectors in the 'simple' configuration, made of the
 same analysis as the Whoosh index (jieba words of the public fields, weighted A for the name, B for 适用范围, C
 for the rest; single characters; character pairs, in order so that a quoted phrase is a <-> chain), each with
-a GIN index. Ranking: ts_rank_cd of each view, summed with the Whoosh weights. Filters and the listed check are
+a GIN index. Ranking: BM25 per query term (idf from the rows' document frequencies, ts_rank_cd as the weighted
+term frequency), summed with the Whoosh weights. Filters and the listed check are
 a join with the project table: the database is the truth. Writes are ordinary transactions: no single writer.
 """
 from __future__ import annotations
 
+import math
 import time
 
 from sqlalchemy import ForeignKey, Index, Text, text
@@ -17,6 +19,7 @@ from sqlalchemy.types import TypeDecorator
 
 from app.extensions import db
 from app.projects.search.analysis import ParsedQuery, text_bigrams, unigrams, words
+from app.projects.search.scorer import B, K1
 from app.projects.search.documents import (CHAR_WEIGHT, FILTER_FIELDS, MAX_CHAR_DF, MAX_CHAR_TERMS,
                                            MIN_DOCS_TO_PRUNE, PAIR_WEIGHT, SYNONYM_WEIGHT,
                                            WORD_WEIGHT, Ranking, listed_documents)
@@ -69,6 +72,18 @@ ON CONFLICT (project_id) DO UPDATE SET words = excluded.words, chars = excluded.
 """)
 
 
+# ts_rank_cd's weights of the classes D, C, B, A: the word view's A (name), B (适用范围), C (the rest) as the Whoosh
+# backend's field weights 3 : 2 : 1; the character and pair views are unweighted (class D), counted as 1 each
+CLASS_WEIGHTS = {"words": "{0.1, 0.33, 0.67, 1.0}", "chars": "{1, 1, 1, 1}", "pairs": "{1, 1, 1, 1}"}
+
+
+def _bm25(column: str, name: str, weight: float, average: float) -> str:
+    """SQL for one term's BM25 (K1, B as the Whoosh scorer) over a view's weighted term frequency."""
+    tf = f"ts_rank_cd('{CLASS_WEIGHTS[column]}', s.{column}, to_tsquery('simple', :{name}), 0)"
+    return (f"({weight:.6f} * {tf} * {K1 + 1} / ({tf} + {K1} * ({1 - B} + {B} * length(s.{column}) / "
+            f"{max(average, 1e-9):.6f})))")
+
+
 def _quote(lexeme: str) -> str:
     return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
@@ -84,6 +99,7 @@ class PostgresBackend:
         self.documents = documents   # callable(ids or None) -> iterable of documents from the database
         self._df: dict[str, int] = {}
         self._df_total, self._df_at = 0, 0.0
+        self._avg, self._word_df = (1.0, 1.0), {}
 
     def open(self, fill: bool = True):
         return self
@@ -128,19 +144,45 @@ class PostgresBackend:
                 "SELECT word FROM ts_stat('SELECT chars FROM project_search') UNION "
                 "SELECT word FROM ts_stat('SELECT pairs FROM project_search')")))
 
-    def _char_df(self, connection) -> tuple[dict[str, int], int]:
-        """Document frequency of every character (refreshed every few minutes: it only prunes the commonest)."""
+    def _statistics(self, connection) -> tuple[dict[str, int], int, float, float]:
+        """Character document frequencies, the number of rows and the views' average lengths (refreshed every
+        few minutes: they weigh terms, a publish moves them by a hair)."""
         if time.monotonic() - self._df_at > self.DF_REFRESH:
             self._df = dict(connection.execute(text("SELECT word, ndoc FROM ts_stat('SELECT chars FROM project_search')")).all())
-            self._df_total = connection.scalar(text("SELECT count(*) FROM project_search")) or 0
+            count, words_avg, chars_avg = connection.execute(text(
+                "SELECT count(*), avg(length(words)), avg(length(chars)) FROM project_search")).one()
+            self._df_total, self._avg = int(count or 0), (float(words_avg or 1.0), float(chars_avg or 1.0))
+            self._word_df = {}
             self._df_at = time.monotonic()
-        return self._df, self._df_total
+        return self._df, self._df_total, *self._avg
+
+    def _word_frequencies(self, connection, spellings) -> dict[str, int]:
+        """Documents holding each word (a GIN count per word not yet asked since the last refresh)."""
+        missing = sorted(set(spellings) - set(self._word_df))
+        if missing:
+            columns = ", ".join(f"count(*) FILTER (WHERE words @@ to_tsquery('simple', :w{i}))"
+                                for i in range(len(missing)))
+            counts = connection.execute(text(f"SELECT {columns} FROM project_search WHERE words @@ "
+                                             "to_tsquery('simple', :any)"),
+                                        {"any": " | ".join(_quote(w) for w in missing),
+                                         **{f"w{i}": _quote(w) for i, w in enumerate(missing)}}).one()
+            self._word_df.update(zip(missing, (int(n) for n in counts)))
+        return self._word_df
+
+    def _idf(self, df: int, total: int) -> float:
+        return math.log(max(1, total) / (df + 1)) + 1.0   # the Whoosh backend's idf
 
     def rank(self, query: ParsedQuery, filters: dict[str, str], limit: int) -> Ranking:
+        """BM25 per term, as the Whoosh backend ranks: inverse document frequency times a saturated term frequency.
+
+        ts_rank_cd of a one-term query (no length normalisation) is the term's weighted frequency in the row (the
+        weight classes give the name and 适用范围 more, as BM25F's field weights do); `length()` is the row's
+        number of distinct lexemes, against the view's average. The rows are found by the GIN indexes (any term).
+        """
         if not query:
             return Ranking([], 0)
         with self.engine.connect() as connection:
-            df, total_docs = self._char_df(connection)
+            df, total_docs, words_avg, chars_avg = self._statistics(connection)
             word_terms = {s for t in query.terms if not t.exact for s in t.spellings}
             synonyms = {s for t in query.terms if not t.exact for s in t.synonyms}
             common = MAX_CHAR_DF * total_docs if total_docs >= MIN_DOCS_TO_PRUNE else total_docs
@@ -148,20 +190,28 @@ class PostgresBackend:
             chars = sorted(chars, key=lambda c: df.get(c, 0))[:MAX_CHAR_TERMS]
             if not chars and not word_terms:   # only common characters, and no word: they are all there is
                 chars = [c for c in query.chars if df.get(c, 0)] or list(query.chars)
+            word_df = self._word_frequencies(connection, word_terms) if word_terms else {}
             params: dict = {"limit": int(limit)}
+            terms = []   # (view, parameter, weight × idf)
+            for i, word in enumerate(sorted(word_terms)):
+                params[f"tw{i}"] = _quote(word)
+                weight = WORD_WEIGHT * (SYNONYM_WEIGHT if word in synonyms and word not in
+                                        {t.text for t in query.terms} else 1.0)
+                terms.append(("words", f"tw{i}", weight * self._idf(word_df.get(word, 0), total_docs), words_avg))
+            for i, char in enumerate(chars):
+                params[f"tc{i}"] = _quote(char)
+                terms.append(("chars", f"tc{i}", CHAR_WEIGHT * self._idf(df.get(char, 0), total_docs), chars_avg))
             parts = []
-            if word_terms - synonyms:
-                params["qw"] = " | ".join(_quote(w) for w in sorted(word_terms - synonyms))
-                parts.append(("words", "qw", WORD_WEIGHT))
-            if synonyms:
-                params["qs"] = " | ".join(_quote(w) for w in sorted(synonyms))
-                parts.append(("words", "qs", WORD_WEIGHT * SYNONYM_WEIGHT))
+            if word_terms:
+                params["qw"] = " | ".join(_quote(w) for w in sorted(word_terms))
+                parts.append(("words", "qw"))
             if chars:
                 params["qc"] = " | ".join(_quote(c) for c in chars)
-                parts.append(("chars", "qc", CHAR_WEIGHT))
+                parts.append(("chars", "qc"))
             if query.pairs and PAIR_WEIGHT:
                 params["qp"] = " | ".join(_quote(p) for p in query.pairs)
-                parts.append(("pairs", "qp", PAIR_WEIGHT))
+                parts.append(("pairs", "qp"))
+                terms.append(("pairs", "qp", PAIR_WEIGHT, 1.0))
             required = []
             for i, term in enumerate(query.exact):   # a quoted phrase: its characters in a row
                 params[f"qx{i}"] = " <-> ".join(_quote(c) for c in term.text)
@@ -169,9 +219,8 @@ class PostgresBackend:
             if not parts and not required:
                 return Ranking([], 0)
             match = " AND ".join(required) if required else " OR ".join(
-                f"s.{column} @@ to_tsquery('simple', :{name})" for column, name, _w in parts)
-            score = " + ".join(f"{weight} * ts_rank_cd('{{0.1, 0.2, 0.4, 1.0}}', s.{column}, "
-                               f"to_tsquery('simple', :{name}), 1)" for column, name, weight in parts) or "1.0"
+                f"s.{column} @@ to_tsquery('simple', :{name})" for column, name in parts)
+            score = " + ".join(_bm25(column, name, weight, average) for column, name, weight, average in terms) or "1.0"
             where = [f"({match})"]
             for name, value in filters.items():
                 if name in FILTER_FIELDS:
