@@ -17,10 +17,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
-from flask import current_app, has_app_context
-
-# the download names and the sender live in app/core/files.py: a view sends a document without python-docx
-from app.core.files import DOCKING_FORM_NAME, DOCX_MIMETYPE, PROJECT_FORM_NAME, download_name, send_docx  # noqa: F401
+from flask import current_app, has_app_context, send_file
 
 BODY_FONT = "宋体"
 TITLE_FONT = "黑体"
@@ -249,3 +246,20 @@ def programme_province() -> str:
     if has_app_context():
         return current_app.config.get("PLATFORM_PROVINCE") or DEFAULT_PROVINCE
     return DEFAULT_PROVINCE
+
+DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PROJECT_FORM_NAME = "附件1-医疗机构临床研究成果转化项目需求表-{}.docx"
+DOCKING_FORM_NAME = "附件2-企业意向临床研究成果转化项目对接表-{}.docx"
+_UNSAFE_IN_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
+
+
+def download_name(template: str, name: str) -> str:
+    """The Chinese download name, with characters Windows refuses in file names replaced."""
+    cleaned = _UNSAFE_IN_NAME.sub("_", name or "").strip(" .") or "未命名"
+    return template.format(cleaned[:80])
+
+
+def send_docx(data: bytes, name: str):
+    response = send_file(io.BytesIO(data), mimetype=DOCX_MIMETYPE, as_attachment=True, download_name=name)
+    response.headers["Cache-Control"] = "private, no-store"  # confidential tiers: keep out of shared caches
+    return response

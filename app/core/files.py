@@ -7,8 +7,6 @@ The preview is opened as a page of its own (a "预览" link or an <img>): the si
 forbid framing, and stay as they are."""
 from __future__ import annotations
 
-import io
-import re
 import uuid
 from pathlib import Path
 
@@ -105,23 +103,4 @@ def send_stored(stored_name: str, download_name: str, inline: bool = False):
     response = send_file(stored_path(stored_name), mimetype=ALLOWED_TYPES[extension][0], as_attachment=not inline,
                          download_name=download_name)
     response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-# --- Word downloads (the documents are built in app/core/docx.py; sending needs no python-docx) -------
-DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-PROJECT_FORM_NAME = "附件1-医疗机构临床研究成果转化项目需求表-{}.docx"
-DOCKING_FORM_NAME = "附件2-企业意向临床研究成果转化项目对接表-{}.docx"
-_UNSAFE_IN_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
-
-
-def download_name(template: str, name: str) -> str:
-    """The Chinese download name, with characters Windows refuses in file names replaced."""
-    cleaned = _UNSAFE_IN_NAME.sub("_", name or "").strip(" .") or "未命名"
-    return template.format(cleaned[:80])
-
-
-def send_docx(data: bytes, name: str):
-    response = send_file(io.BytesIO(data), mimetype=DOCX_MIMETYPE, as_attachment=True, download_name=name)
-    response.headers["Cache-Control"] = "private, no-store"  # confidential tiers: keep out of shared caches
     return response

@@ -141,6 +141,10 @@ class Notification(db.Model):
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     mailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # e-mailed on its own or in a digest
 
+    # every signed-in page counts the reader's unread notices; a user with thousands read would read them all
+    # (a partial index WHERE read_at IS NULL is smaller, but SQLite's planner picks ix_notification_user_id over it)
+    __table_args__ = (db.Index("ix_notification_unread", "user_id", "read_at", "link"),)
+
 
 class Setting(db.Model):
     """A programme setting changed by the task force (e.g. the assessment weights)."""

@@ -11,12 +11,13 @@ from app.accounts import rules as account_rules
 from app.accounts.views import intent_labels, own_organisation
 from app.core import audit, idempotency, templating, throttle
 from app.core import files as attachments
-from app.core.files import DOCKING_FORM_NAME, download_name, send_docx
+from app.core.docx import DOCKING_FORM_NAME, download_name, send_docx
 from app.core.errors import ServiceError, TransitionError, ValidationError
 from app.core.permissions import member_required, staff_required, verified_required
 from app.core.templating import value_label
 from app.core.throttle import throttled
 from app.deals import demands, operations
+from app.deals.exports import docking_form_docx
 from app.deals.models import (CooperationMode, DeclineReason, DockingForm, Intent, IntentStatus, Interest,
                               InterestStatus, NegotiationMessage, PassReason)
 from app.extensions import db
@@ -550,8 +551,6 @@ def docking_form(form_id):
     form = db.get_or_404(DockingForm, form_id)
     if not form.can_view(current_user):
         abort(404)
-    from app.deals.exports import docking_form_docx  # python-docx only in workers that print forms
-
     data = docking_form_docx(form)
     if current_user.is_staff:
         # Not tied to the project: the project's history is shown to its owner, who may not see 附件2.

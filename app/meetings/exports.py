@@ -3,8 +3,11 @@ from __future__ import annotations
 
 from datetime import timezone
 
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Pt
 from icalendar import Calendar, Event, vText
 
+from app.core import docx as word
 from app.core.links import absolute_url, path_for
 from app.meetings.models import MeetingEvent, Side
 from app.meetings.operations import BEIJING, AgendaItem, _aware
@@ -40,11 +43,6 @@ def counterpart_lines(item: AgendaItem) -> list[tuple[str, str]]:
 
 def agenda_docx(event: MeetingEvent, items: list[AgendaItem], who: str) -> bytes:
     """The agenda laid out as a table per meeting, ready to print and bring to the venue."""
-    from docx.enum.text import WD_ALIGN_PARAGRAPH  # python-docx only in workers that print (memory)
-    from docx.shared import Pt
-
-    from app.core import docx as word
-
     document = word.new_document("推进会议", f"{event.title} 洽谈日程", subject=who, when=event.scheduled_at)
     where = event.venue or ""
     if event.online_url:

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from app.accounts.models import Role
 from app.core import files as stored_files
-from app.core.files import download_name, send_docx
+from app.core.docx import download_name, send_docx
 from app.core.errors import ServiceError, ValidationError
 from app.core.permissions import staff_required
 from app.extensions import db

@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 from app.accounts.models import Role
 from app.core import audit, idempotency
 from app.core import files as attachment_service
-from app.core.files import PROJECT_FORM_NAME, download_name, send_docx
+from app.core.docx import PROJECT_FORM_NAME, download_name, send_docx
 from app.core.errors import ServiceError, ValidationError
 from app.core.models import utcnow
 from app.core.templating import beijing_time
@@ -20,6 +20,7 @@ from app.deals.operations import open_interest_of, passes_on
 from app.extensions import db
 from app.projects import operations as project_service
 from app.projects import saved_searches, showcase
+from app.projects.exports import project_form_docx
 from app.projects.library import FACETS, LibraryFilters, library_page, partner_view, public_view, record_partner_view
 from app.projects.models import (COMMITMENT_TEXT, FIELDS_BY_NAME, LIFE_STEPS, PARTNER_FIELDS, PROJECT_FIELDS,
                                  DeviceClass, Project, ProjectAttachment, ProjectStatus, ProjectType, Stage, Tier)
@@ -553,8 +554,6 @@ def project_form(project_id):
     project = db.get_or_404(Project, project_id)
     if not (project.can_view_private(current_user) or may_print_form(current_user, project)):
         abort(403 if project.can_view_public(current_user) else 404)
-    from app.projects.exports import project_form_docx  # python-docx only in workers that print forms
-
     data = project_form_docx(project)
     if current_user.is_staff or current_user.is_institution_officer:
         audit.record("export_docx", actor=current_user, project=project, comment="附件1")

@@ -13,9 +13,6 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
 
 from app.core.docx import BODY_FONT, BODY_SIZE, LATIN_FONT, TITLE_FONT, add_text
 from app.core.spreadsheets import append_row
@@ -36,12 +33,19 @@ DEFINITIONS = (
     "所有日期、时间均为北京时间。",
 )
 
-_THIN = Side(style="thin", color="A6A6A6")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+
+
+def _border():
+    from openpyxl.styles import Border, Side  # openpyxl only where a workbook is written (memory)
+    thin = Side(style="thin", color="A6A6A6")
+    return Border(left=thin, right=thin, top=thin, bottom=thin)
 
 
 def summary_xlsx(figures: DashboardFigures) -> bytes:
     """The workbook: 概览, 漏斗, 分布, 各阶段停留天数, 婉拒原因, 月度趋势, 逾期里程碑."""
+    from openpyxl import Workbook  # openpyxl only where a workbook is written (memory)
+    from openpyxl.styles import Alignment
+
     workbook = Workbook()
     workbook.remove(workbook.active)
     workbook.properties.title = REPORT_TITLE
@@ -100,14 +104,18 @@ def summary_xlsx(figures: DashboardFigures) -> bytes:
 
 
 def _sheet(workbook, title: str, headers: tuple[str, ...], widths: tuple[int, ...]):
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
     sheet = workbook.create_sheet(title)
+    border = _border()
     append_row(sheet, headers)
     for index, width in enumerate(widths, 1):
         cell = sheet.cell(row=1, column=index)
         cell.font = Font(name=BODY_FONT, bold=True)
         cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        cell.border = _BORDER
+        cell.border = border
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
     sheet.page_setup.orientation = "landscape" if len(headers) > 4 else "portrait"
@@ -119,9 +127,12 @@ def _sheet(workbook, title: str, headers: tuple[str, ...], widths: tuple[int, ..
 
 
 def _row(sheet, values, *, percent=(), date_columns=(), bold=False) -> None:
+    from openpyxl.styles import Font
+
+    border = _border()
     for index, cell in enumerate(append_row(sheet, values), 1):
         cell.font = Font(name=BODY_FONT, bold=bold)
-        cell.border = _BORDER
+        cell.border = border
         if index in percent and isinstance(cell.value, float):
             cell.number_format = "0.0%"
         if index in date_columns:

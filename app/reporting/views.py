@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from app.accounts.models import Role
 from app.core import audit
-from app.core.files import DOCX_MIMETYPE
+from app.core.docx import DOCX_MIMETYPE
 from app.core.models import utcnow
 from app.core.permissions import role_required, staff_required
 from app.core.templating import beijing_time
@@ -24,6 +24,7 @@ from app.reporting import batches as reporting
 from app.reporting.dashboard import Period, PeriodError, dashboard_figures, parse_period, this_year
 from app.reporting.exports import JSONL_MIMETYPE, XLSX_MIMETYPE, columns
 from app.reporting.models import ReportBatch
+from app.reporting.summary import REPORT_TITLE, summary_docx, summary_xlsx
 from forms.programme import ImprovementsForm
 from forms.projects import ConfirmForm
 
@@ -57,18 +58,16 @@ def index():
     return _page(period, error)
 
 
-def _download(extension: str, mimetype: str):
-    from app.reporting import summary  # python-docx and openpyxl only in workers that export (memory)
-
+def _download(build, extension: str, mimetype: str):
     period, error = _period()
     if error:
         return _page(period, error)
     with force_locale("zh"):  # the evaluation is filed in Chinese, whatever the interface language
         today = beijing_today()
         figures, requests = dashboard_figures(period, today), request_figures(period.contains, today)
-        data = summary.summary_xlsx(figures) if extension == "xlsx" else summary.summary_docx(
+        data = build(figures) if build is summary_xlsx else build(
             figures, requests=requests, improvements=improvements.current(period.label, figures, requests)[0])
-        name = f"{summary.REPORT_TITLE}-{period.label.replace(' ', '')}.{extension}"
+        name = f"{REPORT_TITLE}-{period.label.replace(' ', '')}.{extension}"
     response = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -77,7 +76,7 @@ def _download(extension: str, mimetype: str):
 @dashboard_bp.route("/summary.xlsx")
 @staff_required
 def summary_workbook():
-    return _download("xlsx", XLSX_MIMETYPE)
+    return _download(summary_xlsx, "xlsx", XLSX_MIMETYPE)
 
 
 @dashboard_bp.route("/improvements", methods=["POST"])
@@ -96,7 +95,7 @@ def save_improvements():
 @dashboard_bp.route("/summary.docx")
 @staff_required
 def summary_report():
-    return _download("docx", DOCX_MIMETYPE)
+    return _download(summary_docx, "docx", DOCX_MIMETYPE)
 
 
 reports_bp = Blueprint("reports", __name__, url_prefix="/reports")

@@ -1,5 +1,5 @@
-"""A web worker's memory (issue 12): every page is served without scikit-learn, OR-Tools, python-docx, openpyxl or
-the knowledge base; 参考分类 loads the knowledge base memory-mapped, still without scikit-learn.
+"""A web worker's memory (issue 12): every page is served without scikit-learn, OR-Tools, openpyxl or the
+knowledge base; 参考分类 loads the knowledge base memory-mapped, still without scikit-learn.
 
 What a process has imported can only be seen in a fresh process (this test session imports scikit-learn
 elsewhere), so the first test runs the second in a child pytest that collects this file alone.
@@ -19,8 +19,8 @@ from app.projects.models import ProjectStatus
 
 ROOT = Path(__file__).resolve().parents[2]
 CHILD = "CLINBRIDGE_WORKER_MEMORY_CHILD"
-# python-docx and openpyxl: only the workers that write or read Word/Excel files load them (~15 MB)
-HEAVY = ("sklearn", "ortools", "pandas", "scipy.stats", "jieba.analyse", "docx", "openpyxl")
+# openpyxl: only the workers that write or read Excel files load it (~7 MB)
+HEAVY = ("sklearn", "ortools", "pandas", "scipy.stats", "jieba.analyse", "openpyxl")
 
 
 def test_a_fresh_worker_serves_every_page_lean(tmp_path):
