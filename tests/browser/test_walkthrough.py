@@ -69,7 +69,12 @@ def nav(page, name: str) -> None:
 
 
 def no_sideways_scroll(page) -> None:
-    """Nothing sticks out of the page to the right (a phone user would have to scroll sideways)."""
+    """Nothing sticks out of the page to the right (a phone user would have to scroll sideways).
+
+    After a click that posts a form, the next page's text can be there before its stylesheet is applied (the
+    load event): measured then, every table is as wide as unstyled (a failure seen once under load).
+    """
+    page.wait_for_load_state("load")
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     if overflow > 1:
         culprits = page.evaluate("""() => { const w = document.documentElement.clientWidth; return [...document

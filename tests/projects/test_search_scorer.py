@@ -199,7 +199,13 @@ def test_blocks_are_saved_and_another_process_loads_the_same_scores(corpus, monk
     files = list(Path(directory).glob("clinbridge-block-*.npz"))
     assert len(files) == 1 and all(scorer.mapped_path(files[0], name).exists() for name in scorer.Block.MAPPED)
     loaded = scorer.Block.load(files[0])
-    built = search.backend().searcher().parts[0].block
+    reader = search.backend().open().reader()
+    try:
+        built = scorer.Block.build([reader.stored_fields(d) for d in range(reader.doc_count_all())])
+    finally:
+        reader.close()
+    in_use = search.backend().searcher().parts[0].block   # the writer, too, reads the mapped files it saved
+    assert isinstance(in_use.views[0].rows.base, np.memmap) or isinstance(in_use.views[0].rows, np.memmap)
     assert list(loaded.ids) == list(built.ids) and loaded.text_of(3) == built.text_of(3)
     for v in range(len(scorer.VIEWS)):
         assert loaded.views[v].vocab == built.views[v].vocab

@@ -428,6 +428,8 @@ class Scorer:
                 block.save(path)
             except OSError:   # a read-only folder: every process builds its own
                 log.warning("could not save search block %s", path.name)
+            else:   # the writer too reads its postings from the mapped files (its built copy is freed)
+                return Block.load(path)
         return block
 
 
