@@ -77,11 +77,25 @@ ON CONFLICT (project_id) DO UPDATE SET words = excluded.words, chars = excluded.
 CLASS_WEIGHTS = {"words": "{0.1, 0.33, 0.67, 1.0}", "chars": "{1, 1, 1, 1}", "pairs": "{1, 1, 1, 1}"}
 
 
-def _bm25(column: str, name: str, weight: float, average: float) -> str:
-    """SQL for one term's BM25 (K1, B as the Whoosh scorer) over a view's weighted term frequency."""
-    tf = f"ts_rank_cd('{CLASS_WEIGHTS[column]}', s.{column}, to_tsquery('simple', :{name}), 0)"
-    return (f"({weight:.6f} * {tf} * {K1 + 1} / ({tf} + {K1} * ({1 - B} + {B} * length(s.{column}) / "
-            f"{max(average, 1e-9):.6f})))")
+def _ranked_sql(terms, base: str) -> str:
+    """The ranking statement: each term's weighted frequency computed once per matching row (an inner query
+    the planner keeps apart, OFFSET 0), each query parsed once (a one-row CTE), then BM25 summed over the terms.
+
+    Its cost is one ts_rank_cd per term and matching row (each call reads the row's vector again): a query
+    whose terms are all common scores nearly every row.
+    """
+    if not terms:
+        return f"SELECT s.project_id, 1.0 AS score {base} ORDER BY score DESC, s.project_id LIMIT :limit"
+    parsed = ", ".join(f"to_tsquery('simple', :{name}) AS {name}" for _column, name, _w, _a in terms)
+    frequencies = ", ".join(f"ts_rank_cd('{CLASS_WEIGHTS[column]}', s.{column}, q.{name}, 0) AS f{i}"
+                            for i, (column, name, _w, _a) in enumerate(terms))
+    lengths = ", ".join(f"length(s.{column}) AS l_{column}" for column in sorted({t[0] for t in terms}))
+    score = " + ".join(f"{weight:.6f} * f{i} * {K1 + 1} / (f{i} + {K1} * ({1 - B} + {B} * l_{column} / "
+                       f"{max(average, 1e-9):.6f}))" for i, (column, _name, weight, average) in enumerate(terms))
+    return (f"WITH q AS MATERIALIZED (SELECT {parsed}) "
+            f"SELECT x.project_id, {score} AS score FROM (SELECT s.project_id, {frequencies}, {lengths} "
+            f"{base.replace('FROM project_search s', 'FROM q, project_search s', 1)} OFFSET 0) x "
+            f"ORDER BY score DESC, x.project_id LIMIT :limit")
 
 
 def _quote(lexeme: str) -> str:
@@ -220,15 +234,13 @@ class PostgresBackend:
                 return Ranking([], 0)
             match = " AND ".join(required) if required else " OR ".join(
                 f"s.{column} @@ to_tsquery('simple', :{name})" for column, name in parts)
-            score = " + ".join(_bm25(column, name, weight, average) for column, name, weight, average in terms) or "1.0"
             where = [f"({match})"]
             for name, value in filters.items():
                 if name in FILTER_FIELDS:
                     params[f"f_{name}"] = value
                     where.append(f"p.{name} = :f_{name}")
             base = f"FROM project_search s JOIN project p ON p.id = s.project_id WHERE {' AND '.join(where)}"
-            rows = connection.execute(text(f"SELECT s.project_id, {score} AS score {base} "
-                                           f"ORDER BY score DESC, s.project_id LIMIT :limit"), params).all()
+            rows = connection.execute(text(_ranked_sql(terms, base)), params).all()
             hits = [(int(pid), float(value)) for pid, value in rows]
             total = len(hits) if len(hits) < limit else connection.scalar(text(f"SELECT count(*) {base}"), params)
         unfiltered = f"FROM project_search s WHERE ({match})"
