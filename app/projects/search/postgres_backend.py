@@ -92,7 +92,9 @@ def _ranked_sql(terms, base: str) -> str:
     lengths = ", ".join(f"length(s.{column}) AS l_{column}" for column in sorted({t[0] for t in terms}))
     score = " + ".join(f"{weight:.6f} * f{i} * {K1 + 1} / (f{i} + {K1} * ({1 - B} + {B} * l_{column} / "
                        f"{max(average, 1e-9):.6f}))" for i, (column, _name, weight, average) in enumerate(terms))
-    return (f"WITH q AS MATERIALIZED (SELECT {parsed}) "
+    # only our own column names, generated parameter names and formatted floats are spliced in; every query
+    # text reaches PostgreSQL as a bound parameter
+    return (f"WITH q AS MATERIALIZED (SELECT {parsed}) "  # nosec B608
             f"SELECT x.project_id, {score} AS score FROM (SELECT s.project_id, {frequencies}, {lengths} "
             f"{base.replace('FROM project_search s', 'FROM q, project_search s', 1)} OFFSET 0) x "
             f"ORDER BY score DESC, x.project_id LIMIT :limit")
@@ -173,10 +175,10 @@ class PostgresBackend:
     def _word_frequencies(self, connection, spellings) -> dict[str, int]:
         """Documents holding each word (a GIN count per word not yet asked since the last refresh)."""
         missing = sorted(set(spellings) - set(self._word_df))
-        if missing:
+        if missing:   # the words reach PostgreSQL as bound parameters; only their numbers are spliced in
             columns = ", ".join(f"count(*) FILTER (WHERE words @@ to_tsquery('simple', :w{i}))"
                                 for i in range(len(missing)))
-            counts = connection.execute(text(f"SELECT {columns} FROM project_search WHERE words @@ "
+            counts = connection.execute(text(f"SELECT {columns} FROM project_search WHERE words @@ "  # nosec B608
                                              "to_tsquery('simple', :any)"),
                                         {"any": " | ".join(_quote(w) for w in missing),
                                          **{f"w{i}": _quote(w) for i, w in enumerate(missing)}}).one()
