@@ -7,7 +7,6 @@ cell with Excel's quote prefix (the apostrophe is not part of the value, so the 
 """
 from __future__ import annotations
 
-
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 

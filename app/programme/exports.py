@@ -4,7 +4,6 @@ from __future__ import annotations
 import csv
 import io
 
-
 from app.core.spreadsheets import append_row, csv_cell
 from app.core.templating import beijing_time
 from app.programme.models import Article

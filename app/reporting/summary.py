@@ -6,6 +6,7 @@ locale by the caller: the evaluation is filed in Chinese whatever the reader's i
 from __future__ import annotations
 
 import io
+from functools import lru_cache
 
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -34,8 +35,9 @@ DEFINITIONS = (
 )
 
 
-
+@lru_cache(maxsize=1)
 def _border():
+    """The thin grey cell border (one object for every cell, as openpyxl shares styles)."""
     from openpyxl.styles import Border, Side  # openpyxl only where a workbook is written (memory)
     thin = Side(style="thin", color="A6A6A6")
     return Border(left=thin, right=thin, top=thin, bottom=thin)

@@ -9,7 +9,6 @@ a join with the project table: the database is the truth. Writes are ordinary tr
 """
 from __future__ import annotations
 
-import math
 import time
 
 from sqlalchemy import ForeignKey, Index, Text, text
@@ -19,10 +18,10 @@ from sqlalchemy.types import TypeDecorator
 
 from app.extensions import db
 from app.projects.search.analysis import ParsedQuery, text_bigrams, unigrams, words
-from app.projects.search.scorer import B, K1
 from app.projects.search.documents import (CHAR_WEIGHT, FILTER_FIELDS, MAX_CHAR_DF, MAX_CHAR_TERMS,
                                            MIN_DOCS_TO_PRUNE, PAIR_WEIGHT, SYNONYM_WEIGHT,
                                            WORD_WEIGHT, Ranking, listed_documents)
+from app.projects.search.scorer import B, K1, idf
 
 _WORD_CLASS = {"name": "A", "intended_use": "B"}   # everything else public: C
 
@@ -185,9 +184,6 @@ class PostgresBackend:
             self._word_df.update(zip(missing, (int(n) for n in counts)))
         return self._word_df
 
-    def _idf(self, df: int, total: int) -> float:
-        return math.log(max(1, total) / (df + 1)) + 1.0   # the Whoosh backend's idf
-
     def rank(self, query: ParsedQuery, filters: dict[str, str], limit: int) -> Ranking:
         """BM25 per term, as the Whoosh backend ranks: inverse document frequency times a saturated term frequency.
 
@@ -208,15 +204,15 @@ class PostgresBackend:
                 chars = [c for c in query.chars if df.get(c, 0)] or list(query.chars)
             word_df = self._word_frequencies(connection, word_terms) if word_terms else {}
             params: dict = {"limit": int(limit)}
-            terms = []   # (view, parameter, weight × idf)
+            terms = []   # (view, parameter, weight × idf, the view's average length)
+            typed = {t.text for t in query.terms}
             for i, word in enumerate(sorted(word_terms)):
                 params[f"tw{i}"] = _quote(word)
-                weight = WORD_WEIGHT * (SYNONYM_WEIGHT if word in synonyms and word not in
-                                        {t.text for t in query.terms} else 1.0)
-                terms.append(("words", f"tw{i}", weight * self._idf(word_df.get(word, 0), total_docs), words_avg))
+                weight = WORD_WEIGHT * (SYNONYM_WEIGHT if word in synonyms and word not in typed else 1.0)
+                terms.append(("words", f"tw{i}", weight * idf(word_df.get(word, 0), total_docs), words_avg))
             for i, char in enumerate(chars):
                 params[f"tc{i}"] = _quote(char)
-                terms.append(("chars", f"tc{i}", CHAR_WEIGHT * self._idf(df.get(char, 0), total_docs), chars_avg))
+                terms.append(("chars", f"tc{i}", CHAR_WEIGHT * idf(df.get(char, 0), total_docs), chars_avg))
             parts = []
             if word_terms:
                 params["qw"] = " | ".join(_quote(w) for w in sorted(word_terms))

@@ -168,6 +168,11 @@ class Block:
             return cls(data["ids"], data["lengths"], views, data["codes"], values, mapped["text"], data["offsets"])
 
 
+def idf(df: int, total: int) -> float:
+    """Whoosh's inverse document frequency (as the index ranked before the scorer); both backends use it."""
+    return math.log(max(1, total) / (df + 1)) + 1.0
+
+
 def mapped_path(path: Path, name: str) -> Path:
     """The memory-mapped file `name` of the block saved at `path` (clinbridge-block-<segment>.<name>.npy)."""
     return path.with_suffix(f".{name}.npy")
@@ -214,7 +219,7 @@ class Snapshot:
         return self._columns(view, token)[1]
 
     def _idf(self, df: int) -> float:
-        return math.log(max(1, self.count) / (df + 1)) + 1.0   # Whoosh's idf, as the index ranked before
+        return idf(df, self.count)
 
     # --- ranking ---------------------------------------------------------------------------------------------
     def terms(self, query: ParsedQuery) -> list[tuple[int, str, float]]:

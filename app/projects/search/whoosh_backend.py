@@ -26,10 +26,10 @@ from whoosh.reading import SegmentReader
 from whoosh.writing import CLEAR
 
 from app.projects.search import analysis
-from matching import jieba_words
 from app.projects.search.analysis import ParsedQuery, field_tokens, normalise_text, segmenter
 from app.projects.search.documents import WORD_FIELDS, Ranking
 from app.projects.search.scorer import Scorer, prune_block_files
+from matching import jieba_words
 
 log = logging.getLogger(__name__)
 SCHEMA_VERSION = "6"  # bump when the schema or the analysis changes: the index is rebuilt on open
