@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
+from sqlalchemy.orm import joinedload
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -18,7 +19,7 @@ from app import cli
 from app import config as config_module
 from app.accounts.models import User
 from app.core import audit  # noqa: F401 — importing it installs the append-only guard on audit rows
-from app.core import headers, jobs, templating, throttle, unit_of_work
+from app.core import caching, headers, jobs, templating, throttle, unit_of_work
 from app.core.links import BoundedIntConverter
 from app.core.models import render_migration_item
 from app.extensions import babel, bootstrap, csrf, db, login_manager, migrate
@@ -52,6 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "app" / "translations"))
 
     db.init_app(app)
+    caching.init_app(app)
     unit_of_work.init_app(app)  # first, so that its after_request hook (the commit) runs after every other
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True,
                      render_item=render_migration_item)
@@ -98,7 +100,8 @@ def _init_login(app: Flask) -> None:
         user_id, _sep, version = (alternative_id or "").partition(":")
         if not (user_id.isdigit() and version.isdigit()) or int(user_id) > 2**31 - 1:
             return None  # a cookie from before session versions, or forged
-        user = db.session.get(User, int(user_id))
+        # the organisation in the same statement: the menu of every page asks whether it is verified
+        user = db.session.get(User, int(user_id), options=[joinedload(User.organisation)])
         if user is None or not user.active or user.session_version != int(version):
             return None
         return user

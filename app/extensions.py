@@ -1,5 +1,6 @@
 """Flask extensions, created unbound and initialised in create_app."""
 from flask_babel import Babel
+from flask_caching import Cache
 from flask_bootstrap import Bootstrap5
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -25,3 +26,4 @@ csrf = CSRFProtect()
 babel = Babel()
 bootstrap = Bootstrap5()
 limiter = Limiter(key_func=get_remote_address)  # limits on the views that need them (app/core/throttle.py)
+cache = Cache()  # shared rendered fragments and counts (app/core/caching.py)

@@ -232,11 +232,12 @@ def mark_read(user: User, notification_id: int | None = None) -> None:
     db.session.execute(query.values(read_at=utcnow()))
 
 
-def unread_here(user: User, path: str) -> bool:
-    """Whether the user has unread notifications that point to this page (the page then asks to mark them read)."""
-    first = db.session.scalar(db.select(Notification.id).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None), Notification.link == path).limit(1))
-    return first is not None
+def unread_summary(user: User, path: str) -> tuple[int, bool]:
+    """The user's unread notifications, and whether some point to this page (the page then asks to mark them
+    read): one statement over ix_notification_unread, run by every signed-in page."""
+    count, here = db.session.execute(db.select(db.func.count(), db.func.count().filter(Notification.link == path))
+                                     .where(Notification.user_id == user.id, Notification.read_at.is_(None))).one()
+    return int(count or 0), bool(here)
 
 
 def mark_read_on_arrival(user_id: int, path: str) -> int:

@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from app.core.files import can_preview
 from app.accounts.models import MemberRole, Role
-from app.core.notifications import unread_count, unread_here
+from app.core.notifications import unread_summary
 from app.core.punctuation import fw
 from app.extensions import db
 
@@ -177,8 +177,7 @@ def init_app(app: Flask) -> None:
         counts = {}
         arriving = False
         if current_user.is_authenticated:
-            counts["notifications"] = unread_count(current_user)
-            arriving = bool(counts["notifications"]) and unread_here(current_user, request.path)
+            counts["notifications"], arriving = unread_summary(current_user, request.path)
         return {"nav_counts": counts, "notifications_arriving": arriving, "current_lang": str(get_locale() or "zh"),
                 "languages": app.config["LANGUAGES"], "request_path": request.path,
                 "session_lang": session.get("lang")}

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 from app.core import audit
+from app.core.caching import cached
 from app.extensions import db
 from app.projects import search
-from app.projects.listing import (FACETS, LibraryFilters, _cached, _facet_values, _labelled, facet_counts, ids_clause,
+from app.projects.listing import (FACETS, LibraryFilters, _facet_values, _labelled, facet_counts, ids_clause,
                                   library_version, listed_clause, listed_count, listed_ids, listed_page_ids,
                                   projects_by_id, public_view)
 from app.projects.models import PARTNER_FIELDS, PUBLIC_FIELDS, Project
@@ -69,7 +70,7 @@ def _search_facets(filters: LibraryFilters, query: str, found) -> dict[str, list
     if found.facets is not None:
         return _labelled(found.facets())
     key = ("search-facets", library_version(), query, tuple(sorted(filters.values.items())))
-    return _labelled(_cached(key, lambda: _facet_values(filters, [ids_clause(found.matched_ids)])))
+    return _labelled(cached(key, lambda: _facet_values(filters, [ids_clause(found.matched_ids)])))
 
 
 def result_count(filters: LibraryFilters, query: str = "") -> int:

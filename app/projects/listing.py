@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
+from app.core.caching import cached
 from app.extensions import db
 from app.projects.models import LIBRARY_STATES, PUBLIC_FIELDS, DeviceClass, Project, ProjectType, Stage
 
@@ -91,10 +92,6 @@ def listed_ids(ids, filters: LibraryFilters) -> set[int]:
 
 # -- the library's listing and counts, from the indexes of Project.__table_args__ ------------------------
 
-FACET_CACHE_SIZE = 256  # filter combinations kept per worker (one entry is a few hundred bytes)
-_CACHE_KEY = "clinbridge_library_counts"
-
-
 def library_version() -> tuple:
     """What the counts depend on: the newest change to any project and the newest project (two index look-ups).
 
@@ -103,26 +100,10 @@ def library_version() -> tuple:
     without anyone having to tell it. (Projects are never deleted, only withdrawn; a count(*) here
     would read the whole table on SQLite.)
     """
-    # two statements: SQLite answers a lone max() from an index, but scans the table for max(a), max(b) together
-    newest = db.session.scalar(db.select(db.func.max(Project.updated_at)))
-    last = db.session.scalar(db.select(db.func.max(Project.id)))
+    # two scalar subqueries: SQLite answers a lone max() from an index, but scans the table for max(a), max(b)
+    newest, last = db.session.execute(db.select(db.select(db.func.max(Project.updated_at)).scalar_subquery(),
+                                                db.select(db.func.max(Project.id)).scalar_subquery())).one()
     return (str(newest), last)
-
-
-def _cache() -> dict:
-    from flask import current_app  # the cache belongs to the app (tests run several apps in one process)
-    return current_app.extensions.setdefault(_CACHE_KEY, {})
-
-
-def _cached(key: tuple, compute):
-    cache = _cache()
-    value = cache.get(key)
-    if value is None:
-        value = compute()
-        if len(cache) >= FACET_CACHE_SIZE:
-            cache.clear()
-        cache[key] = value
-    return value
 
 
 def _facet_values(filters: LibraryFilters, extra_clauses=()) -> dict[str, dict]:
@@ -159,13 +140,13 @@ def facet_counts(filters: LibraryFilters, extra_clauses=(), version: tuple | Non
     if extra_clauses:
         return _labelled(_facet_values(filters, extra_clauses))
     key = ("facets", version or library_version(), tuple(sorted(filters.values.items())))
-    return _labelled(_cached(key, lambda: _facet_values(filters)))
+    return _labelled(cached(key, lambda: _facet_values(filters)))
 
 
 def listed_count(filters: LibraryFilters, version: tuple | None = None) -> int:
     """How many listed projects pass the filters (index-only count, cached under the library's version)."""
     key = ("count", version or library_version(), tuple(sorted(filters.values.items())))
-    return _cached(key, lambda: db.session.scalar(db.select(db.func.count()).select_from(Project)
+    return cached(key, lambda: db.session.scalar(db.select(db.func.count()).select_from(Project)
                                                   .where(listed_clause(), *filters.clauses())) or 0)
 
 

@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 from app.accounts.models import Role
 from app.core import audit, idempotency
 from app.core import files as attachment_service
+from app.core.caching import cached_fragment, render_shared
 from app.core.docx import PROJECT_FORM_NAME, download_name, send_docx
 from app.core.errors import ServiceError, ValidationError
 from app.core.models import utcnow
@@ -19,9 +20,10 @@ from app.core.permissions import role_required, staff_required, verified_require
 from app.deals.operations import open_interest_of, passes_on
 from app.extensions import db
 from app.projects import operations as project_service
-from app.projects import saved_searches, showcase
+from app.projects import saved_searches, search, showcase
 from app.projects.exports import project_form_docx
 from app.projects.library import FACETS, LibraryFilters, library_page, partner_view, public_view, record_partner_view
+from app.projects.listing import library_version
 from app.projects.models import (COMMITMENT_TEXT, FIELDS_BY_NAME, LIFE_STEPS, PARTNER_FIELDS, PROJECT_FIELDS,
                                  DeviceClass, Project, ProjectAttachment, ProjectStatus, ProjectType, Stage, Tier)
 from app.projects.rules import may_print_form
@@ -468,11 +470,29 @@ library_bp = Blueprint("library", __name__, url_prefix="/library")
 def library_index():
     filters = LibraryFilters.from_args(request.args)
     page = request.args.get("page", 1, type=int) or 1
-    result = library_page(filters, page=page, per_page=current_app.config["PER_PAGE"],
-                          query=request.args.get("q", ""))
-    save_form = SavedSearchForm(formdata=None, data=dict(filters.values, query=result.query))
-    return render_template("library/index.html", result=result, filters=filters, save_form=save_form,
-                           search_args={"q": result.query} if result.query else {})
+    query = search.normalise_query(request.args.get("q", ""))
+    search_args = {"q": query} if query else {}
+    body = _library_body(filters, page, query, search_args)
+    save_form = SavedSearchForm(formdata=None, data=dict(filters.values, query=query)) if query or filters.values else None
+    return render_template("library/index.html", body=body, filters=filters, save_form=save_form,
+                           search_args=search_args)
+
+
+def _library_body(filters: LibraryFilters, page: int, query: str, search_args: dict) -> dict:
+    """The listing and its counts, rendered once for every viewer until a project changes (the library's
+    version is in the key): public tier only, and rendered without the viewer (no context processors), so
+    nothing of one viewer can reach another. A failed search is not kept."""
+    per_page = current_app.config["PER_PAGE"]
+
+    def render() -> dict:
+        result = library_page(filters, page=page, per_page=per_page, query=query)
+        context = dict(result=result, filters=filters, search_args=search_args)
+        return {"total": result.total, "query": result.query, "loosened": result.loosened,
+                "unavailable": result.unavailable, "shown": bool(result.items),
+                "facets": render_shared("library/_facets.html", **context),
+                "results": render_shared("library/_results.html", **context)}
+    key = ("library", library_version(), query, page, per_page, tuple(sorted(filters.values.items())))
+    return cached_fragment(key, render, keep=lambda body: not body["unavailable"])
 
 
 def render_detail(project: Project, interest_form=None):

@@ -12,6 +12,7 @@ from typing import Callable
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.accounts.models import Organisation, OrgStatus, User
 from app.accounts.rules import is_staff
@@ -415,11 +416,17 @@ def for_you(organisation_id: int, intent_ids: list[int], limit: int = 10, per_in
 
 
 def _with_projects(rows: list[MatchSuggestion]) -> list[MatchSuggestion]:
-    """Load the rows' projects in one query (the pages show each row's project)."""
-    missing = {row.project_id for row in rows} - {p.id for p in db.session.identity_map.values()
-                                                  if isinstance(p, Project)}
-    if missing:
-        db.session.scalars(db.select(Project).where(Project.id.in_(missing))).all()
+    """Load the rows' projects in one query and hand each row its own (the pages show each row's project).
+
+    The rows hold them: the session's identity map keeps objects only while something refers to them, so
+    loading them and letting go would leave every row to load its project again, one query each.
+    """
+    wanted = {row.project_id for row in rows if "project" not in row.__dict__}
+    if wanted:
+        projects = {p.id: p for p in db.session.scalars(db.select(Project).where(Project.id.in_(wanted)))}
+        for row in rows:
+            if row.project_id in projects:
+                set_committed_value(row, "project", projects[row.project_id])
     return rows
 
 
