@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.translation import translate
 from app.extensions import db
 
 if TYPE_CHECKING:  # relationships name these as strings
@@ -26,7 +27,7 @@ class LabeledEnum(enum.Enum):
 
     @property
     def label(self) -> str:
-        return str(_LABELS.get(self, self.value))
+        return translate(_LABELS.get(self, self.value))
 
     @property
     def badge(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import Enum
 from functools import lru_cache
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from flask import Flask, request, session
@@ -13,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
+from app.core.caching import cached_fragment, render_shared
 from app.core.files import can_preview
 from app.accounts.models import MemberRole, Role
 from app.core.notifications import unread_summary
@@ -162,6 +164,21 @@ def card_columns(**labels: str | None) -> Columns:
     return Columns(labels)
 
 
+def main_menu(queue_counts: dict) -> Markup:
+    """The navigation's main menu: the same for every reader with the same roles (and, for staff, the same
+    queue counts), so it is rendered once per kind of reader and language, from `who` alone."""
+    user = current_user
+    signed_in = bool(user.is_authenticated)
+    who = {"authenticated": signed_in, "verified": signed_in and user.is_verified,
+           "clinician": signed_in and user.is_clinician, "officer": signed_in and user.is_institution_officer,
+           "member": signed_in and user.is_organisation_member, "organisation": signed_in and user.organisation is not None,
+           "staff": signed_in and user.is_staff, "admin": signed_in and user.is_admin,
+           "review": (queue_counts or {}).get("review", 0), "organisations": (queue_counts or {}).get("organisations", 0)}
+    parts = cached_fragment(("menu", *sorted(who.items())),
+                            lambda: {"menu": render_shared("_menu.html", who=SimpleNamespace(**who))})
+    return parts["menu"]
+
+
 def init_app(app: Flask) -> None:
     """Filters and globals every template may use; the areas add their own from their blueprints."""
     app.jinja_env.filters["bjtime"] = beijing_time
@@ -171,6 +188,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["can_preview"] = can_preview  # a stored file the browser may show inline (PDF, pictures)
     app.jinja_env.globals["card_columns"] = card_columns
     app.jinja_env.globals["fw"] = fw
+    app.jinja_env.globals["main_menu"] = main_menu
 
     @app.context_processor
     def navigation():
