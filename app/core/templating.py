@@ -17,7 +17,7 @@ from markupsafe import Markup
 from app.core.caching import cached_fragment, render_shared
 from app.core.files import can_preview
 from app.accounts.models import MemberRole, Role
-from app.core.notifications import unread_summary
+from app.core.notifications import BADGE_CAP, unread_summary
 from app.core.punctuation import fw
 from app.extensions import db
 
@@ -196,6 +196,7 @@ def init_app(app: Flask) -> None:
         arriving = False
         if current_user.is_authenticated:
             counts["notifications"], arriving = unread_summary(current_user, request.path)
+            counts["badge"] = f"{BADGE_CAP}+" if counts["notifications"] > BADGE_CAP else str(counts["notifications"])
         return {"nav_counts": counts, "notifications_arriving": arriving, "current_lang": str(get_locale() or "zh"),
                 "languages": app.config["LANGUAGES"], "request_path": request.path,
                 "session_lang": session.get("lang")}

@@ -17,6 +17,21 @@ def test_the_unread_count_is_visible_outside_the_collapsed_menu(client, login_as
     assert 'text-bg-danger">' in phone          # before the collapsing menu, so a phone shows it closed
 
 
+def test_the_badge_says_99_plus_above_99_and_the_page_counts_them_all(client, login_as, make_user):
+    from app.core.models import Notification
+    from app.core.notifications import unread_count, unread_summary
+    from app.extensions import db
+    user = make_user("enterprise")
+    db.session.execute(db.insert(Notification), [
+        {"user_id": user.id, "kind": "saved_search", "title": f"新项目{i}", "link": f"/library/{i}"} for i in range(150)])
+    db.session.commit()
+    assert unread_summary(user, "/library/7") == (100, True) and unread_count(user) == 150
+    login_as(user)
+    page = client.get("/policy/").get_data(as_text=True)
+    assert 'text-bg-danger">99+<span class="visually-hidden">' in page and 'text-bg-danger">99+</span>' in page
+    assert "150" in client.get("/notifications/").get_data(as_text=True)
+
+
 def test_readme_has_a_first_run_section():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("### First run"):]

@@ -9,6 +9,7 @@ from sqlalchemy import event
 
 from app.core import caching
 from app.extensions import cache, db
+from app.projects.listing import library_version
 from app.projects.models import Project, ProjectStatus
 from app.suggestions import operations as suggestions
 from app.suggestions.models import MatchSuggestion
@@ -71,10 +72,13 @@ def test_a_publish_an_edit_and_a_withdrawal_show_at_once(client, login_as, make_
     db.session.commit()
     html = client.get("/library/").get_data(as_text=True)
     assert "电子鼻咽喉镜" in html and '<span class="badge text-bg-secondary" id="result-count">2</span>' in html
+    before = library_version()
     db.session.get(Project, first.id).name = "鼻腔冲洗器（儿童型）"
     db.session.commit()
+    assert library_version() != before
     html = client.get("/library/").get_data(as_text=True)
-    assert "鼻腔冲洗器（儿童型）" in html and "一次性使用鼻腔冲洗器" not in html
+    listing = html[html.find('class="list-group project-list"'):html.find("</section>")]
+    assert "鼻腔冲洗器（儿童型）" in listing and "一次性使用鼻腔冲洗器" not in listing, (before, library_version(), listing)
     assert "鼻腔冲洗器（儿童型）" in client.get("/library/?q=冲洗器").get_data(as_text=True)
     db.session.get(Project, first.id).status = ProjectStatus.WITHDRAWN
     db.session.commit()
