@@ -15,7 +15,8 @@ What it does, all on 127.0.0.1 and bounded (at most 256 clients, 60 s per page):
 3. an organisation member (enterprise@demo.test) signs in through the form; wrk (apt package `wrk`)
    sends the session cookie with every request, C connections for S seconds per page after a 2 s
    warm-up, for: hello-world, the library's first page, a filtered page, a search page, a project
-   page, 为您推荐;
+   page, 为您推荐 (the library's parts are cached after a page's first request), and a filtered page whose
+   filters are drawn at random from 12,150 combinations each request (rendered and counted afresh);
 4. a clinician asks for 参考分类 from every worker, every page is asked once more, then every worker's RSS
    and PSS are read (/proc/PID/status, smaps_rollup): the figure the memory target is about ("after
    serving every page");
@@ -38,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from urllib.parse import urlencode
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -63,6 +65,28 @@ PAGES = {  # name: path (the project page's id is filled in once the data exists
     "project page": "/library/{project_id}",
     "为您推荐": "/matching/for-you",
 }
+# The library's parts are cached under the data's version (app/core/caching.py): the pages above are served from
+# the cache after their first request. This row asks, every request, for a filter combination drawn at random
+# from 12,150 (city × department × stage × class × type), so nearly every request renders and counts afresh.
+UNCACHED = "library filtered, uncached"
+UNCACHED_SCRIPT = """
+local paths = {%s}
+math.randomseed(os.time() + tonumber(string.sub(tostring({}), 8), 16))
+request = function()
+  return wrk.format("GET", paths[math.random(#paths)])
+end
+"""
+
+
+def uncached_script(folder: Path) -> Path:
+    """A wrk script whose every request asks for a random filter combination of the library."""
+    paths = [f"/library/?{urlencode(dict(city=c, department=d, stage=s, device_class=k, project_type=t))}"
+             for c in CITIES for d in DEPARTMENTS for s in STAGES for k in CLASSES for t in TYPES]
+    script = folder / "uncached.lua"
+    script.write_text(UNCACHED_SCRIPT % ", ".join(f'"{path}"' for path in paths))
+    return script
+
+
 HELLO = '''from flask import Flask
 app = Flask(__name__)
 
@@ -196,11 +220,13 @@ def _ms(text: str) -> float:
     return float(number) * _UNITS[unit]
 
 
-def wrk(url: str, clients: int, seconds: float, cookie: str = "") -> dict:
+def wrk(url: str, clients: int, seconds: float, cookie: str = "", script: Path | None = None) -> dict:
     """One wrk run: req/s, p50/p99 in ms, non-2xx/3xx answers and socket errors."""
     command = ["wrk", "-t", "2", "-c", str(clients), "-d", f"{int(round(seconds))}s", "--latency", "--timeout", "10s"]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
+    if script is not None:
+        command += ["-s", str(script)]
     output = subprocess.run(command + [url], capture_output=True, text=True, timeout=seconds + 30, check=True).stdout
     latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.M))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
@@ -348,6 +374,9 @@ def main() -> int:
             wrk(f"http://{HOST}:{port}{path}", args.clients, 2, cookie)
             result[name] = wrk(f"http://{HOST}:{port}{path}", args.clients, args.seconds, cookie)
             result[name]["ratio"] = result[name]["rps"] / result["hello-world"]["rps"]
+        script = uncached_script(instance.folder)
+        result[UNCACHED] = wrk(f"http://{HOST}:{port}/library/", args.clients, args.seconds, cookie, script)
+        result[UNCACHED]["ratio"] = result[UNCACHED]["rps"] / result["hello-world"]["rps"]
         result["memory_after_pages_mb"] = worker_memory_mb(app)
         result["classify_ok"] = classify_everywhere(port, args.workers)
         result["memory_after_classify_mb"] = worker_memory_mb(app)
@@ -374,11 +403,11 @@ def report(result: dict) -> str:
              f"full recompute {setup['recompute_s']:.1f} s",
              f"gunicorn -w {result['workers']}, wrk {result['clients']} connections x "
              f"{result['seconds']:.0f} s per page",
-             "", f"{'page':<20} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>7}  bad/errors"]
-    for name in ["hello-world", *PAGES]:
+             "", f"{'page':<26} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>7}  bad/errors"]
+    for name in ["hello-world", *PAGES, UNCACHED]:
         row = result[name]
         ratio = f"{100 * row['ratio']:.1f}%" if "ratio" in row else "100%"
-        lines.append(f"{name:<20} {row['rps']:>8.0f} {row['p50_ms']:>8.1f} {row['p99_ms']:>8.1f} {ratio:>7}  "
+        lines.append(f"{name:<26} {row['rps']:>8.0f} {row['p50_ms']:>8.1f} {row['p99_ms']:>8.1f} {ratio:>7}  "
                      f"{row['bad']}/{row['errors']}")
     def sizes(rows):
         return ", ".join(f"{m['rss']:.0f}/{m['pss']:.0f}" for m in rows)

@@ -25,7 +25,7 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 600   # seconds; a key holds its data's version, so this only bounds what is kept
-MEMORY_ENTRIES = 512    # per process, without Redis (one entry is a rendered fragment, ~10–30 KB)
+MEMORY_ENTRIES = 256    # per process, without Redis: a library page's parts are ~20–30 KB, so at most ~8 MB a worker
 
 
 def init_app(app: Flask) -> None:
