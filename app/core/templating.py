@@ -1,17 +1,21 @@
-"""Jinja filters and globals: Beijing time, 万元 amounts, enum lists, the navigation counts."""
+"""Jinja filters and globals: Beijing time, 万元 amounts, enum lists, the navigation and its reader's holes, shared pages."""
 from __future__ import annotations
 
+import re
+import secrets
 from datetime import date, datetime
 from enum import Enum
 from functools import lru_cache
 from types import SimpleNamespace
+from typing import Callable
 from zoneinfo import ZoneInfo
 
-from flask import Flask, request, session
+from flask import Flask, g, get_flashed_messages, get_template_attribute, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from app.core.caching import cached_fragment, render_shared
@@ -164,19 +168,91 @@ def card_columns(**labels: str | None) -> Columns:
     return Columns(labels)
 
 
+def reader_kind() -> dict[str, bool]:
+    """What the layout shows differently by reader, the name aside: signed in or not, and the roles. Readers of
+    one kind see the same menu and, on a shared page, the same page (see shared_page)."""
+    user = current_user
+    signed_in = bool(user.is_authenticated)
+    return {"authenticated": signed_in, "verified": signed_in and user.is_verified,
+            "clinician": signed_in and user.is_clinician, "officer": signed_in and user.is_institution_officer,
+            "member": signed_in and user.is_organisation_member, "organisation": signed_in and user.organisation is not None,
+            "staff": signed_in and user.is_staff, "admin": signed_in and user.is_admin}
+
+
 def main_menu(queue_counts: dict) -> Markup:
     """The navigation's main menu: the same for every reader with the same roles (and, for staff, the same
     queue counts), so it is rendered once per kind of reader and language, from `who` alone."""
-    user = current_user
-    signed_in = bool(user.is_authenticated)
-    who = {"authenticated": signed_in, "verified": signed_in and user.is_verified,
-           "clinician": signed_in and user.is_clinician, "officer": signed_in and user.is_institution_officer,
-           "member": signed_in and user.is_organisation_member, "organisation": signed_in and user.organisation is not None,
-           "staff": signed_in and user.is_staff, "admin": signed_in and user.is_admin,
-           "review": (queue_counts or {}).get("review", 0), "organisations": (queue_counts or {}).get("organisations", 0)}
+    queue_counts = queue_counts or {}
+    who = {**reader_kind(), "review": queue_counts.get("review", 0),
+           "organisations": queue_counts.get("organisations", 0)}
     parts = cached_fragment(("menu", *sorted(who.items())),
                             lambda: {"menu": render_shared("_menu.html", who=SimpleNamespace(**who))})
     return parts["menu"]
+
+
+# The layout's parts that belong to one reader (templates/_holes.html): rendered per request, on every page,
+# and left as holes in a shared page's cached copy (see shared_page).
+HOLES = ("account", "badge", "phone_badge", "flashes", "arrival", "csrf")
+
+
+def _nav_counts() -> dict:
+    """The reader's unread count (the badge says 99+ past BADGE_CAP) and whether some point to this page;
+    asked once per request, whichever hole asks first."""
+    if "_nav_counts" not in g:
+        counts = {"notifications": 0, "badge": "", "arriving": False}
+        if current_user.is_authenticated:
+            count, counts["arriving"] = unread_summary(current_user, request.path)
+            counts.update(notifications=count, badge=f"{BADGE_CAP}+" if count > BADGE_CAP else str(count))
+        g._nav_counts = counts
+    return g._nav_counts
+
+
+def _fill(name: str) -> Markup:
+    """One hole, for the reader of this request."""
+    if name == "csrf":
+        return Markup(generate_csrf())  # nosec B704 — a URL-safe token, no markup
+    macro = get_template_attribute("_holes.html", name)
+    if name == "account":
+        return macro(current_user)
+    if name == "flashes":
+        return macro(get_flashed_messages(with_categories=True))
+    if name == "arrival":
+        return macro(request.path) if _nav_counts()["arriving"] else Markup("")
+    return macro(_nav_counts())
+
+
+def hole(name: str) -> Markup:
+    """In a template: this reader's part of the layout, or, while a shared page is rendered, a mark where it goes."""
+    mark = g.get("_shared_page_mark")
+    return Markup(f"<!--{mark}:{name}-->") if mark else _fill(name)  # nosec B704 — a hex nonce and a known name
+
+
+def shared_page(key: tuple, render: Callable[[], str], keep: Callable[[], bool] = lambda: True) -> str:
+    """A page that is the same for every reader of one kind (reader_kind) at this address, in this language, but
+    for the layout's holes: rendered once with marks for the holes (and for the CSRF token, wherever a form put
+    it), cached under `key` (which must hold the version of everything else the page shows), and served by
+    filling in the holes for each reader. Staff pages carry queue counts and are rendered every time; a page
+    that `keep` (asked after rendering) refuses, such as a failed search, is served once and not kept.
+
+    Nothing of the reader who happened to render the copy stays in it: the name, the badge, the messages and
+    the arrival form are holes, and their CSRF token is replaced by a mark (tests/core/test_shared_page.py).
+    """
+    kind = reader_kind()
+    if kind["staff"]:
+        return render()
+
+    def compose() -> dict:
+        mark = secrets.token_hex(8)
+        g._shared_page_mark = mark
+        try:
+            html = render()
+        finally:
+            g.pop("_shared_page_mark", None)
+        html = html.replace(generate_csrf(), f"<!--{mark}:csrf-->")
+        return {"parts": re.split(f"<!--{mark}:({'|'.join(HOLES)})-->", html), "keep": keep()}
+    parts = cached_fragment(("page", request.full_path, *sorted(kind.items()), *key), compose,
+                            keep=lambda page: page["keep"])["parts"]
+    return "".join(part if i % 2 == 0 else _fill(part) for i, part in enumerate(parts))
 
 
 def init_app(app: Flask) -> None:
@@ -189,14 +265,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["card_columns"] = card_columns
     app.jinja_env.globals["fw"] = fw
     app.jinja_env.globals["main_menu"] = main_menu
+    app.jinja_env.globals["hole"] = hole
 
     @app.context_processor
     def navigation():
-        counts = {}
-        arriving = False
-        if current_user.is_authenticated:
-            counts["notifications"], arriving = unread_summary(current_user, request.path)
-            counts["badge"] = f"{BADGE_CAP}+" if counts["notifications"] > BADGE_CAP else str(counts["notifications"])
-        return {"nav_counts": counts, "notifications_arriving": arriving, "current_lang": str(get_locale() or "zh"),
-                "languages": app.config["LANGUAGES"], "request_path": request.path,
-                "session_lang": session.get("lang")}
+        return {"current_lang": str(get_locale() or "zh"), "languages": app.config["LANGUAGES"]}

@@ -15,7 +15,7 @@ from app.core.caching import cached_fragment, render_shared
 from app.core.docx import PROJECT_FORM_NAME, download_name, send_docx
 from app.core.errors import ServiceError, ValidationError
 from app.core.models import utcnow
-from app.core.templating import beijing_time
+from app.core.templating import beijing_time, shared_page
 from app.core.permissions import role_required, staff_required, verified_required
 from app.deals.operations import open_interest_of, passes_on
 from app.extensions import db
@@ -472,10 +472,15 @@ def library_index():
     page = request.args.get("page", 1, type=int) or 1
     query = search.normalise_query(request.args.get("q", ""))
     search_args = {"q": query} if query else {}
-    body = _library_body(filters, page, query, search_args)
-    save_form = SavedSearchForm(formdata=None, data=dict(filters.values, query=query)) if query or filters.values else None
-    return render_template("library/index.html", body=body, filters=filters, save_form=save_form,
-                           search_args=search_args)
+    rendered = {}
+
+    def render() -> str:
+        rendered["body"] = body = _library_body(filters, page, query, search_args)
+        save_form = SavedSearchForm(formdata=None, data=dict(filters.values, query=query)) if query or filters.values else None
+        return render_template("library/index.html", body=body, filters=filters, save_form=save_form,
+                               search_args=search_args)
+    # the whole page once per kind of reader: the listing is public tier, the reader's parts are holes
+    return shared_page(("library", library_version()), render, keep=lambda: not rendered["body"]["unavailable"])
 
 
 def _library_body(filters: LibraryFilters, page: int, query: str, search_args: dict) -> dict:
