@@ -82,6 +82,8 @@ class Organisation(db.Model):
     licence_content_type: Mapped[str | None] = mapped_column(db.String(100))
     licence_size: Mapped[int | None] = mapped_column()
     licence_uploaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # moves on every write to one of its suggested pairings (suggestions/models.py): 为您推荐's shared copy is keyed by it
+    suggestions_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     members: Mapped[list["User"]] = relationship(back_populates="organisation", foreign_keys="User.organisation_id")
 

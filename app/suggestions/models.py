@@ -5,13 +5,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from app.accounts.models import Organisation
 from app.core.models import LabeledEnum, UTCDateTime, enum_column, set_labels, utcnow
 from app.extensions import db
 
 if TYPE_CHECKING:  # relationships name these as strings
-    from app.accounts.models import Organisation
     from app.deals.models import Intent
     from app.projects.models import Project
 
@@ -71,3 +72,17 @@ class RefreshRequest(db.Model):
     project_id: Mapped[int | None] = mapped_column()
     organisation_id: Mapped[int | None] = mapped_column()
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_changed_organisations(session, flush_context) -> None:
+    """Move `suggestions_version` of every organisation whose suggested pairings this flush wrote (a refresh,
+    a staff decision, the demo), in the same transaction: whatever writes them, 为您推荐 shows it at once."""
+    changed = {row.organisation_id for row in (*session.new, *session.deleted) if isinstance(row, MatchSuggestion)}
+    changed |= {row.organisation_id for row in session.dirty
+                if isinstance(row, MatchSuggestion) and session.is_modified(row, include_collections=False)}
+    changed.discard(None)
+    if changed:
+        table = Organisation.__table__
+        session.connection().execute(table.update().where(table.c.id.in_(sorted(changed)))
+                                     .values(suggestions_version=table.c.suggestions_version + 1))

@@ -21,7 +21,7 @@ from app.core.links import path_for
 from app.core.models import Setting, utcnow
 from app.core.notifications import notice, tell
 from app.core.states import Transition, move
-from app.deals.models import Intent, IntentStatus
+from app.deals.models import Intent, IntentStatus, ProjectPass
 from app.extensions import db
 from app.projects.models import LIBRARY_STATES, PUBLIC_FIELDS, Project
 from app.suggestions.models import MatchSuggestion, RefreshRequest, SuggestionStatus
@@ -413,6 +413,16 @@ def for_you(organisation_id: int, intent_ids: list[int], limit: int = 10, per_in
              for intent_id in intent_ids}
     _with_projects(overall + [row for rows in lists.values() for row in rows])
     return overall, lists
+
+
+def for_you_version(organisation: Organisation) -> tuple:
+    """Everything 为您推荐 shows besides the projects (library_version): the organisation's suggested pairings
+    (its suggestions_version, moved by every write to them), its intents and its passes; one statement."""
+    intents, passes = Intent.organisation_id == organisation.id, ProjectPass.organisation_id == organisation.id
+    row = db.session.execute(db.select(*(db.select(value).where(where).scalar_subquery() for value, where in (
+        (db.func.max(Intent.updated_at), intents), (db.func.count(Intent.id), intents),
+        (db.func.max(ProjectPass.id), passes), (db.func.count(ProjectPass.id), passes))))).one()
+    return (organisation.suggestions_version, str(row[0]), *row[1:], min_score())
 
 
 def _with_projects(rows: list[MatchSuggestion]) -> list[MatchSuggestion]:

@@ -6,9 +6,11 @@ from flask_login import current_user
 
 from app.accounts.models import Organisation, OrgStatus, Role
 from app.core.permissions import role_required, staff_required, verified_required
+from app.core.templating import shared_page
 from app.deals.models import Intent, IntentStatus, PassReason
 from app.deals.operations import passed_project_ids
 from app.extensions import db
+from app.projects.listing import library_version
 from app.projects.models import ProjectType
 from app.suggestions import operations as service
 from app.suggestions.jobs import fit_knowledge_base
@@ -24,17 +26,22 @@ def for_you():
     if not current_user.is_organisation_member:
         abort(403)
     organisation_id = current_user.organisation_id
-    intents = db.session.scalars(db.select(Intent).where(Intent.organisation_id == organisation_id,
-                                                         Intent.status == IntentStatus.ACTIVE)
-                                 .order_by(Intent.id)).all()
-    passed = passed_project_ids(organisation_id)  # the organisation said why it does not want these
 
-    def kept(rows):
-        return [row for row in rows if row.project_id not in passed]
-    suggestions, lists = service.for_you(organisation_id, [intent.id for intent in intents])
-    return render_template("matching/for_you.html", suggestions=kept(suggestions),
-                           per_intent=[(intent, kept(lists[intent.id])) for intent in intents],
-                           pass_reasons=PassReason)
+    def render() -> str:
+        intents = db.session.scalars(db.select(Intent).where(Intent.organisation_id == organisation_id,
+                                                             Intent.status == IntentStatus.ACTIVE)
+                                     .order_by(Intent.id)).all()
+        passed = passed_project_ids(organisation_id)  # the organisation said why it does not want these
+
+        def kept(rows):
+            return [row for row in rows if row.project_id not in passed]
+        suggestions, lists = service.for_you(organisation_id, [intent.id for intent in intents])
+        return render_template("matching/for_you.html", suggestions=kept(suggestions),
+                               per_intent=[(intent, kept(lists[intent.id])) for intent in intents],
+                               pass_reasons=PassReason)
+    # one copy for the organisation's members until its suggestions, intents, passes or any project change
+    return shared_page(("for-you", organisation_id, *service.for_you_version(current_user.organisation),
+                        library_version()), render)
 
 
 BOARD_PAGE = 25
