@@ -154,6 +154,10 @@ class Columns:
                                 for label in self._labels.values())
         return Markup("<thead><tr>{}</tr></thead>").format(cells)
 
+    def without(self, *names: str) -> "Columns":
+        """The same table without some columns (those a template shows only to some readers)."""
+        return Columns({name: label for name, label in self._labels.items() if name not in names})
+
     def __getattr__(self, name: str) -> Markup:
         if name.startswith("_"):
             raise AttributeError(name)

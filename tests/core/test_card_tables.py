@@ -14,7 +14,8 @@ from app.projects.models import ProjectStatus
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 CARD_TABLES = ["admin/users.html", "admin/organisations.html", "review/queue.html", "matching/board.html",
-               "deals/docking_list.html"]
+               "deals/docking_list.html", "organisation/_requests.html", "organisation/members.html",
+               "review/project.html"]
 
 
 @pytest.mark.parametrize("name", CARD_TABLES)
@@ -85,3 +86,12 @@ def test_each_card_label_is_its_columns_heading(client, login_as, make_user, mak
     board = _labels_match_headings(client.get("/matching/board").get_data(as_text=True))
     assert board.heads[0] == "选择"
     assert client.get("/deals/docking-forms").status_code == 200
+
+
+def test_a_column_shown_to_some_readers_only_leaves_heading_and_labels_together():
+    from app.core.templating import card_columns
+    cols = card_columns(name="姓名", email="电子邮箱", actions="操作").without("actions")
+    assert str(cols.head()) == '<thead><tr><th scope="col">姓名</th><th scope="col">电子邮箱</th></tr></thead>'
+    assert str(cols.email) == 'data-label="电子邮箱"'
+    with pytest.raises(LookupError):
+        cols.actions
