@@ -9,7 +9,7 @@ from app.core import audit
 from app.core.caching import cached
 from app.extensions import db
 from app.projects import search
-from app.projects.listing import (FACETS, LibraryFilters, _facet_values, _labelled, facet_counts, ids_clause,
+from app.projects.listing import (FACETS, LibraryFilters, facet_values, labelled_facets, facet_counts, ids_clause,
                                   library_version, listed_clause, listed_count, listed_ids, listed_page_ids,
                                   projects_by_id, public_view)
 from app.projects.models import PARTNER_FIELDS, PUBLIC_FIELDS, Project
@@ -66,11 +66,11 @@ def _search_facets(filters: LibraryFilters, query: str, found) -> dict[str, list
     cached under the library's version (any publish, withdrawal or edit moves it).
     """
     if found.unavailable or not found.total and not filters.values:
-        return _labelled({name: {} for name in FACETS})
+        return labelled_facets({name: {} for name in FACETS})
     if found.facets is not None:
-        return _labelled(found.facets())
+        return labelled_facets(found.facets())
     key = ("search-facets", library_version(), query, tuple(sorted(filters.values.items())))
-    return _labelled(cached(key, lambda: _facet_values(filters, [ids_clause(found.matched_ids)])))
+    return labelled_facets(cached(key, lambda: facet_values(filters, [ids_clause(found.matched_ids)])))
 
 
 def result_count(filters: LibraryFilters, query: str = "") -> int:

@@ -106,7 +106,7 @@ def library_version() -> tuple:
     return (str(newest), last)
 
 
-def _facet_values(filters: LibraryFilters, extra_clauses=()) -> dict[str, dict]:
+def facet_values(filters: LibraryFilters, extra_clauses=()) -> dict[str, dict]:
     """For each facet, {stored value: count} under the other filters (index-only GROUP BY queries)."""
     counts = {}
     for name in FACETS:
@@ -119,7 +119,9 @@ def _facet_values(filters: LibraryFilters, extra_clauses=()) -> dict[str, dict]:
     return counts
 
 
-def _labelled(counts: dict[str, dict]) -> dict[str, list[tuple[str, str, int]]]:
+def labelled_facets(counts: dict[str, dict]) -> dict[str, list[tuple[str, str, int]]]:
+    """Facet counts as (value, label, count) in the request's language: enum facets in their order, the others most
+    frequent first."""
     facets = {}
     for name in FACETS:
         values = counts[name]
@@ -138,9 +140,9 @@ def facet_counts(filters: LibraryFilters, extra_clauses=(), version: tuple | Non
     library's version; labels are added per request (they follow the request's language).
     """
     if extra_clauses:
-        return _labelled(_facet_values(filters, extra_clauses))
+        return labelled_facets(facet_values(filters, extra_clauses))
     key = ("facets", version or library_version(), tuple(sorted(filters.values.items())))
-    return _labelled(cached(key, lambda: _facet_values(filters)))
+    return labelled_facets(cached(key, lambda: facet_values(filters)))
 
 
 def listed_count(filters: LibraryFilters, version: tuple | None = None) -> int:

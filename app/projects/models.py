@@ -368,23 +368,18 @@ class ProjectReturn(db.Model):
         return set(self.field_comments or {}) & set(self.changed_fields or [])
 
 
-class FieldCommentsParam:
-    """A notice parameter: comments on 附件1 fields (JSON of [[name, comment], ...]), read with each field's
-    official label in the reader's language (core/notifications.py reads a declared parameter's .label)."""
+def field_comments_param(comments: dict) -> str:
+    """A notice parameter for tell(): comments on 附件1 fields, in 附件1's order, as JSON of [[name, comment], ...]."""
+    return json.dumps([[f.name, comments[f.name]] for f in PROJECT_FIELDS if comments.get(f.name)],
+                      ensure_ascii=False) if comments else ""
 
-    def __init__(self, value):
-        items = json.loads(value) if isinstance(value, str) else value
-        if not isinstance(items, list):
-            raise ValueError("field comments are a list")
-        self.items = [(str(name), str(comment)) for name, comment in items]
 
-    @staticmethod
-    def stored(comments: dict) -> str:
-        """The parameter for tell(): the comments in 附件1's order, by field name."""
-        return json.dumps([[f.name, comments[f.name]] for f in PROJECT_FIELDS if comments.get(f.name)],
-                          ensure_ascii=False) if comments else ""
-
-    @property
-    def label(self) -> str:
-        return "\n".join(str(_l("· %(field)s：%(comment)s", field=FIELDS_BY_NAME[name].label, comment=comment))
-                         if name in FIELDS_BY_NAME else f"· {name}: {comment}" for name, comment in self.items)
+def field_comments_text(value) -> str:
+    """The parameter read back with each field's official label in the reader's language (core/notifications.py
+    calls a declared parameter's reader); a ValueError for anything but a list of pairs."""
+    items = json.loads(value) if isinstance(value, str) else value
+    if not isinstance(items, list):
+        raise ValueError("field comments are a list")
+    return "\n".join(str(_l("· %(field)s：%(comment)s", field=FIELDS_BY_NAME[name].label, comment=comment))
+                     if name in FIELDS_BY_NAME else f"· {name}: {comment}"
+                     for name, comment in ((str(name), str(comment)) for name, comment in items))

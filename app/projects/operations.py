@@ -18,8 +18,8 @@ from app.extensions import db
 from app.projects import saved_searches
 from app.projects.jobs import reindex_after_commit
 from app.projects.models import (ENUM_FIELDS, FIELDS_BY_NAME, PROJECT_FIELDS, PUBLIC_FIELDS, SUBMITTABLE_STATES,
-                                 WITHDRAWABLE_STATES, FieldCommentsParam, Project, ProjectAttachment, ProjectReturn,
-                                 ProjectStatus, ProjectSubmission)
+                                 WITHDRAWABLE_STATES, Project, ProjectAttachment, ProjectReturn,
+                                 ProjectStatus, ProjectSubmission, field_comments_param, field_comments_text)
 from app.projects.rules import (is_confirmed_owner, is_deal_party, is_owner, is_reviewing_officer, may_track,
                                 owner_institution)
 from app.suggestions.jobs import refresh_for_project
@@ -67,7 +67,7 @@ notice("project_published", _l("项目已通过初核：%(project)s"),
        _l("您的项目已通过创新服务站初核，已在入选项目库发布。"), _l("审核意见：%(comment)s"), group="review")
 notice("project_returned", _l("项目被退回修改：%(project)s"),
        _l("创新服务站退回了您的项目，请按修改意见修改后重新提交。"), _l("修改意见：%(comment)s"),
-       _l("逐项意见：\n%(field_comments)s"), group="review", field_comments=lambda value: FieldCommentsParam(value).label)
+       _l("逐项意见：\n%(field_comments)s"), group="review", field_comments=field_comments_text)
 notice("project_back_in_review", _l("您表达意向的项目正在重新初核：%(project)s"),
        _l("项目负责人修改了项目的公开信息，项目已重新提交创新服务站初核，期间暂不在项目库展示。"),
        _l("您的合作意向仍然保留；项目重新发布后，负责人才能接受意向。"))
@@ -378,7 +378,7 @@ def return_project(project: Project, reviewer: User, comment: str, field_comment
     db.session.add(ProjectReturn(project_id=project.id, audit_event=event, reviewer_id=reviewer.id,
                                  comment=comment.strip(), field_comments=comments))
     tell(project.owner, "project_returned", _own_link(project), project=project.display_name, comment=comment.strip(),
-         field_comments=FieldCommentsParam.stored(comments))
+         field_comments=field_comments_param(comments))
 
 
 def bulk_approve(project_ids, reviewer: User, comment: str = "") -> tuple[list[Project], list[tuple[str, str]]]:

@@ -6,7 +6,7 @@ from sqlalchemy import event
 
 from app.extensions import db
 from app.projects.library import library_page
-from app.projects.listing import LibraryFilters, _facet_values, listed_clause, listed_page_ids, listing_query
+from app.projects.listing import LibraryFilters, facet_values, listed_clause, listed_page_ids, listing_query
 from app.projects.models import DeviceClass, Project, ProjectStatus, ProjectType, Stage
 
 
@@ -124,7 +124,7 @@ def test_cached_counts_equal_fresh_ones(make_project):
         make_project(status=ProjectStatus.PUBLISHED, city=city, project_type=kind)
     filters = LibraryFilters({"city": "厦门市"})
     page = library_page(filters)
-    expected = _facet_values(filters)
+    expected = facet_values(filters)
     assert {name: {v: n for v, _label, n in options if n} for name, options in page.facets.items()} == expected
     assert page.total == 2
 

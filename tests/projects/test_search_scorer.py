@@ -13,7 +13,7 @@ from app.extensions import db
 from app.projects import operations as svc
 from app.projects import search
 from app.projects.library import LibraryFilters, library_page
-from app.projects.listing import _facet_values, ids_clause
+from app.projects.listing import facet_values, ids_clause
 from app.projects.models import ProjectStatus
 from app.projects.search import documents, scorer
 from app.projects.search.analysis import field_tokens, unigrams
@@ -119,7 +119,7 @@ def test_engine_facet_counts_equal_the_databases_over_the_matched_ids(corpus):
         for values in ({}, {"project_type": "passive"}, {"city": "厦门市", "project_type": "active"}):
             filters = LibraryFilters.from_args(values)
             ranking = search.rank(search.parse_query(query), filters.values, 20)
-            expected = _facet_values(filters, [ids_clause(ranking.all_ids())])
+            expected = facet_values(filters, [ids_clause(ranking.all_ids())])
             assert ranking.facets() == expected, (query, values)
 
 
