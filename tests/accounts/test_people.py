@@ -97,11 +97,11 @@ def test_organisation_state_and_city_filters(client, login_as, crowd):
     assert "王经理" in html and "李投资" not in html
 
 
-def test_pages(client, login_as, make_user, app):
+def test_pages(client, login_as, make_user, app, monkeypatch):
     for n in range(7):
         make_user("clinician", name=f"分页医生{n}")
     db.session.commit()
-    app.config["PER_PAGE"] = 3
+    monkeypatch.setitem(app.config, "PER_PAGE", 3)  # for this test only: the app is the whole session's
     login_as("staff")
     first = client.get("/admin/users", query_string={"q": "分页医生"}).get_data(as_text=True)
     assert len(re.findall(r"分页医生\d", first)) == 3 and "第 1 / 3 页" in first
@@ -110,12 +110,12 @@ def test_pages(client, login_as, make_user, app):
     assert client.get("/admin/users", query_string={"page": "x"}).status_code == 200
 
 
-def test_organisation_search_filters_and_pages(client, login_as, make_user, app):
+def test_organisation_search_filters_and_pages(client, login_as, make_user, app, monkeypatch):
     for n in range(4):
         org = make_user("enterprise", verified=False, org_name=f"待审企业{n}").organisation
         org.address = "福建省泉州市" if n % 2 else "福建省福州市"
     db.session.commit()
-    app.config["PER_PAGE"] = 1
+    monkeypatch.setitem(app.config, "PER_PAGE", 1)
     login_as("staff")
     html = client.get("/admin/organisations", query_string={"q": "待审企业", "city": "泉州市"}).get_data(as_text=True)
     assert "待审企业1" in html and "待审企业0" not in html
@@ -275,8 +275,8 @@ def test_the_licence_is_checked_by_content(client, login_as, name, data, message
     assert response.status_code == 400 and message in html and 'id="licence-error"' in html
 
 
-def test_the_licence_has_a_size_limit(client, login_as, app):
-    app.config["LICENCE_MAX_BYTES"] = 1024
+def test_the_licence_has_a_size_limit(client, login_as, app, monkeypatch):
+    monkeypatch.setitem(app.config, "LICENCE_MAX_BYTES", 1024)
     login_as("enterprise", verified=False)
     response = client.post("/organisation/licence", data={"licence": (io.BytesIO(PNG + b"\x00" * 2048), "执照.png")},
                            content_type="multipart/form-data")

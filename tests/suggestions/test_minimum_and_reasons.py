@@ -64,8 +64,8 @@ def test_a_staff_recommendation_under_the_minimum_is_still_shown(client, login_a
     assert "低分配对项目" in client.get("/matching/for-you").get_data(as_text=True)
 
 
-def test_the_minimum_follows_the_setting(client, login_as, weak_and_strong, app):
-    app.config["SUGGESTION_MIN_SCORE"] = 5
+def test_the_minimum_follows_the_setting(client, login_as, weak_and_strong, app, monkeypatch):
+    monkeypatch.setitem(app.config, "SUGGESTION_MIN_SCORE", 5)
     login_as(weak_and_strong[2])
     assert "低分配对项目" in client.get("/matching/for-you").get_data(as_text=True)
 
