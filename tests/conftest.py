@@ -100,10 +100,17 @@ def app(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def app_context(app):
+    config = dict(app.config)
     with app.app_context():
         yield
         _clear_database()
         limiter.reset()  # every test signs in from 127.0.0.1: the throttle's counts start afresh
+    # the app lasts the whole session: a setting a test changed without monkeypatch would change every later test
+    # (PER_PAGE = 1 once moved a later test's project to page 2)
+    left = sorted(name for name in config.keys() | app.config.keys() if config.get(name) != app.config.get(name))
+    app.config.clear()
+    app.config.update(config)
+    assert not left, f"the test left settings changed (use monkeypatch.setitem): {left}"
 
 
 @pytest.fixture
