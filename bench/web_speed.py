@@ -16,7 +16,8 @@ What it does, all on 127.0.0.1 and bounded (at most 256 clients, 60 s per page):
    sends the session cookie with every request, C connections for S seconds per page after a 2 s
    warm-up, for: hello-world, the library's first page, a filtered page, a search page, a project
    page, 为您推荐 (the library's parts are cached after a page's first request), and a filtered page whose
-   filters are drawn at random from 12,150 combinations each request (rendered and counted afresh);
+   filters are drawn at random from 12,150 combinations each request (rendered and counted afresh), and
+   `/healthz` with the session (the signed-in floor: no page at all);
 4. a clinician asks for 参考分类 from every worker, every page is asked once more, then every worker's RSS
    and PSS are read (/proc/PID/status, smaps_rollup): the figure the memory target is about ("after
    serving every page");

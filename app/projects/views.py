@@ -472,18 +472,18 @@ def library_index():
     page = request.args.get("page", 1, type=int) or 1
     query = search.normalise_query(request.args.get("q", ""))
     search_args = {"q": query} if query else {}
-    rendered = {}
+    version, rendered = library_version(), {}
 
     def render() -> str:
-        rendered["body"] = body = _library_body(filters, page, query, search_args)
+        rendered["body"] = body = _library_body(filters, page, query, search_args, version)
         save_form = SavedSearchForm(formdata=None, data=dict(filters.values, query=query)) if query or filters.values else None
         return render_template("library/index.html", body=body, filters=filters, save_form=save_form,
                                search_args=search_args)
     # the whole page once per kind of reader: the listing is public tier, the reader's parts are holes
-    return shared_page(("library", library_version()), render, keep=lambda: not rendered["body"]["unavailable"])
+    return shared_page(("library", version), render, keep=lambda: not rendered["body"]["unavailable"])
 
 
-def _library_body(filters: LibraryFilters, page: int, query: str, search_args: dict) -> dict:
+def _library_body(filters: LibraryFilters, page: int, query: str, search_args: dict, version: tuple) -> dict:
     """The listing and its counts, rendered once for every viewer until a project changes (the library's
     version is in the key): public tier only, and rendered without the viewer (no context processors), so
     nothing of one viewer can reach another. A failed search is not kept."""
@@ -496,7 +496,7 @@ def _library_body(filters: LibraryFilters, page: int, query: str, search_args: d
                 "unavailable": result.unavailable, "shown": bool(result.items),
                 "facets": render_shared("library/_facets.html", **context),
                 "results": render_shared("library/_results.html", **context)}
-    key = ("library", library_version(), query, page, per_page, tuple(sorted(filters.values.items())))
+    key = ("library", version, query, page, per_page, tuple(sorted(filters.values.items())))
     return cached_fragment(key, render, keep=lambda body: not body["unavailable"])
 
 
