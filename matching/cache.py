@@ -16,12 +16,14 @@ files in a folder owned by this user and not writable by others are loaded (pick
 from __future__ import annotations
 
 import hashlib
+import mmap
 import os
 from importlib import metadata
 import stat
 import sys
 import tempfile
 import threading
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -144,6 +146,57 @@ def is_saved(name: str) -> bool:
         return folder is not None and _trusted(folder) and (folder / f"{name}-{fingerprint(name)}.joblib").is_file()
     except OSError:
         return False
+
+
+_mappings: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def release_pages(value) -> None:
+    """Unmap the pages of a loaded object's memory-mapped arrays from this process (they stay in the page cache).
+
+    A text's scores read the weights of its own features, scattered over the matrices; each page they fault
+    in stays mapped, and the kernel maps its neighbours too, so a web worker that answered a few 参考分类
+    would keep ~70 MB of the file in its resident set. Dropped after each use, the next use maps them again
+    from the page cache (~1-2 ms): the worker's memory is its own again, and the weights one shared copy.
+    Only read-only mappings are released (a copy-on-write one would lose its writes).
+    """
+    if not hasattr(mmap, "MADV_DONTNEED"):
+        return
+    try:
+        mappings = _mappings.get(value)
+        if mappings is None:
+            mappings = _mappings[value] = _read_only_mappings(value)
+    except TypeError:  # not weakly referable: found again on every call
+        mappings = _read_only_mappings(value)
+    for mapping in mappings:
+        if not mapping.closed:
+            mapping.madvise(mmap.MADV_DONTNEED)
+
+
+def _read_only_mappings(value) -> list:
+    """The distinct read-only mmaps under value's arrays (attributes, dict values, list and tuple items)."""
+    import numpy as np
+
+    found, seen, stack = {}, set(), [value]
+    while stack:
+        item = stack.pop()
+        if id(item) in seen or isinstance(item, (str, bytes, int, float, bool, type(None))):
+            continue
+        seen.add(id(item))
+        if isinstance(item, np.memmap):
+            mapping = getattr(item, "_mmap", None)
+            if mapping is not None and item.mode == "r":
+                found[id(mapping)] = mapping
+        elif isinstance(item, np.ndarray):
+            if isinstance(item.base, np.ndarray):
+                stack.append(item.base)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            stack.extend(item)
+        elif hasattr(item, "__dict__"):
+            stack.extend(vars(item).values())
+    return list(found.values())
 
 
 def _load(path: Path):

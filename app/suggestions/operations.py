@@ -550,6 +550,7 @@ def classification_for(values: dict) -> dict:
     grow by ~1 GB for minutes): KnowledgeNotReady until the job has saved it.
     """
     matching = _engine()
+    from matching.cache import release_pages
     from matching.knowledge import saved_knowledge_base
 
     knowledge = saved_knowledge_base()
@@ -557,7 +558,10 @@ def classification_for(values: dict) -> dict:
         raise KnowledgeNotReady
     record = {key: values.get(key) or "" for key in ("name", "structure", "principle", "intended_use",
                                                      "project_type", "clinical_prospects")}
-    result = matching.classify_project(record, k=5, knowledge=knowledge)
+    try:
+        result = matching.classify_project(record, k=5, knowledge=knowledge)
+    finally:
+        release_pages(knowledge)  # the weights it read stay shared in the page cache, not in this worker
     return {
         "device_class": [{"label": c["label"], "name": CLASS_NAMES.get(c["label"], c["label"]),
                           "p": round(c["p"], 3)} for c in _shown_alternatives(result["device_class"])],

@@ -7,6 +7,7 @@ elsewhere), so the first test runs the second in a child pytest that collects th
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -72,6 +73,24 @@ def test_pages_in_a_fresh_process(client, login_as, make_project, make_user):
                base.class_model.views.main.coef_, base.encoder.word_vectorizer.idf_]
     assert all(isinstance(array, np.memmap) and not array.flags.writeable for array in weights)
     assert suggestions.classification_for({"name": "心脏支架"})["device_class"]
+    if Path("/proc/self/smaps").exists():  # Linux: the weights a classification read are not kept resident here
+        from matching.cache import release_pages
+        assert resident_knowledge_mb() < 1
+        float(np.asarray(base.category_model.coef_[:, :20_000]).sum())  # ~17 MB of weights read
+        assert resident_knowledge_mb() > 10
+        release_pages(base)
+        assert resident_knowledge_mb() < 1
+
+
+def resident_knowledge_mb() -> float:
+    """MB of the saved knowledge base's file mapped and resident in this process (/proc/self/smaps)."""
+    total, inside = 0, False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+            inside = "/knowledge-" in line and line.endswith(".joblib")
+        elif inside and line.startswith("Rss:"):
+            total += int(line.split()[1])
+    return total / 1024
 
 
 def test_a_web_request_never_fits_the_knowledge_base(client, login_as, app, monkeypatch, tmp_path):
