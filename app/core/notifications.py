@@ -239,13 +239,20 @@ def unread_summary(user: User, path: str) -> tuple[int, bool]:
     """The user's unread notifications up to BADGE_CAP + 1, and whether some point to this page (the page then
     asks to mark them read). Every signed-in page asks, so it is one statement whose cost does not grow with
     the unread (a reader of many saved searches may have thousands), over ix_notification_unread, on the
-    session's connection (two numbers: the ORM's handling of a statement costs more than the statement)."""
-    unread = (Notification.user_id == user.id, Notification.read_at.is_(None))
-    first = db.select(Notification.id).where(*unread).limit(BADGE_CAP + 1).subquery()
-    count, here = db.session.connection().execute(db.select(
-        db.select(db.func.count()).select_from(first).scalar_subquery(),
-        db.select(Notification.id).where(*unread, Notification.link == path).exists())).one()
+    session's connection (two numbers: the ORM's handling of a statement costs more than the statement), built
+    once (a statement object keeps its cache key: building it per request cost more than running it)."""
+    count, here = db.session.connection().execute(_UNREAD_SUMMARY, {"user_id": user.id, "path": path}).one()
     return int(count or 0), bool(here)
+
+
+def _unread_summary_statement():
+    unread = (Notification.user_id == db.bindparam("user_id"), Notification.read_at.is_(None))
+    first = db.select(Notification.id).where(*unread).limit(BADGE_CAP + 1).subquery()
+    return db.select(db.select(db.func.count()).select_from(first).scalar_subquery(),
+                     db.select(Notification.id).where(*unread, Notification.link == db.bindparam("path")).exists())
+
+
+_UNREAD_SUMMARY = _unread_summary_statement()
 
 
 def mark_read_on_arrival(user_id: int, path: str) -> int:

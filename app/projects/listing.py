@@ -100,10 +100,14 @@ def library_version() -> tuple:
     without anyone having to tell it. (Projects are never deleted, only withdrawn; a count(*) here
     would read the whole table on SQLite.)
     """
-    # two scalar subqueries: SQLite answers a lone max() from an index, but scans the table for max(a), max(b)
-    newest, last = db.session.execute(db.select(db.select(db.func.max(Project.updated_at)).scalar_subquery(),
-                                                db.select(db.func.max(Project.id)).scalar_subquery())).one()
+    newest, last = db.session.connection().execute(_LIBRARY_VERSION).one()
     return (str(newest), last)
+
+
+# two scalar subqueries (SQLite answers a lone max() from an index, but scans the table for max(a), max(b)), built
+# once: every library page asks, and a statement object keeps its cache key
+_LIBRARY_VERSION = db.select(db.select(db.func.max(Project.updated_at)).scalar_subquery(),
+                             db.select(db.func.max(Project.id)).scalar_subquery())
 
 
 def facet_values(filters: LibraryFilters, extra_clauses=()) -> dict[str, dict]:

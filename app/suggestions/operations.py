@@ -418,11 +418,20 @@ def for_you(organisation_id: int, intent_ids: list[int], limit: int = 10, per_in
 def for_you_version(organisation: Organisation) -> tuple:
     """Everything 为您推荐 shows besides the projects (library_version): the organisation's suggested pairings
     (its suggestions_version, moved by every write to them), its intents and its passes; one statement."""
-    intents, passes = Intent.organisation_id == organisation.id, ProjectPass.organisation_id == organisation.id
-    row = db.session.execute(db.select(*(db.select(value).where(where).scalar_subquery() for value, where in (
-        (db.func.max(Intent.updated_at), intents), (db.func.count(Intent.id), intents),
-        (db.func.max(ProjectPass.id), passes), (db.func.count(ProjectPass.id), passes))))).one()
+    row = db.session.connection().execute(_FOR_YOU_VERSION, {"organisation_id": organisation.id}).one()
     return (organisation.suggestions_version, str(row[0]), *row[1:], min_score())
+
+
+def _for_you_version_statement():
+    """Built once: every 为您推荐 asks, and a statement object keeps its cache key (building it cost more than running it)."""
+    organisation_id = db.bindparam("organisation_id")
+    intents, passes = Intent.organisation_id == organisation_id, ProjectPass.organisation_id == organisation_id
+    return db.select(*(db.select(value).where(where).scalar_subquery() for value, where in (
+        (db.func.max(Intent.updated_at), intents), (db.func.count(Intent.id), intents),
+        (db.func.max(ProjectPass.id), passes), (db.func.count(ProjectPass.id), passes))))
+
+
+_FOR_YOU_VERSION = _for_you_version_statement()
 
 
 def _with_projects(rows: list[MatchSuggestion]) -> list[MatchSuggestion]:
