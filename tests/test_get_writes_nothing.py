@@ -14,6 +14,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from flask import has_request_context, request
+from flask_sqlalchemy.session import Session
+from sqlalchemy import event
 from werkzeug.datastructures import FileStorage
 
 from app.accounts import operations as accounts
@@ -317,6 +320,36 @@ def test_records_of_reading_are_still_written_on_get(app, client, world, login_a
     assert client.get(f"/documents/projects/{negotiating}/form.docx").status_code == 200
     assert client.get(f"/deals/{world['talks']}").status_code == 200
     assert sorted(reads()[before:]) == ["export_docx", "view_negotiation", "view_partner"]
+
+
+def test_a_get_commits_only_when_it_has_something_to_store(client, world, login_as):
+    """A page that stores nothing ends without a commit (its transaction is only released); a record of reading is
+    committed, also when a query of the page flushed it before the response."""
+    committed, flushed = [], []
+
+    def on_commit(session):
+        if has_request_context():
+            committed.append(request.path)
+
+    def on_flush(session, context):
+        if has_request_context():
+            flushed.append(request.path)
+    login_as(world["users"]["staff"])
+    talks = f"/deals/{world['talks']}"
+    event.listen(Session, "after_commit", on_commit, propagate=True)
+    event.listen(Session, "after_flush", on_flush, propagate=True)
+    try:
+        assert client.get("/library/").status_code == 200
+        assert client.get("/review/").status_code == 200
+        assert committed == [] and flushed == []
+        assert client.get(talks).status_code == 200
+        assert flushed == [talks] and committed == [talks]   # flushed by the page's queries, then committed
+    finally:
+        event.remove(Session, "after_commit", on_commit)
+        event.remove(Session, "after_flush", on_flush)
+    with db.engine.connect() as connection:  # another connection: only what was committed
+        assert connection.scalar(db.select(db.func.count()).select_from(AuditEvent.__table__).where(
+            AuditEvent.__table__.c.action == "view_negotiation")) == 1
 
 
 # --- every write a GET used to make now happens through a POST

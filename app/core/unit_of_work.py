@@ -10,7 +10,8 @@
 - A GET (HEAD, OPTIONS) changes no row. The one thing it may add is a record of reading (audit.READING_ACTIONS:
   a partner reading confidential text, staff reading a negotiation, exports and downloads): the
   confidentiality rules require the record, and it is an append-only audit row, not business data. Any other
-  write in a GET raises ReadOnlyRequestError before it reaches the database.
+  write in a GET raises ReadOnlyRequestError before it reaches the database. A GET with nothing to store (no
+  pending object, no flush) is not committed: its transaction is released when the session ends.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from app.extensions import db
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 _READ_ONLY = "clinbridge_read_only_request"
+_FLUSHED = "clinbridge_flushed"
 
 
 class ReadOnlyRequestError(RuntimeError):
@@ -51,6 +53,8 @@ def _end(response):
         if response.status_code >= 400:
             db.session.rollback()
             return response
+        if request.method in SAFE_METHODS and not _has_writes(db.session):
+            return response  # nothing to store: the session's end releases the connection, no commit needed
         try:
             db.session.commit()
         except Exception:  # noqa: BLE001 — any failure to store must reach the user as an error
@@ -60,11 +64,18 @@ def _end(response):
         return response
     finally:
         db.session.info.pop(_READ_ONLY, None)
+        db.session.info.pop(_FLUSHED, None)
+
+
+def _has_writes(session) -> bool:
+    """Whether the session holds something to commit: pending objects, or a flush earlier in the request."""
+    return bool(session.info.get(_FLUSHED) or session.new or session.dirty or session.deleted)
 
 
 def _forget(_error=None) -> None:
     # The session ends with the app context; this only matters when a test shares one context over requests.
     db.session.info.pop(_READ_ONLY, None)
+    db.session.info.pop(_FLUSHED, None)
 
 
 def _unsay() -> None:
@@ -109,6 +120,11 @@ def _refuse_writes_in_read_only_request(session, flush_context, instances):
     if changed:
         names = sorted({type(o).__name__ for o in changed})
         raise ReadOnlyRequestError(f"{request.method} {request.path} may not change rows: {', '.join(names)}")
+
+
+@event.listens_for(Session, "after_flush", propagate=True)
+def _note_flush(session, flush_context):
+    session.info[_FLUSHED] = True
 
 
 @event.listens_for(Session, "do_orm_execute", propagate=True)
