@@ -109,7 +109,8 @@ def _index_size(app, backend: str) -> int:
         folder = Path(app.config["SEARCH_INDEX_DIR"])
         return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
     from app.extensions import db
-    return db.session.scalar(db.text("SELECT pg_total_relation_size('project_search')"))
+    return db.session.scalar(db.text("SELECT pg_total_relation_size('project_search') "
+                                     "+ pg_total_relation_size('project_search_posting')"))
 
 
 def _signed_in_client(app):

@@ -15,6 +15,7 @@ from app.projects import operations as svc
 from app.projects import search
 from app.projects.jobs import index_project
 from app.projects.library import LibraryFilters, library_page
+from app.projects.listing import facet_values, ids_clause
 from app.projects.models import PARTNER_FIELDS, PRIVATE_FIELDS, PUBLIC_FIELDS, ProjectStatus
 
 # Real texts from NMPA classification determinations (matching/data/nmpa), split the way 附件1 splits
@@ -68,7 +69,8 @@ def forget(project_id):
             writer.delete_by_term("id", str(project_id))
     else:
         with db.engine.begin() as connection:
-            connection.exec_driver_sql(f"DELETE FROM project_search WHERE project_id = {int(project_id)}")
+            for table in ("project_search_posting", "project_search"):
+                connection.exec_driver_sql(f"DELETE FROM {table} WHERE project_id = {int(project_id)}")
 
 
 def publish(make_project, commit=True, **fields):
@@ -125,7 +127,13 @@ def test_partner_tier_text_is_never_matched(make_project, backend):
     # what the Whoosh store keeps of a project: its public fields' words, its public text, labels and filters,
     # and per public field a hash of its text (the re-index's token cache key)
     assert set(search.schema().names()) == {"id", "tokens", "keys", "text", "labels", "filters"}
-    if backend != "whoosh":
+    if backend != "whoosh":   # PostgreSQL: the project's row (text, stored words) and postings hold no partner text
+        with db.engine.connect() as connection:
+            stored = connection.exec_driver_sql("SELECT project_id, text, tokens FROM project_search").all()
+            lexemes = set(connection.exec_driver_sql("SELECT lexeme FROM project_search_posting").scalars())
+        assert [row[0] for row in stored] == [secret.id] and postings(secret.id) > 0
+        assert not any(word in repr(stored) or word in lexemes
+                       for word in ["弹力", "绞勒", "机密", *PARTNER_WORDS, *SECRETS.values()])
         return
     with search.open_index(search.index_dir()).searcher() as searcher:
         stored = list(searcher.all_stored_fields())
@@ -185,6 +193,14 @@ def test_index_follows_commits_publish_edit_withdraw(make_project, staff):
     svc.withdraw_project(project, project.owner)
     db.session.commit()
     assert indexed("痔疮") == [] and found("痔疮") == []
+    if search.backend().name == "postgres":   # nothing of it is left behind: no row, no posting
+        assert postings(project.id) == 0 and project.id not in search.backend().indexed_ids()
+
+
+def postings(project_id):
+    with db.engine.connect() as connection:
+        return connection.exec_driver_sql(
+            f"SELECT count(*) FROM project_search_posting WHERE project_id = {int(project_id)}").scalar()
 
 
 def test_a_rollback_leaves_the_index_alone(make_project, make_user, monkeypatch):
@@ -309,6 +325,12 @@ def test_quotes_ask_for_the_exact_words(make_project):
     lens = publish(make_project, **CONTACT_LENS)
     publish(make_project, **dict(GLUCOSE, intended_use="用于接触角膜的血糖监测。"))
     assert found('"角膜接触镜"') == [lens.id]
+
+
+def test_a_quoted_phrase_is_the_characters_in_a_row_within_one_piece_of_text(make_project):
+    in_a_row = publish(make_project, **WOUND)                                  # 腹部手术后
+    publish(make_project, **dict(GLUCOSE, public_summary="手术，后续随访。"))  # 术 and 后, not in a row
+    assert found('"术后"') == [in_a_row.id]
 
 
 WEIRD_QUERIES = ['"', "'", "(", ")", "((痔疮", '"痔疮', '痔疮"套扎', "AND", "OR", "NOT", "痔疮 AND", "AND OR NOT",
@@ -465,3 +487,31 @@ def test_snippets_mark_character_matches_too(make_project):
 
 def test_device_names_of_the_nmpa_catalog_segment_as_one_word():
     assert "硬式角膜接触镜护理液" in search.analysis.words("硬式角膜接触镜护理液的清洁")
+
+
+RANKED_ALIKE = ["痔疮", "套扎 治疗", "用于临床检测", "角膜接触镜", '"角膜接触镜"', '"手术后" 引流', "ct 床旁",
+                "PCI 球囊", "血糖", "一次性使用", "福州市 有源", "心电图"]
+
+
+def test_both_backends_rank_alike(make_project, backend, monkeypatch):
+    """The PostgreSQL backend ranks as the Whoosh one: the same terms, idf, BM25 and weights, the same scores."""
+    if backend != "postgres":
+        pytest.skip("compares the PostgreSQL backend with Whoosh")
+    for i, fields in enumerate([HAEMORRHOID, CONTACT_LENS, GLUCOSE, WOUND, CATHETER, SCANNER] * 3):
+        publish(make_project, **dict(fields, name=fields["name"] + "型号" * (i % 3), city=["福州市", "厦门市"][i % 2]))
+    rankings = {}
+    for name in ("whoosh", "postgres"):
+        monkeypatch.setenv("CLINBRIDGE_SEARCH", name)
+        search.reindex()
+        rankings[name] = {(query, city): search.rank(search.parse_query(query), {"city": city} if city else {}, 10)
+                          for query in RANKED_ALIKE for city in (None, "厦门市")}
+    for key, whoosh in rankings["whoosh"].items():
+        postgres = rankings["postgres"][key]
+        assert postgres.total == whoosh.total, key
+        assert [pid for pid, _ in postgres.hits] == [pid for pid, _ in whoosh.hits], (key, postgres.hits, whoosh.hits)
+        assert [round(score, 3) for _, score in postgres.hits] == [round(score, 3) for _, score in whoosh.hits], key
+        assert sorted(postgres.all_ids()) == sorted(whoosh.all_ids()), key
+        # the library's counts on a search page: from the engine, as the database counts the matched ids
+        expected = facet_values(LibraryFilters.from_args({"city": key[1]} if key[1] else {}),
+                                [ids_clause(postgres.all_ids())])
+        assert postgres.facets() == whoosh.facets() == expected, key

@@ -69,6 +69,7 @@ def _forget_all(backend: str) -> None:
             writer.mergetype = CLEAR
     else:
         with db.engine.begin() as connection:
+            connection.execute(text("DELETE FROM project_search_posting"))
             connection.execute(text("DELETE FROM project_search"))
 
 

@@ -1,253 +1,360 @@
 """The PostgreSQL backend (CLINBRIDGE_SEARCH=postgres): full-text search in the database every app server shares.
 
-Each listed project has one row of project_search: three tsvectors in the 'simple' configuration, made of the
-same analysis as the Whoosh index (jieba words of the public fields, weighted A for the name, B for 适用范围, C
-for the rest; single characters; character pairs, in order so that a quoted phrase is a <-> chain), each with
-a GIN index. Ranking: BM25 per query term (idf from the rows' document frequencies, ts_rank_cd as the weighted
-term frequency), summed with the Whoosh weights. Filters and the listed check are
-a join with the project table: the database is the truth. Writes are ordinary transactions: no single writer.
+Two tables, filled from the same analysis as the Whoosh index (whoosh_document: the jieba words of each public
+field, the normalised public text and labels), public tier only:
+
+- project_search_posting: one row per (view, lexeme, project) with the term frequency and the length of that
+  view in that project. Views 0–4 are the word fields of documents.WORD_FIELDS (name, 适用范围, summary,
+  prospects, other), view 5 the single characters. Its primary key (view, lexeme, project_id) INCLUDE (tf,
+  len) is the inverted index: a query reads only its own terms' postings, index-only.
+- project_search: one row per listed project: its normalised text (the quoted-phrase check and the all-words
+  lift, read without loading projects), the stored jieba words of each field under their analyser keys (a
+  re-index of unchanged texts reuses them, as Whoosh does) and the views' lengths (their averages).
+
+Ranking is the Whoosh backend's (scorer.py), term for term: BM25 per (view, term) with the same idf, K1, B,
+field weights, WORD_WEIGHT / CHAR_WEIGHT / SYNONYM_WEIGHT, the MAX_CHAR_DF / MAX_CHAR_TERMS choice of
+characters, summed in one GROUP BY project_id over the terms' postings, ORDER BY score LIMIT k. A quoted phrase
+requires all its characters (counted per project) and the phrase itself in the stored text.
+Document frequencies are counted from the postings (an index-only count per term), kept per process and
+forgotten every DF_REFRESH seconds or when this process writes; a term counted as absent is counted again.
+Filters are a join with the project table (the database is the truth). Writes are ordinary transactions: a
+row lock per project orders two writers of the same project, no single writer.
 """
 from __future__ import annotations
 
+import json
+import re
 import time
+from collections import Counter
 
-from sqlalchemy import ForeignKey, Index, Text, text
-from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy import (ForeignKey, Index, Integer, PrimaryKeyConstraint, SmallInteger, Text, and_, func, select,
+                        text, true)
 from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
 
 from app.extensions import db
-from app.projects.search.analysis import ParsedQuery, text_bigrams, unigrams, words
+from app.projects.search.analysis import ParsedQuery, unigrams
 from app.projects.search.documents import (CHAR_WEIGHT, FILTER_FIELDS, MAX_CHAR_DF, MAX_CHAR_TERMS,
-                                           MIN_DOCS_TO_PRUNE, PAIR_WEIGHT, SYNONYM_WEIGHT,
-                                           WORD_WEIGHT, Ranking, listed_documents)
+                                           MIN_DOCS_TO_PRUNE, SYNONYM_WEIGHT, WORD_FIELDS, WORD_WEIGHT,
+                                           Ranking, listed_documents)
 from app.projects.search.scorer import B, K1, idf
 
-_WORD_CLASS = {"name": "A", "intended_use": "B"}   # everything else public: C
-
-
-class SearchVector(TypeDecorator):
-    """tsvector on PostgreSQL; text elsewhere (the table exists everywhere, only PostgreSQL fills it)."""
-    impl = Text
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect):
-        return dialect.type_descriptor(TSVECTOR() if dialect.name == "postgresql" else Text())
+VIEWS = (*WORD_FIELDS, "chars")       # the view number of a posting is its place here
+CHARS = len(VIEWS) - 1
+LENGTH_COLUMNS = tuple(f"{view}_len" for view in VIEWS)
+BATCH = 500                           # documents analysed and written per round of a re-index
 
 
 class ProjectSearch(db.Model):
     """A listed project's search document for the PostgreSQL backend (public tier only)."""
     __tablename__ = "project_search"
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), primary_key=True)
-    words: Mapped[str] = mapped_column(SearchVector(), nullable=False)
-    chars: Mapped[str] = mapped_column(SearchVector(), nullable=False)
-    pairs: Mapped[str] = mapped_column(SearchVector(), nullable=False)
-
-    __table_args__ = (Index("ix_project_search_words", "words", postgresql_using="gin"),
-                      Index("ix_project_search_chars", "chars", postgresql_using="gin"),
-                      Index("ix_project_search_pairs", "pairs", postgresql_using="gin"))
-
-
-def _lexemes(tokens) -> str:
-    return " ".join(tokens)
+    text: Mapped[str] = mapped_column(Text, nullable=False)      # normalised public text + "\n" + labels
+    tokens: Mapped[str] = mapped_column(Text, nullable=False)    # JSON {"keys": {field: key}, "tokens": {…}}
+    name_len: Mapped[int] = mapped_column(Integer, nullable=False)
+    intended_use_len: Mapped[int] = mapped_column(Integer, nullable=False)
+    public_summary_len: Mapped[int] = mapped_column(Integer, nullable=False)
+    clinical_prospects_len: Mapped[int] = mapped_column(Integer, nullable=False)
+    other_len: Mapped[int] = mapped_column(Integer, nullable=False)
+    chars_len: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
-def _row(doc: dict) -> dict:
-    """Space-separated tokens per view and weight class: PostgreSQL's parser keeps each as one lexeme."""
-    classes = {"A": [], "B": [], "C": []}
-    for name, value in doc["words"].items():
-        classes[_WORD_CLASS.get(name, "C")].extend(words(value))
-    pairs = [pair for run in text_bigrams(doc["text"]) for pair in run]
-    return {"id": doc["id"], "wa": _lexemes(classes["A"]), "wb": _lexemes(classes["B"]),
-            "wc": _lexemes(classes["C"]), "chars": _lexemes(unigrams(doc["text"])), "pairs": _lexemes(pairs)}
+class ProjectSearchPosting(db.Model):
+    """One term of one view of a listed project: the inverted index of the PostgreSQL backend.
 
-
-_UPSERT = text("""
-INSERT INTO project_search (project_id, words, chars, pairs)
-VALUES (:id, setweight(to_tsvector('simple', :wa), 'A') || setweight(to_tsvector('simple', :wb), 'B')
-             || setweight(to_tsvector('simple', :wc), 'C'),
-        to_tsvector('simple', :chars), to_tsvector('simple', :pairs))
-ON CONFLICT (project_id) DO UPDATE SET words = excluded.words, chars = excluded.chars, pairs = excluded.pairs
-""")
-
-
-# ts_rank_cd's weights of the classes D, C, B, A: the word view's A (name), B (适用范围), C (the rest) as the Whoosh
-# backend's field weights 3 : 2 : 1; the character and pair views are unweighted (class D), counted as 1 each
-CLASS_WEIGHTS = {"words": "{0.1, 0.33, 0.67, 1.0}", "chars": "{1, 1, 1, 1}", "pairs": "{1, 1, 1, 1}"}
-
-
-def _ranked_sql(terms, base: str) -> str:
-    """The ranking statement: each term's weighted frequency computed once per matching row (an inner query
-    the planner keeps apart, OFFSET 0), each query parsed once (a one-row CTE), then BM25 summed over the terms.
-
-    Its cost is one ts_rank_cd per term and matching row (each call reads the row's vector again): a query
-    whose terms are all common scores nearly every row.
+    No foreign key: a check per posting would double a re-index, and a cascade would scan the postings per
+    project; the backend deletes a project's postings with its row (projects themselves are never deleted).
     """
-    if not terms:
-        return f"SELECT s.project_id, 1.0 AS score {base} ORDER BY score DESC, s.project_id LIMIT :limit"
-    parsed = ", ".join(f"to_tsquery('simple', :{name}) AS {name}" for _column, name, _w, _a in terms)
-    frequencies = ", ".join(f"ts_rank_cd('{CLASS_WEIGHTS[column]}', s.{column}, q.{name}, 0) AS f{i}"
-                            for i, (column, name, _w, _a) in enumerate(terms))
-    lengths = ", ".join(f"length(s.{column}) AS l_{column}" for column in sorted({t[0] for t in terms}))
-    score = " + ".join(f"{weight:.6f} * f{i} * {K1 + 1} / (f{i} + {K1} * ({1 - B} + {B} * l_{column} / "
-                       f"{max(average, 1e-9):.6f}))" for i, (column, _name, weight, average) in enumerate(terms))
-    # only our own column names, generated parameter names and formatted floats are spliced in; every query
-    # text reaches PostgreSQL as a bound parameter
-    return (f"WITH q AS MATERIALIZED (SELECT {parsed}) "  # nosec B608
-            f"SELECT x.project_id, {score} AS score FROM (SELECT s.project_id, {frequencies}, {lengths} "
-            f"{base.replace('FROM project_search s', 'FROM q, project_search s', 1)} OFFSET 0) x "
-            f"ORDER BY score DESC, x.project_id LIMIT :limit")
+    __tablename__ = "project_search_posting"
+    view: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    lexeme: Mapped[str] = mapped_column(Text, nullable=False)
+    project_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    tf: Mapped[int] = mapped_column(Integer, nullable=False)     # occurrences of the lexeme in the view
+    len: Mapped[int] = mapped_column(Integer, nullable=False)    # tokens of the view in the project
+
+    __table_args__ = (PrimaryKeyConstraint("view", "lexeme", "project_id", name="pk_project_search_posting",
+                                           postgresql_include=["tf", "len"]),
+                      Index("ix_project_search_posting_project_id", "project_id"))
 
 
-def _quote(lexeme: str) -> str:
-    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+assert LENGTH_COLUMNS == tuple(c for c in ProjectSearch.__table__.columns.keys() if c.endswith("_len"))
+
+_ROW = text(f"INSERT INTO project_search (project_id, text, tokens, {', '.join(LENGTH_COLUMNS)}) "  # nosec B608
+            f"VALUES (:id, :text, :tokens, {', '.join(':' + c for c in LENGTH_COLUMNS)})")
+# the statement above splices only our own column names; every value is a bound parameter
+_COPY = "COPY project_search_posting (view, lexeme, project_id, tf, len) FROM STDIN"
+
+
+def _analysed(fields: dict) -> tuple[dict, list[tuple]]:
+    """The project_search row and the postings of one analysed document (whoosh_document's fields)."""
+    project_id = int(fields["id"])
+    views = [(fields["tokens"].get(name) or "").split() for name in WORD_FIELDS] + [unigrams(fields["text"])]
+    postings = []
+    for view, tokens in enumerate(views):
+        length = len(tokens)
+        postings.extend((view, lexeme, project_id, tf, length) for lexeme, tf in Counter(tokens).items())
+    row = {"id": project_id, "text": fields["text"] + "\n" + fields["labels"],
+           "tokens": json.dumps({"keys": fields["keys"], "tokens": fields["tokens"]}, ensure_ascii=False),
+           **{column: len(tokens) for column, tokens in zip(LENGTH_COLUMNS, views)}}
+    return row, postings
+
+
+def _write(connection, documents) -> int:
+    """Insert the rows and postings of these analysed documents (their old rows already deleted)."""
+    count, batch = 0, []
+    for fields in documents:
+        batch.append(_analysed(fields))
+        if len(batch) >= BATCH:
+            count += _write_batch(connection, batch)
+            batch = []
+    if batch:
+        count += _write_batch(connection, batch)
+    return count
+
+
+def _write_batch(connection, batch) -> int:
+    cursor = connection.connection.driver_connection.cursor()   # COPY: the postings are most of a re-index
+    try:
+        with cursor.copy(_COPY) as copy:
+            for _row, postings in batch:
+                for posting in postings:
+                    copy.write_row(posting)
+    finally:
+        cursor.close()
+    connection.execute(_ROW, [row for row, _postings in batch])
+    return len(batch)
+
+
+def _delete(connection, ids) -> None:
+    ids = sorted(int(i) for i in ids)
+    connection.execute(text("DELETE FROM project_search_posting WHERE project_id = ANY(:ids)"), {"ids": ids})
+    connection.execute(text("DELETE FROM project_search WHERE project_id = ANY(:ids)"), {"ids": ids})
+
+
+# Document frequencies of (view, lexeme) pairs: one index-only count per pair
+_FREQUENCIES = text("""
+SELECT q.view, q.lexeme, (SELECT count(*) FROM project_search_posting p WHERE p.view = q.view AND p.lexeme = q.lexeme)
+FROM unnest(CAST(:views AS smallint[]), CAST(:lexemes AS text[])) AS q(view, lexeme)
+""")
+_STATISTICS = text(f"SELECT count(*), {', '.join(f'avg({c})' for c in LENGTH_COLUMNS)} "  # nosec B608
+                   "FROM project_search")   # our own column names only
+
+# BM25 of every term over its postings, summed per project: weight × idf × (K1 + 1) × tf / (tf + c0 + c1 × len),
+# with c0 = K1 (1 - B) and c1 = K1 B / the view's average length, all float8 (numeric arithmetic per posting
+# cost half the time of a query). `need` is 1 for the first term of each quoted phrase's character, 0 for the
+# rest: a project must hold them all (need = :full). The sum is rounded to a real: the order in which a
+# project's terms are added moves its last digits, and equal documents must tie (then: by id).
+# {join} and {where} below are built from our own column names (filters) and fixed text; every value is a bound
+# parameter.
+_TERMS = ("unnest(CAST(:views AS smallint[]), CAST(:lexemes AS text[]), CAST(:weights AS float8[]), "
+          "CAST(:c1s AS float8[]), CAST(:needs AS int[])) AS q(view, lexeme, weight, c1, need)")
+_POSTINGS = f"FROM {_TERMS} JOIN project_search_posting p ON p.view = q.view AND p.lexeme = q.lexeme"
+_SCORE = "CAST(sum(q.weight * p.tf / (p.tf + CAST(:c0 AS float8) + q.c1 * p.len)) AS real) AS score"
+
+
+def _scored_sql(phrases: int) -> str:
+    need = ", sum(q.need) AS need" if phrases else ""
+    return f"SELECT p.project_id, {_SCORE}{need} {_POSTINGS} GROUP BY p.project_id"
+
+
+def _ranked_sql(filters: list[str], phrases: int) -> str:
+    join, where = [], []
+    if phrases:
+        join.append("JOIN project_search s ON s.project_id = g.project_id")
+        where.append("g.need = :full")
+        where.extend(f"strpos(s.text, :phrase{i}) > 0" for i in range(phrases))
+    if filters:
+        join.append("JOIN project pr ON pr.id = g.project_id")
+        where.extend(f"pr.{name} = :f_{name}" for name in filters)
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    # only our own column names and generated parameter names are spliced in (see _TERMS)
+    return (f"WITH g AS MATERIALIZED ({_scored_sql(phrases)}) "  # nosec B608
+            f"SELECT g.project_id, g.score, count(*) OVER () AS total FROM g {' '.join(join)} {clause} "
+            "ORDER BY g.score DESC, g.project_id LIMIT :limit")
+
+
+def _matched_sql(phrases: int) -> str:
+    if not phrases:
+        return f"SELECT DISTINCT p.project_id {_POSTINGS}"  # nosec B608
+    checks = " AND ".join(f"strpos(s.text, :phrase{i}) > 0" for i in range(phrases))
+    return (f"SELECT g.project_id FROM ({_scored_sql(phrases)}) g "  # nosec B608
+            f"JOIN project_search s ON s.project_id = g.project_id WHERE g.need = :full AND {checks}")
 
 
 class PostgresBackend:
-    """project_search in the application's PostgreSQL database."""
+    """project_search and its postings in the application's PostgreSQL database."""
 
     name = "postgres"
-    DF_REFRESH = 300.0   # seconds a process keeps its character document frequencies
+    DF_REFRESH = 300.0   # seconds a process keeps its document frequencies and average lengths
 
     def __init__(self, engine, documents=listed_documents):
         self.engine = engine
         self.documents = documents   # callable(ids or None) -> iterable of documents from the database
-        self._df: dict[str, int] = {}
-        self._df_total, self._df_at = 0, 0.0
-        self._avg, self._word_df = (1.0, 1.0), {}
+        self._forget()
+
+    def _forget(self) -> None:
+        self._df: dict[tuple[int, str], int] = {}
+        self._count, self._avg, self._at = 0, [1.0] * len(VIEWS), 0.0
 
     def open(self, fill: bool = True):
         return self
 
+    # --- writing -----------------------------------------------------------------------------------
     def reindex(self) -> int:
-        count = 0
+        """Rebuild both tables from the database in one transaction (searches read the old ones meanwhile)."""
+        from app.projects.search.whoosh_backend import analysed
         with self.engine.begin() as connection:
-            connection.execute(text("LOCK TABLE project_search IN EXCLUSIVE MODE"))
+            connection.execute(text("LOCK TABLE project_search, project_search_posting IN EXCLUSIVE MODE"))
+            cached = {}
+            for (stored,) in connection.execute(text("SELECT tokens FROM project_search")):
+                found = json.loads(stored)
+                cached.update((found["keys"][name], tokens) for name, tokens in found["tokens"].items()
+                              if name in found.get("keys", {}))
+            connection.execute(text("DELETE FROM project_search_posting"))
             connection.execute(text("DELETE FROM project_search"))
-            batch = []
-            for doc in self.documents(None):
-                batch.append(_row(doc))
-                if len(batch) >= 500:
-                    connection.execute(_UPSERT, batch)
-                    count, batch = count + len(batch), []
-            if batch:
-                connection.execute(_UPSERT, batch)
-                count += len(batch)
-        self._df_at = 0.0
+            count = _write(connection, analysed(self.documents(None), cached))
+        self._vacuum()
+        self._forget()
         return count
+
+    def _vacuum(self) -> None:
+        """Clear the dead postings of a re-index and mark the pages all-visible (index-only scans stay so)."""
+        with self.engine.connect() as connection:
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            connection.execute(text("VACUUM (ANALYZE) project_search_posting"))
+            connection.execute(text("VACUUM (ANALYZE) project_search"))
 
     def update(self, ids: set[int]) -> None:
         """Replace or drop these projects' rows; a row lock per project orders two workers writing the same one."""
+        from app.projects.search.whoosh_backend import whoosh_document
         with self.engine.begin() as connection:
             connection.execute(text("SELECT id FROM project WHERE id = ANY(:ids) ORDER BY id FOR UPDATE"),
                                {"ids": sorted(ids)})
-            listed = {doc["id"]: doc for doc in self.documents(ids)}
-            gone = sorted(ids - set(listed))
-            if gone:
-                connection.execute(text("DELETE FROM project_search WHERE project_id = ANY(:ids)"), {"ids": gone})
+            listed = list(self.documents(ids))   # read after the lock: a second writer sees the first's commit
+            _delete(connection, ids)
             if listed:
-                connection.execute(_UPSERT, [_row(doc) for doc in listed.values()])
+                _write(connection, (whoosh_document(doc) for doc in listed))
+        self._forget()
 
+    # --- reading -----------------------------------------------------------------------------------
     def indexed_ids(self) -> set[int]:
         with self.engine.connect() as connection:
             return set(connection.scalars(text("SELECT project_id FROM project_search")))
 
     def terms(self) -> set[str]:
+        """Every lexeme of every view (for the confidentiality tests)."""
         with self.engine.connect() as connection:
-            return set(connection.scalars(text(
-                "SELECT word FROM ts_stat('SELECT words FROM project_search') UNION "
-                "SELECT word FROM ts_stat('SELECT chars FROM project_search') UNION "
-                "SELECT word FROM ts_stat('SELECT pairs FROM project_search')")))
+            return set(connection.scalars(text("SELECT DISTINCT lexeme FROM project_search_posting")))
 
-    def _statistics(self, connection) -> tuple[dict[str, int], int, float, float]:
-        """Character document frequencies, the number of rows and the views' average lengths (refreshed every
-        few minutes: they weigh terms, a publish moves them by a hair)."""
-        if time.monotonic() - self._df_at > self.DF_REFRESH:
-            self._df = dict(connection.execute(text("SELECT word, ndoc FROM ts_stat('SELECT chars FROM project_search')")).all())
-            count, words_avg, chars_avg = connection.execute(text(
-                "SELECT count(*), avg(length(words)), avg(length(chars)) FROM project_search")).one()
-            self._df_total, self._avg = int(count or 0), (float(words_avg or 1.0), float(chars_avg or 1.0))
-            self._word_df = {}
-            self._df_at = time.monotonic()
-        return self._df, self._df_total, *self._avg
+    def _statistics(self, connection) -> tuple[int, list[float]]:
+        """The number of indexed projects and the views' average lengths (refreshed every few minutes: they
+        weigh terms, a publish moves them by a hair), and the document frequencies forgotten with them."""
+        if time.monotonic() - self._at > self.DF_REFRESH or not self._count:
+            count, *averages = connection.execute(_STATISTICS).one()
+            self._df = {}
+            self._count = int(count or 0)
+            self._avg = [max(float(a or 0.0), 1e-9) for a in averages]
+            self._at = time.monotonic()
+        return self._count, self._avg
 
-    def _word_frequencies(self, connection, spellings) -> dict[str, int]:
-        """Documents holding each word (a GIN count per word not yet asked since the last refresh)."""
-        missing = sorted(set(spellings) - set(self._word_df))
-        if missing:   # the words reach PostgreSQL as bound parameters; only their numbers are spliced in
-            columns = ", ".join(f"count(*) FILTER (WHERE words @@ to_tsquery('simple', :w{i}))"
-                                for i in range(len(missing)))
-            counts = connection.execute(text(f"SELECT {columns} FROM project_search WHERE words @@ "  # nosec B608
-                                             "to_tsquery('simple', :any)"),
-                                        {"any": " | ".join(_quote(w) for w in missing),
-                                         **{f"w{i}": _quote(w) for i, w in enumerate(missing)}}).one()
-            self._word_df.update(zip(missing, (int(n) for n in counts)))
-        return self._word_df
+    def _frequencies(self, connection, keys) -> dict[tuple[int, str], int]:
+        """Projects holding each (view, lexeme): counted once per process, or again while counted as none."""
+        missing = sorted({key for key in keys if not self._df.get(key)})
+        if missing:
+            rows = connection.execute(_FREQUENCIES, {"views": [v for v, _l in missing],
+                                                     "lexemes": [lexeme for _v, lexeme in missing]})
+            self._df.update(((int(view), lexeme), int(n)) for view, lexeme, n in rows)
+        return self._df
+
+    def _terms(self, connection, query: ParsedQuery):
+        """(view, lexeme, weight × idf, need) of a query, chosen as scorer.Snapshot.terms chooses them."""
+        count, _avg = self._statistics(connection)
+        loose = []
+        for term in query.terms:
+            if term.exact:
+                continue
+            for spelling, weight in ((term.text, WORD_WEIGHT),
+                                     *((s, WORD_WEIGHT * SYNONYM_WEIGHT) for s in term.synonyms)):
+                for view, boost in enumerate(WORD_FIELDS.values()):
+                    loose.append((view, spelling, weight * boost, 0))
+        phrase_chars = [c for term in query.exact for c in dict.fromkeys(term.text)]
+        df = self._frequencies(connection, [(v, s) for v, s, _w, _n in loose]
+                               + [(CHARS, c) for c in (*query.chars, *phrase_chars)])
+        frequency = {c: df.get((CHARS, c), 0) for c in query.chars}
+        common = MAX_CHAR_DF * count if count >= MIN_DOCS_TO_PRUNE else count
+        chars = [c for c in query.chars if 0 < frequency[c] <= common]
+        if not chars and not loose:   # only common characters, and no word: then they are all there is
+            chars = [c for c in query.chars if frequency[c]]
+        chars = sorted(chars, key=frequency.get)[:MAX_CHAR_TERMS]
+        terms = loose + [(CHARS, c, CHAR_WEIGHT, 0) for c in chars]
+        required = set()
+        for term in query.exact:   # every character of every phrase; a project must hold each of them
+            for char in dict.fromkeys(term.text):
+                terms.append((CHARS, char, CHAR_WEIGHT, 0 if char in required else 1))
+                required.add(char)
+        if any(not df.get((CHARS, c), 0) for c in required):
+            return [], 0, True        # a phrase character no project has: nothing can match
+        out = [(v, s, w * idf(df.get((v, s), 0), count), n) for v, s, w, n in terms if df.get((v, s), 0)]
+        return out, len(required), False
 
     def rank(self, query: ParsedQuery, filters: dict[str, str], limit: int) -> Ranking:
-        """BM25 per term, as the Whoosh backend ranks: inverse document frequency times a saturated term frequency.
-
-        ts_rank_cd of a one-term query (no length normalisation) is the term's weighted frequency in the row (the
-        weight classes give the name and 适用范围 more, as BM25F's field weights do); `length()` is the row's
-        number of distinct lexemes, against the view's average. The rows are found by the GIN indexes (any term).
-        """
+        """The best `limit` matches under the filters, how many match in all, and (lazily) every matched id."""
         if not query:
             return Ranking([], 0)
         with self.engine.connect() as connection:
-            df, total_docs, words_avg, chars_avg = self._statistics(connection)
-            word_terms = {s for t in query.terms if not t.exact for s in t.spellings}
-            synonyms = {s for t in query.terms if not t.exact for s in t.synonyms}
-            common = MAX_CHAR_DF * total_docs if total_docs >= MIN_DOCS_TO_PRUNE else total_docs
-            chars = [c for c in query.chars if 0 < df.get(c, 0) <= common]
-            chars = sorted(chars, key=lambda c: df.get(c, 0))[:MAX_CHAR_TERMS]
-            if not chars and not word_terms:   # only common characters, and no word: they are all there is
-                chars = [c for c in query.chars if df.get(c, 0)] or list(query.chars)
-            word_df = self._word_frequencies(connection, word_terms) if word_terms else {}
-            params: dict = {"limit": int(limit)}
-            terms = []   # (view, parameter, weight × idf, the view's average length)
-            typed = {t.text for t in query.terms}
-            for i, word in enumerate(sorted(word_terms)):
-                params[f"tw{i}"] = _quote(word)
-                weight = WORD_WEIGHT * (SYNONYM_WEIGHT if word in synonyms and word not in typed else 1.0)
-                terms.append(("words", f"tw{i}", weight * idf(word_df.get(word, 0), total_docs), words_avg))
-            for i, char in enumerate(chars):
-                params[f"tc{i}"] = _quote(char)
-                terms.append(("chars", f"tc{i}", CHAR_WEIGHT * idf(df.get(char, 0), total_docs), chars_avg))
-            parts = []
-            if word_terms:
-                params["qw"] = " | ".join(_quote(w) for w in sorted(word_terms))
-                parts.append(("words", "qw"))
-            if chars:
-                params["qc"] = " | ".join(_quote(c) for c in chars)
-                parts.append(("chars", "qc"))
-            if query.pairs and PAIR_WEIGHT:
-                params["qp"] = " | ".join(_quote(p) for p in query.pairs)
-                parts.append(("pairs", "qp"))
-                terms.append(("pairs", "qp", PAIR_WEIGHT, 1.0))
-            required = []
-            for i, term in enumerate(query.exact):   # a quoted phrase: its characters in a row
-                params[f"qx{i}"] = " <-> ".join(_quote(c) for c in term.text)
-                required.append(f"s.chars @@ to_tsquery('simple', :qx{i})")
-            if not parts and not required:
+            terms, full, impossible = self._terms(connection, query)
+            if impossible or not terms:
                 return Ranking([], 0)
-            match = " AND ".join(required) if required else " OR ".join(
-                f"s.{column} @@ to_tsquery('simple', :{name})" for column, name in parts)
-            where = [f"({match})"]
-            for name, value in filters.items():
-                if name in FILTER_FIELDS:
-                    params[f"f_{name}"] = value
-                    where.append(f"p.{name} = :f_{name}")
-            base = f"FROM project_search s JOIN project p ON p.id = s.project_id WHERE {' AND '.join(where)}"
-            rows = connection.execute(text(_ranked_sql(terms, base)), params).all()
-            hits = [(int(pid), float(value)) for pid, value in rows]
-            total = len(hits) if len(hits) < limit else connection.scalar(text(f"SELECT count(*) {base}"), params)
-        unfiltered = f"FROM project_search s WHERE ({match})"
-        text_params = {k: v for k, v in params.items() if not k.startswith("f_")}
+            _count, avg = self._statistics(connection)
+            params = {"views": [t[0] for t in terms], "lexemes": [t[1] for t in terms],
+                      "weights": [t[2] * (K1 + 1) for t in terms], "c1s": [K1 * B / avg[t[0]] for t in terms],
+                      "needs": [t[3] for t in terms], "c0": K1 * (1 - B), "full": full, "limit": int(limit)}
+            phrases = [term.text for term in query.exact]
+            params.update((f"phrase{i}", phrase) for i, phrase in enumerate(phrases))
+            wanted = [name for name in FILTER_FIELDS if filters.get(name) not in (None, "")]
+            params.update((f"f_{name}", str(filters[name])) for name in wanted)
+            rows = connection.execute(text(_ranked_sql(wanted, len(phrases))), params).all()
+        hits = [(int(pid), float(score)) for pid, score, _total in rows]
+        total = int(rows[0][2]) if rows else 0
+        matched = text(_matched_sql(len(phrases)))
+        unfiltered = {k: v for k, v in params.items() if not k.startswith("f_")}
 
         def all_ids() -> list[int]:
             with self.engine.connect() as connection:
-                return list(connection.scalars(text(f"SELECT s.project_id {unfiltered}"), text_params))
-        return Ranking(hits, int(total or 0), all_ids)
+                return list(connection.scalars(matched, unfiltered))
+
+        def texts(ids: list[int]) -> dict[int, str]:
+            with self.engine.connect() as connection:
+                return dict(connection.execute(text("SELECT project_id, text FROM project_search "
+                                                    "WHERE project_id = ANY(:ids)"), {"ids": list(ids)}).all())
+        def facets() -> dict[str, dict[str, int]]:
+            return self._facets(matched, unfiltered, filters)
+        return Ranking(hits, total, all_ids, texts=texts, facets=facets)
+
+    def _facets(self, matched, params: dict, filters: dict[str, str]) -> dict[str, dict[str, int]]:
+        """For each filter field, {value: matches} under the other filters: one pass over the matched projects
+        joined to the project table (GROUPING SETS, a count per field with the other fields' filters)."""
+        from app.projects.listing import ENUM_FACETS, LibraryFilters, listed_clause
+        from app.projects.models import Project
+        wanted = LibraryFilters.from_args(filters)
+        used = {name: params[name] for name in re.findall(r"(?<!:):(\w+)", matched.text)}
+        found = matched.bindparams(**used).columns(project_id=Integer).subquery("m")
+        columns = [getattr(Project, name) for name in FILTER_FIELDS]
+        counts = [func.count().filter(and_(true(), *wanted.clauses(skip=name))) for name in FILTER_FIELDS]
+        statement = (select(*(func.grouping(column) for column in columns), *columns, *counts)
+                     .select_from(found.join(Project, Project.id == found.c.project_id))
+                     .where(listed_clause()).group_by(func.grouping_sets(*columns)))
+        out: dict[str, dict[str, int]] = {name: {} for name in FILTER_FIELDS}
+        n = len(FILTER_FIELDS)
+        with self.engine.connect() as connection:
+            for row in connection.execute(statement):
+                field = next(i for i in range(n) if row[i] == 0)
+                value, count = row[n + field], row[2 * n + field]
+                name = FILTER_FIELDS[field]
+                if name in ENUM_FACETS and value is not None:
+                    value = value.value
+                if count and value not in (None, ""):
+                    out[name][str(value)] = int(count)
+        return out
 
     def wait_for(self, project_id: int, timeout: float = 5.0) -> float:
         start = time.perf_counter()
