@@ -38,7 +38,7 @@ def upgrade():
     )
     op.create_table('project_search_posting',
     sa.Column('view', sa.SmallInteger(), nullable=False),
-    sa.Column('lexeme', sa.Text(), nullable=False),
+    sa.Column('lexeme', sa.Text().with_variant(sa.Text(collation='C'), 'postgresql'), nullable=False),
     sa.Column('project_id', sa.Integer(), nullable=False),
     sa.Column('tf', sa.Integer(), nullable=False),
     sa.Column('len', sa.Integer(), nullable=False),

@@ -1,5 +1,6 @@
 """Several workers and one index: two processes writing at once lose no update; readers see a write within 1 s."""
 import multiprocessing
+import threading
 import time
 
 import pytest
@@ -131,3 +132,40 @@ def test_a_reader_sees_a_new_document_within_a_second_without_reopening(app, mak
         time.sleep(0.01)
     assert set(_indexed("血糖")) == {first.id, second_id}
     assert time.perf_counter() - written < 1.0
+
+
+def test_a_write_waiting_for_a_reindex_lands_in_its_new_postings(app, make_project, backend, monkeypatch):
+    """PostgreSQL re-indexes into a new postings table swapped in at commit: a write that waited for it is kept."""
+    if backend != "postgres":
+        pytest.skip("the PostgreSQL backend's re-index")
+    project = make_project(status=ProjectStatus.PUBLISHED, name="电动痔疮套扎器")
+    db.session.commit()
+    found = search.backend()
+    read, reading, release = found.documents, threading.Event(), threading.Event()
+
+    def slow_read(ids):
+        documents = list(read(ids))
+        if ids is None:            # the re-index has read the database and holds its lock
+            reading.set()
+            assert release.wait(30)
+        return documents
+    monkeypatch.setattr(found, "documents", slow_read)
+
+    def in_app(work):
+        with app.app_context():
+            work()
+    reindex = threading.Thread(target=in_app, args=(found.reindex,))
+    reindex.start()
+    assert reading.wait(30)
+    db.session.execute(text("UPDATE project SET name = '血糖连续监测贴' WHERE id = :id"), {"id": project.id})
+    db.session.commit()
+    update = threading.Thread(target=in_app, args=(lambda: found.update({project.id}),))
+    update.start()
+    time.sleep(0.5)                # the update waits for the re-index's lock on the postings
+    assert update.is_alive()
+    release.set()
+    reindex.join(30)
+    update.join(30)
+    assert not reindex.is_alive() and not update.is_alive()
+    assert _indexed("监测贴") == [project.id] and _indexed("痔疮") == []
+    assert search.backend().indexed_ids() == {project.id}

@@ -44,6 +44,10 @@ LENGTH_COLUMNS = tuple(f"{view}_len" for view in VIEWS)
 BATCH = 500                           # documents analysed and written per round of a re-index
 
 
+# byte order: equality is all a posting is looked up by, and the "C" collation compares without the locale
+LEXEME = Text().with_variant(Text(collation="C"), "postgresql")
+
+
 class ProjectSearch(db.Model):
     """A listed project's search document for the PostgreSQL backend (public tier only)."""
     __tablename__ = "project_search"
@@ -66,7 +70,7 @@ class ProjectSearchPosting(db.Model):
     """
     __tablename__ = "project_search_posting"
     view: Mapped[int] = mapped_column(SmallInteger, nullable=False)
-    lexeme: Mapped[str] = mapped_column(Text, nullable=False)
+    lexeme: Mapped[str] = mapped_column(LEXEME, nullable=False)
     project_id: Mapped[int] = mapped_column(Integer, nullable=False)
     tf: Mapped[int] = mapped_column(Integer, nullable=False)     # occurrences of the lexeme in the view
     len: Mapped[int] = mapped_column(Integer, nullable=False)    # tokens of the view in the project
@@ -81,7 +85,7 @@ assert LENGTH_COLUMNS == tuple(c for c in ProjectSearch.__table__.columns.keys()
 _ROW = text(f"INSERT INTO project_search (project_id, text, tokens, {', '.join(LENGTH_COLUMNS)}) "  # nosec B608
             f"VALUES (:id, :text, :tokens, {', '.join(':' + c for c in LENGTH_COLUMNS)})")
 # the statement above splices only our own column names; every value is a bound parameter
-_COPY = "COPY project_search_posting (view, lexeme, project_id, tf, len) FROM STDIN"
+_COPY = "COPY {table} (view, lexeme, project_id, tf, len) FROM STDIN"
 
 
 def _analysed(fields: dict) -> tuple[dict, list[tuple]]:
@@ -98,23 +102,25 @@ def _analysed(fields: dict) -> tuple[dict, list[tuple]]:
     return row, postings
 
 
-def _write(connection, documents) -> int:
+def _write(connection, documents, table: str = "project_search_posting") -> int:
     """Insert the rows and postings of these analysed documents (their old rows already deleted)."""
     count, batch = 0, []
     for fields in documents:
         batch.append(_analysed(fields))
         if len(batch) >= BATCH:
-            count += _write_batch(connection, batch)
+            count += _write_batch(connection, batch, table)
             batch = []
     if batch:
-        count += _write_batch(connection, batch)
+        count += _write_batch(connection, batch, table)
     return count
 
 
-def _write_batch(connection, batch) -> int:
+def _write_batch(connection, batch, table: str) -> int:
     cursor = connection.connection.driver_connection.cursor()   # COPY: the postings are most of a re-index
     try:
-        with cursor.copy(_COPY) as copy:
+        # FREEZE: a table created in this transaction (a re-index) is written all-visible, ready for index-only scans
+        statement = _COPY.format(table=table) + (" WITH (FREEZE)" if table == _NEW else "")
+        with cursor.copy(statement) as copy:
             for _row, postings in batch:
                 for posting in postings:
                     copy.write_row(posting)
@@ -129,6 +135,18 @@ def _delete(connection, ids) -> None:
     connection.execute(text("DELETE FROM project_search_posting WHERE project_id = ANY(:ids)"), {"ids": ids})
     connection.execute(text("DELETE FROM project_search WHERE project_id = ANY(:ids)"), {"ids": ids})
 
+
+# A re-index's new postings table, and what makes it the table: the constraint and index of the migration
+_NEW = "project_search_posting_new"
+_SWAP = (f"ALTER TABLE {_NEW} ADD CONSTRAINT pk_project_search_posting_new "
+         "PRIMARY KEY (view, lexeme, project_id) INCLUDE (tf, len)",
+         f"CREATE INDEX ix_project_search_posting_project_id_new ON {_NEW} (project_id)",
+         f"ANALYZE {_NEW}",
+         "DROP TABLE project_search_posting",
+         f"ALTER TABLE {_NEW} RENAME TO project_search_posting",
+         "ALTER TABLE project_search_posting RENAME CONSTRAINT pk_project_search_posting_new "
+         "TO pk_project_search_posting",
+         "ALTER INDEX ix_project_search_posting_project_id_new RENAME TO ix_project_search_posting_project_id")
 
 # Document frequencies of (view, lexeme) pairs: one index-only count per pair
 _FREQUENCIES = text("""
@@ -200,7 +218,12 @@ class PostgresBackend:
 
     # --- writing -----------------------------------------------------------------------------------
     def reindex(self) -> int:
-        """Rebuild both tables from the database in one transaction (searches read the old ones meanwhile)."""
+        """Rebuild both tables from the database in one transaction; searches read the old ones meanwhile.
+
+        The postings are written into a new table (COPY FREEZE, no index yet), indexed in one sorted build, and
+        swapped for the old table at commit: a re-index leaves no dead postings and a compact index. Writers
+        (update) wait for the EXCLUSIVE lock and then write into the new table.
+        """
         from app.projects.search.whoosh_backend import analysed
         with self.engine.begin() as connection:
             connection.execute(text("LOCK TABLE project_search, project_search_posting IN EXCLUSIVE MODE"))
@@ -209,25 +232,24 @@ class PostgresBackend:
                 found = json.loads(stored)
                 cached.update((found["keys"][name], tokens) for name, tokens in found["tokens"].items()
                               if name in found.get("keys", {}))
-            connection.execute(text("DELETE FROM project_search_posting"))
             connection.execute(text("DELETE FROM project_search"))
-            count = _write(connection, analysed(self.documents(None), cached))
-        self._vacuum()
+            connection.execute(text(f"CREATE TABLE {_NEW} (LIKE project_search_posting)"))
+            count = _write(connection, analysed(self.documents(None), cached), _NEW)
+            for statement in _SWAP:
+                connection.execute(text(statement))
         self._forget()
         return count
 
-    def _vacuum(self) -> None:
-        """Clear the dead postings of a re-index and mark the pages all-visible (index-only scans stay so)."""
-        with self.engine.connect() as connection:
-            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-            connection.execute(text("VACUUM (ANALYZE) project_search_posting"))
-            connection.execute(text("VACUUM (ANALYZE) project_search"))
-
     def update(self, ids: set[int]) -> None:
-        """Replace or drop these projects' rows; a row lock per project orders two workers writing the same one."""
+        """Replace or drop these projects' rows; a row lock per project orders two workers writing the same one.
+
+        NO KEY UPDATE: it orders two writers all the same, and does not block the key-share lock that a
+        re-index's inserts into project_search take on the project (its foreign key), which would deadlock
+        with this update waiting for the re-index's table lock.
+        """
         from app.projects.search.whoosh_backend import whoosh_document
         with self.engine.begin() as connection:
-            connection.execute(text("SELECT id FROM project WHERE id = ANY(:ids) ORDER BY id FOR UPDATE"),
+            connection.execute(text("SELECT id FROM project WHERE id = ANY(:ids) ORDER BY id FOR NO KEY UPDATE"),
                                {"ids": sorted(ids)})
             listed = list(self.documents(ids))   # read after the lock: a second writer sees the first's commit
             _delete(connection, ids)
