@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import mmap
 import os
-from importlib import metadata
+from importlib import import_module, metadata
 import stat
 import sys
 import tempfile
@@ -78,12 +78,12 @@ def fingerprint(name: str) -> str:
     for path in list(SOURCES) + sorted(p for p in DATA_DIR.rglob("*") if p.is_file()):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
-    # Module constants too: a script may set e.g. knowledge.LINEAR_C before the first fit.
+    # Module constants too: a script may set e.g. knowledge.LINEAR_C before the first fit. Imported here (numpy and
+    # scipy.sparse, no scikit-learn), so that a process that has not loaded them gets the same fingerprint.
     for module_name in CONSTANT_MODULES:
-        module = sys.modules.get(module_name)
-        if module is not None:
-            for key in sorted(k for k in vars(module) if k.isupper()):
-                digest.update(f"{module_name}.{key}={_stable_repr(getattr(module, key))}".encode())
+        module = import_module(module_name)
+        for key in sorted(k for k in vars(module) if k.isupper()):
+            digest.update(f"{module_name}.{key}={_stable_repr(getattr(module, key))}".encode())
     versions = [sys.version.split()[0]]
     for library, distribution in LIBRARIES.items():
         versions.append(f"{library}={_version(library, distribution)}")
