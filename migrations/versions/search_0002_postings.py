@@ -3,7 +3,8 @@
 The tsvector columns of project_search give way to one posting per (view, lexeme, project) with its term
 frequency and the view's length; project_search keeps each project's normalised text, its stored jieba words
 and its views' lengths. Both tables exist on every database; only the PostgreSQL backend fills them. Their
-content is derived: after upgrading (or downgrading) a PostgreSQL deployment, run `flask search reindex`.
+content is derived: the first search after upgrading fills the new tables from the database (or run
+`flask search reindex` ahead of time); after a downgrade, run it for the old backend.
 
 Revision ID: search_0002
 Revises: suggestions_0001

@@ -259,12 +259,21 @@ def test_a_broken_index_shows_a_notice(client, login_as, make_project, monkeypat
 
 
 def test_the_index_is_created_from_the_database_on_first_use(make_project, app, tmp_path, monkeypatch, backend):
-    if backend != "whoosh":
-        pytest.skip("a Whoosh folder")
     project = publish(make_project, **HAEMORRHOID)
-    monkeypatch.setitem(app.config, "SEARCH_INDEX_DIR", str(tmp_path / "new-index"))
+    if backend == "whoosh":
+        monkeypatch.setitem(app.config, "SEARCH_INDEX_DIR", str(tmp_path / "new-index"))
+        assert found("痔疮") == [project.id]
+        assert (tmp_path / "new-index" / search._VERSION_FILE).exists()
+        return
+    # PostgreSQL: tables emptied (as the upgrade to search_0002 leaves them), then a process's first search
+    with db.engine.begin() as connection:
+        for table in ("project_search_posting", "project_search"):
+            connection.exec_driver_sql(f"DELETE FROM {table}")
+    monkeypatch.setattr(search, "_backends", {})
     assert found("痔疮") == [project.id]
-    assert (tmp_path / "new-index" / search._VERSION_FILE).exists()
+    second = search.PostgresBackend(db.engine)   # another process, after the first filled them: nothing to do
+    assert second.reindex(only_if_empty=True) == 0 and second.open() is second
+    assert search.backend().indexed_ids() == {project.id}
 
 
 def test_reindex_cli_rebuilds_from_the_database(app, make_project):

@@ -68,11 +68,11 @@ def index_dir() -> str:
 
 
 def open_index(directory: str | None = None, fill: bool = True):
-    """This process's Whoosh index (created and filled from the database on first use)."""
+    """This process's index: a Whoosh index, or the PostgreSQL backend (created and filled from the database on
+    first use)."""
     if directory:
         return WhooshBackend(directory, documents.listed_documents).open(fill)
-    found = backend()
-    return found.open(fill) if isinstance(found, WhooshBackend) else found
+    return backend().open(fill)
 
 
 def reindex() -> int:

@@ -37,11 +37,15 @@ from sqlalchemy import (ForeignKey, Index, Integer, PrimaryKeyConstraint, SmallI
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
+from app.projects.listing import ENUM_FACETS, LibraryFilters, listed_clause
+from app.projects.models import Project
 from app.projects.search.analysis import ParsedQuery, unigrams
 from app.projects.search.documents import (CHAR_WEIGHT, FILTER_FIELDS, MAX_CHAR_DF, MAX_CHAR_TERMS,
                                            MIN_DOCS_TO_PRUNE, SYNONYM_WEIGHT, WORD_FIELDS, WORD_WEIGHT,
                                            Ranking, listed_documents)
 from app.projects.search.scorer import B, K1, idf
+# the documents' analysis (jieba words per field, parallel for a re-index) is the Whoosh backend's, shared
+from app.projects.search.whoosh_backend import analysed, whoosh_document
 
 VIEWS = (*WORD_FIELDS, "chars")       # the view number of a posting is its place here
 CHARS = len(VIEWS) - 1
@@ -215,6 +219,7 @@ class PostgresBackend:
     def __init__(self, engine, documents=listed_documents):
         self.engine = engine
         self.documents = documents   # callable(ids or None) -> iterable of documents from the database
+        self._opened = False
         self._forget()
 
     def _forget(self) -> None:
@@ -222,19 +227,30 @@ class PostgresBackend:
         self._count, self._avg, self._at = 0, [1.0] * len(VIEWS), 0.0
 
     def open(self, fill: bool = True):
+        """Filled from the database on first use in this process, as the Whoosh backend's folder is: tables left
+        empty (a fresh deployment, or the upgrade to search_0002, which starts them empty) while projects are
+        listed are re-indexed once, by whichever process asks first."""
+        if fill and not self._opened:
+            with self.engine.connect() as connection:
+                empty = connection.scalar(text("SELECT NOT EXISTS (SELECT 1 FROM project_search)"))
+            if empty:
+                self.reindex(only_if_empty=True)
+            self._opened = True
         return self
 
     # --- writing -----------------------------------------------------------------------------------
-    def reindex(self) -> int:
+    def reindex(self, only_if_empty: bool = False) -> int:
         """Rebuild both tables from the database in one transaction; searches read the old ones meanwhile.
 
         The postings are written into a new table (COPY FREEZE, no index yet), indexed in one sorted build, and
         swapped for the old table at commit: a re-index leaves no dead postings and a compact index. Writers
-        (update) wait for the EXCLUSIVE lock and then write into the new table.
+        (update) wait for the EXCLUSIVE lock and then write into the new table. `only_if_empty`: nothing when
+        another process filled the tables while this one waited for the lock (two workers' first searches).
         """
-        from app.projects.search.whoosh_backend import analysed
         with self.engine.begin() as connection:
             connection.execute(text("LOCK TABLE project_search, project_search_posting IN EXCLUSIVE MODE"))
+            if only_if_empty and connection.scalar(text("SELECT EXISTS (SELECT 1 FROM project_search)")):
+                return 0
             cached = {}
             for (stored,) in connection.execute(text("SELECT tokens FROM project_search")):
                 found = json.loads(stored)
@@ -255,7 +271,6 @@ class PostgresBackend:
         re-index's inserts into project_search take on the project (its foreign key), which would deadlock
         with this update waiting for the re-index's table lock.
         """
-        from app.projects.search.whoosh_backend import whoosh_document
         with self.engine.begin() as connection:
             connection.execute(text("SELECT id FROM project WHERE id = ANY(:ids) ORDER BY id FOR NO KEY UPDATE"),
                                {"ids": sorted(ids)})
@@ -330,6 +345,7 @@ class PostgresBackend:
         """The best `limit` matches under the filters, how many match in all, and (lazily) every matched id."""
         if not query:
             return Ranking([], 0)
+        self.open()
         with self.engine.connect() as connection:
             terms, full, impossible = self._terms(connection, query)
             if impossible or not terms:
@@ -365,8 +381,6 @@ class PostgresBackend:
     def _facets(self, matched, params: dict, filters: dict[str, str]) -> dict[str, dict[str, int]]:
         """For each filter field, {value: matches} under the other filters: one pass over the matched projects
         joined to the project table (GROUPING SETS, a count per field with the other fields' filters)."""
-        from app.projects.listing import ENUM_FACETS, LibraryFilters, listed_clause
-        from app.projects.models import Project
         wanted = LibraryFilters.from_args(filters)
         used = {name: params[name] for name in re.findall(r"(?<!:):(\w+)", matched.text)}
         found = matched.bindparams(**used).columns(project_id=Integer).subquery("m")
