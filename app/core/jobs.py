@@ -290,6 +290,15 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
+def apart(work, setting: str) -> None:
+    """work() in a forked child (in_child_process) when the app's `setting` is on (by default everywhere but in the
+    tests) and this platform can fork; else here."""
+    if current_app.config.get(setting, not current_app.testing) and can_fork():
+        in_child_process(work)
+    else:
+        work()
+
+
 def in_child_process(work) -> None:
     """work() in a forked child that commits its own transaction; RuntimeError (the job retries) when it failed.
 

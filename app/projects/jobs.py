@@ -12,14 +12,25 @@ def index_project(project_id: int) -> None:
 
 
 INDEX_BATCH = 2000  # projects per index writer in index_projects
+CHILD_FROM = 500    # projects from which index_projects runs in a child process (SEARCH_INDEX_CHILD)
 
 
 @jobs.task(retries=3, retry_delay=30)
 def index_projects(project_ids: tuple[int, ...]) -> None:
-    """Bring many projects' search documents up to date in a few index commits (a bulk import's one job)."""
+    """Bring many projects' search documents up to date in a few index commits (a bulk import's one job).
+
+    A large batch is analysed and written in a forked child: the index writer's and jieba's working memory
+    (10k projects: the consumer grew 134 -> 272 MB and stayed there) leaves with it.
+    """
     ids = sorted({int(i) for i in project_ids})
-    for start in range(0, len(ids), INDEX_BATCH):
-        search.update_projects(ids[start:start + INDEX_BATCH])
+
+    def work():
+        for start in range(0, len(ids), INDEX_BATCH):
+            search.update_projects(ids[start:start + INDEX_BATCH])
+    if len(ids) >= CHILD_FROM:
+        jobs.apart(work, "SEARCH_INDEX_CHILD")
+    else:
+        work()
 
 
 def coalesce_index_jobs() -> int:

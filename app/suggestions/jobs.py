@@ -37,10 +37,7 @@ def refresh_suggestions() -> None:
     jieba, the knowledge base, scikit-learn and the corpus's matrices (~1 GB for a full recompute of 10k
     projects) live and die with it, so the consumer, or a web worker in immediate mode, keeps none of them.
     """
-    if current_app.config.get("SUGGESTIONS_REFRESH_CHILD", not current_app.testing) and jobs.can_fork():
-        jobs.in_child_process(_refresh)
-    else:
-        _refresh()
+    jobs.apart(_refresh, "SUGGESTIONS_REFRESH_CHILD")
 
 
 @jobs.task(debounce=2)
@@ -50,10 +47,7 @@ def fit_knowledge_base() -> None:
         from matching.knowledge import knowledge_base
         _engine()  # the instance's cache folder
         knowledge_base()
-    if current_app.config.get("SUGGESTIONS_REFRESH_CHILD", not current_app.testing) and jobs.can_fork():
-        jobs.in_child_process(fit)
-    else:
-        fit()
+    jobs.apart(fit, "SUGGESTIONS_REFRESH_CHILD")
 
 
 def _refresh() -> None:
