@@ -33,6 +33,8 @@ SYNONYM_WEIGHT = 0.6
 MAX_CHAR_DF = 0.2
 MIN_DOCS_TO_PRUNE = 50   # a share of a handful of documents says nothing about a character
 MAX_CHAR_TERMS = 12   # at most this many characters of a query, the rarest
+VIEWS = (*WORD_FIELDS, "chars")   # what a term is counted in: each word field, then the characters
+CHARS = len(VIEWS) - 1              # the character view's number
 # Within the top of the ranking, documents holding every word, and those holding the exact phrase, are lifted:
 # by this share of the best score each, or (None) strictly first
 LIFT = None
@@ -111,3 +113,27 @@ def listed_documents(ids=None):
     with PlainSession(db.engine) as session:
         for project in session.scalars(query.execution_options(yield_per=500)):
             yield document(project)
+
+
+def word_terms(query) -> list[tuple[int, str, float]]:
+    """(view, spelling, weight) of a query's loose words: each word and its curated synonyms, in each word field
+    (quoted phrases are matched by their characters). Both backends rank these terms."""
+    terms = []
+    for term in query.terms:
+        if term.exact:
+            continue
+        for spelling, weight in ((term.text, WORD_WEIGHT),
+                                 *((s, WORD_WEIGHT * SYNONYM_WEIGHT) for s in term.synonyms)):
+            for view, boost in enumerate(WORD_FIELDS.values()):
+                terms.append((view, spelling, weight * boost))
+    return terms
+
+
+def chosen_chars(chars, frequency: dict[str, int], count: int, words: bool) -> list[str]:
+    """The query's characters that are ranked: held by some project, not by more than MAX_CHAR_DF of them (unless
+    nothing else is left: no word and no rarer character), the rarest MAX_CHAR_TERMS."""
+    common = MAX_CHAR_DF * count if count >= MIN_DOCS_TO_PRUNE else count
+    chosen = [c for c in chars if 0 < frequency[c] <= common]
+    if not chosen and not words:   # only common characters, and no word: then they are all there is
+        chosen = [c for c in chars if frequency[c]]
+    return sorted(chosen, key=frequency.get)[:MAX_CHAR_TERMS]

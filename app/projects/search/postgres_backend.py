@@ -40,15 +40,12 @@ from app.extensions import db
 from app.projects.listing import ENUM_FACETS, LibraryFilters, listed_clause
 from app.projects.models import Project
 from app.projects.search.analysis import ParsedQuery, unigrams
-from app.projects.search.documents import (CHAR_WEIGHT, FILTER_FIELDS, MAX_CHAR_DF, MAX_CHAR_TERMS,
-                                           MIN_DOCS_TO_PRUNE, SYNONYM_WEIGHT, WORD_FIELDS, WORD_WEIGHT,
-                                           Ranking, listed_documents)
+from app.projects.search.documents import (CHAR_WEIGHT, CHARS, FILTER_FIELDS, VIEWS, WORD_FIELDS, Ranking,
+                                           chosen_chars, listed_documents, word_terms)
 from app.projects.search.scorer import B, K1, idf
 # the documents' analysis (jieba words per field, parallel for a re-index) is the Whoosh backend's, shared
 from app.projects.search.whoosh_backend import analysed, whoosh_document
 
-VIEWS = (*WORD_FIELDS, "chars")       # the view number of a posting is its place here
-CHARS = len(VIEWS) - 1
 LENGTH_COLUMNS = tuple(f"{view}_len" for view in VIEWS)
 WORK_MEM = "64MB"                     # for the ranking statement (its hash of the matched projects)
 BATCH = 500                           # documents analysed and written per round of a re-index
@@ -313,23 +310,12 @@ class PostgresBackend:
     def _terms(self, connection, query: ParsedQuery):
         """(view, lexeme, weight × idf, need) of a query, chosen as scorer.Snapshot.terms chooses them."""
         count, _avg = self._statistics(connection)
-        loose = []
-        for term in query.terms:
-            if term.exact:
-                continue
-            for spelling, weight in ((term.text, WORD_WEIGHT),
-                                     *((s, WORD_WEIGHT * SYNONYM_WEIGHT) for s in term.synonyms)):
-                for view, boost in enumerate(WORD_FIELDS.values()):
-                    loose.append((view, spelling, weight * boost, 0))
+        loose = [(view, spelling, weight, 0) for view, spelling, weight in word_terms(query)]
         phrase_chars = [c for term in query.exact for c in dict.fromkeys(term.text)]
         df = self._frequencies(connection, [(v, s) for v, s, _w, _n in loose]
                                + [(CHARS, c) for c in (*query.chars, *phrase_chars)])
         frequency = {c: df.get((CHARS, c), 0) for c in query.chars}
-        common = MAX_CHAR_DF * count if count >= MIN_DOCS_TO_PRUNE else count
-        chars = [c for c in query.chars if 0 < frequency[c] <= common]
-        if not chars and not loose:   # only common characters, and no word: then they are all there is
-            chars = [c for c in query.chars if frequency[c]]
-        chars = sorted(chars, key=frequency.get)[:MAX_CHAR_TERMS]
+        chars = chosen_chars(query.chars, frequency, count, bool(loose))
         terms = loose + [(CHARS, c, CHAR_WEIGHT, 0) for c in chars]
         required = set()
         for term in query.exact:   # every character of every phrase; a project must hold each of them

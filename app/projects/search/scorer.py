@@ -26,13 +26,11 @@ from pathlib import Path
 import numpy as np
 
 from app.projects.search.analysis import ParsedQuery, unigrams
-from app.projects.search.documents import (CHAR_WEIGHT, FILTER_FIELDS, MAX_CHAR_DF, MAX_CHAR_TERMS,
-                                           MIN_DOCS_TO_PRUNE, SYNONYM_WEIGHT, WORD_FIELDS, WORD_WEIGHT)
+from app.projects.search.documents import (CHAR_WEIGHT, CHARS, FILTER_FIELDS, VIEWS, chosen_chars,
+                                           word_terms)
 
 log = logging.getLogger(__name__)
 K1, B = 1.2, 0.75
-VIEWS = (*WORD_FIELDS, "chars")           # one matrix per view; "chars" is the character view
-CHARS = len(VIEWS) - 1
 BLOCK_PREFIX = "clinbridge-block-"
 SAVE_MIN_ROWS = 200                      # smaller segments are rebuilt from their stored tokens (milliseconds)
 BLOCK_FORMAT = "3"
@@ -224,20 +222,9 @@ class Snapshot:
     # --- ranking ---------------------------------------------------------------------------------------------
     def terms(self, query: ParsedQuery) -> list[tuple[int, str, float]]:
         """(view, token, weight) of a query: each word in each field, the rarest characters (see _compose)."""
-        loose = []
-        for term in query.terms:
-            if term.exact:
-                continue
-            for spelling, weight in ((term.text, WORD_WEIGHT),
-                                     *((s, WORD_WEIGHT * SYNONYM_WEIGHT) for s in term.synonyms)):
-                for v, boost in enumerate(WORD_FIELDS.values()):
-                    loose.append((v, spelling, weight * boost))
+        loose = word_terms(query)
         frequency = {c: self.doc_frequency(CHARS, c) for c in query.chars}
-        common = MAX_CHAR_DF * self.count if self.count >= MIN_DOCS_TO_PRUNE else self.count
-        chars = [c for c in query.chars if 0 < frequency[c] <= common]
-        if not chars and not loose:   # only common characters, and no word: then they are all there is
-            chars = [c for c in query.chars if frequency[c]]
-        chars = sorted(chars, key=frequency.get)[:MAX_CHAR_TERMS]
+        chars = chosen_chars(query.chars, frequency, self.count, bool(loose))
         return loose + [(CHARS, c, CHAR_WEIGHT) for c in chars]
 
     def scores(self, query: ParsedQuery) -> list[np.ndarray]:
