@@ -63,8 +63,7 @@ def _end(response):
             return _commit_failed()
         return response
     finally:
-        db.session.info.pop(_READ_ONLY, None)
-        db.session.info.pop(_FLUSHED, None)
+        _forget()
 
 
 def _has_writes(session) -> bool:
@@ -73,7 +72,8 @@ def _has_writes(session) -> bool:
 
 
 def _forget(_error=None) -> None:
-    # The session ends with the app context; this only matters when a test shares one context over requests.
+    """Drop the request's marks from the session (after the response; at teardown, for a request that raised).
+    The session ends with the app context; this only matters when a test shares one context over requests."""
     db.session.info.pop(_READ_ONLY, None)
     db.session.info.pop(_FLUSHED, None)
 

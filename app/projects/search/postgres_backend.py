@@ -181,12 +181,19 @@ def _scored_sql(phrases: int) -> str:
     return f"SELECT p.project_id, {_SCORE}{need} {_POSTINGS} GROUP BY p.project_id"
 
 
+_PHRASE_JOIN = "JOIN project_search s ON s.project_id = g.project_id"
+
+
+def _phrase_checks(phrases: int) -> list[str]:
+    """A scored project `g` holds every phrase character (need) and each quoted phrase as typed, in its text `s`."""
+    return ["g.need = :full", *(f"strpos(s.text, :phrase{i}) > 0" for i in range(phrases))]
+
+
 def _ranked_sql(filters: list[str], phrases: int) -> str:
     join, where = [], []
     if phrases:
-        join.append("JOIN project_search s ON s.project_id = g.project_id")
-        where.append("g.need = :full")
-        where.extend(f"strpos(s.text, :phrase{i}) > 0" for i in range(phrases))
+        join.append(_PHRASE_JOIN)
+        where.extend(_phrase_checks(phrases))
     if filters:
         join.append("JOIN project pr ON pr.id = g.project_id")
         where.extend(f"pr.{name} = :f_{name}" for name in filters)
@@ -202,9 +209,8 @@ def _ranked_sql(filters: list[str], phrases: int) -> str:
 def _matched_sql(phrases: int) -> str:
     if not phrases:
         return f"SELECT DISTINCT p.project_id {_POSTINGS}"  # nosec B608
-    checks = " AND ".join(f"strpos(s.text, :phrase{i}) > 0" for i in range(phrases))
-    return (f"SELECT g.project_id FROM ({_scored_sql(phrases)}) g "  # nosec B608
-            f"JOIN project_search s ON s.project_id = g.project_id WHERE g.need = :full AND {checks}")
+    return (f"SELECT g.project_id FROM ({_scored_sql(phrases)}) g {_PHRASE_JOIN} "  # nosec B608
+            f"WHERE {' AND '.join(_phrase_checks(phrases))}")
 
 
 class PostgresBackend:
@@ -225,8 +231,8 @@ class PostgresBackend:
 
     def open(self, fill: bool = True):
         """Filled from the database on first use in this process, as the Whoosh backend's folder is: tables left
-        empty (a fresh deployment, or the upgrade to search_0002, which starts them empty) while projects are
-        listed are re-indexed once, by whichever process asks first."""
+        empty (a fresh deployment, or the upgrade to search_0002, which starts them empty) are re-indexed once, by
+        whichever process asks first (with nothing listed, that is a cheap no-op)."""
         if fill and not self._opened:
             with self.engine.connect() as connection:
                 empty = connection.scalar(text("SELECT NOT EXISTS (SELECT 1 FROM project_search)"))
