@@ -67,6 +67,7 @@ SERVER_START_TIMEOUT = 120
 SETUP_TIMEOUT = 600  # db upgrade + demo load + first recompute (fits the knowledge base when not cached)
 SETTLE_LIMIT = 120  # after the mix, wait at most this long for the server's background work to end
 IDLE_CPU = 0.05  # CPU seconds per second below which the server counts as idle
+USER_AGENT = "clinbridge-bench-load"  # one browser: the same agent signs in and sends the load (the session's identity)
 LIBRARY_QUERIES = ["", "导管", "超声", "试剂", "骨科", "监测", "支架", "软件", "血糖", "内镜", "康复", "检测试剂盒"]
 TARGET_P99_MS = 500
 
@@ -77,6 +78,7 @@ class Response:
     location: str
     body: bytes
     seconds: float
+    sets_cookie: bool = False
 
     @property
     def text(self) -> str:
@@ -101,7 +103,7 @@ class Browser:
 
     def request(self, method: str, path: str, form: list[tuple[str, str]] | None = None) -> Response:
         """Send one request (no redirect followed); raise on a connection error or timeout."""
-        headers = {"Host": f"{HOST}:{self.port}", "User-Agent": "clinbridge-bench-load", "Connection": "close"}
+        headers = {"Host": f"{HOST}:{self.port}", "User-Agent": USER_AGENT, "Connection": "close"}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
@@ -114,9 +116,10 @@ class Browser:
             connection.request(method, path, body=body, headers=headers)
             response = connection.getresponse()
             data = response.read()
-            self._keep_cookies(response.headers.get_all("Set-Cookie") or [])
+            set_cookies = response.headers.get_all("Set-Cookie") or []
+            self._keep_cookies(set_cookies)
             return Response(response.status, response.headers.get("Location", ""), data,
-                            time.perf_counter() - started)
+                            time.perf_counter() - started, bool(set_cookies))
         finally:
             connection.close()
 

@@ -45,7 +45,7 @@ from urllib.parse import urlencode
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import HOST, Browser, _children, _free_port, _user_matching_cache, csrf_token  # noqa: E402
+from load import HOST, USER_AGENT, Browser, _children, _free_port, _user_matching_cache, csrf_token  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 MAX_CLIENTS = 256
@@ -229,8 +229,8 @@ def _ms(text: str) -> float:
 def wrk(url: str, clients: int, seconds: float, cookie: str = "", script: Path | None = None) -> dict:
     """One wrk run: req/s, p50/p99 in ms, non-2xx/3xx answers and socket errors."""
     command = ["wrk", "-t", "2", "-c", str(clients), "-d", f"{int(round(seconds))}s", "--latency", "--timeout", "10s"]
-    if cookie:
-        command += ["-H", f"Cookie: {cookie}"]
+    if cookie:  # the signed-in browser's cookie and agent (another agent would fail its session's identity check)
+        command += ["-H", f"Cookie: {cookie}", "-H", f"User-Agent: {USER_AGENT}"]
     if script is not None:
         command += ["-s", str(script)]
     output = subprocess.run(command + [url], capture_output=True, text=True, timeout=seconds + 30, check=True).stdout
@@ -392,6 +392,9 @@ def main() -> int:
             answer = reader.request("GET", path)
             if answer.status != 200:
                 raise RuntimeError(f"{name} {path}: HTTP {answer.status}")
+            cookie = session_cookie(reader)   # as the browser holds it now (a page may have added its CSRF token)
+            if reader.request("GET", path).sets_cookie:   # the load would re-sign a cookie on every request
+                raise RuntimeError(f"{name} {path}: a second visit sets a cookie again")
             wrk(f"http://{HOST}:{port}{path}", args.clients, 2, cookie)
             result[name] = wrk(f"http://{HOST}:{port}{path}", args.clients, args.seconds, cookie)
             result[name]["ratio"] = result[name]["rps"] / result["hello-world"]["rps"]
