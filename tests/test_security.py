@@ -390,6 +390,20 @@ def test_expressing_interest_is_throttled(app, client, login_as, make_project, m
     assert statuses == [400, 400, 429]
 
 
+def test_every_limit_counts_posts_only_so_reading_requests_skip_the_limiter(app, client, monkeypatch):
+    """throttle.reading exempts GET/HEAD/OPTIONS before any look-up: that holds only while every limit is on POST."""
+    from app.core import throttle
+    assert throttle.ALL_LIMITS and all(limit.methods == ("post",) for limit in throttle.ALL_LIMITS)
+    with app.test_request_context("/auth/login", method="GET"):
+        assert throttle.reading()
+    with app.test_request_context("/auth/login", method="POST"):
+        assert not throttle.reading()
+    monkeypatch.setitem(app.config, "RATELIMIT_LOGIN_ADDRESS", "1 per 10 minutes")
+    assert client.post("/auth/login", data={"email": "x@example.test", "password": "wrong-password"}).status_code == 400
+    assert client.post("/auth/login", data={"email": "y@example.test", "password": "wrong-password"}).status_code == 429
+    assert client.get("/auth/login").status_code == 200     # the form still shows; only attempts are counted
+
+
 def test_limits_are_stored_in_redis_when_redis_url_is_set():
     from app.core.throttle import storage_uri
     assert storage_uri({"REDIS_URL": "redis://127.0.0.1:6390/1"}) == "redis://127.0.0.1:6390/1"

@@ -4,10 +4,15 @@ Limits are per address and per account (the account's e-mail, or the signed-in u
 so that nobody can lock an account out from one address, and one address cannot try many accounts. Storage is in
 memory by default and Redis when REDIS_URL is set (several app servers share the counts). The limit strings are
 settings (RATELIMIT_*), so a deployment or a test can change them.
+
+Every limit counts POSTs (an attempt); a GET, HEAD or OPTIONS request is exempt before the extension looks for
+limits at all (`reading`), which spares every page view that look-up (~0.05 ms of each request here).
 """
 from __future__ import annotations
 
 from flask import current_app, request
+
+from app.core.unit_of_work import SAFE_METHODS
 from flask_login import current_user
 from flask_limiter.util import get_remote_address
 
@@ -31,6 +36,12 @@ def init_app(app) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", storage_uri(app.config))
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "clinbridge-limits")
     limiter.init_app(app)
+
+
+@limiter.request_filter
+def reading() -> bool:
+    """A request that only reads is never limited: every limit below is on POST (a test holds them to it)."""
+    return request.method in SAFE_METHODS
 
 
 def storage_uri(config) -> str:
@@ -79,6 +90,9 @@ interest_limits = (
     limiter.limit(_setting("RATELIMIT_INTEREST_ACCOUNT"), key_func=account_at_address, methods=["POST"],
                   scope="interest-account"),
 )
+
+
+ALL_LIMITS = (*login_limits, *register_limits, *reset_limits, *interest_limits)
 
 
 def throttled(limits):
