@@ -185,3 +185,36 @@ def test_for_you_loads_its_projects_in_one_query(make_user, make_project):
     with Statements() as reading:
         names = [row.project.display_name for row in overall]
     assert len(names) == 6 and reading.seen == []  # the rows hold their projects: no query per row
+
+
+def test_a_process_serves_its_own_copy_without_the_shared_cache(app, client, login_as, make_project, monkeypatch):
+    """A process keeps the entries it used last as they are (a key holds its data's version, so they are never
+    stale): a hit reads neither the database's projects nor the shared cache, and a change still shows at once."""
+    login_as("enterprise")
+    make_project(status=ProjectStatus.PUBLISHED, name="便携式血氧仪")
+    db.session.commit()
+    assert "便携式血氧仪" in client.get("/library/").get_data(as_text=True)
+    shared_reads = []
+    original_get = cache.get
+    monkeypatch.setattr(cache, "get", lambda name: shared_reads.append(name) or original_get(name))
+    with Statements() as again:
+        assert "便携式血氧仪" in client.get("/library/").get_data(as_text=True)
+    assert shared_reads == [] and [s for s in again.reading("project") if "max(project." not in s] == []
+    make_project(status=ProjectStatus.PUBLISHED, name="智能输液监护仪")
+    db.session.commit()
+    assert "智能输液监护仪" in client.get("/library/").get_data(as_text=True)   # a new version, a new key
+
+
+def test_the_copies_a_process_keeps_are_bounded_and_named_by_database(app, monkeypatch):
+    monkeypatch.setattr(caching, "LOCAL_ENTRIES", 3)
+    with app.app_context():
+        caching.clear()
+        for i in range(5):
+            assert caching.cached(("bounded", i), lambda: {"n": i}) == {"n": i}
+        assert len(caching._local) == 3
+        assert all(name.startswith(app.config["CACHE_KEY_PREFIX"]) for name in caching._local)
+        computed = []
+        caching.cached(("bounded", 0), lambda: computed.append(0) or {"n": 0})   # the oldest was dropped here,
+        assert computed == []                                                   # and read from the shared cache
+        caching.clear()
+        assert caching._local == {}
