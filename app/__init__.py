@@ -19,7 +19,7 @@ from app import cli
 from app import config as config_module
 from app.accounts.models import User
 from app.core import audit  # noqa: F401 — importing it installs the append-only guard on audit rows
-from app.core import caching, headers, jobs, templating, throttle, translation, unit_of_work
+from app.core import caching, headers, jobs, session_cookie, templating, throttle, translation, unit_of_work
 from app.core.links import BoundedIntConverter
 from app.core.models import render_migration_item
 from app.extensions import babel, bootstrap, csrf, db, login_manager, migrate
@@ -61,6 +61,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     bootstrap.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "Asia/Shanghai")
     translation.install(app)
+    session_cookie.init_app(app)
     _init_login(app)
     if app.config.get("PROXY_HOPS"):  # the client's address behind nginx, for throttling and logs
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"], x_proto=app.config["PROXY_HOPS"])

@@ -269,6 +269,27 @@ def test_deactivated_accounts_are_signed_out(app, make_user, client, login_as):
     assert not _signed_in(thief)
 
 
+def test_the_session_cookie_is_flasks_own_and_follows_the_secret_key(app, make_user, monkeypatch):
+    """The session interface builds its signer once per key: a cookie signed by Flask's stock interface is read,
+    and a new SECRET_KEY (or one moved to SECRET_KEY_FALLBACKS) is followed at once."""
+    from flask.sessions import SecureCookieSessionInterface
+    from app.core.session_cookie import SignedCookieSessions
+    assert isinstance(app.session_interface, SignedCookieSessions)
+    user = make_user("enterprise")
+    client = app.test_client()
+    client.post("/auth/login", data={"email": user.email, "password": PASSWORD})
+    cookie = client.get_cookie("session").value
+    stock = SecureCookieSessionInterface().get_signing_serializer(app)
+    assert stock.loads(cookie)["_user_id"] == app.session_interface.get_signing_serializer(app).loads(cookie)["_user_id"]
+    assert _signed_in(client)
+    old_key = app.config["SECRET_KEY"]
+    monkeypatch.setitem(app.config, "SECRET_KEY", "another-secret-key-for-this-test")
+    assert not _signed_in(client)                  # signed with a key the app no longer holds
+    monkeypatch.setitem(app.config, "SECRET_KEY_FALLBACKS", [old_key])
+    client.set_cookie("session", cookie)           # the refusal above replaced it (its "please sign in" message)
+    assert _signed_in(client)                      # the old key, kept as a fallback, still verifies
+
+
 def test_session_protection_is_basic(app):
     from app.extensions import login_manager
     assert login_manager.session_protection == "basic"

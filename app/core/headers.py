@@ -31,16 +31,22 @@ HEADERS = {
 HSTS = "max-age=31536000; includeSubDomains"
 
 
+_DEFAULTS = [(name.lower(), name, value) for name, value in HEADERS.items()]
+
+
 def init_app(app: Flask) -> None:
     @app.after_request
     def security_headers(response):
-        for name, value in HEADERS.items():
-            response.headers.setdefault(name, value)
-        if app.config.get("SESSION_COOKIE_SECURE"):
-            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        headers = response.headers
+        present = {name.lower() for name in headers.keys()}  # one pass (a look-up of a missing header raises)
+        for lowered, name, value in _DEFAULTS:
+            if lowered not in present:  # a view may set its own (a stricter policy on one page)
+                headers.add(name, value)
+        if app.config.get("SESSION_COOKIE_SECURE") and "strict-transport-security" not in present:
+            headers.add("Strict-Transport-Security", HSTS)
         if request.endpoint != "static" and (current_user.is_authenticated or request.path.startswith("/auth/")):
-            response.headers["Cache-Control"] = "no-store"
-            response.headers.setdefault("Pragma", "no-cache")
+            headers["Cache-Control"] = "no-store"
+            if "pragma" not in present:
+                headers.add("Pragma", "no-cache")
             response.vary.add("Cookie")
         return response
-

@@ -1,6 +1,7 @@
 """Jinja filters and globals: Beijing time, 万元 amounts, enum lists, the navigation and its reader's holes, shared pages."""
 from __future__ import annotations
 
+
 import re
 import secrets
 from datetime import date, datetime
@@ -175,7 +176,7 @@ def card_columns(**labels: str | None) -> Columns:
 def reader_kind() -> dict[str, bool]:
     """What the layout shows differently by reader, the name aside: signed in or not, and the roles. Readers of
     one kind see the same menu and, on a shared page, the same page (see shared_page)."""
-    user = current_user
+    user = current_user._get_current_object()  # eight questions: one look-up through the proxy, not eight
     signed_in = bool(user.is_authenticated)
     return {"authenticated": signed_in, "verified": signed_in and user.is_verified,
             "clinician": signed_in and user.is_clinician, "officer": signed_in and user.is_institution_officer,
@@ -204,8 +205,9 @@ def _nav_counts() -> dict:
     asked once per request, whichever hole asks first."""
     if "_nav_counts" not in g:
         counts = {"notifications": 0, "badge": "", "arriving": False}
-        if current_user.is_authenticated:
-            count, counts["arriving"] = unread_summary(current_user, request.path)
+        user = current_user._get_current_object()
+        if user.is_authenticated:
+            count, counts["arriving"] = unread_summary(user, request.path)
             counts.update(notifications=count, badge=f"{BADGE_CAP}+" if count > BADGE_CAP else str(count))
         g._nav_counts = counts
     return g._nav_counts
@@ -215,14 +217,32 @@ def _fill(name: str) -> Markup:
     """One hole, for the reader of this request."""
     if name == "csrf":
         return Markup(generate_csrf())  # nosec B704 — a URL-safe token, no markup
+    if name == "account":
+        user = current_user._get_current_object()
+        return _rendered("account", _language(), user.name, user.role)
+    if name == "flashes":
+        messages = get_flashed_messages(with_categories=True)
+        return get_template_attribute("_holes.html", "flashes")(messages) if messages else Markup("")
+    if name == "arrival":
+        return get_template_attribute("_holes.html", "arrival")(request.path) if _nav_counts()["arriving"] else Markup("")
+    counts = _nav_counts()
+    return _rendered(name, _language(), counts["badge"]) if counts["notifications"] else Markup("")
+
+
+def _language() -> str:
+    return str(get_locale() or "zh")
+
+
+@lru_cache(maxsize=4096)
+def _rendered(name: str, language: str, *values) -> Markup:
+    """A hole that shows only its arguments (a name and role, a badge's count), in one language: the same
+    arguments give the same markup, so each is rendered once per process (a macro call costs more than the
+    look-up, and every page has them)."""
     macro = get_template_attribute("_holes.html", name)
     if name == "account":
-        return macro(current_user)
-    if name == "flashes":
-        return macro(get_flashed_messages(with_categories=True))
-    if name == "arrival":
-        return macro(request.path) if _nav_counts()["arriving"] else Markup("")
-    return macro(_nav_counts())
+        user_name, role = values
+        return macro(SimpleNamespace(name=user_name, role=role))
+    return macro({"notifications": 1, "badge": values[0]})
 
 
 def hole(name: str) -> Markup:

@@ -136,3 +136,30 @@ def test_each_address_and_language_has_its_own_copy(app, make_user, make_project
     english = client.get("/library/?lang=en").get_data(as_text=True)
     assert "Project library" in english or 'lang="en"' in english
     assert '<html lang="zh-CN"' in client.get("/library/?lang=zh").get_data(as_text=True)
+
+
+def test_the_readers_parts_follow_the_name_the_language_and_the_count(app, make_user, make_project):
+    """The name, the role and the badge are rendered once per (name, role, language) or (count, language) in a
+    process: a renamed reader, another language and a new unread count each show at once."""
+    from flask_babel import force_locale
+    make_project(status=ProjectStatus.PUBLISHED, name="可吸收止血夹")
+    reader = make_user("enterprise", name="王晓明")
+    db.session.commit()
+    client = _signed_in(app, reader)
+    _notify(reader, "/elsewhere", 2)
+    chinese = client.get("/library/").get_data(as_text=True)
+    english = client.get("/library/?lang=en").get_data(as_text=True)
+    with app.test_request_context():
+        with force_locale("zh"):
+            zh_role = str(reader.role.label)
+        with force_locale("en"):
+            en_role = str(reader.role.label)
+    assert zh_role != en_role
+    assert "王晓明" in chinese and zh_role in chinese and en_role not in chinese
+    assert "王晓明" in english and en_role in english
+    assert re.search(r'text-bg-danger">2<', english) and re.search(r'text-bg-danger">2<', chinese)
+    _notify(reader, "/elsewhere", 1)
+    reader.name = "王晓华"
+    db.session.commit()
+    again = client.get("/library/?lang=zh").get_data(as_text=True)
+    assert "王晓华" in again and "王晓明" not in again and re.search(r'text-bg-danger">3<', again)
