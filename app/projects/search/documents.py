@@ -31,6 +31,10 @@ CHAR_WEIGHT = 1.0
 PAIR_WEIGHT = 0.0   # the PostgreSQL backend's pair view; Whoosh has none (tuned to 0 on search-dev)
 SYNONYM_WEIGHT = 0.6
 MAX_CHAR_DF = 0.2
+# Words (in one field) held by more than MAX_WORD_DF of the documents are left out of a query that has rarer terms
+# too, as common characters are: 用于 is in every 适用范围 and was ~3/4 of the postings a long query read at 100k,
+# while its idf moves no ranking. A query of only common terms keeps them all.
+MAX_WORD_DF = 0.2
 MIN_DOCS_TO_PRUNE = 50   # a share of a handful of documents says nothing about a character
 MAX_CHAR_TERMS = 12   # at most this many characters of a query, the rarest
 VIEWS = (*WORD_FIELDS, "chars")   # what a term is counted in: each word field, then the characters
@@ -127,6 +131,14 @@ def word_terms(query) -> list[tuple[int, str, float]]:
             for view, boost in enumerate(WORD_FIELDS.values()):
                 terms.append((view, spelling, weight * boost))
     return terms
+
+
+def chosen_words(loose: list[tuple], frequency, count: int, chars: list[str]) -> list[tuple]:
+    """The query's word terms ((view, spelling, ...) tuples) that are ranked: those held by more than MAX_WORD_DF of
+    the projects (`frequency[(view, spelling)]`) are left out when a rarer word or a chosen character is left."""
+    common = MAX_WORD_DF * count if count >= MIN_DOCS_TO_PRUNE else count
+    rare = [term for term in loose if 0 < frequency.get((term[0], term[1]), 0) <= common]
+    return rare if rare or chars else loose
 
 
 def chosen_chars(chars, frequency: dict[str, int], count: int, words: bool) -> list[str]:

@@ -41,7 +41,7 @@ from app.projects.listing import ENUM_FACETS, LibraryFilters, listed_clause
 from app.projects.models import Project
 from app.projects.search.analysis import ParsedQuery, unigrams
 from app.projects.search.documents import (CHAR_WEIGHT, CHARS, FILTER_FIELDS, VIEWS, WORD_FIELDS, Ranking,
-                                           chosen_chars, listed_documents, word_terms)
+                                           chosen_chars, chosen_words, listed_documents, word_terms)
 from app.projects.search.scorer import B, K1, idf
 # the documents' analysis (jieba words per field, parallel for a re-index) is the Whoosh backend's, shared
 from app.projects.search.whoosh_backend import analysed, whoosh_document
@@ -322,7 +322,7 @@ class PostgresBackend:
                                + [(CHARS, c) for c in (*query.chars, *phrase_chars)])
         frequency = {c: df.get((CHARS, c), 0) for c in query.chars}
         chars = chosen_chars(query.chars, frequency, count, bool(loose))
-        terms = loose + [(CHARS, c, CHAR_WEIGHT, 0) for c in chars]
+        terms = chosen_words(loose, df, count, chars) + [(CHARS, c, CHAR_WEIGHT, 0) for c in chars]
         required = set()
         for term in query.exact:   # every character of every phrase; a project must hold each of them
             for char in dict.fromkeys(term.text):

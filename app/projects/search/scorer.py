@@ -27,7 +27,7 @@ import numpy as np
 
 from app.projects.search.analysis import ParsedQuery, unigrams
 from app.projects.search.documents import (CHAR_WEIGHT, CHARS, FILTER_FIELDS, VIEWS, chosen_chars,
-                                           word_terms)
+                                           chosen_words, word_terms)
 
 log = logging.getLogger(__name__)
 K1, B = 1.2, 0.75
@@ -225,7 +225,8 @@ class Snapshot:
         loose = word_terms(query)
         frequency = {c: self.doc_frequency(CHARS, c) for c in query.chars}
         chars = chosen_chars(query.chars, frequency, self.count, bool(loose))
-        return loose + [(CHARS, c, CHAR_WEIGHT) for c in chars]
+        words = chosen_words(loose, {(v, s): self.doc_frequency(v, s) for v, s, _w in loose}, self.count, chars)
+        return words + [(CHARS, c, CHAR_WEIGHT) for c in chars]
 
     def scores(self, query: ParsedQuery) -> list[np.ndarray]:
         """Per part, the score of every row (0: no match; live rows only; quoted phrases required)."""
