@@ -32,7 +32,7 @@ DEFAULT_TIMEOUT = 600   # seconds; a key holds its data's version, so this only 
 MEMORY_ENTRIES = 256    # per process, without Redis: a library page's parts are ~20–30 KB, so at most ~8 MB a worker
 LOCAL_ENTRIES = 64      # per process, in front of the shared cache (~2 MB); the oldest stored goes first
 
-_local: dict[str, object] = {}
+_local: dict[tuple, object] = {}   # keys are tuples of plain values (hashable)
 
 
 def init_app(app: Flask) -> None:
@@ -60,11 +60,17 @@ def _name(key: tuple) -> str:
 
 def cached(key: tuple, compute: Callable[[], T], keep: Callable[[T], bool] = lambda value: True) -> T:
     """The value under `key`, computed and stored on a miss (if `keep` says it may be: not a failed search)."""
-    name = _name(key)
-    mine = current_app.config["CACHE_KEY_PREFIX"] + name   # this database's entry (tests run several apps)
-    value = _local.get(mine)
+    name = None
+    mine = (current_app.config["CACHE_KEY_PREFIX"], key)   # this database's entry (tests run several apps)
+    try:
+        value = _local.get(mine)
+    except TypeError:   # a key with a list in it: named by its text instead
+        name = _name(key)
+        mine = (current_app.config["CACHE_KEY_PREFIX"], name)
+        value = _local.get(mine)
     if value is not None:
         return value
+    name = name or _name(key)
     try:
         value = cache.get(name)
     except Exception:  # noqa: BLE001 — a cache outage is a slower page, not an error page
@@ -83,7 +89,7 @@ def cached(key: tuple, compute: Callable[[], T], keep: Callable[[T], bool] = lam
     return value
 
 
-def _hold(name: str, value) -> None:
+def _hold(name: tuple, value) -> None:
     """Keep a value in this process, dropping the oldest past LOCAL_ENTRIES (tolerant of a concurrent drop)."""
     _local[name] = value
     while len(_local) > LOCAL_ENTRIES:

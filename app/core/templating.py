@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from flask import Flask, g, get_flashed_messages, get_template_attribute, request
+from flask import Flask, current_app, g, get_flashed_messages, get_template_attribute, request, session
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -216,7 +216,7 @@ def _nav_counts() -> dict:
 def _fill(name: str) -> Markup:
     """One hole, for the reader of this request."""
     if name == "csrf":
-        return Markup(generate_csrf())  # nosec B704 — a URL-safe token, no markup
+        return Markup(_csrf_token())  # nosec B704 — a URL-safe token, no markup
     if name == "account":
         user = current_user._get_current_object()
         return _rendered("account", _language(), user.name, user.role)
@@ -227,6 +227,27 @@ def _fill(name: str) -> Markup:
         return get_template_attribute("_holes.html", "arrival")(request.path) if _nav_counts()["arriving"] else Markup("")
     counts = _nav_counts()
     return _rendered(name, _language(), counts["badge"]) if counts["notifications"] else Markup("")
+
+
+def _csrf_token() -> str:
+    """This session's CSRF token for a hole. Tokens carry no age limit here (WTF_CSRF_TIME_LIMIT None: Flask-WTF
+    checks a token against the session's own only), so one signed token per session token serves every page of
+    the session, signed once per process (it cost ~0.05 ms of each page); with a limit set, each page signs its
+    own, as Flask-WTF does."""
+    config = current_app.config
+    raw = session.get(config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+    if not raw or config.get("WTF_CSRF_TIME_LIMIT") is not None:
+        return generate_csrf()
+    key = (config.get("WTF_CSRF_SECRET_KEY") or config["SECRET_KEY"], raw)
+    token = _signed_tokens.get(key)
+    if token is None:
+        if len(_signed_tokens) >= 4096:   # bounded: one entry per session seen by this process
+            _signed_tokens.clear()
+        token = _signed_tokens[key] = generate_csrf()
+    return token
+
+
+_signed_tokens: dict[tuple[str, str], str] = {}
 
 
 def _language() -> str:

@@ -163,3 +163,22 @@ def test_the_readers_parts_follow_the_name_the_language_and_the_count(app, make_
     db.session.commit()
     again = client.get("/library/?lang=zh").get_data(as_text=True)
     assert "王晓华" in again and "王晓明" not in again and re.search(r'text-bg-danger">3<', again)
+
+
+def test_a_session_is_given_one_signed_token_while_tokens_have_no_age_limit(app, make_user, make_project, monkeypatch):
+    """WTF_CSRF_TIME_LIMIT None: a token is checked against the session's own only, so the holes give every page of
+    a session the token signed first; with an age limit, each page is given a freshly signed one."""
+    from app.core import templating
+    make_project(status=ProjectStatus.PUBLISHED, name="可吸收止血夹")
+    reader = make_user("enterprise")
+    db.session.commit()
+    client = _signed_in(app, reader)
+    first = _tokens(client.get("/library/").get_data(as_text=True))
+    second = _tokens(client.get("/library/?page=1").get_data(as_text=True))
+    assert len(first) == 1 and first == second and _raw(app, first) == {_session_token(client)}
+    other = _signed_in(app, make_user("enterprise"))   # another session: its own token
+    assert _tokens(other.get("/library/").get_data(as_text=True)) != first
+    templating._signed_tokens.clear()
+    monkeypatch.setitem(app.config, "WTF_CSRF_TIME_LIMIT", 3600)
+    limited = _tokens(client.get("/library/").get_data(as_text=True))
+    assert templating._signed_tokens == {} and _raw(app, limited) == {_session_token(client)}

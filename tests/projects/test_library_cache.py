@@ -212,7 +212,7 @@ def test_the_copies_a_process_keeps_are_bounded_and_named_by_database(app, monke
         for i in range(5):
             assert caching.cached(("bounded", i), lambda: {"n": i}) == {"n": i}
         assert len(caching._local) == 3
-        assert all(name.startswith(app.config["CACHE_KEY_PREFIX"]) for name in caching._local)
+        assert all(prefix == app.config["CACHE_KEY_PREFIX"] for prefix, _key in caching._local)
         computed = []
         caching.cached(("bounded", 0), lambda: computed.append(0) or {"n": 0})   # the oldest was dropped here,
         assert computed == []                                                   # and read from the shared cache
