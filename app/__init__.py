@@ -19,7 +19,8 @@ from app import cli
 from app import config as config_module
 from app.accounts.models import User
 from app.core import audit  # noqa: F401 — importing it installs the append-only guard on audit rows
-from app.core import caching, headers, jobs, session_cookie, templating, throttle, translation, unit_of_work
+from app.core import (caching, headers, jobs, notifications, session_cookie, templating, throttle, translation,
+                      unit_of_work)
 from app.core.links import BoundedIntConverter
 from app.core.models import render_migration_item
 from app.extensions import babel, bootstrap, csrf, db, login_manager, migrate
@@ -102,15 +103,24 @@ def _init_login(app: Flask) -> None:
         user_id, _sep, version = (alternative_id or "").partition(":")
         if not (user_id.isdigit() and version.isdigit()) or int(user_id) > 2**31 - 1:
             return None  # a cookie from before session versions, or forged
-        user = db.session.execute(USER_WITH_ORGANISATION, {"user_id": int(user_id)}).unique().scalar_one_or_none()
+        if request.method in unit_of_work.SAFE_METHODS:   # a page view: its unread badge in the same statement
+            row = db.session.execute(USER_FOR_PAGE, {"user_id": int(user_id), "path": request.path}).unique().one_or_none()
+            user = row[0] if row else None
+        else:
+            user = db.session.execute(USER_WITH_ORGANISATION, {"user_id": int(user_id)}).unique().scalar_one_or_none()
         if user is None or not user.active or user.session_version != int(version):
             return None
+        if request.method in unit_of_work.SAFE_METHODS:
+            notifications.note_unread_summary(user.id, request.path, row[1], row[2])
         return user
 
 
 # Every signed-in request loads its user: with the organisation in the same statement (the menu of every page asks
 # whether it is verified), built once (a session.get builds its statement each time: 0.32 against 0.22 ms here).
+# A page view (GET) also reads the navigation's unread summary in it: one statement fewer on every page.
 USER_WITH_ORGANISATION = db.select(User).options(joinedload(User.organisation)).where(User.id == bindparam("user_id"))
+USER_FOR_PAGE = (db.select(User, *notifications.unread_columns()).options(joinedload(User.organisation))
+                 .where(User.id == bindparam("user_id")))
 
 
 @event.listens_for(Engine, "connect")

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from flask import g
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
@@ -240,16 +241,35 @@ def unread_summary(user: User, path: str) -> tuple[int, bool]:
     asks to mark them read). Every signed-in page asks, so it is one statement whose cost does not grow with
     the unread (a reader of many saved searches may have thousands), over ix_notification_unread, on the
     session's connection (two numbers: the ORM's handling of a statement costs more than the statement), built
-    once (a statement object keeps its cache key: building it per request cost more than running it)."""
+    once (a statement object keeps its cache key: building it per request cost more than running it).
+
+    A page view (a GET) has it already: the user loader asks for it in the statement that loads the user
+    (unread_columns), and a GET changes nothing that could move it before the page is rendered."""
+    known = g.get(_KNOWN_UNREAD)
+    if known is not None and known[0] == (user.id, path):
+        return known[1]
     count, here = db.session.connection().execute(_UNREAD_SUMMARY, {"user_id": user.id, "path": path}).one()
     return int(count or 0), bool(here)
 
 
-def _unread_summary_statement():
+def note_unread_summary(user_id: int, path: str, count, here) -> None:
+    """What the user loader read of unread_columns for this request's user and page."""
+    setattr(g, _KNOWN_UNREAD, ((user_id, path), (int(count or 0), bool(here))))
+
+
+_KNOWN_UNREAD = "_clinbridge_unread_summary"
+
+
+def unread_columns():
+    """The unread summary as two columns of another statement, with the same parameters (user_id, path)."""
     unread = (Notification.user_id == db.bindparam("user_id"), Notification.read_at.is_(None))
     first = db.select(Notification.id).where(*unread).limit(BADGE_CAP + 1).subquery()
-    return db.select(db.select(db.func.count()).select_from(first).scalar_subquery(),
-                     db.select(Notification.id).where(*unread, Notification.link == db.bindparam("path")).exists())
+    return (db.select(db.func.count()).select_from(first).scalar_subquery(),
+            db.select(Notification.id).where(*unread, Notification.link == db.bindparam("path")).exists())
+
+
+def _unread_summary_statement():
+    return db.select(*unread_columns())
 
 
 _UNREAD_SUMMARY = _unread_summary_statement()

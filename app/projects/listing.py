@@ -106,8 +106,13 @@ def library_version() -> tuple:
 
 # two scalar subqueries (SQLite answers a lone max() from an index, but scans the table for max(a), max(b)), built
 # once: every library page asks, and a statement object keeps its cache key
-_LIBRARY_VERSION = db.select(db.select(db.func.max(Project.updated_at)).scalar_subquery(),
-                             db.select(db.func.max(Project.id)).scalar_subquery())
+def library_version_columns() -> tuple:
+    """library_version's two look-ups as columns of another statement (a page whose version includes it)."""
+    return (db.select(db.func.max(Project.updated_at)).scalar_subquery(),
+            db.select(db.func.max(Project.id)).scalar_subquery())
+
+
+_LIBRARY_VERSION = db.select(*library_version_columns())
 
 
 def facet_values(filters: LibraryFilters, extra_clauses=()) -> dict[str, dict]:

@@ -23,6 +23,7 @@ from app.core.notifications import notice, tell
 from app.core.states import Transition, move
 from app.deals.models import Intent, IntentStatus, ProjectPass
 from app.extensions import db
+from app.projects.listing import library_version_columns
 from app.projects.models import LIBRARY_STATES, PUBLIC_FIELDS, Project
 from app.suggestions.models import MatchSuggestion, RefreshRequest, SuggestionStatus
 
@@ -416,10 +417,10 @@ def for_you(organisation_id: int, intent_ids: list[int], limit: int = 10, per_in
 
 
 def for_you_version(organisation: Organisation) -> tuple:
-    """Everything 为您推荐 shows besides the projects (library_version): the organisation's suggested pairings
-    (its suggestions_version, moved by every write to them), its intents and its passes; one statement."""
-    row = db.session.connection().execute(_FOR_YOU_VERSION, {"organisation_id": organisation.id}).one()
-    return (organisation.suggestions_version, str(row[0]), *row[1:], min_score())
+    """Everything 为您推荐 shows: the organisation's suggested pairings (its suggestions_version, moved by every
+    write to them), its intents and its passes, and the projects (the library's version); one statement."""
+    *row, newest, last = db.session.connection().execute(_FOR_YOU_VERSION, {"organisation_id": organisation.id}).one()
+    return (organisation.suggestions_version, str(row[0]), *row[1:], min_score(), (str(newest), last))
 
 
 def _for_you_version_statement():
@@ -428,7 +429,8 @@ def _for_you_version_statement():
     intents, passes = Intent.organisation_id == organisation_id, ProjectPass.organisation_id == organisation_id
     return db.select(*(db.select(value).where(where).scalar_subquery() for value, where in (
         (db.func.max(Intent.updated_at), intents), (db.func.count(Intent.id), intents),
-        (db.func.max(ProjectPass.id), passes), (db.func.count(ProjectPass.id), passes))))
+        (db.func.max(ProjectPass.id), passes), (db.func.count(ProjectPass.id), passes))),
+        *library_version_columns())
 
 
 _FOR_YOU_VERSION = _for_you_version_statement()

@@ -10,7 +10,6 @@ from app.core.templating import shared_page
 from app.deals.models import Intent, IntentStatus, PassReason
 from app.deals.operations import passed_project_ids
 from app.extensions import db
-from app.projects.listing import library_version
 from app.projects.models import ProjectType
 from app.suggestions import operations as service
 from app.suggestions.jobs import fit_knowledge_base
@@ -40,8 +39,7 @@ def for_you():
                                per_intent=[(intent, kept(lists[intent.id])) for intent in intents],
                                pass_reasons=PassReason)
     # one copy for the organisation's members until its suggestions, intents, passes or any project change
-    return shared_page(("for-you", organisation_id, *service.for_you_version(current_user.organisation),
-                        library_version()), render)
+    return shared_page(("for-you", organisation_id, *service.for_you_version(current_user.organisation)), render)
 
 
 BOARD_PAGE = 25

@@ -182,3 +182,29 @@ def test_a_session_is_given_one_signed_token_while_tokens_have_no_age_limit(app,
     monkeypatch.setitem(app.config, "WTF_CSRF_TIME_LIMIT", 3600)
     limited = _tokens(client.get("/library/").get_data(as_text=True))
     assert templating._signed_tokens == {} and _raw(app, limited) == {_session_token(client)}
+
+
+def test_a_page_view_reads_its_badge_in_the_statement_that_loads_the_user(app, make_user, make_project):
+    """The user loader asks for the unread summary on a GET (one statement fewer on every page); the badge and
+    the arrival form are those of this page, and a new notification shows on the next page."""
+    from sqlalchemy import event
+    make_project(status=ProjectStatus.PUBLISHED, name="可吸收止血夹")
+    reader = make_user("enterprise")
+    db.session.commit()
+    client = _signed_in(app, reader)
+    _notify(reader, "/library/", 2)
+    seen = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        html = client.get("/library/").get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    reading_notifications = [s for s in seen if "FROM notification" in s]
+    assert len(reading_notifications) == 1 and re.search(r'FROM "?user"?', reading_notifications[0])
+    assert re.search(r'text-bg-danger">2<', html) and "data-arrival" in html
+    _notify(reader, "/elsewhere", 1)
+    html = client.get("/library/?page=1").get_data(as_text=True)
+    assert re.search(r'text-bg-danger">3<', html)
