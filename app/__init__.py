@@ -103,15 +103,16 @@ def _init_login(app: Flask) -> None:
         user_id, _sep, version = (alternative_id or "").partition(":")
         if not (user_id.isdigit() and version.isdigit()) or int(user_id) > 2**31 - 1:
             return None  # a cookie from before session versions, or forged
-        if request.method in unit_of_work.SAFE_METHODS:   # a page view: its unread badge in the same statement
-            row = db.session.execute(USER_FOR_PAGE, {"user_id": int(user_id), "path": request.path}).unique().one_or_none()
-            user = row[0] if row else None
+        page_view = request.method in unit_of_work.SAFE_METHODS   # a page view: its unread badge in the same statement
+        if page_view:
+            user, *unread = db.session.execute(USER_FOR_PAGE, {"user_id": int(user_id), "path": request.path}
+                                               ).unique().one_or_none() or (None,)
         else:
             user = db.session.execute(USER_WITH_ORGANISATION, {"user_id": int(user_id)}).unique().scalar_one_or_none()
         if user is None or not user.active or user.session_version != int(version):
             return None
-        if request.method in unit_of_work.SAFE_METHODS:
-            notifications.note_unread_summary(user.id, request.path, row[1], row[2])
+        if page_view:
+            notifications.note_unread_summary(user.id, request.path, *unread)
         return user
 
 

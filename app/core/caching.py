@@ -60,17 +60,11 @@ def _name(key: tuple) -> str:
 
 def cached(key: tuple, compute: Callable[[], T], keep: Callable[[T], bool] = lambda value: True) -> T:
     """The value under `key`, computed and stored on a miss (if `keep` says it may be: not a failed search)."""
-    name = None
     mine = (current_app.config["CACHE_KEY_PREFIX"], key)   # this database's entry (tests run several apps)
-    try:
-        value = _local.get(mine)
-    except TypeError:   # a key with a list in it: named by its text instead
-        name = _name(key)
-        mine = (current_app.config["CACHE_KEY_PREFIX"], name)
-        value = _local.get(mine)
+    value = _local.get(mine)
     if value is not None:
         return value
-    name = name or _name(key)
+    name = _name(key)
     try:
         value = cache.get(name)
     except Exception:  # noqa: BLE001 — a cache outage is a slower page, not an error page

@@ -1,7 +1,6 @@
 """Jinja filters and globals: Beijing time, 万元 amounts, enum lists, the navigation and its reader's holes, shared pages."""
 from __future__ import annotations
 
-
 import re
 import secrets
 from datetime import date, datetime

@@ -11,11 +11,10 @@ limits at all (`reading`), which spares every page view that look-up (~0.05 ms o
 from __future__ import annotations
 
 from flask import current_app, request
-
-from app.core.unit_of_work import SAFE_METHODS
 from flask_login import current_user
 from flask_limiter.util import get_remote_address
 
+from app.core.unit_of_work import SAFE_METHODS
 from app.extensions import limiter
 
 DEFAULT_LIMITS = {

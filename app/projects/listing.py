@@ -100,7 +100,11 @@ def library_version() -> tuple:
     without anyone having to tell it. (Projects are never deleted, only withdrawn; a count(*) here
     would read the whole table on SQLite.)
     """
-    newest, last = db.session.connection().execute(_LIBRARY_VERSION).one()
+    return as_library_version(*db.session.connection().execute(_LIBRARY_VERSION).one())
+
+
+def as_library_version(newest, last) -> tuple:
+    """library_version from its two look-ups (library_version_columns, read in another statement)."""
     return (str(newest), last)
 
 

@@ -23,7 +23,7 @@ from app.core.notifications import notice, tell
 from app.core.states import Transition, move
 from app.deals.models import Intent, IntentStatus, ProjectPass
 from app.extensions import db
-from app.projects.listing import library_version_columns
+from app.projects.listing import as_library_version, library_version_columns
 from app.projects.models import LIBRARY_STATES, PUBLIC_FIELDS, Project
 from app.suggestions.models import MatchSuggestion, RefreshRequest, SuggestionStatus
 
@@ -420,7 +420,7 @@ def for_you_version(organisation: Organisation) -> tuple:
     """Everything 为您推荐 shows: the organisation's suggested pairings (its suggestions_version, moved by every
     write to them), its intents and its passes, and the projects (the library's version); one statement."""
     *row, newest, last = db.session.connection().execute(_FOR_YOU_VERSION, {"organisation_id": organisation.id}).one()
-    return (organisation.suggestions_version, str(row[0]), *row[1:], min_score(), (str(newest), last))
+    return (organisation.suggestions_version, str(row[0]), *row[1:], min_score(), as_library_version(newest, last))
 
 
 def _for_you_version_statement():
