@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import re
+import time
+from types import SimpleNamespace
 
 import pytest
+from flask import session
 
 from app.core.links import safe_next
 from tests.conftest import PASSWORD
@@ -288,6 +291,45 @@ def test_the_session_cookie_is_flasks_own_and_follows_the_secret_key(app, make_u
     monkeypatch.setitem(app.config, "SECRET_KEY_FALLBACKS", [old_key])
     client.set_cookie("session", cookie)           # the refusal above replaced it (its "please sign in" message)
     assert _signed_in(client)                      # the old key, kept as a fallback, still verifies
+
+
+def _opened(app, cookie):
+    """The session a request with this cookie opens (the request context opens it as it starts)."""
+    with app.test_request_context("/", headers={"Cookie": f"session={cookie}"}):
+        return session._get_current_object()
+
+
+def test_a_verified_cookie_is_kept_but_still_expires_and_each_request_has_its_own_copy(app, monkeypatch):
+    """Each process keeps the data of the cookies it verified (app/core/session_cookie.py): the same cookie opens
+    to the same data without verifying it again, a request's change to its session (a flash appends to a list)
+    never reaches the kept data, a cookie past PERMANENT_SESSION_LIFETIME is refused even when kept, and a forged
+    cookie is never kept."""
+    from itsdangerous import URLSafeTimedSerializer
+
+    from app.core import session_cookie
+    interface = app.session_interface
+    cookie = interface.get_signing_serializer(app).dumps({"_user_id": "7:1", "_flashes": [["info", "已保存"]]})
+
+    first = _opened(app, cookie)
+    assert first["_user_id"] == "7:1" and cookie in interface._verified
+    calls = []
+    monkeypatch.setattr(URLSafeTimedSerializer, "loads", lambda *a, **k: calls.append(a) or {})
+    first["_flashes"].append(["info", "第二条"])
+    first["lang"] = "en"
+    second = _opened(app, cookie)
+    assert calls == []                                    # kept: not verified again
+    assert second == {"_user_id": "7:1", "_flashes": [["info", "已保存"]]}
+    monkeypatch.undo()
+
+    lifetime = int(app.permanent_session_lifetime.total_seconds())
+    later = SimpleNamespace(time=lambda: time.time() + lifetime + 5)
+    monkeypatch.setattr(session_cookie, "time", later)
+    assert dict(_opened(app, cookie)) == {}               # expired, though kept
+    assert cookie not in interface._verified
+    monkeypatch.undo()
+
+    forged = cookie[:-3] + ("AAA" if not cookie.endswith("AAA") else "BBB")
+    assert dict(_opened(app, forged)) == {} and forged not in interface._verified
 
 
 def test_session_protection_is_basic(app):
