@@ -454,9 +454,17 @@ def test_expressing_interest_is_throttled(app, client, login_as, make_project, m
 
 
 def test_every_limit_counts_posts_only_so_reading_requests_skip_the_limiter(app, client, monkeypatch):
-    """throttle.reading exempts GET/HEAD/OPTIONS before any look-up: that holds only while every limit is on POST."""
+    """throttle.reading exempts GET/HEAD/OPTIONS before any look-up: that holds only while every limit is on POST.
+    The extension's request hook is behind the same test (a page view never enters it)."""
     from app.core import throttle
+    from app.extensions import limiter
     assert throttle.ALL_LIMITS and all(limit.methods == ("post",) for limit in throttle.ALL_LIMITS)
+    hooks = app.before_request_funcs[None]
+    assert throttle._check_unless_reading in hooks and limiter._check_request_limit not in hooks
+    entered = []
+    monkeypatch.setattr(limiter, "_check_request_limit", lambda *a, **k: entered.append(a))
+    assert client.get("/healthz").status_code == 200 and entered == []   # a page without limits of its own
+    monkeypatch.undo()
     with app.test_request_context("/auth/login", method="GET"):
         assert throttle.reading()
     with app.test_request_context("/auth/login", method="POST"):

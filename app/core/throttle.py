@@ -5,8 +5,10 @@ so that nobody can lock an account out from one address, and one address cannot 
 memory by default and Redis when REDIS_URL is set (several app servers share the counts). The limit strings are
 settings (RATELIMIT_*), so a deployment or a test can change them.
 
-Every limit counts POSTs (an attempt); a GET, HEAD or OPTIONS request is exempt before the extension looks for
-limits at all (`reading`), which spares every page view that look-up (~0.05 ms of each request here).
+Every limit counts POSTs (an attempt); a GET, HEAD or OPTIONS request is exempt (`reading`). The extension's
+own filter is asked only after it has identified the view and gathered its limits (~0.03 ms of each page view
+here), so the request hook it installs runs for the other methods only (`_check_unless_reading`): a page view
+never enters it, and every other request goes through it unchanged.
 """
 from __future__ import annotations
 
@@ -35,6 +37,13 @@ def init_app(app) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", storage_uri(app.config))
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "clinbridge-limits")
     limiter.init_app(app)
+    hooks = app.before_request_funcs.setdefault(None, [])
+    hooks[hooks.index(limiter._check_request_limit)] = _check_unless_reading
+
+
+def _check_unless_reading() -> None:
+    if not reading():
+        limiter._check_request_limit()
 
 
 @limiter.request_filter
