@@ -19,8 +19,8 @@ from app import cli
 from app import config as config_module
 from app.accounts.models import User
 from app.core import audit  # noqa: F401 — importing it installs the append-only guard on audit rows
-from app.core import (caching, headers, jobs, notifications, session_cookie, templating, throttle, translation,
-                      unit_of_work)
+from app.core import (caching, headers, jobs, notifications, page_reads, session_cookie, templating, throttle,
+                      translation, unit_of_work)
 from app.core.links import BoundedIntConverter
 from app.core.models import render_migration_item
 from app.extensions import babel, bootstrap, csrf, db, login_manager, migrate
@@ -105,20 +105,24 @@ def _init_login(app: Flask) -> None:
             return None  # a cookie from before session versions, or forged
         page_view = request.method in unit_of_work.SAFE_METHODS   # a page view: its unread badge in the same statement
         if page_view:
-            user, *unread = db.session.execute(USER_FOR_PAGE, {"user_id": int(user_id), "path": request.path}
-                                               ).unique().one_or_none() or (None,)
+            statement, asked = page_reads.user_statement(USER_FOR_PAGE, request.endpoint)
+            user, count, here, *answer = db.session.execute(statement, {"user_id": int(user_id), "path": request.path}
+                                                            ).unique().one_or_none() or (None, None, None)
         else:
             user = db.session.execute(USER_WITH_ORGANISATION, {"user_id": int(user_id)}).unique().scalar_one_or_none()
         if user is None or not user.active or user.session_version != int(version):
             return None
         if page_view:
-            notifications.note_unread_summary(user.id, request.path, *unread)
+            notifications.note_unread_summary(user.id, request.path, count, here)
+            if asked:
+                page_reads.note(request.endpoint, answer)
         return user
 
 
 # Every signed-in request loads its user: with the organisation in the same statement (the menu of every page asks
 # whether it is verified), built once (a session.get builds its statement each time: 0.32 against 0.22 ms here).
-# A page view (GET) also reads the navigation's unread summary in it: one statement fewer on every page.
+# A page view (GET) also reads the navigation's unread summary in it (one statement fewer on every page), and what
+# its page asked for (app/core/page_reads.py: the library's and 为您推荐's versions).
 USER_WITH_ORGANISATION = db.select(User).options(joinedload(User.organisation)).where(User.id == bindparam("user_id"))
 USER_FOR_PAGE = (db.select(User, *notifications.unread_columns()).options(joinedload(User.organisation))
                  .where(User.id == bindparam("user_id")))

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
+from app.core import page_reads
 from app.core.caching import cached
 from app.extensions import db
 from app.projects.models import LIBRARY_STATES, PUBLIC_FIELDS, DeviceClass, Project, ProjectType, Stage
@@ -100,7 +101,8 @@ def library_version() -> tuple:
     without anyone having to tell it. (Projects are never deleted, only withdrawn; a count(*) here
     would read the whole table on SQLite.)
     """
-    return as_library_version(*db.session.connection().execute(_LIBRARY_VERSION).one())
+    read = page_reads.answered(library_version_columns)   # the library's pages ask for it with their user
+    return as_library_version(*(read or db.session.connection().execute(_LIBRARY_VERSION).one()))
 
 
 def as_library_version(newest, last) -> tuple:

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from app.accounts.models import Role
-from app.core import audit, idempotency
+from app.core import audit, idempotency, page_reads
 from app.core import files as attachment_service
 from app.core.caching import cached_fragment, render_shared
 from app.core.docx import PROJECT_FORM_NAME, download_name, send_docx
@@ -23,7 +23,7 @@ from app.projects import operations as project_service
 from app.projects import saved_searches, search, showcase
 from app.projects.exports import project_form_docx
 from app.projects.library import FACETS, LibraryFilters, library_page, partner_view, public_view, record_partner_view
-from app.projects.listing import library_version
+from app.projects.listing import library_version, library_version_columns
 from app.projects.models import (COMMITMENT_TEXT, FIELDS_BY_NAME, LIFE_STEPS, PARTNER_FIELDS, PROJECT_FIELDS,
                                  DeviceClass, Project, ProjectAttachment, ProjectStatus, ProjectType, Stage, Tier)
 from app.projects.rules import may_print_form
@@ -481,6 +481,9 @@ def library_index():
                                search_args=search_args)
     # the whole page once per kind of reader: the listing is public tier, the reader's parts are holes
     return shared_page(("library", version), render, keep=lambda: not rendered["body"]["unavailable"])
+
+
+page_reads.ask("library.index", library_version_columns)  # the version in the reader's own statement
 
 
 def _library_body(filters: LibraryFilters, page: int, query: str, search_args: dict, version: tuple) -> dict:

@@ -16,6 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from app.accounts.models import Organisation, OrgStatus, User
 from app.accounts.rules import is_staff
+from app.core import page_reads
 from app.core.exchange import exchange_record
 from app.core.links import path_for
 from app.core.models import Setting, utcnow
@@ -418,19 +419,34 @@ def for_you(organisation_id: int, intent_ids: list[int], limit: int = 10, per_in
 
 def for_you_version(organisation: Organisation) -> tuple:
     """Everything 为您推荐 shows: the organisation's suggested pairings (its suggestions_version, moved by every
-    write to them), its intents and its passes, and the projects (the library's version); one statement."""
-    *row, newest, last = db.session.connection().execute(_FOR_YOU_VERSION, {"organisation_id": organisation.id}).one()
+    write to them), its intents and its passes, and the projects (the library's version); one statement, or none
+    when the page read it with its reader (for_you_version_columns, for the reader's own organisation)."""
+    read = page_reads.answered(for_you_version_columns)
+    if read is not None and read[0] == organisation.id:
+        row = read[1:]
+    else:
+        row = db.session.connection().execute(_FOR_YOU_VERSION, {"organisation_id": organisation.id}).one()
+    *row, newest, last = row
     return (organisation.suggestions_version, str(row[0]), *row[1:], min_score(), as_library_version(newest, last))
+
+
+def _version_columns(organisation_id) -> tuple:
+    intents, passes = Intent.organisation_id == organisation_id, ProjectPass.organisation_id == organisation_id
+    return (*(db.select(value).where(where).scalar_subquery() for value, where in (
+        (db.func.max(Intent.updated_at), intents), (db.func.count(Intent.id), intents),
+        (db.func.max(ProjectPass.id), passes), (db.func.count(ProjectPass.id), passes))),
+        *library_version_columns())
+
+
+def for_you_version_columns() -> tuple:
+    """for_you_version's look-ups for the reader's own organisation, as columns of the reader's statement
+    (app/core/page_reads.py), led by the organisation they are for."""
+    return (User.organisation_id, *_version_columns(User.organisation_id))
 
 
 def _for_you_version_statement():
     """Built once: every 为您推荐 asks, and a statement object keeps its cache key (building it cost more than running it)."""
-    organisation_id = db.bindparam("organisation_id")
-    intents, passes = Intent.organisation_id == organisation_id, ProjectPass.organisation_id == organisation_id
-    return db.select(*(db.select(value).where(where).scalar_subquery() for value, where in (
-        (db.func.max(Intent.updated_at), intents), (db.func.count(Intent.id), intents),
-        (db.func.max(ProjectPass.id), passes), (db.func.count(ProjectPass.id), passes))),
-        *library_version_columns())
+    return db.select(*_version_columns(db.bindparam("organisation_id")))
 
 
 _FOR_YOU_VERSION = _for_you_version_statement()

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.accounts.models import Organisation, OrgStatus, Role
+from app.core import page_reads
 from app.core.permissions import role_required, staff_required, verified_required
 from app.core.templating import shared_page
 from app.deals.models import Intent, IntentStatus, PassReason
@@ -40,6 +41,9 @@ def for_you():
                                pass_reasons=PassReason)
     # one copy for the organisation's members until its suggestions, intents, passes or any project change
     return shared_page(("for-you", organisation_id, *service.for_you_version(current_user.organisation)), render)
+
+
+page_reads.ask("matching.for_you", service.for_you_version_columns)  # the version in the reader's own statement
 
 
 BOARD_PAGE = 25
