@@ -5,7 +5,7 @@ import re
 
 from sqlalchemy import event
 
-from app import USER_FOR_PAGE
+from app import USER_FOR_PAGE, user_row
 from app.core import page_reads
 from app.deals.models import Intent, PassReason, ProjectPass
 from app.extensions import db
@@ -84,8 +84,7 @@ def test_the_versions_read_with_the_user_are_those_the_pages_read_themselves(app
         statement, asked = page_reads.user_statement(USER_FOR_PAGE, endpoint)
         assert asked == len(page_reads._asked[endpoint]())
         for user in (company, other):
-            _user, _count, _here, *answer = db.session.execute(
-                statement, {"user_id": user.id, "path": "/"}).unique().one()
+            _user, (_count, _here, *answer) = user_row(statement, {"user_id": user.id, "path": "/"})
             with app.test_request_context("/"):
                 page_reads.note(endpoint, answer)
                 assert page_reads.answered(page_reads._asked[endpoint]) == tuple(answer)
@@ -103,7 +102,7 @@ def test_a_version_read_for_the_readers_organisation_is_not_taken_for_another(ap
     with app.test_request_context("/"):
         own = suggestions.for_you_version(other.organisation)
     statement, _asked = page_reads.user_statement(USER_FOR_PAGE, "matching.for_you")
-    _user, _count, _here, *answer = db.session.execute(statement, {"user_id": company.id, "path": "/"}).unique().one()
+    _user, (_count, _here, *answer) = user_row(statement, {"user_id": company.id, "path": "/"})
     with app.test_request_context("/"):
         page_reads.note("matching.for_you", answer)                  # the reader is company
         assert suggestions.for_you_version(other.organisation) == own
@@ -112,3 +111,33 @@ def test_a_version_read_for_the_readers_organisation_is_not_taken_for_another(ap
 
 def library_version_of_nothing() -> tuple:
     return ()
+
+
+def test_the_user_statement_hands_the_user_their_organisation_and_hospital_tie(app, make_user):
+    """user_row reads the organisation and the hospital tie as entities of the user's row and hands them over: asking
+    for them (the menu's is_verified) runs no statement, and they are the session's own objects (a change is stored)."""
+    from app import USER_WITH_ORGANISATION
+    company, doctor = make_user("enterprise"), make_user("clinician")
+    db.session.commit()
+    ids = {"company": company.id, "doctor": doctor.id}
+    for statement in (USER_WITH_ORGANISATION, USER_FOR_PAGE):
+        db.session.expunge_all()
+        company, _columns = user_row(statement, {"user_id": ids["company"], "path": "/"})
+        doctor, _columns = user_row(statement, {"user_id": ids["doctor"], "path": "/"})
+        seen = []
+
+        def note(conn, cursor, sql, parameters, context, executemany):
+            seen.append(sql)
+        event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            assert company.is_verified and company.organisation.name and company.affiliation is None
+            assert doctor.is_verified and doctor.affiliation.is_confirmed and doctor.organisation is None
+        finally:
+            event.remove(db.engine, "before_cursor_execute", note)
+        assert seen == []
+        assert company.organisation in db.session and doctor.affiliation in db.session
+    company.organisation.name = "改名后的医疗器械有限公司"
+    db.session.commit()
+    db.session.expunge_all()
+    assert user_row(USER_WITH_ORGANISATION, {"user_id": ids["company"]})[0].organisation.name == "改名后的医疗器械有限公司"
+    assert user_row(USER_WITH_ORGANISATION, {"user_id": 10**6}) == (None, ())
