@@ -296,7 +296,14 @@ def shared_page(key: tuple, render: Callable[[], str], keep: Callable[[], bool] 
         return {"parts": re.split(f"<!--{mark}:({'|'.join(HOLES)})-->", html), "keep": keep()}
     parts = cached_fragment(("page", request.full_path, *sorted(kind.items()), *key), compose,
                             keep=lambda page: page["keep"])["parts"]
-    return "".join(part if i % 2 == 0 else _fill(part) for i, part in enumerate(parts))
+    filled: dict[str, Markup] = {}   # a hole that recurs (the CSRF token of every form on the page) is made once
+
+    def fill(name: str) -> Markup:
+        markup = filled.get(name)
+        if markup is None:
+            markup = filled[name] = _fill(name)
+        return markup
+    return "".join(part if i % 2 == 0 else fill(part) for i, part in enumerate(parts))
 
 
 def init_app(app: Flask) -> None:

@@ -3,6 +3,7 @@ and 为您推荐 served from their copies run that one statement, the versions s
 themselves, a change still shows on the next page, and a version for another organisation is never taken."""
 import re
 
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import event
 
 from app import USER_FOR_PAGE, user_row
@@ -62,6 +63,11 @@ def test_for_you_from_its_copy_runs_one_statement_and_a_pass_still_shows(app, ma
     html, seen = _statements(client, "/matching/for-you")
     assert "推荐的止血夹" in html and "推荐的鼻咽喉镜" in html
     assert len(seen) == 1 and re.search(r'FROM "?user"?', seen[0]) and "project_pass" in seen[0], seen
+    tokens = re.findall(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)   # a form per pairing
+    with client.session_transaction() as session:
+        own = session["csrf_token"]
+    serializer = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="wtf-csrf-token")
+    assert len(tokens) >= 3 and {serializer.loads(token) for token in tokens} == {own}
     db.session.add(ProjectPass(project_id=projects[0].id, organisation_id=company.organisation_id,
                                passed_by_id=company.id, reason=list(PassReason)[0]))
     db.session.commit()
