@@ -271,7 +271,7 @@ def hole(name: str) -> Markup:
     return Markup(f"<!--{mark}:{name}-->") if mark else _fill(name)  # nosec B704 — a hex nonce and a known name
 
 
-def shared_page(key: tuple, render: Callable[[], str], keep: Callable[[], bool] = lambda: True) -> str:
+def shared_page(key: tuple, render: Callable[[], str], keep: Callable[[], bool] = lambda: True) -> str | bytes:
     """A page that is the same for every reader of one kind (reader_kind) at this address, in this language, but
     for the layout's holes: rendered once with marks for the holes (and for the CSRF token, wherever a form put
     it), cached under `key` (which must hold the version of everything else the page shows), and served by
@@ -280,6 +280,8 @@ def shared_page(key: tuple, render: Callable[[], str], keep: Callable[[], bool] 
 
     Nothing of the reader who happened to render the copy stays in it: the name, the badge, the messages and
     the arrival form are holes, and their CSRF token is replaced by a mark (tests/core/test_shared_page.py).
+    The copy keeps the page's text encoded (UTF-8, as the response sends it), so a page served from it is the
+    holes' few bytes encoded and joined, not 40 KB of text encoded again.
     """
     kind = reader_kind()
     if kind["staff"]:
@@ -293,17 +295,18 @@ def shared_page(key: tuple, render: Callable[[], str], keep: Callable[[], bool] 
         finally:
             g.pop("_shared_page_mark", None)
         html = html.replace(generate_csrf(), f"<!--{mark}:csrf-->")
-        return {"parts": re.split(f"<!--{mark}:({'|'.join(HOLES)})-->", html), "keep": keep()}
-    parts = cached_fragment(("page", request.full_path, *sorted(kind.items()), *key), compose,
+        parts = re.split(f"<!--{mark}:({'|'.join(HOLES)})-->", html)
+        return {"parts": [part.encode() if i % 2 == 0 else part for i, part in enumerate(parts)], "keep": keep()}
+    parts = cached_fragment(("page-utf8", request.full_path, *sorted(kind.items()), *key), compose,
                             keep=lambda page: page["keep"])["parts"]
-    filled: dict[str, Markup] = {}   # a hole that recurs (the CSRF token of every form on the page) is made once
+    filled: dict[str, bytes] = {}   # a hole that recurs (the CSRF token of every form on the page) is made once
 
-    def fill(name: str) -> Markup:
+    def fill(name: str) -> bytes:
         markup = filled.get(name)
         if markup is None:
-            markup = filled[name] = _fill(name)
+            markup = filled[name] = _fill(name).encode()
         return markup
-    return "".join(part if i % 2 == 0 else fill(part) for i, part in enumerate(parts))
+    return b"".join(part if i % 2 == 0 else fill(part) for i, part in enumerate(parts))
 
 
 def init_app(app: Flask) -> None:
