@@ -17,7 +17,7 @@ from typing import Callable
 from flask import g
 
 _asked: dict[str, Callable[[], tuple]] = {}          # endpoint: its columns (built once, on first use)
-_statements: dict[tuple[int, str | None], tuple] = {}  # (user statement, endpoint): (statement, number of columns)
+_statements: dict[tuple, tuple] = {}  # (user statement, endpoint): (its statement, number of columns added)
 _ANSWER = "_clinbridge_page_reads"
 
 
@@ -29,12 +29,12 @@ def ask(endpoint: str, columns: Callable[[], tuple]) -> None:
 
 def user_statement(statement, endpoint: str | None) -> tuple:
     """The user statement for a page view of this endpoint, and how many columns it adds; built once each."""
-    key = (id(statement), endpoint)
-    built = _statements.get(key)
+    built = _statements.get((statement, endpoint))   # a statement is its own key (identity)
     if built is None:
         columns = _asked[endpoint]() if endpoint in _asked else ()
-        built = _statements[key] = (statement.add_columns(*columns) if columns else statement, len(columns), statement)
-    return built[0], built[1]
+        built = _statements[statement, endpoint] = (statement.add_columns(*columns) if columns else statement,
+                                                    len(columns))
+    return built
 
 
 def note(endpoint: str | None, values) -> None:

@@ -302,10 +302,10 @@ def shared_page(key: tuple, render: Callable[[], str], keep: Callable[[], bool] 
     filled: dict[str, bytes] = {}   # a hole that recurs (the CSRF token of every form on the page) is made once
 
     def fill(name: str) -> bytes:
-        markup = filled.get(name)
-        if markup is None:
-            markup = filled[name] = _fill(name).encode()
-        return markup
+        encoded = filled.get(name)
+        if encoded is None:
+            encoded = filled[name] = _fill(name).encode()
+        return encoded
     return b"".join(part if i % 2 == 0 else fill(part) for i, part in enumerate(parts))
 
 

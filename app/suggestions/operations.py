@@ -421,12 +421,11 @@ def for_you_version(organisation: Organisation) -> tuple:
     """Everything 为您推荐 shows: the organisation's suggested pairings (its suggestions_version, moved by every
     write to them), its intents and its passes, and the projects (the library's version); one statement, or none
     when the page read it with its reader (for_you_version_columns, for the reader's own organisation)."""
-    read = page_reads.answered(for_you_version_columns)
-    if read is not None and read[0] == organisation.id:
-        row = read[1:]
-    else:
-        row = db.session.connection().execute(_FOR_YOU_VERSION, {"organisation_id": organisation.id}).one()
-    *row, newest, last = row
+    read = page_reads.answered(for_you_version_columns)   # led by the organisation it was read for
+    if read is None or read[0] != organisation.id:
+        read = (organisation.id, *db.session.connection().execute(_FOR_YOU_VERSION,
+                                                                   {"organisation_id": organisation.id}).one())
+    _organisation_id, *row, newest, last = read
     return (organisation.suggestions_version, str(row[0]), *row[1:], min_score(), as_library_version(newest, last))
 
 
